@@ -1,0 +1,1 @@
+"""Platform connectors: each turns one platform's API into the records in ``connectors.base``."""

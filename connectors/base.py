@@ -1,0 +1,114 @@
+"""The small interface every platform connector implements, and the records it returns.
+
+Connectors read and act on one platform; they never touch SQLite and never decide what a
+change means. The one promise they must keep: ``PostScan.complete`` is true only when every
+page of that post's comments was read, and ``confirm_gone`` answers ``deleted`` only on a
+positive answer from the platform backed by a successful control read in the same call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol, Sequence
+
+from guard.errors import ConnectorError
+
+__all__ = [
+    "Post",
+    "Comment",
+    "PostScan",
+    "Snapshot",
+    "GoneTarget",
+    "GoneStatus",
+    "Connector",
+]
+
+GoneStatus = Literal["deleted", "present", "unknown", "unavailable"]
+"""``deleted``: the platform positively says it is gone and the control read succeeded.
+``present``: it still exists (it only fell out of a list). ``unavailable``: it exists but this
+token may no longer see it (X protected/suspended author); a visibility change, not a deletion.
+``unknown``: anything else; ask again next poll."""
+
+
+@dataclass(frozen=True)
+class Post:
+    id: str
+    message: str
+    created_time: str  # ISO-8601 UTC, as the platform gave it
+    updated_time: str | None = None
+    permalink_url: str | None = None
+    author_id: str | None = None
+    author_name: str | None = None
+    # Earlier platform ids of this same post (X edits give a new id per version).
+    previous_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: str
+    post_id: str
+    parent_id: str | None  # None for a top-level comment; else the comment it replies to
+    message: str
+    created_time: str
+    author_id: str | None = None
+    author_name: str | None = None
+    hidden: bool | None = None  # None: the platform does not report it (X)
+    from_page: bool = False  # written by the account we guard (a page reply)
+
+
+@dataclass(frozen=True)
+class PostScan:
+    """One post and the comments read for it in this scan."""
+
+    post: Post
+    comments: tuple[Comment, ...]
+    complete: bool  # every page of comments read; only then may absence mean anything
+    incomplete_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one fetch saw. Partial on error: ``error`` says why and what was read is kept."""
+
+    posts: tuple[PostScan, ...]
+    posts_complete: bool  # every page of the post list (within the window) was read
+    api_calls: int = 0
+    error: ConnectorError | None = None
+    fetched_at: str = ""
+    # Comments the connector re-checked by id because a list can no longer show them
+    # (X replies older than recent search). Absence of others in incomplete scans means nothing.
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class GoneTarget:
+    """An object suspected gone, and the object to read as a control with the same token."""
+
+    id: str
+    control_id: str
+
+
+class Connector(Protocol):
+    """What ``guard/`` needs from a platform. All errors are ``guard.errors.ConnectorError``."""
+
+    platform: str
+    api_calls: int  # requests made since creation; the poller records per-poll deltas
+    # Absent from this many consecutive complete scans before confirm_gone is asked (IG: 2).
+    absences_before_confirm: int
+
+    def fetch(self, since: datetime) -> Snapshot: ...
+
+    def confirm_gone(self, targets: Sequence[GoneTarget]) -> dict[str, GoneStatus]: ...
+
+    def check(self) -> list[str]:
+        """Verify token and permissions with live calls; returns human-readable findings."""
+        ...
+
+    def reply(self, target_id: str, message: str) -> str: ...
+
+    def hide(self, comment_id: str) -> None: ...
+
+    def unhide(self, comment_id: str) -> None: ...
+
+    def delete(self, comment_id: str) -> None: ...
