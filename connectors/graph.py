@@ -1,0 +1,228 @@
+"""Meta Graph API plumbing shared by the Facebook and Instagram connectors.
+
+Built on python-facebook-api (``pyfacebook``): its ``GraphAPI`` knows current Graph versions
+(v19+) and does token/appsecret handling. We add what the archive's promises need: every call
+counted, every failure translated into one ``guard.errors`` type (so a throttled or failed read
+can never look like a deletion), retry-after read from the usage headers, and the one
+deletion rule both platforms share (``confirm_gone``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+import structlog
+from pyfacebook import GraphAPI
+from pyfacebook.exceptions import FacebookError, LibraryError
+from pyfacebook.ratelimit import RateLimit
+
+from connectors.base import GoneStatus, GoneTarget
+from guard.errors import (
+    AuthExpired,
+    ConnectorError,
+    NotFound,
+    PermissionMissing,
+    RateLimited,
+    Transient,
+)
+
+__all__ = ["GraphClient", "translate_error", "retry_after_from_headers", "graph_confirm_gone",
+           "next_page_params", "normalize_time"]
+
+log = structlog.get_logger("connectors.graph")
+
+THROTTLE_CODES = frozenset({4, 17, 32, 341, 613} | set(range(80000, 80015)))
+AUTH_CODES = frozenset({102, 190})
+TRANSIENT_CODES = frozenset({1, 2})
+DEFAULT_RETRY_AFTER = 300.0  # seconds, when a throttle gives no hint
+
+
+class _TolerantRateLimit(RateLimit):
+    """pyfacebook parses usage headers into strict dataclasses; an unknown field Meta adds
+    tomorrow would raise inside every request. We read the headers ourselves, so parse leniently."""
+
+    def set_limit(self, headers: Any) -> None:
+        try:
+            super().set_limit(headers)
+        except (TypeError, KeyError, ValueError, AttributeError):
+            pass
+
+
+class GraphClient:
+    """One token, one Graph version, one base URL; counts requests in ``calls``."""
+
+    def __init__(self, token: str, *, version: str, base_url: str | None = None,
+                 default_base: str = "https://graph.facebook.com/", timeout: float = 30.0) -> None:
+        base = (base_url or default_base).rstrip("/") + "/"
+        self.api = GraphAPI(access_token=token, version=version, base_url=base, timeout=timeout,
+                            sleep_on_rate_limit=False)
+        self.api.rate_limit = _TolerantRateLimit()
+        self.api.session.hooks["response"].append(self._on_response)
+        self.calls = 0
+        self._last: requests.Response | None = None
+
+    def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.calls += 1
+        self._last = response
+
+    def get(self, object_id: str, fields: str) -> dict[str, Any]:
+        return self._call(self.api.get_object, object_id, fields=fields)
+
+    def edge(self, object_id: str, edge: str, **params: Any) -> dict[str, Any]:
+        return self._call(self.api.get_connection, object_id, edge, **params)
+
+    def post(self, object_id: str, edge: str | None = None, **data: Any) -> dict[str, Any]:
+        return self._call(self.api.post_object, object_id, connection=edge, data=data)
+
+    def delete(self, object_id: str) -> dict[str, Any]:
+        return self._call(self.api.delete_object, object_id)
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        self._last = None
+        try:
+            return fn(*args, **kwargs)
+        except FacebookError as exc:
+            raise translate_error(_error_body(exc), self._status(), self._headers()) from None
+        except LibraryError as exc:  # not JSON: a proxy or 5xx page
+            status = self._status()
+            raise Transient(f"Graph API answered HTTP {status or '?'} without a JSON body"
+                            f" ({getattr(exc, 'message', exc)})") from None
+        except requests.Timeout:
+            raise Transient("Graph API request timed out") from None
+        except requests.RequestException as exc:
+            raise Transient(f"cannot reach the Graph API: {type(exc).__name__}") from None
+
+    def _status(self) -> int | None:
+        return self._last.status_code if self._last is not None else None
+
+    def _headers(self) -> dict[str, str]:
+        return dict(self._last.headers) if self._last is not None else {}
+
+
+def _error_body(exc: FacebookError) -> dict[str, Any]:
+    data = getattr(exc, "_data", None) or {}
+    return data.get("error", {}) if isinstance(data, dict) else {}
+
+
+def translate_error(error: dict[str, Any], status: int | None,
+                    headers: dict[str, str]) -> ConnectorError:
+    """Map a Graph error body to the decision the caller has to make."""
+    code = _int(error.get("code"))
+    sub = _int(error.get("error_subcode"))
+    text = str(error.get("message") or "unknown error")[:300]
+    tag = f"Graph error {code}" + (f"/{sub}" if sub else "")
+    if code in AUTH_CODES:
+        return AuthExpired(
+            f"the access token was rejected ({tag}: {text}); generate a new token and export it again",
+            code=code, subcode=sub)
+    if code in THROTTLE_CODES:
+        return RateLimited(f"rate limited by the Graph API ({tag}: {text})",
+                           retry_after=retry_after_from_headers(headers) or DEFAULT_RETRY_AFTER,
+                           code=code, subcode=sub)
+    if code == 10 or code == 3 or (code is not None and 200 <= code <= 299):
+        return PermissionMissing(f"the token lacks a permission ({tag}: {text}); see the README's "
+                                 "app setup for the permissions comment-guard needs",
+                                 code=code, subcode=sub)
+    if code == 100 and sub == 33:
+        return NotFound(f"object does not exist or is not visible ({tag})", code=code, subcode=sub)
+    if code in TRANSIENT_CODES or (status is not None and status >= 500):
+        return Transient(f"Graph API temporary error ({tag}: {text})", code=code, subcode=sub)
+    return ConnectorError(f"Graph API error ({tag}: {text})", code=code, subcode=sub)
+
+
+def retry_after_from_headers(headers: dict[str, str]) -> float | None:
+    """Seconds until access returns, from BUC ``estimated_time_to_regain_access`` (minutes)."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    minutes = 0.0
+    for key in ("x-business-use-case-usage", "x-ad-account-usage"):
+        try:
+            usage = json.loads(lower.get(key) or "{}")
+        except ValueError:
+            continue
+        for items in usage.values() if isinstance(usage, dict) else ():
+            for item in items if isinstance(items, list) else [items]:
+                if isinstance(item, dict):
+                    minutes = max(minutes, float(item.get("estimated_time_to_regain_access") or 0))
+    if minutes > 0:
+        return minutes * 60
+    try:
+        app = json.loads(lower.get("x-app-usage") or "{}")
+    except ValueError:
+        app = {}
+    if isinstance(app, dict) and any(_int(v) and _int(v) >= 100 for v in app.values()):
+        return 600.0  # the app window is a rolling hour; back off a while
+    return None
+
+
+def next_page_params(paging: dict[str, Any] | None) -> dict[str, str] | None:
+    """The query of ``paging.next`` (minus the token), or None on the last page.
+
+    We re-issue it through our own client rather than GETting the absolute URL, so a sandbox
+    or proxy base URL keeps working and cursor- and time-based paging are handled alike.
+    """
+    if not paging or not paging.get("next"):
+        return None
+    params = dict(parse_qsl(urlsplit(paging["next"]).query, keep_blank_values=True))
+    params.pop("access_token", None)
+    params.pop("appsecret_proof", None)
+    return params
+
+
+def graph_confirm_gone(client: GraphClient, targets: Sequence[GoneTarget],
+                       control_fields: str = "id") -> dict[str, GoneStatus]:
+    """Graph's 100/33 means "deleted" *or* "not visible to this token". We call it deleted only
+    when a control read of the parent, with the same token in the same run, succeeds.
+    Throttling or an expired token stops the run: everything not yet decided stays unknown."""
+    result: dict[str, GoneStatus] = {t.id: "unknown" for t in targets}
+    controls: dict[str, bool] = {}
+    for target in targets:
+        try:
+            client.get(target.id, "id")
+            result[target.id] = "present"
+            continue
+        except NotFound:
+            pass
+        except (RateLimited, AuthExpired):
+            raise
+        except ConnectorError as exc:
+            log.info("confirm_gone_unknown", object_id=target.id, reason=str(exc))
+            continue
+        if target.control_id not in controls:
+            try:
+                client.get(target.control_id, control_fields)
+                controls[target.control_id] = True
+            except (RateLimited, AuthExpired):
+                raise
+            except ConnectorError as exc:
+                log.info("confirm_gone_control_failed", object_id=target.control_id, reason=str(exc))
+                controls[target.control_id] = False
+        result[target.id] = "deleted" if controls[target.control_id] else "unknown"
+    return result
+
+
+def normalize_time(value: str | None) -> str | None:
+    """Graph writes "+0000"; the archive stores ISO-8601 with "+00:00"."""
+    if not value:
+        return value
+    from datetime import datetime, timezone
+
+    for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"):
+        try:
+            return datetime.strptime(value, fmt).astimezone(timezone.utc).isoformat()
+        except ValueError:
+            continue
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc).isoformat()
+    except ValueError:
+        return value
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+

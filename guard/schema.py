@@ -1,0 +1,192 @@
+"""The archive's schema, as an ordered list of migrations.
+
+The database records its schema version in ``meta``; ``migrate`` applies every missing step in
+one transaction, so an old archive is upgraded in place and never half-upgraded. Add a step by
+appending a function to ``MIGRATIONS``; never edit a step that has shipped.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import sqlite_utils
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
+
+
+def _v1_archive(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE accounts (
+            name TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            page_id TEXT NOT NULL,
+            first_seen TEXT NOT NULL
+        );
+        CREATE TABLE posts (
+            id TEXT PRIMARY KEY,
+            account TEXT NOT NULL REFERENCES accounts(name),
+            message TEXT NOT NULL,
+            created_time TEXT,
+            updated_time TEXT,
+            permalink_url TEXT,
+            author_id TEXT,
+            author_name TEXT,
+            status TEXT NOT NULL DEFAULT 'present',   -- present | deleted | unknown
+            version INTEGER NOT NULL DEFAULT 1,
+            sha256 TEXT NOT NULL,
+            previous_ids TEXT NOT NULL DEFAULT '[]',   -- JSON list (X edit chain)
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            missing_count INTEGER NOT NULL DEFAULT 0,
+            status_changed_at TEXT
+        );
+        CREATE INDEX posts_account ON posts(account, created_time);
+        CREATE TABLE post_versions (
+            id INTEGER PRIMARY KEY,
+            post_id TEXT NOT NULL REFERENCES posts(id),
+            version INTEGER NOT NULL,
+            message TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            updated_time TEXT,
+            diff TEXT,                                 -- JSON: word-level diff from previous version
+            UNIQUE (post_id, version)
+        );
+        CREATE TABLE comments (
+            id TEXT PRIMARY KEY,
+            account TEXT NOT NULL REFERENCES accounts(name),
+            post_id TEXT NOT NULL REFERENCES posts(id),
+            parent_id TEXT,
+            author_id TEXT,
+            author_name TEXT,
+            message TEXT NOT NULL,
+            created_time TEXT,
+            hidden INTEGER,                            -- 1/0, NULL when the platform does not say
+            from_page INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'present',    -- present | hidden | deleted | unknown
+            version INTEGER NOT NULL DEFAULT 1,
+            sha256 TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            missing_count INTEGER NOT NULL DEFAULT 0,  -- consecutive complete scans without it
+            status_changed_at TEXT
+        );
+        CREATE INDEX comments_post ON comments(post_id);
+        CREATE INDEX comments_status ON comments(status);
+        CREATE TABLE comment_versions (
+            id INTEGER PRIMARY KEY,
+            comment_id TEXT NOT NULL REFERENCES comments(id),
+            version INTEGER NOT NULL,
+            message TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            diff TEXT,
+            UNIQUE (comment_id, version)
+        );
+        CREATE TABLE polls (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,
+            started TEXT NOT NULL,
+            finished TEXT,
+            api_calls INTEGER NOT NULL DEFAULT 0,
+            items INTEGER NOT NULL DEFAULT 0,
+            complete INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            counts TEXT                                -- JSON: events per kind
+        );
+        CREATE INDEX polls_account ON polls(account, id);
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            account TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            object_id TEXT,
+            post_id TEXT,
+            poll_id INTEGER,
+            data TEXT NOT NULL,                        -- JSON
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE INDEX events_object ON events(object_id);
+        CREATE INDEX events_kind ON events(kind, seq);
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+            BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+        CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+        CREATE TABLE findings (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,
+            kind TEXT NOT NULL,        -- removed-critical | hidden-critical | unanswered | ...
+            severity TEXT NOT NULL,    -- info | warning | critical
+            state TEXT NOT NULL DEFAULT 'open',   -- open | acknowledged | resolved
+            dedupe_key TEXT NOT NULL UNIQUE,
+            post_id TEXT,
+            comment_id TEXT,
+            opened_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            escalated_at TEXT,
+            resolved_at TEXT,
+            evidence TEXT NOT NULL,    -- JSON
+            suggested_reply TEXT,
+            note TEXT
+        );
+        CREATE INDEX findings_state ON findings(state, kind);
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            finding_id INTEGER REFERENCES findings(id),
+            stage TEXT NOT NULL,       -- first | reminder | escalation | digest | test
+            channel TEXT NOT NULL,     -- slack | email | escalation channel names
+            dedupe_key TEXT NOT NULL UNIQUE,
+            subject TEXT NOT NULL,
+            payload TEXT NOT NULL,     -- JSON: the rendered message for that channel
+            status TEXT NOT NULL DEFAULT 'pending',   -- pending | sent | failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        );
+        CREATE INDEX outbox_pending ON outbox(status, next_attempt_at);
+        """
+    )
+    db["comments"].enable_fts(
+        ["message", "author_name"], create_triggers=True, tokenize="unicode61"
+    )
+    db["posts"].enable_fts(["message"], create_triggers=True, tokenize="unicode61")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_archive]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    if "meta" not in db.table_names():
+        return 0
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Bring ``db`` to ``SCHEMA_VERSION``; returns the number of steps applied."""
+    current = schema_version(db)
+    if current > SCHEMA_VERSION:
+        from guard.errors import ArchiveError
+
+        raise ArchiveError(
+            f"the archive was written by a newer comment-guard (schema {current} > "
+            f"{SCHEMA_VERSION}); upgrade comment-guard to read it"
+        )
+    steps = MIGRATIONS[current:]
+    if not steps:
+        return 0
+    with db.atomic():
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        for step in steps:
+            step(db)
+        db.execute(
+            "INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [str(SCHEMA_VERSION)],
+        )
+    return len(steps)
