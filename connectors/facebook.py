@@ -58,8 +58,9 @@ class FacebookConnector:
                 error = exc
                 break
             for raw in page.get("data", []):
-                scan, error = self._scan_post(raw, skip_paging=error is not None)
+                scan, failed = self._scan_post(raw, skip_paging=error is not None)
                 scans.append(scan)
+                error = error or failed
             params = next_page_params(page.get("paging"))
         return Snapshot(
             posts=tuple(scans),

@@ -1,0 +1,102 @@
+"""Small text helpers shared by the renderers: Slack escaping, length limits, time display.
+
+Slack rejects a whole message (``invalid_payload``, a *permanent* error) when one block is too
+long, so every piece of user-controlled text is cut to the documented limit *after* escaping:
+cutting first could leave half an entity such as ``&am`` behind.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+__all__ = [
+    "HEADER_LIMIT",
+    "SECTION_LIMIT",
+    "BUTTON_TEXT_LIMIT",
+    "URL_LIMIT",
+    "FALLBACK_LIMIT",
+    "escape_mrkdwn",
+    "fit",
+    "fit_mrkdwn",
+    "quote_mrkdwn",
+    "show_time",
+    "safe_url",
+    "load_json",
+]
+
+# Block Kit limits (PLATFORMS.md §4, https://api.slack.com/reference/block-kit).
+HEADER_LIMIT = 150
+SECTION_LIMIT = 3000
+BUTTON_TEXT_LIMIT = 75
+URL_LIMIT = 3000
+FALLBACK_LIMIT = 4000  # the API allows 40k; notifications show a few lines anyway
+ELLIPSIS = "…"
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape the three characters Slack treats as control characters in mrkdwn."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def fit(text: str, limit: int) -> str:
+    """Cut plain text to ``limit`` characters, marking the cut with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + ELLIPSIS
+
+
+def fit_mrkdwn(raw: str, limit: int) -> str:
+    """Escape ``raw`` and cut it so the *escaped* text fits ``limit`` without splitting an entity."""
+    out = escape_mrkdwn(raw)
+    keep = len(raw)
+    while len(out) > limit and keep > 0:
+        keep -= max(len(out) - limit, 1)
+        out = escape_mrkdwn(raw[: max(keep, 0)].rstrip()) + ELLIPSIS
+    return out
+
+
+def quote_mrkdwn(raw: str, limit: int) -> str:
+    """Render ``raw`` as a Slack block quote (every line prefixed with ``>``) within ``limit``."""
+    lines = (raw.strip() or "(empty)").splitlines() or ["(empty)"]
+    body = fit_mrkdwn("\n".join(lines), max(limit - 2 * len(lines), 10))
+    return "\n".join(">" + line for line in body.split("\n"))
+
+
+def show_time(value: Any) -> str:
+    """ISO-8601 → "2026-11-25 12:00 UTC"; anything unparseable is shown as given."""
+    if not value:
+        return "unknown time"
+    try:
+        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def safe_url(value: Any) -> str | None:
+    """Return ``value`` if it is a plausible http(s) link Slack will accept, else None."""
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    if not url.lower().startswith(("https://", "http://")) or len(url) > URL_LIMIT:
+        return None
+    if any(c in url for c in "<>| \n\t"):
+        return None
+    return url
+
+
+def load_json(value: Any) -> dict[str, Any]:
+    """Parse a JSON object column defensively: a bad or missing value becomes ``{}``."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}

@@ -1,0 +1,277 @@
+"""Turn a finding into the words staff read: Slack Block Kit, a notification fallback, and email.
+
+Pure functions, no I/O: the outbox renders once, at enqueue time, and stores the result, so the
+alert shows what was known when the finding was written even if the archive changes later.
+
+Every alert answers three questions, in this order: what happened (header), why it matters
+(the post, what was corrected, the comment quoted with its status), and what to do (the
+suggested public reply and the exact ``comment-guard reply`` command to post it).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Mapping
+
+from guard.alerts._html import render_html
+from guard.alerts._text import (
+    BUTTON_TEXT_LIMIT,
+    FALLBACK_LIMIT,
+    HEADER_LIMIT,
+    SECTION_LIMIT,
+    fit,
+    fit_mrkdwn,
+    load_json,
+    quote_mrkdwn,
+    safe_url,
+    show_time,
+)
+from guard.durations import format_duration
+
+__all__ = ["AlertMessage", "Facts", "STAGES", "render_alert", "render_test"]
+
+STAGES = ("first", "reminder", "escalation", "digest", "test")
+
+_HEADLINES = {
+    "removed-critical": "A critical comment on a corrected post was deleted",
+    "hidden-critical": "A critical comment on a corrected post was hidden",
+    "unanswered": "A critical comment on a corrected post has no public reply",
+    "silent-correction": "A post was corrected without a public note",
+    "post-removed": "A corrected post with open questions was deleted",
+    "override": "A protected comment was removed with --override",
+}
+_STAGE_PREFIX = {"reminder": "Reminder: ", "escalation": "Escalation: ", "test": "Test: "}
+_STATUS_BY_KIND = {"removed-critical": "deleted", "hidden-critical": "hidden",
+                   "unanswered": "unanswered"}
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    """One rendered alert, in every form a channel needs; stored as JSON in ``outbox.payload``."""
+
+    subject: str
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    email_text: str = ""
+    email_html: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, payload: str) -> AlertMessage:
+        data = load_json(payload)
+        return cls(
+            subject=str(data.get("subject", "comment-guard alert")),
+            text=str(data.get("text", "")),
+            blocks=list(data.get("blocks") or []),
+            email_text=str(data.get("email_text", "")),
+            email_html=str(data.get("email_html", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What an alert says, independent of the channel that says it."""
+
+    headline: str
+    summary: str
+    context: str
+    post_url: str | None = None
+    post_label: str | None = None
+    correction: str | None = None
+    comment_author: str | None = None
+    comment_time: str | None = None
+    comment_status: str | None = None
+    comment_text: str | None = None
+    reasons: tuple[str, ...] = ()
+    open_since: str | None = None
+    reply: str | None = None
+    command: str | None = None
+
+
+def render_alert(finding: Mapping[str, Any], stage: str, *,
+                 now: datetime | None = None) -> AlertMessage:
+    """Render a ``findings`` row for ``stage``; every evidence key is optional."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown alert stage {stage!r}; expected one of {', '.join(STAGES)}")
+    facts = facts_for(finding, stage, now=now)
+    subject = fit(f"[comment-guard] {facts.headline}", 200)
+    return AlertMessage(
+        subject=subject,
+        text=fit(_plain(facts, short=True), FALLBACK_LIMIT),
+        blocks=_blocks(facts),
+        email_text=_plain(facts, short=False),
+        email_html=render_html(facts),
+    )
+
+
+def facts_for(finding: Mapping[str, Any], stage: str, *, now: datetime | None = None) -> Facts:
+    ev = load_json(finding.get("evidence"))
+    kind = str(finding.get("kind") or "finding")
+    post = ev.get("post") if isinstance(ev.get("post"), dict) else {}
+    comment = ev.get("comment") if isinstance(ev.get("comment"), dict) else {}
+    correction = ev.get("correction") if isinstance(ev.get("correction"), dict) else {}
+    headline = _STAGE_PREFIX.get(stage, "") + _HEADLINES.get(kind, f"New finding: {kind}")
+    summary = str(ev.get("summary") or headline)
+    platform = str(ev.get("platform") or "")
+    context = " · ".join(x for x in (
+        platform, str(finding.get("account") or ""), str(finding.get("severity") or ""),
+        f"finding #{finding['id']}" if finding.get("id") is not None else "",
+        f"opened {show_time(finding.get('opened_at'))}" if finding.get("opened_at") else "",
+    ) if x)
+    post_text = str(post.get("message") or "").strip()
+    comment_id = comment.get("id") or finding.get("comment_id")
+    status = str(comment.get("status") or _STATUS_BY_KIND.get(kind, "")) or None
+    reply = str(finding.get("suggested_reply") or "").strip() or None
+    open_since = None
+    if stage in ("reminder", "escalation") and now is not None:
+        open_since = _age(finding.get("opened_at"), now)
+    return Facts(
+        headline=headline,
+        summary=summary,
+        context=context,
+        post_url=safe_url(post.get("permalink_url")),
+        post_label=fit(post_text.splitlines()[0], 80) if post_text else None,
+        correction=_correction(correction),
+        comment_author=str(comment.get("author_name") or "") or ("someone" if comment else None),
+        comment_time=show_time(comment.get("created_time")) if comment else None,
+        comment_status=status if comment or comment_id else None,
+        comment_text=str(comment.get("message")) if comment.get("message") else None,
+        reasons=tuple(str(r) for r in ev.get("reasons") or () if r)[:6],
+        open_since=open_since,
+        reply=reply,
+        command=_command(finding, comment, status, reply),
+    )
+
+
+def render_test(now: datetime) -> AlertMessage:
+    """A sample alert (the "Thursday" story) for ``comment-guard test-alert``."""
+    finding = {
+        "id": None, "account": "test", "kind": "removed-critical", "severity": "critical",
+        "comment_id": "0_0", "post_id": "0", "opened_at": now.isoformat(),
+        "suggested_reply": "We made a mistake: the meeting is on the 13th, not Thursday. "
+                           "Sorry for the confusion!",
+        "evidence": {
+            "platform": "test",
+            "summary": "This is a test alert from comment-guard: nothing happened. "
+                       "If you can read this, the channel works.",
+            "comment": {"id": "0_0", "message": "wait, the meeting is TONIGHT?!?",
+                        "author_name": "A reader", "created_time": now.isoformat(),
+                        "status": "deleted"},
+            "post": {"id": "0", "message": "Town meeting on Thirteenth at 7pm."},
+            "correction": {"removed": ["Thursday"], "added": ["Thirteenth"]},
+        },
+    }
+    return render_alert(finding, "test", now=now)
+
+
+def _correction(c: Mapping[str, Any]) -> str | None:
+    if c.get("summary"):
+        return str(c["summary"])
+    removed = ", ".join(str(x) for x in c.get("removed") or ())
+    added = ", ".join(str(x) for x in c.get("added") or ())
+    if removed or added:
+        return f"{removed or '(nothing)'} → {added or '(nothing)'}"
+    return None
+
+
+def _command(finding: Mapping[str, Any], comment: Mapping[str, Any], status: str | None,
+             reply: str | None) -> str | None:
+    """The exact CLI line to post the suggested reply.
+
+    A deleted comment can no longer be replied to on any platform, so the reply then goes to
+    the post, where the people who saw the question will see the answer.
+    """
+    if not reply:
+        return None
+    target = comment.get("id") or finding.get("comment_id")
+    if status == "deleted" or finding.get("kind") in ("removed-critical", "post-removed",
+                                                      "silent-correction") or not target:
+        target = finding.get("post_id") or target
+    if not target:
+        return None
+    return f"comment-guard reply {shlex.quote(str(target))} {shlex.quote(reply)}"
+
+
+def _age(opened_at: Any, now: datetime) -> str | None:
+    try:
+        opened = datetime.fromisoformat(str(opened_at))
+        return format_duration(now - opened) if opened.tzinfo else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _blocks(f: Facts) -> list[dict[str, Any]]:
+    def section(md: str) -> dict[str, Any]:
+        return {"type": "section", "text": {"type": "mrkdwn", "text": md}}
+
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": fit(f.headline, HEADER_LIMIT),
+                                    "emoji": True}},
+        section(fit_mrkdwn(f.summary + (f"\nOpen for {f.open_since} without a public reply."
+                                        if f.open_since else ""), SECTION_LIMIT)),
+    ]
+    post = []
+    if f.post_url:
+        label = fit_mrkdwn(f.post_label or "open the post", 200).replace("|", "¦")
+        post.append(f"*Post:* <{f.post_url.replace('&', '&amp;')}|{label}>")
+    elif f.post_label:
+        post.append("*Post:* " + fit_mrkdwn(f.post_label, 200))
+    if f.correction:
+        post.append("*What was corrected:* " + fit_mrkdwn(f.correction, 1000))
+    if post:
+        blocks.append(section("\n".join(post)))
+    if f.comment_status or f.comment_text:
+        head = fit_mrkdwn(f"Comment by {f.comment_author or 'someone'} · "
+                          f"{f.comment_time or 'unknown time'} · ", 400)
+        head = f"*{head}{(f.comment_status or 'unknown').upper()}*"
+        quote = quote_mrkdwn(f.comment_text or "(text not archived)", SECTION_LIMIT - len(head) - 1)
+        blocks.append(section(head + "\n" + quote))
+    if f.reasons:
+        blocks.append(section(fit_mrkdwn("Why it matters: " + "; ".join(f.reasons),
+                                         SECTION_LIMIT)))
+    if f.reply:
+        blocks.append(section("*Suggested public reply:*\n"
+                              + quote_mrkdwn(f.reply, SECTION_LIMIT - 30)))
+    if f.command:
+        blocks.append(section("*Post it from the command line:*\n```"
+                              + fit_mrkdwn(f.command, SECTION_LIMIT - 50) + "```"))
+    if f.context:
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": fit_mrkdwn(f.context, SECTION_LIMIT)}]})
+    if f.post_url:
+        blocks.append({"type": "actions", "elements": [{
+            "type": "button", "text": {"type": "plain_text",
+                                       "text": fit("Open post", BUTTON_TEXT_LIMIT)},
+            "url": f.post_url, "style": "primary", "action_id": "open_post"}]})
+    return blocks
+
+
+def _plain(f: Facts, *, short: bool) -> str:
+    """Plain text: the Slack notification fallback (``short``) or the email body."""
+    lines = [f.headline, "", f.summary]
+    if f.open_since:
+        lines.append(f"Open for {f.open_since} without a public reply.")
+    if f.post_label or f.post_url:
+        lines.append(f"Post: {f.post_label or ''} {f.post_url or ''}".rstrip())
+    if f.correction:
+        lines.append(f"What was corrected: {f.correction}")
+    if f.comment_status or f.comment_text:
+        lines += ["", f"Comment by {f.comment_author or 'someone'} · "
+                      f"{f.comment_time or 'unknown time'} · {(f.comment_status or '').upper()}"]
+        lines += ["> " + line for line in (f.comment_text or "(text not archived)").splitlines()]
+    if short:
+        return "\n".join(lines)
+    if f.reasons:
+        lines += ["", "Why it matters:"] + [f"- {r}" for r in f.reasons]
+    if f.reply:
+        lines += ["", "Suggested public reply:", f.reply]
+    if f.command:
+        lines += ["", "Post it from the command line:", f"  {f.command}"]
+    if f.context:
+        lines += ["", "-- ", f.context]
+    return "\n".join(lines) + "\n"

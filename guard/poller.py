@@ -1,0 +1,285 @@
+"""Compare what a connector saw with the archive and write the difference as one poll.
+
+The rule that protects trust: absence means nothing unless the scan that missed an object was
+complete, the object stayed absent for ``absences_before_confirm`` complete scans, and the
+platform then positively said it is gone (``confirm_gone`` → ``deleted``). Every other outcome
+leaves the object ``unknown`` and it is asked about again next poll. All platform calls happen
+before the single write transaction, so a crash mid-poll changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+import structlog
+
+from connectors.base import Comment, Connector, GoneStatus, GoneTarget, Post, Snapshot
+from guard.archive import PollBatch, ensure_account, make_event, write_poll
+from guard.clock import iso, utcnow
+from guard.config import Account
+from guard.errors import ConnectorError
+from guard.textdiff import sha256_text, word_diff
+
+__all__ = ["PollResult", "poll_account", "LIVE_STATUSES"]
+
+log = structlog.get_logger("guard.poller")
+LIVE_STATUSES = ("present", "hidden", "unknown")  # statuses that can go missing
+
+
+@dataclass(frozen=True)
+class PollResult:
+    poll_id: int
+    account: str
+    complete: bool
+    api_calls: int
+    items: int
+    counts: dict[str, int] = field(default_factory=dict)
+    error: ConnectorError | None = None
+    duration: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None and self.items == 0
+
+
+def poll_account(db: sqlite_utils.Database, account: Account, connector: Connector, *,
+                 now: datetime | None = None) -> PollResult:
+    """Fetch, diff, confirm suspected deletions, and write one poll atomically."""
+    t0 = time.perf_counter()
+    started = now or utcnow()
+    since = started - timedelta(days=account.watch_days)
+    calls_before = connector.api_calls
+    snapshot = connector.fetch(since)
+    stamp = iso(started)
+    diff = _Diff(db, account, snapshot, iso(since), stamp)
+    diff.run(connector)
+    batch = diff.batch
+    batch.finished = iso(utcnow()) if now is None else stamp
+    batch.api_calls = connector.api_calls - calls_before
+    with db.atomic():
+        ensure_account(db, account.name, account.platform, account.page_id, stamp)
+        poll_id = write_poll(db, batch)
+    result = PollResult(poll_id=poll_id, account=account.name, complete=batch.complete,
+                        api_calls=batch.api_calls, items=batch.items, counts=batch.counts(),
+                        error=diff.error, duration=time.perf_counter() - t0)
+    _log_poll(result)
+    return result
+
+
+def _log_poll(r: PollResult) -> None:
+    c = r.counts
+    fields = dict(account=r.account, poll_id=r.poll_id, api_calls=r.api_calls, items=r.items,
+                  complete=r.complete, new=c.get("comment_added", 0) + c.get("post_added", 0),
+                  edited=c.get("comment_edited", 0) + c.get("post_edited", 0),
+                  hidden=c.get("comment_hidden", 0),
+                  deleted=c.get("comment_deleted", 0) + c.get("post_deleted", 0),
+                  duration=round(r.duration, 3))
+    if r.error is not None:
+        log.warning("poll_done", error=str(r.error), error_type=type(r.error).__name__, **fields)
+    else:
+        log.info("poll_done", **fields)
+
+
+class _Diff:
+    """One poll's comparison. State lives here only for the length of the poll."""
+
+    def __init__(self, db: sqlite_utils.Database, account: Account, snapshot: Snapshot,
+                 since: str, now: str) -> None:
+        self.db = db
+        self.account = account
+        self.snapshot = snapshot
+        self.since = since
+        self.now = now
+        self.error: ConnectorError | None = snapshot.error
+        self.batch = PollBatch(account=account.name, started=now, finished=now)
+        seen_ids = [s.post.id for s in snapshot.posts]
+        self.posts = {r["id"]: r for r in db.query(
+            "SELECT * FROM posts WHERE account = ? AND (id IN (SELECT value FROM json_each(?))"
+            " OR (created_time >= ? AND status != 'deleted'))",
+            [account.name, json.dumps(seen_ids), since])}
+        self.comments: dict[str, dict[str, Any]] = {}
+        self.by_post: dict[str, list[str]] = {}
+        for r in db.query("SELECT * FROM comments WHERE post_id IN (SELECT value FROM json_each(?))",
+                          [json.dumps(list(self.posts))]):
+            self.comments[r["id"]] = r
+            self.by_post.setdefault(r["post_id"], []).append(r["id"])
+        self.suspects: dict[str, GoneTarget] = {}
+
+    def event(self, kind: str, object_id: str, post_id: str | None, **data: Any) -> None:
+        self.batch.events.append(make_event(kind, at=self.now, account=self.account.name,
+                                            object_id=object_id, post_id=post_id, **data))
+
+    def run(self, connector: Connector) -> None:
+        threshold = max(1, connector.absences_before_confirm)
+        complete = self.snapshot.posts_complete and self.error is None
+        seen_posts: set[str] = set()
+        for scan in self.snapshot.posts:
+            seen_posts.add(scan.post.id)
+            self._post(scan.post)
+            self.batch.posts_scanned.append(
+                (self.now, self.now if scan.complete else None, scan.post.id))
+            seen = {c.id for c in scan.comments}
+            for comment in scan.comments:
+                self._comment(comment, scan.complete)
+            self.batch.items += 1 + len(scan.comments)
+            if scan.complete:
+                self._absent_comments(scan.post.id, seen, threshold)
+            else:
+                complete = False
+        if self.snapshot.posts_complete:
+            self._absent_posts(seen_posts, threshold)
+        self._confirm(connector)
+        self.batch.complete = complete and self.error is None
+        self.batch.error = str(self.error) if self.error is not None else None
+
+    def _post(self, post: Post) -> None:
+        digest = sha256_text(post.message)
+        old = self.posts.get(post.id)
+        row = {"id": post.id, "account": self.account.name, "message": post.message,
+               "created_time": post.created_time, "updated_time": post.updated_time,
+               "permalink_url": post.permalink_url, "author_id": post.author_id,
+               "author_name": post.author_name, "sha256": digest,
+               "previous_ids": json.dumps(list(post.previous_ids)), "last_seen": self.now,
+               "missing_count": 0}
+        if old is None:
+            row.update(status="present", version=1, first_seen=self.now, status_changed_at=self.now)
+            self.batch.posts.append(row)
+            self.batch.post_versions.append(_version("post_id", post.id, 1, post.message, digest,
+                                                     self.now, None, post.updated_time))
+            self.event("post_added", post.id, post.id, version=1, sha256=digest)
+            self.posts[post.id] = row
+            return
+        changed = False
+        if old["sha256"] != digest:
+            version = old["version"] + 1
+            diff = word_diff(old["message"], post.message)
+            row["version"] = version
+            self.batch.post_versions.append(_version("post_id", post.id, version, post.message,
+                                                     digest, self.now, diff, post.updated_time))
+            self.event("post_edited", post.id, post.id, version=version, sha256=digest,
+                       previous_sha256=old["sha256"], diff=diff)
+            changed = True
+        if old["status"] != "present":
+            row.update(status="present", status_changed_at=self.now)
+            self.event("post_reappeared", post.id, post.id, previous_status=old["status"])
+            changed = True
+        if changed or old["previous_ids"] != row["previous_ids"] or old["missing_count"]:
+            self.batch.posts.append({**old, **row})
+
+    def _comment(self, c: Comment, scan_complete: bool) -> None:
+        digest = sha256_text(c.message)
+        old = self.comments.get(c.id)
+        if old is None:
+            status = "hidden" if c.hidden else "present"
+            self.batch.comments.append({
+                "id": c.id, "account": self.account.name, "post_id": c.post_id,
+                "parent_id": c.parent_id, "author_id": c.author_id, "author_name": c.author_name,
+                "message": c.message, "created_time": c.created_time,
+                "hidden": None if c.hidden is None else int(c.hidden), "from_page": int(c.from_page),
+                "status": status, "version": 1, "sha256": digest, "first_seen": self.now,
+                "last_seen": self.now, "missing_count": 0, "status_changed_at": self.now})
+            self.batch.comment_versions.append(
+                _version("comment_id", c.id, 1, c.message, digest, self.now, None))
+            self.event("comment_added", c.id, c.post_id, version=1, sha256=digest,
+                       parent_id=c.parent_id, from_page=c.from_page, hidden=bool(c.hidden))
+            if c.hidden:
+                self.event("comment_hidden", c.id, c.post_id, first_seen_hidden=True)
+            return
+        row = dict(old)
+        changed = False
+        if old["sha256"] != digest:
+            row.update(message=c.message, sha256=digest, version=old["version"] + 1)
+            diff = word_diff(old["message"], c.message)
+            self.batch.comment_versions.append(_version(
+                "comment_id", c.id, row["version"], c.message, digest, self.now, diff))
+            self.event("comment_edited", c.id, c.post_id, version=row["version"], sha256=digest,
+                       previous_sha256=old["sha256"], diff=diff)
+            changed = True
+        hidden = bool(old["hidden"]) if c.hidden is None else c.hidden
+        status = "hidden" if hidden else "present"
+        if old["status"] in ("deleted", "unknown"):
+            self.event("comment_reappeared", c.id, c.post_id, previous_status=old["status"])
+        elif old["status"] == "present" and status == "hidden":
+            self.event("comment_hidden", c.id, c.post_id)
+        elif old["status"] == "hidden" and status == "present":
+            self.event("comment_unhidden", c.id, c.post_id)
+        if status != old["status"]:
+            row.update(status=status, status_changed_at=self.now)
+            changed = True
+        if c.hidden is not None and old["hidden"] != int(c.hidden):
+            row["hidden"] = int(c.hidden)
+            changed = True
+        if old["missing_count"]:
+            row["missing_count"] = 0
+            changed = True
+        if changed:
+            row["last_seen"] = self.now
+            self.batch.comments.append(row)
+        elif not scan_complete:
+            self.batch.comments_seen.append((self.now, c.id))
+
+    def _absent_comments(self, post_id: str, seen: set[str], threshold: int) -> None:
+        for cid in self.by_post.get(post_id, ()):
+            old = self.comments[cid]
+            if cid in seen or old["status"] not in LIVE_STATUSES:
+                continue
+            count = old["missing_count"] + 1
+            self.batch.comments_missing.append((count, cid))
+            old["missing_count"] = count
+            if count >= threshold:
+                self.suspects[cid] = GoneTarget(cid, post_id)
+
+    def _absent_posts(self, seen: set[str], threshold: int) -> None:
+        for pid, old in self.posts.items():
+            if pid in seen or old["status"] == "deleted" or (old["created_time"] or "") < self.since:
+                continue
+            count = old["missing_count"] + 1
+            self.batch.posts_missing.append((count, pid))
+            old["missing_count"] = count
+            if count >= threshold:
+                self.suspects[pid] = GoneTarget(pid, self.account.page_id)
+
+    def _confirm(self, connector: Connector) -> None:
+        if not self.suspects:
+            return
+        try:
+            answers = connector.confirm_gone(list(self.suspects.values()))
+        except ConnectorError as exc:
+            self.error = self.error or exc
+            answers = {}
+        for oid in self.suspects:
+            answer: GoneStatus = answers.get(oid, "unknown")
+            if oid in self.comments:
+                self._settle(self.comments[oid], answer, "comment", self.batch.comments)
+            else:
+                self._settle(self.posts[oid], answer, "post", self.batch.posts)
+
+    def _settle(self, old: dict[str, Any], answer: GoneStatus, kind: str,
+                rows: list[dict[str, Any]]) -> None:
+        if answer == "present":
+            return  # exists, just not listed (restricted user, list lag): nothing to record
+        post_id = old["post_id"] if kind == "comment" else old["id"]
+        status = "deleted" if answer == "deleted" else "unknown"
+        if old["status"] == status:
+            return
+        rows.append({**old, "status": status, "status_changed_at": self.now})
+        if status == "deleted":
+            self.event(f"{kind}_deleted", old["id"], post_id, version=old["version"],
+                       sha256=old["sha256"], previous_status=old["status"])
+        else:
+            self.event(f"{kind}_{'unavailable' if answer == 'unavailable' else 'missing'}",
+                       old["id"], post_id, previous_status=old["status"])
+
+
+def _version(key: str, oid: str, version: int, message: str, digest: str, seen_at: str,
+             diff: list[list[str]] | None, updated_time: str | None = None) -> dict[str, Any]:
+    row = {key: oid, "version": version, "message": message, "sha256": digest,
+           "seen_at": seen_at, "diff": json.dumps(diff, ensure_ascii=False) if diff else None}
+    if key == "post_id":
+        row["updated_time"] = updated_time
+    return row

@@ -1,0 +1,1 @@
+"""Pure policy functions over archive records: corrections, comment classification, rules."""
