@@ -6,15 +6,15 @@ error for deleted or unknown objects, 190/463 for a wrong token, ``X-App-Usage``
 and injectable failures (rate limits, expired token, plain 5xx) via :meth:`Sandbox.fail_next`.
 It runs a stdlib ``ThreadingHTTPServer`` on 127.0.0.1 in a daemon thread; one lock guards all state.
 
-Differences from the real API, on purpose: only Page-token views exist (every comment has ``id``
-and ``from``); ``updated_time`` moves only on :meth:`Sandbox.edit_post` (strictly increasing);
-``until``/``since`` accept unix seconds or ISO-8601 only; no ``previous`` links, no ``?ids=``.
+Differences from the real API, on purpose: only the Page-token view exists (every comment has
+``id`` and ``from``); ``updated_time`` moves only on edits (strictly increasing); ``since``/``until``
+take unix seconds or ISO-8601 only; no ``previous`` links, no ``?ids=`` or batch requests.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import secrets
 import socket
 import threading
 import time
@@ -22,103 +22,23 @@ import zlib
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime
+from http.server import ThreadingHTTPServer
 from typing import Any, Callable
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import urlencode
 
-from guard._sandbox_fields import FieldSpec, FieldsSyntaxError, format_fields, parse_fields
+from guard._sandbox_fields import (
+    COMMENT_DEFAULT, COMMENT_UNMODELLED, PAGE_DEFAULT, PAGE_UNMODELLED, POST_DEFAULT,
+    POST_UNMODELLED, Failure, FieldSpec, FieldsSyntaxError, GraphError, JsonHandler, Key, bad_path,
+    bool_param, cursor, failure_headers, format_fields, int_param, iso, missing, parse_fields,
+    time_param, to_unix, token_error, uncursor, unmodelled,
+)
 
 __all__ = ["Sandbox"]
 
 _JSON = "application/json; charset=UTF-8"
 _SECRET_PARAMS = frozenset({"access_token", "appsecret_proof"})
 _LOG_LIMIT = 10_000  # requests kept for inspection; benches make many more
-_POST_DEFAULT = parse_fields("created_time,message,id")
-_COMMENT_DEFAULT = parse_fields("created_time,from,message,id")
-_PAGE_DEFAULT = parse_fields("name,id")
-# Real fields we do not model: requested, they are omitted as the API omits empty fields.
-_POST_UNMODELLED = frozenset(
-    "story attachments full_picture picture icon shares privacy place message_tags to with_tags "
-    "parent_id admin_creator application call_to_action is_expired is_popular properties actions "
-    "scheduled_publish_time likes reactions sharedposts insights promotable_id".split()
-)
-_COMMENT_UNMODELLED = frozenset(
-    "admin_creator application attachment live_broadcast_timestamp message_tags object "
-    "private_reply_conversation reactions likes".split()
-)
-_PAGE_UNMODELLED = frozenset("about category fan_count followers_count link username picture".split())
-_TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, *range(80000, 80015)})
-_CANNED: dict[int, str] = {
-    1: "An unknown error occurred",
-    2: "An unexpected error has occurred. Please retry your request later.",
-    4: "(#4) Application request limit reached",
-    17: "(#17) User request limit reached",
-    32: "(#32) Page request limit reached",
-    102: "Session key invalid or no longer valid",
-    341: "(#341) Application limit reached",
-    613: "(#613) Calls to this api have exceeded the rate limit.",
-    80001: "(#80001) There have been too many calls to this Page account. Wait a bit and try "
-    "again. For more info, please refer to "
-    "https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
-}
-
-Key = tuple[int, int]  # (created unix seconds, insertion sequence): the order of everything
-
-
-def _ts(value: datetime | None) -> int:
-    if value is None:
-        return int(time.time())
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return int(value.timestamp())
-
-
-def _iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
-
-
-def _cursor(key: Key) -> str:
-    return json.dumps(list(key)).encode().hex().upper()  # opaque, URL-safe, like Graph's
-
-
-def _uncursor(text: str) -> Key:
-    try:
-        ts, seq = json.loads(bytes.fromhex(text))
-        return int(ts), int(seq)
-    except (ValueError, TypeError):
-        raise _GraphError(400, 100, f"(#100) Invalid cursor: {text}") from None
-
-
-def _fbtrace() -> str:
-    return "A" + secrets.token_urlsafe(16)[:22]
-
-
-class _GraphError(Exception):
-    """An error response: HTTP status plus the Graph ``error`` envelope."""
-
-    def __init__(self, status: int, code: int, message: str, *, subcode: int | None = None,
-                 kind: str = "OAuthException", headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        error: dict[str, Any] = {"message": message, "type": kind, "code": code}
-        if code in _TRANSIENT_CODES:
-            error["is_transient"] = True
-        if subcode is not None:
-            error["error_subcode"] = subcode
-        error["fbtrace_id"] = _fbtrace()
-        self.status, self.body, self.headers = status, {"error": error}, dict(headers or {})
-
-
-def _missing(method: str, object_id: str) -> _GraphError:
-    return _GraphError(
-        400, 100, f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not "
-        "exist, cannot be loaded due to missing permissions, or does not support this operation. "
-        "Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
-        subcode=33, kind="GraphMethodException")
-
-
-def _bad_path(path: str) -> _GraphError:
-    return _GraphError(400, 2500, f"Unknown path components: {path}")
 
 
 @dataclass
@@ -157,17 +77,6 @@ class _Comment:
         return self.created, self.seq
 
 
-@dataclass
-class _Failure:
-    remaining: int
-    status: int | None
-    code: int | None
-    subcode: int | None
-    message: str | None
-    headers: dict[str, str]
-    path_contains: str | None
-
-
 Node = _Post | _Comment
 
 
@@ -186,12 +95,13 @@ class Sandbox:
         self._comments: dict[str, _Comment] = {}
         self._index: list[tuple[int, int, str]] = []  # all posts, sorted by (created, seq)
         self._seq = 0
-        self._failures: list[_Failure] = []
+        self._failures: list[Failure] = []
         self._count = 0
         self._log: deque[tuple[str, str, dict[str, str]]] = deque(maxlen=_LOG_LIMIT)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._sockets: set[socket.socket] = set()
+        self._base_url = ""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -199,9 +109,10 @@ class Sandbox:
         """Start serving on a free 127.0.0.1 port in a daemon thread; return self."""
         if self._server is not None:
             raise RuntimeError("Sandbox already started")
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.sandbox = self  # type: ignore[attr-defined]
+        server = ThreadingHTTPServer(("127.0.0.1", 0), JsonHandler)
+        server.app = self  # type: ignore[attr-defined]
         self._server = server
+        self._base_url = f"http://127.0.0.1:{server.server_address[1]}/"
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="graph-sandbox", daemon=True)
         self._thread.start()
@@ -215,11 +126,9 @@ class Sandbox:
         server.shutdown()
         server.server_close()
         with self._lock:
-            for sock in list(self._sockets):
-                try:
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
         if self._thread is not None:
             self._thread.join()
 
@@ -234,7 +143,7 @@ class Sandbox:
         """``http://127.0.0.1:<port>/``; the connector appends ``<version>/...``."""
         if self._server is None:
             raise RuntimeError("Sandbox not started; call start() first")
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+        return self._base_url
 
     @property
     def request_count(self) -> int:
@@ -258,7 +167,7 @@ class Sandbox:
             post_id = post_id or f"{self.page_id}_{self._seq}"
             if post_id in self._posts:
                 raise ValueError(f"post {post_id} already exists")
-            created = _ts(created_time)
+            created = to_unix(created_time)
             post = _Post(post_id, post_id.rsplit("_", 1)[-1], message, created, created, self._seq)
             self._posts[post_id] = post
             insort(self._index, (*post.key, post_id))
@@ -283,7 +192,7 @@ class Sandbox:
         """
         with self._lock:
             return self._add_comment(post_id, message, author, author_id, parent_id, from_page,
-                                     _ts(created_time))
+                                     to_unix(created_time))
 
     def edit_comment(self, comment_id: str, message: str) -> None:
         """Change a comment's message."""
@@ -315,16 +224,9 @@ class Sandbox:
         80000-80014 get an ``X-Business-Use-Case-Usage`` header unless ``headers`` is given;
         code 4 reports ``X-App-Usage`` at 100%. Rules queue up; the first one matching fires.
         """
-        extra = dict(headers or {})
-        if code is not None and 80000 <= code <= 80014 and not headers:
-            extra["X-Business-Use-Case-Usage"] = json.dumps({self.page_id: [{
-                "type": "pages", "call_count": 100, "total_cputime": 10, "total_time": 10,
-                "estimated_time_to_regain_access": 5}]})
-        if code == 4 and not headers:
-            extra["X-App-Usage"] = json.dumps(
-                {"call_count": 100, "total_cputime": 10, "total_time": 10})
+        extra = dict(headers) if headers else failure_headers(code, self.page_id)
         with self._lock:
-            self._failures.append(_Failure(n, status, code, subcode, message, extra, path_contains))
+            self._failures.append(Failure(n, status, code, subcode, message, extra, path_contains))
 
     # -- state helpers (lock held) -----------------------------------------------------------
 
@@ -368,7 +270,7 @@ class Sandbox:
             insort(parent.entries, (*comment.key, comment.id))
         return comment.id
 
-    # -- HTTP (called by the handler) --------------------------------------------------------
+    # -- HTTP (JsonHandler calls these) --------------------------------------------------------
 
     def _handle(self, method: str, path: str, params: dict[str, str]) -> tuple[int, dict, bytes]:
         headers = {"Content-Type": _JSON, "facebook-api-version": self.version}
@@ -381,29 +283,28 @@ class Sandbox:
             headers["X-App-Usage"] = json.dumps(usage, separators=(",", ":"))
             try:
                 failure = self._take_failure(path)
-                if failure is not None and failure.code is None:
-                    headers.update({"Content-Type": "text/html; charset=utf-8", **failure.headers})
-                    text = failure.message or "Sorry, something went wrong."
-                    return (failure.status or 500, headers,
-                            f"<html><body><h1>Error</h1><p>{text}</p></body></html>".encode())
                 if failure is not None:
-                    code = failure.code or 1
-                    raise _GraphError(failure.status or 400, code,
-                                      failure.message or _CANNED.get(code, f"(#{code}) Error"),
-                                      subcode=failure.subcode, headers=failure.headers)
+                    raise failure.error()
                 if params.get("access_token") != self._token:
-                    raise self._token_error()
+                    raise token_error()
                 parts = [p for p in path.split("/") if p]
                 if not parts or parts[0] != self.version:
-                    raise _bad_path(path)
+                    raise bad_path(path)
                 body: Any = self._route(method, parts[1:], params)
                 status = 200
-            except _GraphError as exc:
+            except GraphError as exc:
                 status, body = exc.status, exc.body
                 headers.update(exc.headers)
+        if isinstance(body, bytes):
+            return status, headers, body
         return status, headers, json.dumps(body, separators=(",", ":")).encode()
 
-    def _take_failure(self, path: str) -> _Failure | None:
+    def _track(self, conn: socket.socket, open_: bool) -> None:
+        """Remember open connections so :meth:`stop` can close them."""
+        with self._lock:
+            (self._sockets.add if open_ else self._sockets.discard)(conn)
+
+    def _take_failure(self, path: str) -> Failure | None:
         for failure in self._failures:
             if failure.path_contains is None or failure.path_contains in path:
                 failure.remaining -= 1
@@ -412,49 +313,40 @@ class Sandbox:
                 return failure
         return None
 
-    def _token_error(self) -> _GraphError:
-        now = datetime.now(timezone.utc)
-        fmt = "%A, %d-%b-%y %H:%M:%S UTC"
-        message = (f"Error validating access token: Session has expired on "
-                   f"{datetime.fromtimestamp(now.timestamp() - 3600, timezone.utc):{fmt}}. "
-                   f"The current time is {now:{fmt}}.")
-        auth = f'OAuth "Facebook Platform" "invalid_token" "{message}"'
-        return _GraphError(400, 190, message, subcode=463, headers={"WWW-Authenticate": auth})
-
     def _route(self, method: str, parts: list[str], params: dict[str, str]) -> Any:
         if not parts or len(parts) > 2:
-            raise _bad_path("/" + "/".join(parts))
+            raise bad_path("/" + "/".join(parts))
         object_id, edge = parts[0], (parts[1] if len(parts) == 2 else None)
         try:
             fields = parse_fields(params.get("fields", ""))
         except FieldsSyntaxError as exc:
-            raise _GraphError(400, 2500, str(exc)) from None
+            raise GraphError(400, 2500, str(exc)) from None
         if object_id == self.page_id:
             if method == "GET" and edge is None:
-                return self._render(None, fields or _PAGE_DEFAULT, params)
+                return self._render(None, fields or PAGE_DEFAULT, params)
             if method == "GET" and edge in ("posts", "feed"):
-                return self._list(None, params, fields or _POST_DEFAULT, params)
-            raise _bad_path(f"/{edge}" if edge else "/")
+                return self._list(None, params, fields or POST_DEFAULT, params)
+            raise bad_path(f"/{edge}" if edge else "/")
         node = self._posts.get(object_id) or self._comments.get(object_id)
         if node is None or not self._alive(node):
-            raise _missing(method, object_id)
+            raise missing(method, object_id)
         if edge not in (None, "comments"):
-            raise _bad_path(f"/{edge}")
+            raise bad_path(f"/{edge}")
         if method == "GET":
             if edge is None:
-                default = _POST_DEFAULT if isinstance(node, _Post) else _COMMENT_DEFAULT
+                default = POST_DEFAULT if isinstance(node, _Post) else COMMENT_DEFAULT
                 return self._render(node, fields or default, params)
-            return self._list(node, params, fields or _COMMENT_DEFAULT, params)
+            return self._list(node, params, fields or COMMENT_DEFAULT, params)
         if method == "POST" and edge == "comments":
             if not params.get("message"):
-                raise _GraphError(400, 100, "(#100) Missing message or attachment")
+                raise GraphError(400, 100, "(#100) Missing message or attachment")
             post_id = node.id if isinstance(node, _Post) else node.post_id
             parent = None if isinstance(node, _Post) else node.id
             return {"id": self._add_comment(post_id, params["message"], self.page_name, None,
                                             parent, True, int(time.time()))}
         if method == "POST" and edge is None:
             if "is_hidden" in params:
-                node.hidden = _flag(params["is_hidden"], "is_hidden")
+                node.hidden = bool_param(params["is_hidden"], "is_hidden")
             if "message" in params:
                 if isinstance(node, _Post):
                     _edit_post(node, params["message"])
@@ -464,7 +356,7 @@ class Sandbox:
         if method == "DELETE" and edge is None:
             node.deleted = True
             return {"success": True}
-        raise _bad_path("/" + "/".join(parts))
+        raise bad_path("/" + "/".join(parts))
 
     # -- listing and rendering (lock held) ---------------------------------------------------
 
@@ -480,11 +372,11 @@ class Sandbox:
             stream = isinstance(owner, _Comment) or opts.get("filter") == "stream"
             window = self._window(opts)
             keep = lambda c: window(c) and (stream or c.parent_id is None)  # noqa: E731
-        limit = _int(opts.get("limit"), self.page_size if owner is None else self.comment_page_size)
-        limit = max(0, min(limit, self.max_page_size))
+        default = self.page_size if owner is None else self.comment_page_size
+        limit = max(0, min(int_param(opts.get("limit"), default), self.max_page_size))
         ordered: Any = entries
         if "after" in opts:
-            after = _uncursor(opts["after"])
+            after = uncursor(opts["after"])
             if newest_first:
                 ordered = entries[: bisect_left(entries, after, key=lambda e: e[:2])]
             else:
@@ -503,14 +395,14 @@ class Sandbox:
             return None
         out: dict[str, Any] = {"data": [self._render(node, fields, next_params) for node in found]}
         if found:
-            paging: dict[str, Any] = {"cursors": {"before": _cursor(found[0].key),
-                                                  "after": _cursor(found[-1].key)}}
+            paging: dict[str, Any] = {"cursors": {"before": cursor(found[0].key),
+                                                  "after": cursor(found[-1].key)}}
             if more:
                 path = f"{self.version}/{owner.id if owner else self.page_id}/" + (
                     "comments" if owner else "posts")
                 query = {k: v for k, v in next_params.items() if k not in ("after", "before")}
-                query["after"] = _cursor(found[-1].key)
-                paging["next"] = f"{self.base_url}{path}?{urlencode(query)}"
+                query["after"] = cursor(found[-1].key)
+                paging["next"] = f"{self._base_url}{path}?{urlencode(query)}"
             out["paging"] = paging
         if summary:
             total = sum(1 for e in entries if self._alive(nodes[e[2]]) and keep(nodes[e[2]]))
@@ -519,8 +411,8 @@ class Sandbox:
         return out
 
     def _window(self, opts: dict[str, str]) -> Callable[[Node], bool]:
-        since = _time_param(opts.get("since"), "since")
-        until = _time_param(opts.get("until"), "until")
+        since = time_param(opts.get("since"), "since")
+        until = time_param(opts.get("until"), "until")
         return lambda n: (since is None or n.created >= since) and (until is None or
                                                                   n.created <= until)
 
@@ -536,148 +428,66 @@ class Sandbox:
         return out
 
     def _value(self, node: Node | None, spec: FieldSpec, params: dict[str, str]) -> Any:
+        """One field of a node; None when Graph would omit it."""
         name = spec.name
-        if name == "id":
-            return self.page_id if node is None else node.id
-        if node is None:
-            if name == "name":
-                return self.page_name
-            return _unmodelled(name, _PAGE_UNMODELLED, "Page")
-        if name == "from":
-            author = (self.page_name, self.page_id) if isinstance(node, _Post) else (
-                node.author, node.author_id)
-            wanted = {s.name for s in spec.children} if spec.children else {"name", "id"}
+        if name == "from" and node is not None:
+            author = (node.author, node.author_id) if isinstance(node, _Comment) else (
+                self.page_name, self.page_id)
+            wanted = {s.name for s in spec.children or ()} or {"name"}
             return {k: v for k, v in zip(("name", "id"), author) if k in wanted or k == "id"}
-        if name == "comments":
+        if name == "comments" and node is not None:
             opts = dict(spec.modifiers)
+            fields = spec.children or COMMENT_DEFAULT
             next_params = {"access_token": params.get("access_token", ""), "pretty": "0",
-                           "fields": format_fields(spec.children or _COMMENT_DEFAULT), **opts}
-            next_params.setdefault("limit", str(_int(opts.get("limit"), self.comment_page_size)))
-            return self._list(node, opts, spec.children or _COMMENT_DEFAULT, next_params, True)
-        simple: dict[str, Any] = {"message": node.message or None, "is_hidden": node.hidden,
-                                  "created_time": _iso(node.created)}
-        if name in simple:
-            return simple[name]
-        if isinstance(node, _Post):
-            simple = {"updated_time": _iso(node.updated), "is_published": True,
-                      "status_type": "mobile_status_update",
-                      "permalink_url": f"https://www.facebook.com/{self.page_id}/posts/{node.number}"}
-            return simple[name] if name in simple else _unmodelled(name, _POST_UNMODELLED, "PagePost")
-        post = self._posts[node.post_id]
-        from_page = node.author_id == self.page_id
-        simple = {
-            "can_hide": not from_page, "can_remove": True, "can_comment": node.parent_id is None,
-            "can_like": True, "can_reply_privately": not from_page, "is_private": False,
-            "like_count": 0, "user_likes": False,
-            "comment_count": sum(1 for e in node.entries if self._alive(self._comments[e[2]])),
-            "permalink_url": f"https://www.facebook.com/{self.page_id}/posts/{post.number}"
-                             f"?comment_id={node.id.rsplit('_', 1)[-1]}",
-        }
-        if name in simple:
-            return simple[name]
-        if name == "parent":
-            if node.parent_id is None:
-                return None
-            return self._render(self._comments[node.parent_id], spec.children or _COMMENT_DEFAULT,
-                                params)
-        return _unmodelled(name, _COMMENT_UNMODELLED, "Comment")
+                           "fields": format_fields(fields), **opts}
+            next_params.setdefault("limit", str(self.comment_page_size))
+            return self._list(node, opts, fields, next_params, embedded=True)
+        if name == "parent" and isinstance(node, _Comment):
+            parent = self._comments.get(node.parent_id or "")
+            return parent and self._render(parent, spec.children or COMMENT_DEFAULT, params)
+        if node is None:
+            table, known, kind = _PAGE_VALUES, PAGE_UNMODELLED, "Page"
+        elif isinstance(node, _Post):
+            table, known, kind = _POST_VALUES, POST_UNMODELLED, "PagePost"
+        else:
+            table, known, kind = _COMMENT_VALUES, COMMENT_UNMODELLED, "Comment"
+        getter = table.get(name)
+        return unmodelled(name, known, kind) if getter is None else getter(self, node)
+
+
+_FB = "https://www.facebook.com"
+_PAGE_VALUES: dict[str, Callable[[Sandbox, Any], Any]] = {
+    "id": lambda sb, _: sb.page_id,
+    "name": lambda sb, _: sb.page_name,
+}
+_POST_VALUES: dict[str, Callable[[Sandbox, _Post], Any]] = {
+    "id": lambda sb, p: p.id,
+    "message": lambda sb, p: p.message or None,
+    "created_time": lambda sb, p: iso(p.created),
+    "updated_time": lambda sb, p: iso(p.updated),
+    "permalink_url": lambda sb, p: f"{_FB}/{sb.page_id}/posts/{p.number}",
+    "is_hidden": lambda sb, p: p.hidden,
+    "is_published": lambda sb, p: True,
+    "status_type": lambda sb, p: "mobile_status_update",
+}
+_COMMENT_VALUES: dict[str, Callable[[Sandbox, _Comment], Any]] = {
+    "id": lambda sb, c: c.id,
+    "message": lambda sb, c: c.message,
+    "created_time": lambda sb, c: iso(c.created),
+    "is_hidden": lambda sb, c: c.hidden,
+    "permalink_url": lambda sb, c: f"{_FB}/{sb.page_id}/posts/"
+    f"{sb._posts[c.post_id].number}?comment_id={c.id.rsplit('_', 1)[-1]}",
+    "comment_count": lambda sb, c: sum(1 for e in c.entries if sb._alive(sb._comments[e[2]])),
+    "like_count": lambda sb, c: 0,
+    "can_comment": lambda sb, c: c.parent_id is None,
+    "can_hide": lambda sb, c: c.author_id != sb.page_id,  # a Page cannot hide its own comments
+    "can_remove": lambda sb, c: True,
+    "can_like": lambda sb, c: True,
+    "can_reply_privately": lambda sb, c: c.author_id != sb.page_id,
+    "is_private": lambda sb, c: False,
+    "user_likes": lambda sb, c: False,
+}
 
 
 def _edit_post(post: _Post, message: str) -> None:
     post.message, post.updated = message, max(int(time.time()), post.updated + 1)
-
-
-def _unmodelled(name: str, known: frozenset[str], node_type: str) -> None:
-    if name not in known:
-        raise _GraphError(400, 100, f"(#100) Tried accessing nonexisting field ({name}) "
-                                    f"on node type ({node_type})")
-    return None
-
-
-def _int(raw: str | None, default: int) -> int:
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise _GraphError(400, 100, f"(#100) Param limit must be a number: {raw}") from None
-
-
-def _flag(raw: str, name: str) -> bool:
-    if raw.lower() in ("true", "1"):
-        return True
-    if raw.lower() in ("false", "0"):
-        return False
-    raise _GraphError(400, 100, f"(#100) Param {name} must be a boolean")
-
-
-def _time_param(raw: str | None, name: str) -> int | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        return int(float(raw))
-    except ValueError:
-        pass
-    try:
-        return _ts(datetime.fromisoformat(raw))
-    except ValueError:
-        raise _GraphError(400, 100, f"(#100) The parameter {name} is not a valid time") from None
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Decodes one HTTP request, asks the Sandbox, writes the answer (keep-alive, no logging)."""
-
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def setup(self) -> None:
-        super().setup()
-        sandbox: Sandbox = self.server.sandbox  # type: ignore[attr-defined]
-        with sandbox._lock:
-            sandbox._sockets.add(self.connection)
-
-    def finish(self) -> None:
-        sandbox: Sandbox = self.server.sandbox  # type: ignore[attr-defined]
-        with sandbox._lock:
-            sandbox._sockets.discard(self.connection)
-        try:
-            super().finish()
-        except OSError:
-            pass
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
-        """Silence the default stderr request log."""
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def _serve(self, method: str) -> None:
-        split = urlsplit(self.path)
-        params = dict(parse_qsl(split.query, keep_blank_values=True))
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            raw = self.rfile.read(length).decode("utf-8", "replace")
-            if "json" in self.headers.get("Content-Type", ""):
-                try:
-                    loaded = json.loads(raw)
-                except ValueError:
-                    loaded = {}
-                if isinstance(loaded, dict):
-                    params.update({k: v if isinstance(v, str) else json.dumps(v)
-                                   for k, v in loaded.items()})
-            else:
-                params.update(parse_qsl(raw, keep_blank_values=True))
-        sandbox: Sandbox = self.server.sandbox  # type: ignore[attr-defined]
-        status, headers, body = sandbox._handle(method, unquote(split.path), params)
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)

@@ -15,6 +15,7 @@ VADER analyzer, cached at module level because building it parses a lexicon file
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -56,7 +57,8 @@ class ClassifyConfig:
     )
     promo_words: tuple[str, ...] = (
         "free", "win", "winner", "click", "offer", "deal", "discount", "visit", "likes",
-        "cheap", "gift card", "limited", "claim", "order", "shop",
+        "cheap", "gift card", "limited", "claim", "order", "shop", "earn", "money", "income",
+        "prize", "bonus",
     )
     acronyms: tuple[str, ...] = (
         "USA", "FAQ", "RSVP", "ASAP", "HOA", "DIY", "LOL", "TBD", "ETA", "ATM", "PTA", "NYC",
@@ -79,24 +81,34 @@ _QUESTION_START = re.compile(
     _CLAUSE_START + r"(?P<q>(?:is|are|was|were|do|does|did|can|could|will|would|should|has"
     r"|have)\s+(?:" + _SUBJECT + r")\b|(?:when|where|which|who|why|whose)\b"
     r"|how\s+(?:do|does|did|can|could|long|much|many|late|early|far|is|are|will|would|should"
-    r"|about)\b|what(?:'s|’s|\s+(?:time|day|date|happened|is|are|was|were|about|do|does|did"
+    r"|about)\b|what(?:'s|’s|s\b|\s+(?:time|day|date|happened|is|are|was|were|about|do|does|did"
     r"|should|will|if)\b)|(?:wann|warum|wo|cuándo|dónde|quand|pourquoi|quando|dove|هل)\s)", _I)
 _QUESTION_PHRASES = re.compile(
     r"does this mean|is this still|which day|what time|can (?:someone|anyone|you) confirm"
     r"|i thought it (?:was|is|said)|\bdo we\b|\bare we\b|anyone know|wondering (?:if|whether)"
     r"|not sure (?:if|whether)|please (?:confirm|clarify)|to know (?:if|whether)"
     r"|(?:love|like|want|need) to know|double.check|is there a way|\bor not\b"
-    r"|[,\s](?:right|correct)\s*$|(?:吗|嗎|ですか|ますか)\s*$", _I)
+    r"|[,\s](?:right|correct)\s*$|(?:吗|嗎|ですか|ますか)\s*$|\b(\w+) or no \1\b"
+    r"|please tell me|\byou mean(?:t)?\b", _I)
 _CONFUSION_PHRASES = re.compile(
     r"confus|\b(?:i'?m|i am|so|totally|completely) lost\b|\bhuh\b|\bhmm+\b|\bhang on\b"
-    r"|\bhold on\b|\bi was told\b|\bit (?:said|says)\b|\bstill (?:says|shows|has|lists)\b"
+    r"|\bhold (?:on|up)\b|\bi was told\b|\bit (?:said|says)\b|\bstill (?:says|shows|has|lists)\b"
     r"|\bold (?:date|time|day|address|venue|location|post|version)\b|\boriginal post\b"
     r"|\bdo(?:es)?n'?t match\b|\bdoes not match\b|\bwhat\?!"
-    r"|\b(?:says?|said|shows?|showed|listed)\b[^.]*\bdifferent\b", _I)
+    r"|\b(?:says?|said|shows?|showed|listed)\b[^.]*\bdifferent\b"
+    r"|comprends (?:pas|plus|rien)|no entiendo|verstehe (?:nicht|das nicht)|わかりません|不明白"
+    r"|看不懂", _I)
 _WAIT = re.compile(r"\bwait\b", _I)
-_NOT_WAIT = re.compile(r"\b(?:can'?t|can’t|cannot|can not|couldn'?t) wait\b|\bwait (?:for|to)\b", _I)
+# "can't wait" is anticipation, "wait till you see" a promise: neither is alarm.
+_NOT_WAIT = re.compile(
+    r"\b(?:can'?t|can’t|cannot|can not|couldn'?t) wait\b|\bwait (?:for|to|till|until)\b", _I)
+# Talk about a change counts only when it is about the schedule or the post, not "my kids changed".
+_CHANGE = r"\b(?:cancell?ed|moved|changed?|changes|changing|rescheduled|edit(?:ed|ing)?)\b"
+_SCHEDULE = (r"\b(?:it|date|time|day|venue|location|place|address|room|meeting|event|post"
+             r"|schedule|session|clinic|class|concert|show)\b")
+_NEAR = r"\W+(?:\w+\W+){0,3}?"  # within four words
 _CHANGE_WORDS = re.compile(
-    r"\b(?:moved|changed?|changes|changing|rescheduled|postponed|cancell?ed|edited)\b", _I)
+    rf"(?:{_SCHEDULE}{_NEAR}(?P<a>{_CHANGE})|(?P<b>{_CHANGE}){_NEAR}{_SCHEDULE})", _I)
 _MIXED_PUNCT = re.compile(r"\?!|!\?|[?？]{2,}")
 _BANGS = re.compile(r"!{2,}")
 _SARCASM = re.compile(
@@ -107,10 +119,15 @@ _COMPLAINT_PHRASES = re.compile(
     r"you deleted|why did you delete|misleading|wrong (?:date|day|time|address|info)"
     r"|fix the post|unacceptable|not acceptable|disappointed|\bnot ok(?:ay)?\b|\bshame\b"
     r"|\b(?:delet|remov|hid)\w*\s+(?:my|our|comments?|questions?|the comment)"
-    r"|silently|quietly|without (?:telling|saying|notice)|\b(?:nobody|no one) told\b"
+    r"|silently|quietly|without (?:telling|saying|notice|a note|any note)"
+    r"|\b(?:nobody|no one) told\b"
     r"|\bno apology\b|\byou owe\b|\bmissed (?:it|the)\b|\bmistake\b|\bwasted\b"
     r"|post a correction|vergüenza|honte|schande|inaceptable|inacceptable|borraron"
-    r"|eliminaron|supprim|gelöscht", _I)
+    r"|eliminaron|supprim|gelöscht|stimmt nicht|falsch|fausse?\b|faux\b|incorrect|equivocad"
+    r"|错了|間違|\bstill waiting\b|\b(?:no|any) (?:answer|reply|response)\b"
+    r"|\basked (?:\w+ )?(?:times|twice|again|already)\b|\bfor no reason\b"
+    r"|\b(?:nobody|no one) (?:was|is|showed|answers|replies|responds|notices|noticed)\b"
+    r"|\bcorrect (?:this|it|the post)\b|\bproofread", _I)
 _CAPS_WORD = re.compile(r"\b[^\W\d_]{3,}\b")
 # VADER is English-only; a few of its negative words are everyday words elsewhere ("die" is a
 # German article, "sin" Spanish for "without"). Drop them when the text looks non-English.
@@ -131,7 +148,8 @@ def _compound(text: str) -> float:
     return float(_analyzer.polarity_scores(text)["compound"])
 
 
-def _words_regex(words: Iterable[str], suffix: str = "") -> re.Pattern[str] | None:
+@functools.lru_cache(maxsize=64)
+def _words_regex(words: tuple[str, ...], suffix: str = "") -> re.Pattern[str] | None:
     """One case-insensitive alternation of `words` on word boundaries (spaces flexible)."""
     parts = [r"\s+".join(map(re.escape, w.split())) for w in words if w.strip()]
     if not parts:
@@ -174,7 +192,7 @@ def _signals(text: str, compound: float, config: ClassifyConfig) -> list[str]:
     reasons: list[str] = []
     if q := _question(text):
         reasons.append(q)
-    enthusiastic = compound >= POSITIVE_COMPOUND and q is None
+    enthusiastic = q is None and (compound >= POSITIVE_COMPOUND or bool(_NOT_WAIT.search(text)))
     if m := _MIXED_PUNCT.search(text):
         reasons.append(f"confusion: repeated punctuation '{m.group(0)}'")
     elif (m := _BANGS.search(text)) and not enthusiastic:
@@ -187,8 +205,10 @@ def _signals(text: str, compound: float, config: ClassifyConfig) -> list[str]:
     caps = [w for w in _CAPS_WORD.findall(text) if w.isupper() and w not in acronyms]
     if caps and not enthusiastic:
         reasons.append(f"confusion: all caps '{caps[0]}'")
-    if (m := _CHANGE_WORDS.search(text)) and not enthusiastic:
-        reasons.append(f"confusion: talks about a change '{m.group(0)}'")
+    if m := _CHANGE_WORDS.search(text):
+        word = m.group("a") or m.group("b")
+        if word.lower().startswith("cancel") or not enthusiastic:
+            reasons.append(f"confusion: talks about a change '{word}'")
     if compound <= NEGATIVE_COMPOUND:
         reasons.append(f"complaint: negative sentiment (VADER compound {compound:.2f})")
     if m := _COMPLAINT_PHRASES.search(text):
@@ -217,9 +237,11 @@ def classify(
     excluded = _exclusion(text, config)
     if excluded:
         reasons.append(excluded[1])
-    reasons.extend(_signals(text, _compound(text), config))
-    mention = _words_regex(sorted({w.strip().lower() for w in changed_words if w.strip()}))
-    if mention and (m := mention.search(text)):
+    # Signals read the text without its links: "?" in a query string is not a question.
+    prose = _URL.sub(" ", text)
+    reasons.extend(_signals(prose, _compound(prose), config))
+    mention = _words_regex(tuple(sorted({w.strip().lower() for w in changed_words if w.strip()})))
+    if mention and (m := mention.search(prose)):
         reasons.append(f"mentions changed word '{m.group(0).lower()}'")
     critical = excluded is None and bool(reasons)
     if posted_while_wrong:

@@ -1,0 +1,517 @@
+"""X (Twitter) connector: the account's posts and the replies in their conversations (API v2).
+
+Reads: the user timeline (``get_users_tweets``) for posts in the window, then one recent search
+``conversation_id:ID`` per post for its replies, both with cursor paging. Recent search only
+covers the last ``search_window_days`` (7): a conversation older than that can lose replies from
+the results without anyone deleting them, so its scan is never ``complete`` and its known
+replies must be confirmed by id (``confirm_gone``) on a slower schedule.
+
+Edits: X gives each version of a post a new id and lists the chain, oldest first, in
+``edit_history_tweet_ids``. The archive key must not move when a post is edited, so ``Post.id``
+(and ``Comment.id``) is the *first* id of the chain and ``Post.previous_ids`` holds the later
+ids, the last one being the live version. Actions translate an original id to the latest version
+seen. Hidden state is not reported in reads: ``Comment.hidden`` is always None.
+
+Token: one OAuth 2.0 *user-context* access token of the guarded account (Authorization Code with
+PKCE; scopes ``tweet.read users.read tweet.write tweet.moderate.write offline.access``), sent as
+a Bearer token. An app-only Bearer token can read but cannot reply or hide.
+
+Reads are billed per post: ``reads`` counts post resources returned since creation, and with a
+``monthly_read_budget`` every read first checks the month's spend (``set_budget_spent``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterable, Sequence
+
+import requests
+import structlog
+import tweepy
+
+from connectors.base import Comment, GoneStatus, GoneTarget, Post, PostScan, Snapshot
+from guard.errors import (
+    AuthExpired,
+    ConnectorError,
+    NotFound,
+    PermissionMissing,
+    RateLimited,
+    Transient,
+)
+
+__all__ = ["XConnector", "XClient", "X_API_BASE", "TWEET_FIELDS", "PROBLEM_NOT_FOUND",
+           "PROBLEM_NOT_AUTHORIZED", "translate_tweepy_error", "snowflake_time"]
+
+log = structlog.get_logger("connectors.x")
+
+X_API_BASE = "https://api.x.com"  # tweepy 4.17 hard-codes https://api.twitter.com; both serve v2
+TWEET_FIELDS = ["created_at", "conversation_id", "edit_history_tweet_ids", "author_id",
+                "in_reply_to_user_id", "referenced_tweets", "note_tweet"]
+PROBLEM_NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
+PROBLEM_NOT_AUTHORIZED = "https://api.twitter.com/2/problems/not-authorized-for-resource"
+PAGE_SIZE = 100  # max_results for timeline and recent search
+LOOKUP_BATCH = 100  # ids per GET /2/tweets
+DEFAULT_RETRY_AFTER = 15 * 60.0  # X rate-limit windows are 15 minutes
+# Recent search's lower bound is X's "now - 7 days"; keep an hour's margin for clock skew and
+# indexing lag so a conversation at the edge is never called complete.
+SEARCH_MARGIN = timedelta(hours=1)
+READ_SCOPES = "tweet.read and users.read"
+WRITE_SCOPES = "tweet.read, users.read and tweet.write"
+MODERATE_SCOPES = "tweet.read, users.read and tweet.moderate.write"
+_TWITTER_EPOCH_MS = 1288834974657
+
+
+class XClient(tweepy.Client):
+    """``tweepy.Client`` speaking Bearer auth to a configurable host, with a timeout.
+
+    tweepy 4.17 hard-codes ``https://api.twitter.com`` inside ``request`` and logs the request
+    headers (the Bearer token) at DEBUG, so we replace ``request`` only: every endpoint method,
+    parameter handling and tweepy's exception classes stay as tweepy defines them. OAuth 1.0a is
+    not supported (``user_auth`` must be False): pass an OAuth 2.0 token as ``bearer_token``.
+    """
+
+    def __init__(self, bearer_token: str, *, base_url: str = X_API_BASE,
+                 timeout: float = 30.0) -> None:
+        super().__init__(bearer_token=bearer_token, return_type=dict, wait_on_rate_limit=False)
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.calls = 0
+
+    def request(self, method: str, route: str, params: dict[str, Any] | None = None,
+                json: dict[str, Any] | None = None, user_auth: bool = False) -> requests.Response:
+        if user_auth:
+            raise TypeError("XClient uses OAuth 2.0 bearer tokens only; call with user_auth=False")
+        headers = {"User-Agent": self.user_agent, "Authorization": f"Bearer {self.bearer_token}"}
+        self.calls += 1
+        with self.session.request(method, self.base_url + route, params=params, json=json,
+                                  headers=headers, timeout=self.timeout) as response:
+            status = response.status_code
+            if status == 400:
+                raise tweepy.BadRequest(response)
+            if status == 401:
+                raise tweepy.Unauthorized(response)
+            if status == 403:
+                raise tweepy.Forbidden(response)
+            if status == 404:
+                raise tweepy.NotFound(response)
+            if status == 429:
+                reset = response.headers.get("x-rate-limit-reset")
+                raise tweepy.TooManyRequests(
+                    response, reset_time=int(reset) if reset and reset.isdigit() else None)
+            if status >= 500:
+                raise tweepy.TwitterServerError(response)
+            if not 200 <= status < 300:
+                raise tweepy.HTTPException(response)
+            return response
+
+
+class XConnector:
+    platform = "x"
+    absences_before_confirm = 1
+
+    def __init__(self, user_id: str, token: str, *, base_url: str | None = None,
+                 timeout: float = 30.0, monthly_read_budget: int | None = None,
+                 search_window_days: int = 7,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.user_id = str(user_id)
+        self.client = XClient(token, base_url=base_url or X_API_BASE, timeout=timeout)
+        self.monthly_read_budget = monthly_read_budget
+        self.search_window_days = search_window_days
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self.reads = 0  # post resources returned since creation (what X bills)
+        self._budget_month: tuple[int, int] | None = None
+        self._budget_spent = 0
+        self._latest: dict[str, str] = {}  # original id -> latest version id seen
+        self._original: dict[str, str] = {}  # any version id -> original id
+        self._authors: dict[str, str] = {}  # original id -> author id, as seen in reads
+
+    @property
+    def api_calls(self) -> int:
+        return self.client.calls
+
+    # -- read budget -------------------------------------------------------------------------
+
+    def set_budget_spent(self, reads_this_month: int) -> None:
+        """Tell the connector what this month already cost (the lead persists it per month)."""
+        self._budget_month = self._month()
+        self._budget_spent = int(reads_this_month)
+
+    @property
+    def budget_spent(self) -> int:
+        """Post reads this calendar month (UTC): the last ``set_budget_spent`` plus reads since."""
+        self._roll_month()
+        return self._budget_spent
+
+    def _month(self) -> tuple[int, int]:
+        now = self._now()
+        return (now.year, now.month)
+
+    def _roll_month(self) -> None:
+        month = self._month()
+        if month != self._budget_month:
+            self._budget_month, self._budget_spent = month, 0
+
+    def _check_budget(self) -> None:
+        budget = self.monthly_read_budget
+        if budget is None or self.budget_spent < budget:
+            return
+        now = self._now()
+        first = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=timezone.utc)
+        raise RateLimited(
+            f"monthly X read budget reached ({self._budget_spent} of {budget} post reads); "
+            f"reads resume on {first:%Y-%m-%d} UTC or when monthly_read_budget is raised",
+            retry_after=max(1.0, (first - now).total_seconds()))
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+
+    def _call(self, fn: Callable[..., Any], *args: Any, scopes: str, **kwargs: Any) -> dict:
+        try:
+            return fn(*args, user_auth=False, **kwargs)
+        except tweepy.TweepyException as exc:
+            raise translate_tweepy_error(exc, scopes, self._now()) from None
+        except requests.Timeout:
+            raise Transient("X API request timed out") from None
+        except requests.RequestException as exc:  # connection errors, a 2xx that is not JSON
+            raise Transient(f"cannot read the X API: {type(exc).__name__}") from None
+
+    def _read(self, fn: Callable[..., Any], *args: Any, posts: bool = True,
+              **kwargs: Any) -> dict:
+        """A billed read: refused when the budget is spent, counted when it returns posts."""
+        self._check_budget()
+        body = self._call(fn, *args, scopes=READ_SCOPES, **kwargs)
+        data = body.get("data")
+        if posts:
+            n = len(data) if isinstance(data, list) else int(data is not None)
+            self._roll_month()
+            self.reads += n
+            self._budget_spent += n
+        return body
+
+    def _remember(self, raw: dict[str, Any]) -> list[str]:
+        """Record the edit chain of a tweet; returns it (oldest first)."""
+        chain = [str(i) for i in raw.get("edit_history_tweet_ids") or ()] or [str(raw["id"])]
+        for version in chain:
+            self._original[version] = chain[0]
+        self._latest[chain[0]] = chain[-1]
+        if raw.get("author_id"):
+            self._authors[chain[0]] = str(raw["author_id"])
+        return chain
+
+    def _live_id(self, tweet_id: str) -> str:
+        return self._latest.get(self._original.get(tweet_id, tweet_id), tweet_id)
+
+    # -- fetch -------------------------------------------------------------------------------
+
+    def fetch(self, since: datetime) -> Snapshot:
+        """Read every post created since ``since`` and the replies recent search still shows.
+
+        On an error the scan stops and returns what it read: earlier posts keep their status,
+        the post being searched and posts not yet searched are incomplete.
+        """
+        start = self.client.calls
+        now = self._now()
+        scans: list[PostScan] = []
+        error: ConnectorError | None = None
+        token: str | None = None
+        while error is None:
+            try:
+                page = self._read(self.client.get_users_tweets, self.user_id, start_time=since,
+                                  tweet_fields=TWEET_FIELDS, exclude=["retweets", "replies"],
+                                  max_results=PAGE_SIZE, pagination_token=token)
+                _raise_if_only_errors(page, f"the timeline of X user {self.user_id}")
+            except ConnectorError as exc:
+                error = exc
+                break
+            for raw in page.get("data") or ():
+                if error is not None:
+                    scans.append(PostScan(self._post(raw), (), False,
+                                          "scan stopped by an earlier error"))
+                    continue
+                scan, error = self._scan_post(raw, now)
+                scans.append(scan)
+            token = (page.get("meta") or {}).get("next_token")
+            if not token:
+                break
+        return Snapshot(posts=tuple(scans), posts_complete=error is None,
+                        api_calls=self.client.calls - start, error=error,
+                        fetched_at=now.isoformat(timespec="seconds"))
+
+    def _scan_post(self, raw: dict[str, Any], now: datetime
+                   ) -> tuple[PostScan, ConnectorError | None]:
+        post = self._post(raw)
+        chain = {post.id, *post.previous_ids}
+        conversation = str(raw.get("conversation_id") or post.id)
+        replies: list[dict[str, Any]] = []
+        users: dict[str, dict[str, Any]] = {}
+        token: str | None = None
+        failed: ConnectorError | None = None
+        while True:
+            try:
+                page = self._read(self.client.search_recent_tweets,
+                                  f"conversation_id:{conversation}", tweet_fields=TWEET_FIELDS,
+                                  expansions=["author_id"], user_fields=["username", "name"],
+                                  max_results=PAGE_SIZE, next_token=token)
+            except ConnectorError as exc:
+                failed = exc
+                break
+            users.update({str(u["id"]): u for u in (page.get("includes") or {}).get("users", ())})
+            for reply in page.get("data") or ():
+                if self._remember(reply)[0] not in chain:
+                    replies.append(reply)
+            token = (page.get("meta") or {}).get("next_token")
+            if not token:
+                break
+        comments = tuple({c.id: c for c in (self._comment(r, post.id, chain, users)
+                                            for r in replies)}.values())
+        if failed is not None:
+            return PostScan(post, comments, False, str(failed)), failed
+        cutoff = now - timedelta(days=self.search_window_days) + SEARCH_MARGIN
+        if _parse(post.created_time) < cutoff:
+            return PostScan(post, comments, False, "older than X recent search "
+                            f"({self.search_window_days} days)"), None
+        return PostScan(post, comments, True), None
+
+    def _post(self, raw: dict[str, Any]) -> Post:
+        chain = self._remember(raw)
+        created = _iso(raw.get("created_at"))
+        edited = len(chain) > 1
+        return Post(
+            id=chain[0],
+            message=_text(raw),
+            # An edit's created_at is the edit time; the original's time is in its snowflake id.
+            created_time=(snowflake_time(chain[0]) or created) if edited else created,
+            updated_time=created if edited else None,
+            permalink_url=f"https://x.com/i/web/status/{chain[-1]}",
+            author_id=str(raw.get("author_id") or self.user_id),
+            previous_ids=tuple(chain[1:]),
+        )
+
+    def _comment(self, raw: dict[str, Any], post_id: str, chain: set[str],
+                 users: dict[str, dict[str, Any]]) -> Comment:
+        original = self._original.get(str(raw["id"]), str(raw["id"]))
+        created = _iso(raw.get("created_at"))
+        parent = next((str(r["id"]) for r in raw.get("referenced_tweets") or ()
+                       if r.get("type") == "replied_to"), None)
+        parent = self._original.get(parent, parent) if parent else None
+        author = str(raw.get("author_id") or "")
+        return Comment(
+            id=original,
+            post_id=post_id,
+            parent_id=None if parent is None or parent in chain else parent,
+            message=_text(raw),
+            created_time=(snowflake_time(original) or created) if original != str(raw["id"])
+            else created,
+            author_id=author or None,
+            author_name=(users.get(author) or {}).get("username"),
+            hidden=None,  # X does not report hidden replies in reads
+            from_page=author == self.user_id,
+        )
+
+    # -- confirm -----------------------------------------------------------------------------
+
+    def confirm_gone(self, targets: Sequence[GoneTarget]) -> dict[str, GoneStatus]:
+        """Look the ids up (100 per call, each target's control in the same call).
+
+        ``resource-not-found`` is "deleted" only if the control in that same call came back;
+        ``not-authorized-for-resource`` is "unavailable" (protected or suspended author).
+        A control equal to the account id (or to the target itself) is checked by reading the
+        account. Throttling or an expired token stops the run; other failures leave "unknown".
+        """
+        result: dict[str, GoneStatus] = {t.id: "unknown" for t in targets}
+        account_ok: bool | None = None
+        for batch in _batches(targets, self.user_id):
+            ids = sorted({t.id for t in batch} | {t.control_id for t in batch
+                                                  if t.control_id not in (self.user_id, t.id)})
+            try:
+                body = self._read(self.client.get_tweets, ids, tweet_fields=TWEET_FIELDS)
+            except (RateLimited, AuthExpired):
+                raise
+            except ConnectorError as exc:
+                log.info("confirm_gone_unknown", ids=len(ids), reason=str(exc))
+                continue
+            present = {str(d["id"]) for d in body.get("data") or ()}
+            problems = {str(e.get("resource_id") or e.get("value")): str(e.get("type"))
+                        for e in body.get("errors") or () if e.get("section") != "includes"}
+            for target in batch:
+                problem = problems.get(target.id)
+                if target.id in present:
+                    result[target.id] = "present"
+                elif problem == PROBLEM_NOT_AUTHORIZED:
+                    result[target.id] = "unavailable"
+                elif problem == PROBLEM_NOT_FOUND:
+                    if target.control_id in (self.user_id, target.id):
+                        if account_ok is None:
+                            account_ok = self._account_readable()
+                        control_ok = account_ok
+                    else:
+                        control_ok = target.control_id in present
+                    result[target.id] = "deleted" if control_ok else "unknown"
+                    if not control_ok:
+                        log.info("confirm_gone_control_failed", object_id=target.control_id)
+        return result
+
+    def _account_readable(self) -> bool:
+        try:
+            body = self._read(self.client.get_user, id=self.user_id, posts=False)
+        except (RateLimited, AuthExpired):
+            raise
+        except ConnectorError:
+            return False
+        return bool(body.get("data"))
+
+    # -- check and actions -------------------------------------------------------------------
+
+    def check(self) -> list[str]:
+        """Live check: the token reads the account and its timeline (X has no dry-run writes)."""
+        user = self._read(self.client.get_user, id=self.user_id,
+                          user_fields=["username", "name"], posts=False)
+        _raise_if_only_errors(user, f"X user {self.user_id}")
+        data = user["data"]
+        lines = [f"token can read X account @{data.get('username', '?')} ({data.get('id')})"]
+        timeline = self._read(self.client.get_users_tweets, self.user_id, max_results=5,
+                              tweet_fields=TWEET_FIELDS, exclude=["retweets", "replies"])
+        lines.append("token can read the account's posts "
+                     f"({len(timeline.get('data') or ())} on the first page)")
+        lines.append("replies need tweet.write and hide/unhide tweet.moderate.write: X cannot "
+                     "check those without acting")
+        if self.monthly_read_budget is not None:
+            lines.append(f"read budget: {self.budget_spent} of {self.monthly_read_budget} "
+                         "post reads used this month")
+        return lines
+
+    def reply(self, target_id: str, message: str) -> str:
+        body = self._call(self.client.create_tweet, text=message,
+                          in_reply_to_tweet_id=self._live_id(target_id), scopes=WRITE_SCOPES)
+        return str(body["data"]["id"])
+
+    def hide(self, comment_id: str) -> None:
+        self._call(self.client.hide_reply, self._live_id(comment_id), scopes=MODERATE_SCOPES)
+
+    def unhide(self, comment_id: str) -> None:
+        self._call(self.client.unhide_reply, self._live_id(comment_id), scopes=MODERATE_SCOPES)
+
+    def delete(self, comment_id: str) -> None:
+        """Delete one of the account's own posts; X refuses other people's replies."""
+        original = self._original.get(comment_id, comment_id)
+        author = self._authors.get(original)
+        if author is None:
+            body = self._read(self.client.get_tweets, [comment_id], tweet_fields=TWEET_FIELDS)
+            _raise_if_only_errors(body, f"X post {comment_id}")
+            author = str((body.get("data") or [{}])[0].get("author_id") or "")
+        if author != self.user_id:
+            raise PermissionMissing(
+                "X does not let an account delete other people's replies; hide it instead")
+        self._call(self.client.delete_tweet, self._live_id(comment_id), scopes=WRITE_SCOPES)
+
+
+def translate_tweepy_error(exc: tweepy.TweepyException, scopes: str,
+                           now: datetime) -> ConnectorError:
+    """Map a tweepy exception to the decision the caller has to make."""
+    if not isinstance(exc, tweepy.HTTPException):
+        return ConnectorError(f"X API client error: {type(exc).__name__}")
+    status = exc.response.status_code
+    text = _problem_text(exc.response)
+    if isinstance(exc, tweepy.TooManyRequests):
+        if exc.reset_time is None:
+            return RateLimited(f"rate limited by the X API ({text}); no reset time given",
+                               retry_after=DEFAULT_RETRY_AFTER, code=status)
+        reset = datetime.fromtimestamp(exc.reset_time, timezone.utc)
+        return RateLimited(f"rate limited by the X API until {reset:%H:%M:%S} UTC",
+                           retry_after=max(1.0, exc.reset_time - now.timestamp()), code=status)
+    if isinstance(exc, tweepy.Unauthorized):
+        return AuthExpired(f"X rejected the token (HTTP 401: {text}); OAuth 2.0 user tokens "
+                           "expire after 2 hours: issue or refresh one and export it again",
+                           code=status)
+    if isinstance(exc, tweepy.Forbidden):
+        return PermissionMissing(f"X refused the request (HTTP 403: {text}); the token needs the "
+                                 f"{scopes} scopes and the app must belong to a Project",
+                                 code=status)
+    if isinstance(exc, tweepy.NotFound):
+        return NotFound(f"X says the object does not exist (HTTP 404: {text})", code=status)
+    if isinstance(exc, tweepy.TwitterServerError):
+        return Transient(f"X API temporary error (HTTP {status}: {text})", code=status)
+    return ConnectorError(f"X API error (HTTP {status}: {text})", code=status)
+
+
+def snowflake_time(tweet_id: str) -> str | None:
+    """Creation time encoded in an X id (ms since the X epoch, shifted by 22 bits)."""
+    try:
+        ms = (int(tweet_id) >> 22) + _TWITTER_EPOCH_MS
+    except ValueError:
+        return None
+    if ms <= _TWITTER_EPOCH_MS:  # not a snowflake (pre-2010 or a test id)
+        return None
+    return datetime.fromtimestamp(ms // 1000, timezone.utc).isoformat()
+
+
+def _problem_text(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason or "no details"
+    if not isinstance(body, dict):
+        return "no details"
+    first = (body.get("errors") or [{}])[0]
+    if isinstance(first, str):
+        return first[:300]
+    detail = body.get("detail") or first.get("message") or first.get("detail")
+    return str(detail or body.get("title") or "no details")[:300]
+
+
+def _raise_if_only_errors(body: dict[str, Any], what: str) -> None:
+    """HTTP 200 with ``errors`` and no ``data`` means the object itself cannot be read."""
+    if body.get("data") or not body.get("errors"):
+        return
+    problem = body["errors"][0]
+    kind = str(problem.get("type"))
+    detail = str(problem.get("detail") or problem.get("title") or "no details")[:300]
+    if kind == PROBLEM_NOT_FOUND:
+        raise NotFound(f"X says {what} does not exist ({detail})")
+    if kind == PROBLEM_NOT_AUTHORIZED:
+        raise PermissionMissing(f"X does not let this token see {what} ({detail})")
+    raise ConnectorError(f"X could not return {what} ({detail})")
+
+
+def _batches(targets: Sequence[GoneTarget], user_id: str) -> Iterable[list[GoneTarget]]:
+    """Targets grouped so each lookup carries at most LOOKUP_BATCH ids, controls included."""
+    batch: list[GoneTarget] = []
+    ids: set[str] = set()
+    for target in targets:
+        new = {target.id} | ({target.control_id}
+                             if target.control_id not in (user_id, target.id) else set())
+        if batch and len(ids | new) > LOOKUP_BATCH:
+            yield batch
+            batch, ids = [], set()
+        batch.append(target)
+        ids |= new
+    if batch:
+        yield batch
+
+
+def _text(raw: dict[str, Any]) -> str:
+    """Long posts are cut at 280 characters in ``text``; ``note_tweet`` holds all of it."""
+    note = raw.get("note_tweet") or {}
+    return str(note.get("text") or raw.get("text") or "")
+
+
+def _iso(value: str | None) -> str:
+    """X writes "2024-05-10T09:00:00.000Z"; the archive stores ISO-8601 with "+00:00"."""
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(
+            timezone.utc).isoformat()
+    except ValueError:
+        return value
+
+
+def _parse(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return datetime.min.replace(tzinfo=timezone.utc)  # unknown age: treat as old
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

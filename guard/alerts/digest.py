@@ -1,0 +1,106 @@
+"""The daily digest: what is still open, and how fast staff answered in the last day.
+
+One digest per day per channel (dedupe key ``digest:<date>:<channel>``), and none on a quiet
+day: a digest that says "nothing happened" every morning teaches people to ignore alerts.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime, timedelta
+from html import escape
+from typing import Any
+
+import sqlite_utils
+
+from guard.alerts._text import SECTION_LIMIT, fit, fit_mrkdwn, load_json, show_time
+from guard.alerts.outbox import enqueue_message
+from guard.alerts.render import AlertMessage
+from guard.alerts.routing import configured_channels
+from guard.config import AlertSettings
+from guard.durations import format_duration
+
+__all__ = ["build_digest", "enqueue_digest"]
+
+_OPEN = ("open", "acknowledged")
+
+
+def _parse(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _digest_facts(db: sqlite_utils.Database, now: datetime,
+                  window: timedelta) -> dict[str, Any]:
+    since = (now - window).isoformat()
+    cols = "id, account, kind, severity, state, opened_at, resolved_at, evidence"
+    cursor = db.execute(f"SELECT {cols} FROM findings WHERE state IN (?, ?) ORDER BY opened_at",
+                        list(_OPEN))
+    names = [d[0] for d in cursor.description]
+    open_rows = [dict(zip(names, r)) for r in cursor.fetchall()]
+    resolved = db.execute("SELECT opened_at, resolved_at FROM findings WHERE state = 'resolved' "
+                          "AND resolved_at >= ?", [since]).fetchall()
+    opened_today = db.execute("SELECT COUNT(*) FROM findings WHERE opened_at >= ?",
+                              [since]).fetchone()[0]
+    durations = [b - a for a, b in ((_parse(o), _parse(r)) for o, r in resolved)
+                 if a is not None and b is not None and b >= a]
+    return {"open": open_rows, "resolved": len(resolved), "opened": opened_today,
+            "median": statistics.median(durations) if durations else None,
+            "slowest": max(durations) if durations else None}
+
+
+def build_digest(db: sqlite_utils.Database, now: datetime, *,
+                 window: timedelta = timedelta(days=1)) -> AlertMessage:
+    """Summarise open findings and response times over the last ``window``."""
+    f = _digest_facts(db, now, window)
+    title = f"comment-guard daily digest: {len(f['open'])} open finding(s)"
+    stats = [f"Opened in the last day: {f['opened']}", f"Resolved in the last day: {f['resolved']}"]
+    if f["median"] is not None:
+        stats.append(f"Time to resolve: median {format_duration(f['median'])}, "
+                     f"slowest {format_duration(f['slowest'])}")
+    items = []
+    for row in f["open"][:15]:
+        opened = _parse(row["opened_at"])
+        age = format_duration(now - opened) if opened and opened.tzinfo else "?"
+        summary = str(load_json(row["evidence"]).get("summary") or row["kind"])
+        items.append(f"#{row['id']} {row['severity']} {row['kind']} ({row['account']}), "
+                     f"open {age}, {row['state']}: {fit(summary, 140)}")
+    more = len(f["open"]) - len(items)
+    if more > 0:
+        items.append(f"…and {more} more: run `comment-guard findings`")
+    text = "\n".join([title, ""] + stats + ([""] + items if items else []))
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": fit(title, 150)}},
+        {"type": "section", "text": {"type": "mrkdwn",
+                                     "text": fit_mrkdwn("\n".join(stats), SECTION_LIMIT)}},
+    ]
+    if items:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": fit_mrkdwn(
+            "\n".join("• " + i for i in items), SECTION_LIMIT)}})
+    blocks.append({"type": "context", "elements": [
+        {"type": "mrkdwn", "text": f"as of {show_time(now.isoformat())}"}]})
+    html_items = "".join(f"<li>{_e(i)}</li>" for i in items)
+    html_stats = "<br>".join(_e(s) for s in stats)
+    email_html = (f"<!DOCTYPE html>\n<html><body style=\"font-family:sans-serif\">"
+                  f"<h2>{_e(title)}</h2><p>{html_stats}</p>"
+                  f"{f'<ul>{html_items}</ul>' if items else ''}</body></html>\n")
+    return AlertMessage(subject=f"[comment-guard] {title}", text=fit(text, 4000), blocks=blocks,
+                        email_text=text + "\n", email_html=email_html)
+
+
+def _e(value: str) -> str:
+    return escape(value, quote=True)
+
+
+def enqueue_digest(db: sqlite_utils.Database, settings: AlertSettings, *,
+                   now: datetime) -> list[int]:
+    """Queue today's digest on every configured channel, once; nothing on a quiet day."""
+    facts = _digest_facts(db, now, timedelta(days=1))
+    if not facts["open"] and not facts["opened"] and not facts["resolved"]:
+        return []
+    with db.atomic():
+        return enqueue_message(db, build_digest(db, now), stage="digest",
+                               channels=configured_channels(settings),
+                               key_prefix=f"digest:{now.date().isoformat()}", now=now)

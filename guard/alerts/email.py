@@ -1,0 +1,123 @@
+"""Send one alert by SMTP (STARTTLS or SSL, optional login), text and HTML in one message.
+
+The ``Message-ID`` is derived from the outbox dedupe key, not random: the outbox delivers
+at least once, so after a crash between "the server accepted it" and "we marked it sent" the
+same alert is sent again, and it carries the same Message-ID. Mail clients and archives that
+deduplicate on Message-ID then show it once.
+
+SMTP replies map onto the outbox's two decisions: 4xx and network trouble are
+``AlertRetryable``; 5xx (recipient rejected, authentication refused, ...) is ``AlertPermanent``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Callable, Sequence
+
+import structlog
+
+from guard.alerts.render import AlertMessage
+from guard.config import EmailSettings, read_secret
+from guard.errors import AlertPermanent, AlertRetryable, ConfigError
+
+__all__ = ["send_email", "build_email", "message_id_for", "SmtpFactory"]
+
+log = structlog.get_logger(__name__)
+
+SmtpFactory = Callable[[EmailSettings], smtplib.SMTP]
+
+
+def message_id_for(dedupe_key: str) -> str:
+    """The Message-ID for an outbox row: the same key always gives the same id."""
+    return f"<{hashlib.sha256(dedupe_key.encode('utf-8')).hexdigest()}@comment-guard>"
+
+
+def build_email(settings: EmailSettings, message: AlertMessage, *, to: Sequence[str],
+                message_id: str, references: str | None = None) -> EmailMessage:
+    """The MIME message: multipart/alternative with the text part first, HTML second."""
+    msg = EmailMessage()
+    msg["Subject"] = message.subject
+    msg["From"] = settings.from_addr
+    msg["To"] = ", ".join(to)
+    msg["Date"] = formatdate(usegmt=True)
+    msg["Message-ID"] = message_id
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to alerts
+    if references and references != message_id:
+        msg["In-Reply-To"] = references
+        msg["References"] = references
+    msg.set_content(message.email_text or message.text or message.subject)
+    if message.email_html:
+        msg.add_alternative(message.email_html, subtype="html")
+    return msg
+
+
+def _connect(settings: EmailSettings) -> smtplib.SMTP:
+    context = ssl.create_default_context()
+    if settings.ssl:
+        return smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port,
+                                timeout=settings.timeout, context=context)
+    smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout)
+    if settings.starttls:
+        smtp.starttls(context=context)
+    return smtp
+
+
+def send_email(settings: EmailSettings, message: AlertMessage, *, to: Sequence[str],
+               message_id: str, references: str | None = None,
+               smtp_factory: SmtpFactory = _connect) -> None:
+    """Deliver ``message`` to ``to``; return only once the server accepted it.
+
+    A server that accepts some recipients and refuses others has still taken the message:
+    that is success, with a warning in the log.
+    """
+    if not to:
+        raise AlertPermanent("no email recipients configured (alerts.email.to)")
+    msg = build_email(settings, message, to=to, message_id=message_id, references=references)
+    user, password = _credentials(settings)
+    where = f"{settings.smtp_host}:{settings.smtp_port}"
+    try:
+        with smtp_factory(settings) as smtp:
+            if user is not None:
+                smtp.login(user, password or "")
+            refused = smtp.send_message(msg, from_addr=settings.from_addr, to_addrs=list(to))
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        detail = "; ".join(f"{addr}: {code} {_text(resp)}"
+                           for addr, (code, resp) in exc.recipients.items())
+        if any(400 <= c < 500 for c in codes):
+            raise AlertRetryable(f"mail server {where} deferred every recipient: {detail}") from None
+        raise AlertPermanent(f"mail server {where} rejected every recipient: {detail}") from None
+    except smtplib.SMTPNotSupportedError as exc:
+        raise AlertPermanent(f"mail server {where} does not support what the config asks "
+                             f"(STARTTLS or login): {exc}") from None
+    except smtplib.SMTPResponseException as exc:
+        text = f"mail server {where} answered {exc.smtp_code} {_text(exc.smtp_error)}"
+        if 500 <= exc.smtp_code < 600:
+            raise AlertPermanent(text) from None
+        raise AlertRetryable(text) from None
+    except ssl.SSLCertVerificationError as exc:
+        raise AlertPermanent(f"mail server {where} has a certificate we cannot verify: "
+                             f"{exc.verify_message}") from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise AlertRetryable(f"cannot deliver to mail server {where}: "
+                             f"{exc or type(exc).__name__}") from None
+    if refused:
+        log.warning("email_recipients_refused", refused=sorted(refused), accepted=len(to) - len(refused))
+
+
+def _credentials(settings: EmailSettings) -> tuple[str | None, str | None]:
+    if not settings.username_env:
+        return None, None
+    user = read_secret(settings.username_env, "alerts.email.username_env")
+    if not settings.password_env:
+        raise ConfigError("alerts.email.username_env is set but alerts.email.password_env is "
+                          "not; name the environment variable that holds the SMTP password")
+    return user, read_secret(settings.password_env, "alerts.email.password_env")
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

@@ -1,0 +1,303 @@
+"""The alert outbox: alerts are rows first, messages second, so none is lost or sent twice.
+
+Writing: ``enqueue`` inserts one row per routed channel *inside the caller's transaction*
+(the policy engine's ``with db.atomic():`` that writes the finding), so a finding and its
+alerts exist together or not at all. The dedupe key ``<finding>:<stage>:<channel>`` with
+``INSERT OR IGNORE`` means a finding produces one first alert, one reminder and one escalation
+per channel, however often the engine runs.
+
+Sending: ``deliver_pending`` sends due rows in id order per channel and commits after every
+send. Delivery is **at least once**: if the process dies after a channel accepted a message
+but before its row was marked ``sent``, the row is still ``pending`` and is sent again on the
+next run. Email repeats carry the same ``Message-ID`` (derived from the dedupe key), so mail
+clients show one message; Slack webhooks have no idempotency key, so Slack may show it twice.
+That is the trade we chose: a duplicate is better than a lost alert about a deleted question.
+
+Failures: a temporary error (``AlertRetryable``) reschedules the row, honouring Slack's
+``Retry-After`` or else backing off exponentially (30 s · 2^attempts, capped), and holds later
+rows of that channel back so they arrive in order. A permanent error (``AlertPermanent``)
+marks the row ``failed``, records the channel as failing (``channel_health``) and, for Slack,
+queues the same alert by email when email is configured.
+
+Every function takes ``now``; nothing here reads the clock, so tests drive time.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Mapping
+
+import sqlite_utils
+import structlog
+
+from guard.alerts.health import record_channel
+from guard.alerts.render import AlertMessage, render_alert, render_test
+from guard.alerts.routing import configured_channels, routed_channels
+from guard.alerts.senders import FOLLOW_UP_STAGES, OutboxItem, Sender, default_senders
+from guard.config import AlertSettings
+from guard.errors import AlertPermanent, AlertRetryable, ArchiveError, ConfigError, GuardError
+
+__all__ = ["DeliveryReport", "enqueue", "enqueue_message", "deliver_pending",
+           "cancel_for_finding", "retry_failed", "send_test_alert", "iso"]
+
+log = structlog.get_logger(__name__)
+
+BASE_BACKOFF = timedelta(seconds=30)
+MAX_RETRY_AFTER = timedelta(days=1)
+
+
+@dataclass
+class DeliveryReport:
+    """Row ids by outcome of one ``deliver_pending`` run."""
+
+    sent: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+    fallbacks: list[int] = field(default_factory=list)
+    errors: dict[int, str] = field(default_factory=dict)
+
+
+def iso(moment: datetime, *, round_up: bool = False) -> str:
+    """UTC ISO-8601 to the second, the one format stored so string order is time order."""
+    if moment.tzinfo is None:
+        raise ValueError("alert times must be timezone-aware (UTC)")
+    moment = moment.astimezone(timezone.utc)
+    if round_up and moment.microsecond:
+        moment += timedelta(seconds=1)
+    return moment.replace(microsecond=0).isoformat()
+
+
+def enqueue(db: sqlite_utils.Database, finding: Mapping[str, Any], stage: str,
+            settings: AlertSettings, *, now: datetime,
+            not_before: datetime | None = None) -> list[int]:
+    """Queue ``finding``'s alert for ``stage`` on every routed channel; returns new row ids.
+
+    Does not commit: call it inside the transaction that writes the finding. ``not_before``
+    schedules the row (e.g. a reminder at ``opened_at + reminder_after``); ``cancel_for_finding``
+    withdraws it if the finding is resolved first.
+    """
+    if finding.get("id") is None:
+        raise ValueError("enqueue needs a finding row with an id")
+    channels = routed_channels(finding, stage, settings)
+    if not channels:
+        log.info("alert_not_routed", finding_id=finding["id"], kind=finding.get("kind"),
+                 severity=finding.get("severity"), stage=stage)
+        return []
+    message = render_alert(finding, stage, now=now)
+    return enqueue_message(db, message, stage=stage, channels=channels,
+                           key_prefix=f"{finding['id']}:{stage}", now=now,
+                           finding_id=int(finding["id"]), not_before=not_before)
+
+
+def enqueue_message(db: sqlite_utils.Database, message: AlertMessage, *, stage: str,
+                    channels: Iterable[str], key_prefix: str, now: datetime,
+                    finding_id: int | None = None, not_before: datetime | None = None
+                    ) -> list[int]:
+    """Queue a rendered message as ``<key_prefix>:<channel>`` rows; duplicates are ignored."""
+    ids = []
+    for channel in channels:
+        key = f"{key_prefix}:{channel}"
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO outbox (finding_id, stage, channel, dedupe_key, subject, "
+            "payload, status, attempts, next_attempt_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+            [finding_id, stage, channel, key, message.subject, message.to_json(),
+             iso(max(not_before or now, now), round_up=True), iso(now)],
+        )
+        if cursor.rowcount == 1:
+            ids.append(int(cursor.lastrowid))
+            log.info("alert_enqueued", outbox_id=cursor.lastrowid, finding_id=finding_id,
+                     stage=stage, channel=channel)
+    return ids
+
+
+def cancel_for_finding(db: sqlite_utils.Database, finding_id: int,
+                       stages: Iterable[str] = FOLLOW_UP_STAGES) -> int:
+    """Withdraw pending rows of ``stages`` (a resolved finding needs no reminder); no commit."""
+    stages = list(stages)
+    if not stages:
+        return 0
+    marks = ", ".join("?" for _ in stages)
+    cursor = db.execute(
+        f"UPDATE outbox SET status = 'cancelled' WHERE finding_id = ? AND status = 'pending' "
+        f"AND stage IN ({marks})", [finding_id, *stages])
+    if cursor.rowcount:
+        log.info("alert_cancelled", finding_id=finding_id, stages=stages, rows=cursor.rowcount)
+    return cursor.rowcount
+
+
+def deliver_pending(db: sqlite_utils.Database, settings: AlertSettings, *, now: datetime,
+                    senders: Mapping[str, Sender] | None = None,
+                    only_ids: Iterable[int] | None = None) -> DeliveryReport:
+    """Send every due row, in id order per channel, committing after each; see module doc.
+
+    Must be called outside a transaction. ``senders`` overrides channels (tests, the demo's
+    mail sink); ``only_ids`` sends just those rows (``test-alert``), ignoring queue order.
+    """
+    if db.conn.in_transaction:
+        raise ArchiveError("deliver_pending must run outside a transaction: it commits after "
+                           "every send so a crash cannot lose a delivery record")
+    all_senders = {**default_senders(settings), **(senders or {})}
+    wanted = set(only_ids) if only_ids is not None else None
+    report = DeliveryReport()
+    while True:  # a second pass sends the email fallbacks queued by the first
+        fallbacks_before = len(report.fallbacks)
+        _deliver_pass(db, settings, now, all_senders, wanted, report)
+        if len(report.fallbacks) == fallbacks_before:
+            return report
+        if wanted is not None:
+            wanted |= set(report.fallbacks)
+
+
+def _deliver_pass(db: sqlite_utils.Database, settings: AlertSettings, now: datetime,
+                  senders: Mapping[str, Sender], wanted: set[int] | None,
+                  report: DeliveryReport) -> None:
+    now_s = iso(now)
+    cursor = db.execute(
+        "SELECT o.id, o.finding_id, o.stage, o.channel, o.dedupe_key, o.attempts, "
+        "o.next_attempt_at, o.payload, f.state FROM outbox o "
+        "LEFT JOIN findings f ON f.id = o.finding_id WHERE o.status = 'pending' ORDER BY o.id")
+    blocked: set[str] = set()
+    for (row_id, finding_id, stage, channel, key, attempts, next_at, payload,
+         finding_state) in cursor.fetchall():
+        if wanted is not None and row_id not in wanted:
+            continue
+        if channel in blocked:
+            continue
+        if next_at > now_s:
+            if attempts > 0 and wanted is None:
+                blocked.add(channel)  # an earlier alert is backing off: keep the order
+            continue
+        if finding_state == "resolved" and stage in FOLLOW_UP_STAGES:
+            with db.atomic():
+                db.execute("UPDATE outbox SET status = 'cancelled' WHERE id = ?", [row_id])
+            log.info("alert_cancelled", outbox_id=row_id, finding_id=finding_id, stage=stage,
+                     reason="finding_resolved")
+            report.cancelled.append(row_id)
+            continue
+        item = OutboxItem(id=row_id, finding_id=finding_id, stage=stage, channel=channel,
+                          dedupe_key=key, attempts=attempts,
+                          message=AlertMessage.from_json(payload))
+        if not _deliver_one(db, settings, item, senders.get(channel), now, report):
+            blocked.add(channel)
+
+
+def _deliver_one(db: sqlite_utils.Database, settings: AlertSettings, item: OutboxItem,
+                 sender: Sender | None, now: datetime, report: DeliveryReport) -> bool:
+    """Send one row and record the outcome; False when the channel should wait."""
+    try:
+        if sender is None:
+            raise ConfigError(f"alert channel {item.channel!r} is not configured; "
+                              f"add [alerts.{item.channel.split('-')[0]}] to the config")
+        sender(item)
+    except AlertPermanent as exc:
+        _fail(db, settings, item, str(exc), now, report)
+        return True
+    except AlertRetryable as exc:
+        _reschedule(db, settings, item, str(exc), exc.retry_after, now, report)
+        return False
+    except GuardError as exc:  # e.g. the webhook's environment variable is not set
+        _reschedule(db, settings, item, str(exc), None, now, report)
+        return False
+    except Exception as exc:  # a bug in a sender must not stop the other channels
+        log.exception("alert_sender_crashed", outbox_id=item.id, channel=item.channel)
+        _reschedule(db, settings, item, f"{type(exc).__name__}: {exc}", None, now, report)
+        return False
+    with db.atomic():
+        db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
+                   "last_error = NULL WHERE id = ?", [iso(now), item.id])
+        record_channel(db, item.channel, at=now.isoformat(), ok=True)
+    log.info("alert_sent", outbox_id=item.id, finding_id=item.finding_id, stage=item.stage,
+             channel=item.channel, attempts=item.attempts + 1)
+    report.sent.append(item.id)
+    return True
+
+
+def _reschedule(db: sqlite_utils.Database, settings: AlertSettings, item: OutboxItem,
+                error: str, retry_after: float | None, now: datetime,
+                report: DeliveryReport) -> None:
+    """Retry later: at the channel's ``Retry-After`` when it gave one, else 30 s · 2^attempts."""
+    if retry_after is not None:
+        delay = min(timedelta(seconds=max(retry_after, 1.0)), MAX_RETRY_AFTER)
+    else:
+        factor = 2 ** min(item.attempts, 20)
+        delay = min(BASE_BACKOFF * factor, max(settings.max_backoff, BASE_BACKOFF))
+    next_at = iso(now + delay, round_up=True)
+    with db.atomic():
+        db.execute("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, "
+                   "last_error = ? WHERE id = ?", [next_at, error, item.id])
+    log.warning("alert_retry_scheduled", outbox_id=item.id, channel=item.channel,
+                attempts=item.attempts + 1, next_attempt_at=next_at, error=error)
+    report.retrying.append(item.id)
+    report.errors[item.id] = error
+
+
+def _fail(db: sqlite_utils.Database, settings: AlertSettings, item: OutboxItem, error: str,
+          now: datetime, report: DeliveryReport) -> None:
+    """Mark the row failed, surface the channel, and fall back to email for Slack."""
+    fallback_ids: list[int] = []
+    with db.atomic():
+        db.execute("UPDATE outbox SET status = 'failed', attempts = attempts + 1, "
+                   "last_error = ? WHERE id = ?", [error, item.id])
+        record_channel(db, item.channel, at=now.isoformat(), ok=False, error=error)
+        if item.channel.startswith("slack") and settings.email is not None:
+            sibling = item.dedupe_key.rsplit(":", 1)[0] + ":email"
+            exists = db.execute("SELECT 1 FROM outbox WHERE dedupe_key = ?", [sibling]).fetchone()
+            if not exists:
+                fallback_ids = enqueue_message(
+                    db, _fallback_message(item.message, error), stage=item.stage,
+                    channels=["email"], key_prefix=item.dedupe_key + ":fallback", now=now,
+                    finding_id=item.finding_id)
+    log.error("alert_failed_permanently", outbox_id=item.id, channel=item.channel,
+              error=error, fallback_ids=fallback_ids)
+    report.failed.append(item.id)
+    report.errors[item.id] = error
+    report.fallbacks.extend(fallback_ids)
+
+
+def _fallback_message(message: AlertMessage, error: str) -> AlertMessage:
+    """The same alert for email, opening with why it did not arrive in Slack."""
+    note = (f"This alert could not be posted to Slack: {error}. Until the Slack webhook is "
+            "fixed, alerts come by email.")
+    body_html = message.email_html
+    start = body_html.find("<body")
+    end = body_html.find(">", start) + 1 if start >= 0 else 0
+    banner = f"\n<p style=\"color:#cf222e\"><strong>{html.escape(note)}</strong></p>"
+    return replace(
+        message,
+        email_text=f"{note}\n\n{message.email_text or message.text}",
+        email_html=body_html[:end] + banner + body_html[end:] if body_html else "",
+    )
+
+
+def retry_failed(db: sqlite_utils.Database, *, now: datetime,
+                 channel: str | None = None) -> int:
+    """Put failed rows back in the queue (after fixing a webhook); commits. Returns the count."""
+    sql = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? " \
+          "WHERE status = 'failed'"
+    params: list[Any] = [iso(now)]
+    if channel:
+        sql += " AND channel = ?"
+        params.append(channel)
+    with db.atomic():
+        count = db.execute(sql, params).rowcount
+    log.info("alert_failed_requeued", rows=count, channel=channel)
+    return count
+
+
+def send_test_alert(db: sqlite_utils.Database, settings: AlertSettings, *, now: datetime,
+                    channel: str | None = None,
+                    senders: Mapping[str, Sender] | None = None) -> DeliveryReport:
+    """Queue a sample alert on ``channel`` (default: all configured) and send it right away."""
+    channels = configured_channels(settings) if channel is None else [channel]
+    if channel is not None and channel not in configured_channels(settings):
+        raise ConfigError(f"alert channel {channel!r} is not configured; add [alerts.{channel}]")
+    if not channels:
+        raise ConfigError("no alert channel is configured; add [alerts.slack] or [alerts.email]")
+    with db.atomic():
+        ids = enqueue_message(db, render_test(now), stage="test", channels=channels,
+                              key_prefix=f"test:{now.isoformat()}", now=now)
+    return deliver_pending(db, settings, now=now, senders=senders, only_ids=ids)

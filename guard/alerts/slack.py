@@ -1,0 +1,122 @@
+"""Send one alert to a Slack incoming webhook and classify the answer for the outbox.
+
+Slack answers a webhook with an HTTP status and a short text body (PLATFORMS.md §4):
+200 ``ok`` is success; 429 carries ``Retry-After``; 5xx is Slack's trouble; every other 4xx
+(``invalid_payload``, ``no_service``, ``channel_is_archived``, ...) will fail the same way
+forever. ``send_slack`` turns those into ``AlertRetryable``/``AlertPermanent`` and never
+sleeps on a 429: the outbox reschedules the row at ``now + retry_after`` so one throttled
+channel does not stall the delivery job.
+
+The webhook URL is a secret (anyone holding it can post to the channel): it is never logged
+and never put into an error message.
+"""
+
+from __future__ import annotations
+
+import http.client
+from typing import Callable
+from urllib.error import URLError
+
+import structlog
+from slack_sdk.errors import SlackRequestError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+from slack_sdk.webhook import WebhookClient, WebhookResponse
+
+from guard.alerts.render import AlertMessage
+from guard.errors import AlertPermanent, AlertRetryable
+
+__all__ = ["send_slack", "make_webhook_client", "slack_error_hint"]
+
+log = structlog.get_logger(__name__)
+
+_HINTS = {
+    "no_service": "the webhook was revoked or disabled; create a new one and update the "
+                  "environment variable that holds it",
+    "invalid_token": "the webhook URL is wrong or revoked; create a new one",
+    "no_team": "the Slack workspace no longer exists or the webhook URL is wrong",
+    "team_disabled": "the Slack workspace is disabled",
+    "channel_not_found": "the webhook's channel no longer exists; create a new webhook",
+    "channel_is_archived": "the webhook's channel is archived; unarchive it or create a new "
+                           "webhook",
+    "action_prohibited": "a Slack admin restricted posting to this channel",
+    "invalid_payload": "Slack rejected the message format (a comment-guard bug: please "
+                       "report it)",
+    "user_not_found": "the webhook's user no longer exists; create a new webhook",
+}
+
+
+def slack_error_hint(error: str) -> str:
+    """A sentence telling the operator what a Slack webhook error string means."""
+    return _HINTS.get(error, "Slack refused the message")
+
+
+def make_webhook_client(url: str, *, timeout: int = 15) -> WebhookClient:
+    """A ``WebhookClient`` that retries once on a dropped connection, and never on 429.
+
+    slack_sdk's ``RateLimitErrorRetryHandler`` would ``time.sleep(Retry-After)`` inside the
+    delivery job; we leave 429 to the outbox instead, which schedules the row for later.
+    """
+    return WebhookClient(
+        url,
+        timeout=timeout,
+        retry_handlers=[ConnectionErrorRetryHandler(
+            max_retry_count=1, interval_calculator=FixedValueRetryIntervalCalculator(0.25))],
+    )
+
+
+def send_slack(url: str, message: AlertMessage, *,
+               client_factory: Callable[[str], WebhookClient] = make_webhook_client) -> None:
+    """Post ``message`` to the webhook at ``url``; return only once Slack accepted it.
+
+    Raises ``AlertRetryable`` (with ``retry_after`` on 429) or ``AlertPermanent`` (with the
+    Slack error string and what it means).
+    """
+    try:
+        client = client_factory(url)
+        resp: WebhookResponse = client.send(text=message.text, blocks=message.blocks,
+                                            unfurl_links=False, unfurl_media=False)
+    except SlackRequestError:
+        raise AlertPermanent("the Slack webhook URL is not an http(s) URL; check the "
+                             "environment variable that holds it") from None
+    except (URLError, OSError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise AlertRetryable(f"cannot reach Slack: {_describe(reason)}") from None
+    _classify(resp)
+
+
+def _classify(resp: WebhookResponse) -> None:
+    status = resp.status_code
+    body = (resp.body or "").strip()
+    error = body[:100]
+    if 200 <= status < 300:
+        if body != "ok":
+            log.warning("slack_unexpected_body", status=status, body=error)
+        return
+    if status == 429:
+        retry_after = _retry_after(resp.headers)
+        log.warning("slack_rate_limited", retry_after=retry_after)
+        raise AlertRetryable(f"Slack rate-limited the webhook (HTTP 429 {error})".strip(),
+                             retry_after=retry_after)
+    if status >= 500:
+        raise AlertRetryable(f"Slack had a server error (HTTP {status} {error})")
+    raise AlertPermanent(f"Slack refused the message (HTTP {status} {error or 'no body'}): "
+                         f"{slack_error_hint(error)}")
+
+
+def _retry_after(headers: object) -> float | None:
+    """Read ``Retry-After`` (seconds) whatever the header's case; None when absent or odd."""
+    items = headers.items() if hasattr(headers, "items") else []
+    for key, value in items:
+        if key.lower() == "retry-after":
+            value = value[0] if isinstance(value, list) else value
+            try:
+                return max(float(value), 0.0)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def _describe(reason: object) -> str:
+    text = str(reason) or type(reason).__name__
+    return text if "hooks.slack" not in text and "http" not in text else type(reason).__name__

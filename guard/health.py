@@ -1,0 +1,73 @@
+"""`comment-guard status`: is everything polling, is anything waiting for a human?"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlite_utils
+
+from guard.clock import parse_iso, utcnow
+from guard.config import Config
+from guard.durations import format_duration
+from guard import queries
+
+__all__ = ["status_report", "meta_get", "meta_set", "HEARTBEAT_KEY"]
+
+HEARTBEAT_KEY = "daemon_heartbeat"
+
+
+def meta_get(db: sqlite_utils.Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def meta_set(db: sqlite_utils.Database, key: str, value: str) -> None:
+    db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET"
+               " value = excluded.value", [key, value])
+
+
+def status_report(config: Config, db: sqlite_utils.Database) -> dict[str, Any]:
+    now = utcnow()
+    archived = {a["account"]: a for a in queries.account_status(db)}
+    accounts = []
+    lines = []
+    for acc in config.accounts:
+        a = archived.get(acc.name, {"account": acc.name, "last_poll": None})
+        a["next_poll"] = meta_get(db, f"next_poll:{acc.name}")
+        accounts.append(a)
+        if a["last_poll"] is None:
+            lines.append(f"{acc.name} ({acc.platform}): never polled")
+            continue
+        outcome = "ok" if a["last_poll_ok"] and a["last_poll_complete"] else (
+            f"incomplete: {a['last_error']}" if a["last_poll_ok"] is False and a["comments"]
+            else f"failed: {a['last_error']}" if a["last_error"] else "incomplete")
+        age = format_duration(now - parse_iso(a["last_poll"]))
+        nxt = f", next {a['next_poll']}" if a["next_poll"] else ""
+        lines.append(f"{acc.name} ({acc.platform}): last poll {a['last_poll']} ({age} ago) "
+                     f"{outcome}{nxt}; {a['posts']} posts, {a['comments']} comments "
+                     f"({a['comments_deleted']} deleted, {a['comments_hidden']} hidden)")
+    findings = dict(db.execute("SELECT state, count(*) FROM findings GROUP BY state").fetchall())
+    outbox = dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
+    lines.append(f"findings: {findings.get('open', 0)} open, "
+                 f"{findings.get('acknowledged', 0)} acknowledged")
+    lines.append(f"alerts: {outbox.get('pending', 0)} pending, {outbox.get('failed', 0)} failed")
+    beat = meta_get(db, HEARTBEAT_KEY)
+    unhealthy = False
+    heartbeat_age = None
+    if beat is None:
+        lines.append("daemon: no heartbeat (never ran against this archive)")
+    else:
+        heartbeat_age = (now - parse_iso(beat)).total_seconds()
+        limit = _stale_after(config)
+        unhealthy = heartbeat_age > limit.total_seconds()
+        lines.append(f"daemon: heartbeat {format_duration(timedelta(seconds=heartbeat_age))} ago"
+                     + (f" (STALE: more than {format_duration(limit)})" if unhealthy else ""))
+    return {"accounts": accounts, "findings": findings, "outbox": outbox,
+            "heartbeat": beat, "heartbeat_age_seconds": heartbeat_age,
+            "unhealthy": unhealthy, "lines": lines}
+
+
+def _stale_after(config: Config) -> timedelta:
+    """The daemon beats every 30 s; allow a few missed beats."""
+    return timedelta(seconds=120)

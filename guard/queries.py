@@ -1,0 +1,179 @@
+"""Read-side queries behind the CLI: plain dicts in, plain dicts out, no formatting."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+
+from guard.errors import GuardError
+from guard.textdiff import render_diff
+
+__all__ = ["list_posts", "list_comments", "search", "thread", "history", "export_rows",
+           "account_status", "COMMENT_STATUSES"]
+
+COMMENT_STATUSES = ("present", "hidden", "deleted", "unknown")
+
+# A present comment was last seen at the post's last complete scan (we don't rewrite every
+# comment row on every poll); a gone one at the time it was last listed.
+_COMMENT_SELECT = """
+SELECT c.id, c.account, c.post_id, c.parent_id, c.author_name AS author, c.author_id,
+       c.message, c.status, c.created_time, c.first_seen,
+       CASE WHEN c.status IN ('present', 'hidden') AND p.comments_complete_at > c.last_seen
+            THEN p.comments_complete_at ELSE c.last_seen END AS last_seen,
+       c.version, c.hidden, c.from_page, c.sha256
+FROM comments c JOIN posts p ON p.id = c.post_id
+"""
+
+
+def list_posts(db: sqlite_utils.Database, *, account: str | None = None,
+               status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    where, args = _where([("p.account = ?", account), ("p.status = ?", status)])
+    sql = (
+        "SELECT p.id, p.account, p.status, p.version, p.created_time, p.first_seen, p.last_seen,"
+        " p.permalink_url, p.message,"
+        " (SELECT count(*) FROM comments c WHERE c.post_id = p.id) AS comments,"
+        " (SELECT count(*) FROM comments c WHERE c.post_id = p.id AND c.status = 'deleted')"
+        " AS deleted_comments"
+        f" FROM posts p {where} ORDER BY p.created_time DESC" + (f" LIMIT {int(limit)}" if limit else ""))
+    return list(db.query(sql, args))
+
+
+def list_comments(db: sqlite_utils.Database, *, post: str | None = None,
+                  status: str | None = None, since: str | None = None,
+                  author: str | None = None, account: str | None = None) -> list[dict[str, Any]]:
+    where, args = _where([
+        ("c.post_id = ?", post), ("c.status = ?", status), ("c.created_time >= ?", since),
+        ("c.author_name = ? COLLATE NOCASE", author), ("c.account = ?", account)])
+    rows = db.query(f"{_COMMENT_SELECT} {where} ORDER BY c.created_time, c.id", args)
+    return [_bools(r) for r in rows]
+
+
+def search(db: sqlite_utils.Database, query: str, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Full-text search over comment and post text (deleted comments included)."""
+    q = db.quote_fts(query)
+    comments = db.query(
+        f"{_COMMENT_SELECT} WHERE c.rowid IN (SELECT rowid FROM comments_fts WHERE comments_fts"
+        " MATCH ?) ORDER BY c.created_time DESC LIMIT ?", [q, limit])
+    posts = db.query(
+        "SELECT id, account, status, created_time, message FROM posts WHERE rowid IN"
+        " (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?) ORDER BY created_time DESC LIMIT ?",
+        [q, limit])
+    out = [{"type": "post", "post_id": p["id"], **p} for p in posts]
+    out += [{"type": "comment", **_bools(c)} for c in comments]
+    return out
+
+
+def thread(db: sqlite_utils.Database, post_id: str) -> dict[str, Any]:
+    post = _one(db, "SELECT * FROM posts WHERE id = ?", post_id, "post")
+    post["versions"] = _versions(db, "post_versions", "post_id", post_id)
+    comments = list_comments(db, post=post_id)
+    versions: dict[str, list[dict[str, Any]]] = {}
+    for v in db.query("SELECT * FROM comment_versions WHERE comment_id IN"
+                      " (SELECT id FROM comments WHERE post_id = ?) ORDER BY comment_id, version",
+                      [post_id]):
+        versions.setdefault(v["comment_id"], []).append(_version_out(v))
+    by_id = {c["id"]: {**c, "versions": versions.get(c["id"], []), "replies": []} for c in comments}
+    roots = []
+    for c in by_id.values():
+        parent = by_id.get(c["parent_id"] or "")
+        (parent["replies"] if parent else roots).append(c)
+    post["comments"] = roots
+    return post
+
+
+def history(db: sqlite_utils.Database, object_id: str) -> dict[str, Any]:
+    """Every version of a post or comment, with diffs, and every event about it."""
+    row = db.execute("SELECT 'comment' FROM comments WHERE id = ? UNION ALL "
+                     "SELECT 'post' FROM posts WHERE id = ?", [object_id, object_id]).fetchone()
+    if row is None:
+        raise GuardError(f"no post or comment with id {object_id!r} in the archive; "
+                         "`comment-guard comments --json` lists comment ids")
+    kind = row[0]
+    if kind == "comment":
+        current = list_comments_by_id(db, object_id)
+        versions = _versions(db, "comment_versions", "comment_id", object_id)
+    else:
+        current = _one(db, "SELECT * FROM posts WHERE id = ?", object_id, "post")
+        versions = _versions(db, "post_versions", "post_id", object_id)
+    events = [{**e, "data": json.loads(e["data"])} for e in db.query(
+        "SELECT seq, at, kind, data FROM events WHERE object_id = ? ORDER BY seq", [object_id])]
+    return {"type": kind, "id": object_id, "current": current, "versions": versions,
+            "events": events}
+
+
+def list_comments_by_id(db: sqlite_utils.Database, comment_id: str) -> dict[str, Any]:
+    rows = [_bools(r) for r in db.query(f"{_COMMENT_SELECT} WHERE c.id = ?", [comment_id])]
+    if not rows:
+        raise GuardError(f"no comment with id {comment_id!r} in the archive")
+    return rows[0]
+
+
+def export_rows(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every version of every post and comment, one row each, with the SHA-256 of its text."""
+    rows = list(db.query(
+        "SELECT 'post' AS type, v.post_id AS id, v.post_id AS post_id, NULL AS parent_id,"
+        " p.author_name AS author, v.version, v.seen_at, p.status, v.message, v.sha256"
+        " FROM post_versions v JOIN posts p ON p.id = v.post_id"
+        " UNION ALL "
+        "SELECT 'comment', v.comment_id, c.post_id, c.parent_id, c.author_name, v.version,"
+        " v.seen_at, c.status, v.message, v.sha256"
+        " FROM comment_versions v JOIN comments c ON c.id = v.comment_id"
+        " ORDER BY 3, 1 DESC, 2, 6"))
+    return rows
+
+
+def account_status(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Per account: the last poll and its outcome, and archive counts."""
+    out = []
+    for acc in db.query("SELECT * FROM accounts ORDER BY name"):
+        last = db.execute(
+            "SELECT id, started, finished, complete, error, api_calls FROM polls"
+            " WHERE account = ? ORDER BY id DESC LIMIT 1", [acc["name"]]).fetchone()
+        counts = dict(db.execute(
+            "SELECT status, count(*) FROM comments WHERE account = ? GROUP BY status",
+            [acc["name"]]).fetchall())
+        out.append({
+            "account": acc["name"], "platform": acc["platform"],
+            "last_poll": last[2] if last else None,
+            "last_poll_ok": bool(last and last[4] is None) if last else None,
+            "last_poll_complete": bool(last[3]) if last else None,
+            "last_error": last[4] if last else None,
+            "posts": db.execute("SELECT count(*) FROM posts WHERE account = ?",
+                                [acc["name"]]).fetchone()[0],
+            "comments": sum(counts.values()),
+            **{f"comments_{s}": counts.get(s, 0) for s in COMMENT_STATUSES},
+        })
+    return out
+
+
+def _versions(db: sqlite_utils.Database, table: str, key: str, oid: str) -> list[dict[str, Any]]:
+    return [_version_out(v) for v in db.query(
+        f"SELECT * FROM {table} WHERE {key} = ? ORDER BY version", [oid])]
+
+
+def _version_out(v: dict[str, Any]) -> dict[str, Any]:
+    diff = json.loads(v["diff"]) if v.get("diff") else None
+    return {"version": v["version"], "seen_at": v["seen_at"], "message": v["message"],
+            "sha256": v["sha256"], "diff": diff, "diff_text": render_diff(diff) if diff else None}
+
+
+def _one(db: sqlite_utils.Database, sql: str, oid: str, what: str) -> dict[str, Any]:
+    rows = list(db.query(sql, [oid]))
+    if not rows:
+        raise GuardError(f"no {what} with id {oid!r} in the archive; `comment-guard posts` lists them")
+    return rows[0]
+
+
+def _bools(row: dict[str, Any]) -> dict[str, Any]:
+    row["hidden"] = None if row.get("hidden") is None else bool(row["hidden"])
+    row["from_page"] = bool(row.get("from_page"))
+    return row
+
+
+def _where(conds: list[tuple[str, Any]]) -> tuple[str, list[Any]]:
+    used = [(sql, v) for sql, v in conds if v is not None]
+    if not used:
+        return "", []
+    return "WHERE " + " AND ".join(s for s, _ in used), [v for _, v in used]
