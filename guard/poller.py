@@ -80,9 +80,8 @@ def _log_poll(r: PollResult) -> None:
                   deleted=c.get("comment_deleted", 0) + c.get("post_deleted", 0),
                   duration=round(r.duration, 3))
     if r.error is not None:
-        log.warning("poll_done", error=str(r.error), error_type=type(r.error).__name__, **fields)
-    else:
-        log.info("poll_done", **fields)
+        fields.update(error=str(r.error), error_type=type(r.error).__name__)
+    log.info("poll_done", **fields)
 
 
 class _Diff:

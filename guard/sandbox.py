@@ -80,6 +80,10 @@ class _Comment:
 Node = _Post | _Comment
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default 5 drops bursts of parallel connects (1 s SYN retry)
+
+
 class Sandbox:
     """A fake Graph API for one Page. Mutate it from Python; talk to it over HTTP at ``base_url``."""
 
@@ -109,7 +113,7 @@ class Sandbox:
         """Start serving on a free 127.0.0.1 port in a daemon thread; return self."""
         if self._server is not None:
             raise RuntimeError("Sandbox already started")
-        server = ThreadingHTTPServer(("127.0.0.1", 0), JsonHandler)
+        server = _Server(("127.0.0.1", 0), JsonHandler)
         server.app = self  # type: ignore[attr-defined]
         self._server = server
         self._base_url = f"http://127.0.0.1:{server.server_address[1]}/"

@@ -1,0 +1,83 @@
+"""The config contract: valid files load, every mistake is one clear line naming the key."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from guard.config import load_config, parse_config
+from guard.errors import ConfigError
+
+MINIMAL = """
+[guard]
+database = "x.db"
+
+[[accounts]]
+name = "main-page"
+platform = "facebook"
+page_id = "123"
+token_env = "FB_PAGE_TOKEN"
+"""
+
+
+def test_example_config_loads_with_documented_defaults():
+    """config.example.toml is valid and gives the documented defaults."""
+    cfg = load_config(Path(__file__).parents[2] / "config.example.toml")
+    acc = cfg.accounts[0]
+    assert acc.poll_every == timedelta(minutes=5) and acc.graph_version == "v24.0"
+    assert cfg.policy.reply_within == timedelta(hours=2) and cfg.guard.mode == "observe"
+
+
+def test_minimal_config_gets_defaults():
+    """Only the required keys are needed."""
+    cfg = parse_config(MINIMAL)
+    assert cfg.accounts[0].watch_days == 14 and cfg.alerts.slack is None
+
+
+@pytest.mark.parametrize("snippet,expected", [
+    ('poll_every = "5 minutes"', "accounts[0].poll_every: '5 minutes' is not a duration"),
+    ("watch_days = \"14\"", "accounts[0].watch_days must be an integer, got a string '14'"),
+    ('platfrom = "x"', "unknown key accounts[0].platfrom"),
+    ('graph_version = "latest"', "graph_version = 'latest'"),
+    ('api_base_url = "localhost:8080"', "api_base_url must start with http"),
+])
+def test_account_mistakes_name_the_key_and_line(snippet, expected):
+    """Each mistake is one ConfigError line with the file line and the key."""
+    with pytest.raises(ConfigError) as err:
+        parse_config(MINIMAL + snippet + "\n", Path("cg.toml"))
+    msg = str(err.value)
+    assert expected in msg and msg.startswith("cg.toml:10:") and "\n" not in msg
+
+
+def test_unknown_section_and_wrong_platform_are_rejected():
+    """Top-level typos and unsupported platforms are caught too."""
+    with pytest.raises(ConfigError, match="unknown key polcy"):
+        parse_config(MINIMAL + "[polcy]\nreply_within = \"2h\"\n")
+    with pytest.raises(ConfigError, match="platform = 'myspace' is not one of: facebook, instagram, x"):
+        parse_config(MINIMAL.replace('"facebook"', '"myspace"'))
+
+
+def test_missing_required_key_and_bad_toml():
+    """A missing key or broken TOML says so."""
+    with pytest.raises(ConfigError, match="missing required key accounts\\[0\\].token_env"):
+        parse_config(MINIMAL.replace('token_env = "FB_PAGE_TOKEN"', ""))
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        parse_config("[guard\n")
+
+
+def test_missing_token_variable_names_the_variable_not_a_value(monkeypatch):
+    """Tokens come from the environment; the error names the variable and how to set it."""
+    cfg = parse_config(MINIMAL)
+    with pytest.raises(ConfigError, match="environment variable FB_PAGE_TOKEN .* is not set"):
+        cfg.accounts[0].token()
+    monkeypatch.setenv("FB_PAGE_TOKEN", "secret-value")
+    assert cfg.accounts[0].token() == "secret-value"
+
+
+def test_routes_must_name_configured_channels():
+    """A route to an unconfigured channel is an error, not a silently dropped alert."""
+    text = MINIMAL + '[alerts]\nroutes = [{channels = ["slack"]}]\n'
+    with pytest.raises(ConfigError, match="\\[alerts.slack\\] is not configured"):
+        parse_config(text)
