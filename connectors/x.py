@@ -59,6 +59,8 @@ READ_SCOPES = "tweet.read and users.read"
 WRITE_SCOPES = "tweet.read, users.read and tweet.write"
 MODERATE_SCOPES = "tweet.read, users.read and tweet.moderate.write"
 _TWITTER_EPOCH_MS = 1288834974657
+_STATUS_ERRORS: dict[int, type[tweepy.HTTPException]] = {
+    400: tweepy.BadRequest, 401: tweepy.Unauthorized, 403: tweepy.Forbidden, 404: tweepy.NotFound}
 
 
 class XClient(tweepy.Client):
@@ -86,18 +88,12 @@ class XClient(tweepy.Client):
         with self.session.request(method, self.base_url + route, params=params, json=json,
                                   headers=headers, timeout=self.timeout) as response:
             status = response.status_code
-            if status == 400:
-                raise tweepy.BadRequest(response)
-            if status == 401:
-                raise tweepy.Unauthorized(response)
-            if status == 403:
-                raise tweepy.Forbidden(response)
-            if status == 404:
-                raise tweepy.NotFound(response)
-            if status == 429:
+            if status == 429:  # never sleep here: the poller reschedules at the reset time
                 reset = response.headers.get("x-rate-limit-reset")
                 raise tweepy.TooManyRequests(
                     response, reset_time=int(reset) if reset and reset.isdigit() else None)
+            if status in _STATUS_ERRORS:
+                raise _STATUS_ERRORS[status](response)
             if status >= 500:
                 raise tweepy.TwitterServerError(response)
             if not 200 <= status < 300:

@@ -20,9 +20,11 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 __all__ = [
-    "FieldSpec", "FieldsSyntaxError", "Failure", "parse_fields", "format_fields", "GraphError", "Key",
-    "missing", "bad_path", "failure_headers", "token_error", "unmodelled", "canned_message", "to_unix", "iso",
-    "cursor", "uncursor", "int_param", "bool_param", "time_param", "JsonHandler",
+    "FieldSpec", "FieldsSyntaxError", "parse_fields", "format_fields",
+    "GraphError", "Failure", "missing", "bad_path", "token_error", "unmodelled",
+    "failure_headers", "canned_message",
+    "Key", "to_unix", "iso", "cursor", "uncursor", "int_param", "bool_param", "time_param",
+    "JsonHandler",
     "POST_DEFAULT", "COMMENT_DEFAULT", "PAGE_DEFAULT",
     "POST_UNMODELLED", "COMMENT_UNMODELLED", "PAGE_UNMODELLED",
 ]
@@ -144,7 +146,9 @@ COMMENT_UNMODELLED = frozenset(
     "admin_creator application attachment live_broadcast_timestamp message_tags object "
     "private_reply_conversation reactions likes".split()
 )
-PAGE_UNMODELLED = frozenset("about category fan_count followers_count link username picture".split())
+PAGE_UNMODELLED = frozenset(
+    "about category fan_count followers_count link username picture".split()
+)
 _TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, *range(80000, 80015)})
 _CANNED: dict[int, str] = {
     1: "An unknown error occurred",

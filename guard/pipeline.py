@@ -13,6 +13,7 @@ import sqlite_utils
 from guard.clock import utcnow
 from guard.config import Account, Config
 from guard.connect import make_connector
+from guard.engine import run_engine
 from guard.poller import PollResult, poll_account
 
 __all__ = ["PollOutcome", "run_poll"]
@@ -34,5 +35,8 @@ class PollOutcome:
 def run_poll(config: Config, db: sqlite_utils.Database, account: Account, *,
              connector=None, now: datetime | None = None) -> PollOutcome:
     connector = connector or make_connector(account)
-    result = poll_account(db, account, connector, now=now or utcnow())
-    return PollOutcome(poll=result)
+    moment = now or utcnow()
+    result = poll_account(db, account, connector, now=moment)
+    engine = run_engine(db, config, now=moment, poll_id=result.poll_id,
+                        connectors={account.name: connector})
+    return PollOutcome(poll=result, findings_opened=engine.opened)

@@ -7,8 +7,9 @@ and injectable failures (rate limits, expired token, plain 5xx) via :meth:`Sandb
 It runs a stdlib ``ThreadingHTTPServer`` on 127.0.0.1 in a daemon thread; one lock guards all state.
 
 Differences from the real API, on purpose: only the Page-token view exists (every comment has
-``id`` and ``from``); ``updated_time`` moves only on edits (strictly increasing); ``since``/``until``
-take unix seconds or ISO-8601 only; no ``previous`` links, no ``?ids=`` or batch requests.
+``id`` and ``from``); ``updated_time`` moves only on edits (strictly increasing);
+``since``/``until`` take unix seconds or ISO-8601 only; no ``previous`` links, no ``?ids=``,
+no batch requests.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class Sandbox:
-    """A fake Graph API for one Page. Mutate it from Python; talk to it over HTTP at ``base_url``."""
+    """A fake Graph API for one Page: mutate it from Python, read it over HTTP at ``base_url``."""
 
     def __init__(self, page_id: str = "100200300", page_name: str = "Riverside Community Center",
                  token: str = "sandbox-token", version: str = "v24.0", page_size: int = 25,
@@ -228,6 +229,8 @@ class Sandbox:
         80000-80014 get an ``X-Business-Use-Case-Usage`` header unless ``headers`` is given;
         code 4 reports ``X-App-Usage`` at 100%. Rules queue up; the first one matching fires.
         """
+        if n < 1:
+            raise ValueError("fail_next needs n >= 1")
         extra = dict(headers) if headers else failure_headers(code, self.page_id)
         with self._lock:
             self._failures.append(Failure(n, status, code, subcode, message, extra, path_contains))
@@ -282,8 +285,8 @@ class Sandbox:
             self._count += 1
             self._log.append((method, path, {k: v for k, v in params.items()
                                              if k not in _SECRET_PARAMS}))
-            usage = {"call_count": min(95, 1 + self._count // 200), "total_cputime": 1,
-                     "total_time": 1}
+            usage = {"call_count": min(10, 1 + self._count // 1000), "total_cputime": 1,
+                     "total_time": 1}  # stays low so clients never throttle themselves
             headers["X-App-Usage"] = json.dumps(usage, separators=(",", ":"))
             try:
                 failure = self._take_failure(path)

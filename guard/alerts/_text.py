@@ -48,7 +48,7 @@ def fit(text: str, limit: int) -> str:
 
 
 def fit_mrkdwn(raw: str, limit: int) -> str:
-    """Escape ``raw`` and cut it so the *escaped* text fits ``limit`` without splitting an entity."""
+    """Escape ``raw`` and cut it so the *escaped* text fits ``limit``, never mid-entity."""
     out = escape_mrkdwn(raw)
     keep = len(raw)
     while len(out) > limit and keep > 0:

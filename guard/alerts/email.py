@@ -89,7 +89,8 @@ def send_email(settings: EmailSettings, message: AlertMessage, *, to: Sequence[s
         detail = "; ".join(f"{addr}: {code} {_text(resp)}"
                            for addr, (code, resp) in exc.recipients.items())
         if any(400 <= c < 500 for c in codes):
-            raise AlertRetryable(f"mail server {where} deferred every recipient: {detail}") from None
+            raise AlertRetryable(f"mail server {where} deferred every recipient: "
+                                 f"{detail}") from None
         raise AlertPermanent(f"mail server {where} rejected every recipient: {detail}") from None
     except smtplib.SMTPNotSupportedError as exc:
         raise AlertPermanent(f"mail server {where} does not support what the config asks "
@@ -106,7 +107,8 @@ def send_email(settings: EmailSettings, message: AlertMessage, *, to: Sequence[s
         raise AlertRetryable(f"cannot deliver to mail server {where}: "
                              f"{exc or type(exc).__name__}") from None
     if refused:
-        log.warning("email_recipients_refused", refused=sorted(refused), accepted=len(to) - len(refused))
+        log.warning("email_recipients_refused", refused=sorted(refused),
+                    accepted=len(to) - len(refused))
 
 
 def _credentials(settings: EmailSettings) -> tuple[str | None, str | None]:

@@ -86,7 +86,7 @@ def enqueue(db: sqlite_utils.Database, finding: Mapping[str, Any], stage: str,
         log.info("alert_not_routed", finding_id=finding["id"], kind=finding.get("kind"),
                  severity=finding.get("severity"), stage=stage)
         return []
-    message = render_alert(finding, stage, now=now)
+    message = render_alert(finding, stage, now=max(not_before or now, now))  # age at send
     return enqueue_message(db, message, stage=stage, channels=channels,
                            key_prefix=f"{finding['id']}:{stage}", now=now,
                            finding_id=int(finding["id"]), not_before=not_before)
@@ -99,19 +99,28 @@ def enqueue_message(db: sqlite_utils.Database, message: AlertMessage, *, stage: 
     """Queue a rendered message as ``<key_prefix>:<channel>`` rows; duplicates are ignored."""
     ids = []
     for channel in channels:
-        key = f"{key_prefix}:{channel}"
-        cursor = db.execute(
-            "INSERT OR IGNORE INTO outbox (finding_id, stage, channel, dedupe_key, subject, "
-            "payload, status, attempts, next_attempt_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-            [finding_id, stage, channel, key, message.subject, message.to_json(),
-             iso(max(not_before or now, now), round_up=True), iso(now)],
-        )
-        if cursor.rowcount == 1:
-            ids.append(int(cursor.lastrowid))
-            log.info("alert_enqueued", outbox_id=cursor.lastrowid, finding_id=finding_id,
-                     stage=stage, channel=channel)
+        row_id = _insert(db, message, stage=stage, channel=channel, key=f"{key_prefix}:{channel}",
+                         now=now, finding_id=finding_id, not_before=not_before)
+        if row_id is not None:
+            ids.append(row_id)
     return ids
+
+
+def _insert(db: sqlite_utils.Database, message: AlertMessage, *, stage: str, channel: str,
+            key: str, now: datetime, finding_id: int | None,
+            not_before: datetime | None = None) -> int | None:
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO outbox (finding_id, stage, channel, dedupe_key, subject, "
+        "payload, status, attempts, next_attempt_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+        [finding_id, stage, channel, key, message.subject, message.to_json(),
+         iso(max(not_before or now, now), round_up=True), iso(now)],
+    )
+    if cursor.rowcount != 1:
+        return None
+    log.info("alert_enqueued", outbox_id=cursor.lastrowid, finding_id=finding_id, stage=stage,
+             channel=channel)
+    return int(cursor.lastrowid)
 
 
 def cancel_for_finding(db: sqlite_utils.Database, finding_id: int,
@@ -247,10 +256,10 @@ def _fail(db: sqlite_utils.Database, settings: AlertSettings, item: OutboxItem, 
             sibling = item.dedupe_key.rsplit(":", 1)[0] + ":email"
             exists = db.execute("SELECT 1 FROM outbox WHERE dedupe_key = ?", [sibling]).fetchone()
             if not exists:
-                fallback_ids = enqueue_message(
-                    db, _fallback_message(item.message, error), stage=item.stage,
-                    channels=["email"], key_prefix=item.dedupe_key + ":fallback", now=now,
-                    finding_id=item.finding_id)
+                row_id = _insert(db, _fallback_message(item.message, error), stage=item.stage,
+                                 channel="email", key=item.dedupe_key + ":fallback-email",
+                                 now=now, finding_id=item.finding_id)
+                fallback_ids = [row_id] if row_id is not None else []
     log.error("alert_failed_permanently", outbox_id=item.id, channel=item.channel,
               error=error, fallback_ids=fallback_ids)
     report.failed.append(item.id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import shlex
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from guard.alerts._html import render_html
@@ -200,9 +200,11 @@ def _command(finding: Mapping[str, Any], comment: Mapping[str, Any], status: str
 def _age(opened_at: Any, now: datetime) -> str | None:
     try:
         opened = datetime.fromisoformat(str(opened_at))
-        return format_duration(now - opened) if opened.tzinfo else None
     except (TypeError, ValueError):
         return None
+    if opened.tzinfo is None or now - opened < timedelta(minutes=1):
+        return None
+    return format_duration(now - opened)
 
 
 def _blocks(f: Facts) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
+from guard.alerts._text import escape_mrkdwn
 from guard.alerts.render import AlertMessage
 from guard.errors import AlertPermanent, AlertRetryable
 
@@ -74,8 +75,9 @@ def send_slack(url: str, message: AlertMessage, *,
     """
     try:
         client = client_factory(url)
-        resp: WebhookResponse = client.send(text=message.text, blocks=message.blocks,
-                                            unfurl_links=False, unfurl_media=False)
+        resp: WebhookResponse = client.send(
+            text=escape_mrkdwn(message.text), blocks=message.blocks,
+            unfurl_links=False, unfurl_media=False)
     except SlackRequestError:
         raise AlertPermanent("the Slack webhook URL is not an http(s) URL; check the "
                              "environment variable that holds it") from None

@@ -37,7 +37,8 @@ STORY_EVIDENCE = {
                    "summary": "Thursday → Thirteenth"},
     "reasons": ["question: ends with '?'", "mentions a corrected word"],
 }
-STORY_REPLY = "We made a mistake: the meeting is on the 13th, not Thursday. Sorry for the confusion!"
+STORY_REPLY = (
+    "We made a mistake: the meeting is on the 13th, not Thursday. Sorry for the confusion!")
 
 
 def add_finding(db: sqlite_utils.Database, n: int = 1, **overrides: Any) -> dict[str, Any]:
@@ -98,7 +99,8 @@ class FakeSlack:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     @property
@@ -113,6 +115,16 @@ class FakeSlack:
     def accepted(self) -> list[dict[str, Any]]:
         """Bodies of the messages Slack answered 200 to, in arrival order."""
         return [c["json"] for c in self.calls if c["status"] == 200]
+
+    def replies(self) -> list[str]:
+        """The suggested public reply of each accepted message, in arrival order."""
+        out = []
+        for message in self.accepted():
+            for block in message["blocks"]:
+                text = block.get("text", {}).get("text", "") if block["type"] == "section" else ""
+                if text.startswith("*Suggested public reply:*\n>"):
+                    out.append(text.split("\n>", 1)[1])
+        return out
 
     def close(self) -> None:
         self.server.shutdown()

@@ -55,7 +55,8 @@ def test_poll_then_comments_json_has_the_documented_contract(capsys, config, pag
     code, out, _ = run(capsys, "poll", "--once")
     assert code == 0 and "poll 1 complete, 1 API calls, 3 items" in out
     page.remove_comment("1_1")
-    assert run(capsys, "poll", "--once")[0] == 0
+    code, out, err = run(capsys, "poll", "--once")
+    assert code == 0, err
     code, out, _ = run(capsys, "comments", "--json")
     rows = json.loads(out)
     keys = {"id", "post_id", "parent_id", "author", "message", "status", "created_time",

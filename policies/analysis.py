@@ -1,0 +1,87 @@
+"""One pass over a thread: its corrections, and which comments are protected and why.
+
+Rules share this instead of each re-deriving corrections and re-classifying comments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from policies.classify import Classification, ClassifyConfig, classify
+from policies.corrections import Correction, detect_corrections, find_marker
+from policies.records import CommentRecord, PolicyConfig, Thread
+
+__all__ = ["Analysis", "analyze"]
+
+_NOT_PROTECTED = Classification(critical=False, reasons=("written by the page",), excluded="page")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    thread: Thread
+    corrections: tuple[Correction, ...]
+    classifications: dict[str, Classification]
+    config: PolicyConfig
+
+    @property
+    def corrected(self) -> bool:
+        return bool(self.corrections)
+
+    @property
+    def latest(self) -> Correction | None:
+        return self.corrections[-1] if self.corrections else None
+
+    def protected(self, comment: CommentRecord) -> bool:
+        return self.classifications[comment.id].critical
+
+    def page_reply_to(self, comment: CommentRecord) -> str | None:
+        """When the page first answered this comment publicly: a reply in its thread, a page
+        comment naming its author, or a reply sent through `comment-guard reply`."""
+        times = []
+        first = (comment.author_name or "").split()[0].lower() if comment.author_name else ""
+        for other in self.thread.comments:
+            if not other.from_page or other.created_time < comment.created_time:
+                continue
+            if other.parent_id == comment.id or (
+                    other.parent_id == comment.parent_id and comment.parent_id is not None):
+                times.append(other.created_time)
+            elif first and len(first) > 1 and first in other.message.lower():
+                times.append(other.created_time)
+        times += [at for target, at in self.thread.replies_posted if target == comment.id]
+        return min(times) if times else None
+
+    def acknowledged(self, correction: Correction) -> str | None:
+        """When the page owned up to a correction: a marker in a later version, or a page
+        comment after the correction (or one mentioning the changed words after the wrong
+        version went live)."""
+        for v in self.thread.post.versions:
+            if v.version >= correction.version and find_marker(v.message, self.config.markers):
+                return v.seen_at
+        words = {w.lower() for w in correction.removed + correction.added if len(w) > 2}
+        for c in sorted(self.thread.comments, key=lambda c: c.created_time):
+            if not c.from_page:
+                continue
+            if c.created_time >= correction.at:
+                return c.created_time
+            if correction.wrong_since and c.created_time >= correction.wrong_since and (
+                    words & {w.lower() for w in c.message.split()}
+                    or find_marker(c.message, self.config.markers)):
+                return c.created_time
+        posted = [at for target, at in self.thread.replies_posted if at >= correction.at]
+        return min(posted) if posted else None
+
+
+def analyze(thread: Thread, config: PolicyConfig) -> Analysis:
+    corrections = tuple(detect_corrections(thread.post, thread.marks, config.markers))
+    removed = sorted({w.lower() for c in corrections for w in c.removed})
+    ccfg = ClassifyConfig(abuse_words=ClassifyConfig().abuse_words + tuple(config.abuse_words))
+    verdicts: dict[str, Classification] = {}
+    for comment in thread.comments:
+        if comment.from_page:
+            verdicts[comment.id] = _NOT_PROTECTED
+            continue
+        while_wrong = any(c.wrong_since and c.wrong_since <= comment.created_time < c.at
+                          for c in corrections if c.material)
+        verdicts[comment.id] = classify(comment.message, changed_words=removed,
+                                        posted_while_wrong=while_wrong, config=ccfg)
+    return Analysis(thread, corrections, verdicts, config)

@@ -1,0 +1,100 @@
+"""When was a post corrected, and what changed?
+
+A post is corrected when its words changed between versions (whitespace or punctuation alone
+doesn't count), when a version carries a correction marker ("UPDATE:", "*EDIT*",
+"Correction -"…), or when staff marked it with `comment-guard mark-corrected`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from guard.textdiff import changed_words, normalized_words, word_diff
+from policies.records import ManualMark, PostRecord
+
+__all__ = ["Correction", "detect_corrections", "find_marker", "is_material", "latest_correction"]
+
+
+@dataclass(frozen=True)
+class Correction:
+    post_id: str
+    version: int  # the version that carries the correction (0 for a manual mark)
+    at: str  # when we first saw it
+    reason: str  # "material edit" | "marker 'UPDATE:'" | "marked by staff"
+    removed: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    summary: str | None = None  # "Thursday → the Thirteenth"
+    wrong_since: str | None = None  # when the wrong version was first seen
+    material: bool = False
+    marker: str | None = None
+    note: str | None = None
+    before: str | None = None
+    after: str | None = None
+
+
+def is_material(old: str, new: str) -> bool:
+    return normalized_words(old) != normalized_words(new)
+
+
+def find_marker(text: str, markers: tuple[str, ...]) -> str | None:
+    """The first correction marker in ``text`` written as a label ("UPDATE:", "*EDIT*", "[Correction]")."""
+    if not markers:
+        return None
+    words = "|".join(re.escape(m) for m in markers)
+    pattern = re.compile(
+        rf"(?i)(?:[*_\[(]\s*(?:{words})(?:ed|s)?\s*[*_\])]|\b(?:{words})(?:ed|s)?\s*(?:\d+\s*)?[:\-–—!])")
+    m = pattern.search(text)
+    return m.group(0).strip() if m else None
+
+
+def detect_corrections(post: PostRecord, marks: tuple[ManualMark, ...] = (),
+                       markers: tuple[str, ...] = ()) -> list[Correction]:
+    out: list[Correction] = []
+    versions = sorted(post.versions, key=lambda v: v.version)
+    for prev, cur in zip(versions, versions[1:]):
+        material = is_material(prev.message, cur.message)
+        new_marker = find_marker(cur.message, markers)
+        marker = new_marker if new_marker and new_marker != find_marker(prev.message, markers) else None
+        if not material and not marker:
+            continue
+        diff = [list(d) for d in cur.diff] if cur.diff else word_diff(prev.message, cur.message)
+        removed, added = changed_words(diff)
+        out.append(Correction(
+            post_id=post.id, version=cur.version, at=cur.seen_at,
+            reason="material edit" if material else f"marker {marker!r}",
+            removed=tuple(removed), added=tuple(added), summary=_summary(diff),
+            wrong_since=prev.seen_at, material=material, marker=new_marker,
+            before=prev.message, after=cur.message))
+    if versions and not out:
+        marker = find_marker(versions[0].message, markers)
+        if marker:
+            out.append(Correction(post_id=post.id, version=versions[0].version,
+                                  at=versions[0].seen_at, reason=f"marker {marker!r}",
+                                  marker=marker, after=versions[0].message))
+    for mark in marks:
+        out.append(Correction(post_id=post.id, version=0, at=mark.at, reason="marked by staff",
+                              note=mark.note, summary=mark.note,
+                              wrong_since=versions[0].seen_at if versions else None,
+                              after=versions[-1].message if versions else None))
+    return sorted(out, key=lambda c: c.at)
+
+
+def latest_correction(corrections: list[Correction]) -> Correction | None:
+    return corrections[-1] if corrections else None
+
+
+def _summary(diff: list[list[str]]) -> str | None:
+    """"Thursday → the Thirteenth": the first removed run paired with what replaced it."""
+    for i, (op, text) in enumerate(diff):
+        if op == "-":
+            nxt = diff[i + 1] if i + 1 < len(diff) else None
+            added = nxt[1] if nxt and nxt[0] == "+" else ""
+            return f"{_clean(text)} → {_clean(added)}" if added else f"removed {_clean(text)}"
+        if op == "+":
+            return f"added {_clean(text)}"
+    return None
+
+
+def _clean(text: str) -> str:
+    return text.strip(" .,;:!?")

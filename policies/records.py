@@ -1,0 +1,84 @@
+"""Plain records the policies read. ``guard/`` builds them from the archive; policies never do I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Version", "PostRecord", "CommentRecord", "ManualMark", "FindingDraft", "Thread",
+           "PolicyConfig"]
+
+
+@dataclass(frozen=True)
+class Version:
+    version: int
+    message: str
+    seen_at: str
+    diff: tuple[tuple[str, str], ...] | None = None
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    id: str
+    account: str
+    platform: str
+    message: str
+    status: str
+    created_time: str
+    permalink_url: str | None
+    versions: tuple[Version, ...]
+
+
+@dataclass(frozen=True)
+class CommentRecord:
+    id: str
+    post_id: str
+    parent_id: str | None
+    author_name: str | None
+    author_id: str | None
+    message: str
+    created_time: str
+    status: str
+    from_page: bool
+    status_changed_at: str | None = None
+
+
+@dataclass(frozen=True)
+class ManualMark:
+    """Staff ran `comment-guard mark-corrected POST_ID --note ...`."""
+
+    post_id: str
+    at: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Thread:
+    """Everything the rules need to know about one post."""
+
+    post: PostRecord
+    comments: tuple[CommentRecord, ...]
+    marks: tuple[ManualMark, ...] = ()
+    replies_posted: tuple[tuple[str, str], ...] = ()  # (target id, at) replies made via comment-guard
+    open_kinds: frozenset[str] = frozenset()  # kinds of open findings on this post
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    reply_within_seconds: float = 7200
+    escalate_after_seconds: float = 21600
+    markers: tuple[str, ...] = ("correction", "update", "edit", "clarification")
+    abuse_words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FindingDraft:
+    """What a rule concluded; the engine decides whether it is new, and stores it."""
+
+    kind: str
+    severity: str  # info | warning | critical
+    dedupe_key: str
+    post_id: str
+    comment_id: str | None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    suggested_reply: str | None = None

@@ -1,0 +1,39 @@
+"""unanswered: a protected comment on a corrected post got no public page reply in time.
+
+The clock starts when both the comment and the correction exist (a question asked before the
+fix is owed an answer from the moment of the fix). Escalation time rides in the evidence.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from guard.clock import iso, parse_iso
+from policies.analysis import Analysis
+from policies.evidence import build_evidence
+from policies.records import FindingDraft
+from policies.replies import suggest_reply
+
+KIND = "unanswered"
+
+
+def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
+    if not a.corrected or a.thread.post.status == "deleted":
+        return []
+    first = a.corrections[0]
+    out = []
+    for c in a.thread.comments:
+        if c.status != "present" or not a.protected(c) or a.page_reply_to(c):
+            continue
+        start = max(parse_iso(c.created_time), parse_iso(first.at))
+        due = start + timedelta(seconds=a.config.reply_within_seconds)
+        if now < due:
+            continue
+        escalate = start + timedelta(seconds=a.config.escalate_after_seconds)
+        out.append(FindingDraft(
+            kind=KIND, severity="warning", dedupe_key=f"{KIND}:{c.id}",
+            post_id=c.post_id, comment_id=c.id,
+            evidence=build_evidence(a, "A question on a corrected post has no public reply",
+                                    comment=c, due_at=iso(due), escalate_at=iso(escalate)),
+            suggested_reply=suggest_reply(c, a.latest)))
+    return out
