@@ -52,6 +52,7 @@ PROBLEM_NOT_AUTHORIZED = "https://api.twitter.com/2/problems/not-authorized-for-
 PAGE_SIZE = 100  # max_results for timeline and recent search
 LOOKUP_BATCH = 100  # ids per GET /2/tweets
 DEFAULT_RETRY_AFTER = 15 * 60.0  # X rate-limit windows are 15 minutes
+BILLING_RETRY_AFTER = 60 * 60.0  # credits depleted / usage cap: check back hourly
 # Recent search's lower bound is X's "now - 7 days"; keep an hour's margin for clock skew and
 # indexing lag so a conversation at the edge is never called complete.
 SEARCH_MARGIN = timedelta(hours=1)
@@ -410,7 +411,12 @@ def translate_tweepy_error(exc: tweepy.TweepyException, scopes: str,
     if not isinstance(exc, tweepy.HTTPException):
         return ConnectorError(f"X API client error: {type(exc).__name__}")
     status = exc.response.status_code
-    text = _problem_text(exc.response)
+    kind, text = _problem(exc.response)
+    if status == 402 or kind.endswith(("/credits-depleted", "/usage-capped")):
+        # Not healed by the 15-minute window: someone has to top up or wait for the cap period.
+        return RateLimited(f"X refuses reads until the account's API credits or usage cap allow "
+                           f"them (HTTP {status}: {text}); top up in the X developer console",
+                           retry_after=BILLING_RETRY_AFTER, code=status)
     if isinstance(exc, tweepy.TooManyRequests):
         if exc.reset_time is None:
             return RateLimited(f"rate limited by the X API ({text}); no reset time given",
@@ -444,18 +450,20 @@ def snowflake_time(tweet_id: str) -> str | None:
     return datetime.fromtimestamp(ms // 1000, timezone.utc).isoformat()
 
 
-def _problem_text(response: requests.Response) -> str:
+def _problem(response: requests.Response) -> tuple[str, str]:
+    """(problem type, human detail) from an X error body, v2 problem or v1-style errors[]."""
     try:
         body = response.json()
     except ValueError:
-        return response.reason or "no details"
+        return "", response.reason or "no details"
     if not isinstance(body, dict):
-        return "no details"
+        return "", "no details"
     first = (body.get("errors") or [{}])[0]
     if isinstance(first, str):
-        return first[:300]
+        return "", first[:300]
     detail = body.get("detail") or first.get("message") or first.get("detail")
-    return str(detail or body.get("title") or "no details")[:300]
+    kind = str(body.get("type") or first.get("type") or "")
+    return kind, str(detail or body.get("title") or "no details")[:300]
 
 
 def _raise_if_only_errors(body: dict[str, Any], what: str) -> None:

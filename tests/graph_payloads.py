@@ -164,6 +164,8 @@ class FakePage:
         path = url.path.split("/v24.0/", 1)[1]
         form = parse_qs(request.body or "") if isinstance(request.body, str) else parse_qs(
             (request.body or b"").decode())
+        form.pop("access_token", None)
+        form.pop("appsecret_proof", None)
         self.writes.append((request.method, path, form))
         if request.method == "POST" and path.endswith("/comments"):
             return self._reply(200, {"id": f"{path.split('/')[0]}_9{len(self.writes)}"})

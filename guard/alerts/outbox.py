@@ -284,7 +284,11 @@ def _fallback_message(message: AlertMessage, error: str) -> AlertMessage:
 
 def retry_failed(db: sqlite_utils.Database, *, now: datetime,
                  channel: str | None = None) -> int:
-    """Put failed rows back in the queue (after fixing a webhook); commits. Returns the count."""
+    """Put failed rows back in the queue (after fixing a webhook); commits. Returns the count.
+
+    A Slack row whose email fallback was already delivered is then posted to Slack as well:
+    a deliberate operator action, so the duplicate is accepted.
+    """
     sql = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? " \
           "WHERE status = 'failed'"
     params: list[Any] = [iso(now)]

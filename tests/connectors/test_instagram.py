@@ -287,5 +287,5 @@ def test_check_reads_the_account_and_one_media_page(rsps, ig):
 def test_base_url_override_points_at_a_sandbox(rsps):
     """``base_url`` replaces graph.facebook.com, e.g. for the demo sandbox."""
     conn = InstagramConnector(IG, TOKEN, base_url="http://127.0.0.1:8765")
-    rsps.delete(f"http://127.0.0.1:8765/v24.0/17850000000000022", json={"success": True})
+    rsps.delete("http://127.0.0.1:8765/v24.0/17850000000000022", json={"success": True})
     conn.delete("17850000000000022")

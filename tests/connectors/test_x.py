@@ -17,7 +17,7 @@ from structlog.testing import capture_logs
 
 from connectors.base import GoneTarget
 from connectors.x import TWEET_FIELDS, XConnector
-from guard.errors import AuthExpired, PermissionMissing, RateLimited, Transient
+from guard.errors import AuthExpired, NotFound, PermissionMissing, RateLimited, Transient
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "x"
 API = "https://api.x.com/2"
@@ -147,6 +147,29 @@ def test_hidden_is_unreported_and_account_replies_are_page_replies(rsps, x):
     assert comments[R1].created_time == "2024-05-09T09:05:00+00:00"
 
 
+def test_edited_reply_keeps_its_original_id_and_shows_the_new_text(rsps, x):
+    """A reply edited after a poll is the same comment (original id) with the latest text."""
+    page = load("search_p2.json")
+    edited = "1788290000000000000"
+    page["data"][0].update(id=edited, text="@cityhall how late? (edited)",
+                           edit_history_tweet_ids=[R5, edited])
+    rsps.get(f"{API}/users/{USER}/tweets", json=load("users_tweets_page_2.json"))
+    rsps.get(f"{API}/tweets/search/recent", json=page)
+    comments = x.fetch(SINCE).posts[0].comments
+    assert [(c.id, c.message) for c in comments] == [(R5, "@cityhall how late? (edited)")]
+
+
+def test_unknown_account_is_not_found(rsps, x):
+    """A timeline answered with only a resource-not-found error is an error, not zero posts."""
+    body = {"errors": [{"value": USER, "detail": f"Could not find user with id: [{USER}].",
+                        "title": "Not Found Error", "resource_type": "user", "parameter": "id",
+                        "resource_id": USER,
+                        "type": "https://api.twitter.com/2/problems/resource-not-found"}]}
+    rsps.get(f"{API}/users/{USER}/tweets", json=body)
+    snap = x.fetch(SINCE)
+    assert isinstance(snap.error, NotFound) and not snap.posts_complete
+
+
 def test_post_older_than_recent_search_is_never_complete(rsps, x):
     """A conversation older than 7 days can lose replies from search, so its scan is open."""
     add_full_scan(rsps)
@@ -185,6 +208,28 @@ def test_429_with_a_reset_in_the_past_still_waits_a_second(rsps, x):
              headers=rate_limit_headers(NOW - timedelta(seconds=30)))
     snap = x.fetch(SINCE)
     assert isinstance(snap.error, RateLimited) and snap.error.retry_after == 1.0
+
+
+def test_depleted_credits_back_off_for_an_hour(rsps, x):
+    """HTTP 402 credits-depleted is not healed by the rate window: RateLimited for an hour."""
+    body = {"title": "Payment Required", "detail": "credits depleted",
+            "type": "https://api.x.com/2/problems/credits-depleted"}
+    rsps.get(f"{API}/users/{USER}/tweets", json=body, status=402)
+    snap = x.fetch(SINCE)
+    assert isinstance(snap.error, RateLimited) and snap.error.retry_after == 3600
+    assert "credits" in str(snap.error)
+
+
+def test_usage_cap_429_ignores_the_short_reset_header(rsps, x):
+    """A 429 usage-capped answer is a billing cap, not the 15-minute window."""
+    body = {"account_id": "1", "product_name": "standard-basic", "title": "UsageCapExceeded",
+            "period": "Monthly", "scope": "Product",
+            "detail": "Usage cap exceeded: Monthly product cap",
+            "type": "https://api.twitter.com/2/problems/usage-capped"}
+    rsps.get(f"{API}/users/{USER}/tweets", json=body, status=429,
+             headers=rate_limit_headers(NOW + timedelta(seconds=60)))
+    snap = x.fetch(SINCE)
+    assert isinstance(snap.error, RateLimited) and snap.error.retry_after == 3600
 
 
 def test_401_is_auth_expired(rsps, x):
@@ -256,6 +301,14 @@ def test_not_found_with_a_readable_control_is_deleted(rsps, x):
     add_lookup(rsps, [R1, P1_EDITED], load("lookup_mixed.json"))
     assert x.confirm_gone([GoneTarget(R1, P1_EDITED)]) == {R1: "deleted"}
     assert len(rsps.calls) == 1  # the control rides in the same call
+
+
+def test_the_archive_post_id_works_as_control_after_an_edit(rsps, x):
+    """The poller's control is Post.id (the original version), which X still resolves."""
+    body = load("lookup_mixed.json")
+    body["data"][0]["id"] = P1_ORIGINAL
+    add_lookup(rsps, [R1, P1_ORIGINAL], body)
+    assert x.confirm_gone([GoneTarget(R1, P1_ORIGINAL)]) == {R1: "deleted"}
 
 
 def test_authorization_error_is_unavailable_never_deleted(rsps, x):
@@ -360,7 +413,8 @@ def test_delete_of_someone_elses_reply_is_refused_before_any_write(rsps, x):
 
 def test_delete_of_the_accounts_own_reply_looks_up_the_author_then_deletes(rsps, x):
     """Without a prior scan the author is read by id; the account's own reply is deleted."""
-    body = {"data": [{"id": R3, "text": "sorry", "author_id": USER, "edit_history_tweet_ids": [R3]}]}
+    body = {"data": [{"id": R3, "text": "sorry", "author_id": USER,
+                      "edit_history_tweet_ids": [R3]}]}
     add_lookup(rsps, [R3], body)
     rsps.delete(f"{API}/tweets/{R3}", json=load("delete_tweet.json"))
     x.delete(R3)

@@ -1,0 +1,158 @@
+"""CLI for findings and guarded actions: findings, ack, resolve, mark-corrected, explain,
+reply, hide, unhide, delete."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import click
+
+from guard import actions
+from guard.archive import append_events, make_event
+from guard.cli import Context, pass_ctx
+from guard.clock import iso, utcnow
+from guard.engine import run_engine, set_state
+from guard.errors import GuardError
+from guard.output import emit_json, excerpt
+from guard.threads import MARK_EVENT
+
+__all__ = ["COMMANDS"]
+
+STATES = ("open", "acknowledged", "resolved", "all")
+
+
+def _finding_out(row: dict) -> dict:
+    return {**row, "evidence": json.loads(row["evidence"])}
+
+
+@click.command()
+@click.option("--state", type=click.Choice(STATES), default="open", show_default=True)
+@click.option("--kind", help="Only this kind, e.g. removed-critical.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def findings(ctx: Context, state: str, kind: str | None, as_json: bool) -> None:
+    """List findings (what needs a human), newest first."""
+    db = ctx.db
+    run_engine(db, ctx.config, now=utcnow())  # bring SLA findings up to date first
+    where, args = [], []
+    if state == "open":
+        where.append("state != 'resolved'")
+    elif state != "all":
+        where.append("state = ?")
+        args.append(state)
+    if kind:
+        where.append("kind = ?")
+        args.append(kind)
+    sql = "SELECT * FROM findings" + (" WHERE " + " AND ".join(where) if where else "")
+    rows = [_finding_out(r) for r in db.query(sql + " ORDER BY id DESC", args)]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("no findings" if state == "all" else f"no {state} findings")
+        return
+    for r in rows:
+        ev = r["evidence"]
+        comment = ev.get("comment", {})
+        click.echo(f"#{r['id']} {r['kind']} [{r['severity']}, {r['state']}] opened {r['opened_at']}")
+        click.echo(f"    {ev.get('summary', '')}")
+        if comment:
+            click.echo(f"    comment {comment.get('id')} by {comment.get('author_name') or '?'} "
+                       f"({comment.get('status')}): {excerpt(comment.get('message'), 90)}")
+        if ev.get("correction", {}).get("summary"):
+            click.echo(f"    corrected: {ev['correction']['summary']}")
+        if r["suggested_reply"]:
+            click.echo(f"    suggested reply: {r['suggested_reply']}")
+            click.echo(f"    reply with: comment-guard reply {ev.get('reply_to', r['post_id'])} "
+                       f"{shlex.quote(r['suggested_reply'])}")
+
+
+@click.command()
+@click.argument("finding_id", type=int)
+@pass_ctx
+def ack(ctx: Context, finding_id: int) -> None:
+    """Acknowledge a finding: someone is on it (stops reminders and escalation)."""
+    row = set_state(ctx.db, finding_id, "acknowledged", now=utcnow())
+    click.echo(f"finding #{row['id']} acknowledged")
+
+
+@click.command()
+@click.argument("finding_id", type=int)
+@click.option("--note", help="What was done, for the record.")
+@pass_ctx
+def resolve(ctx: Context, finding_id: int, note: str | None) -> None:
+    """Resolve a finding."""
+    row = set_state(ctx.db, finding_id, "resolved", now=utcnow(), note=note)
+    click.echo(f"finding #{row['id']} resolved")
+
+
+@click.command("mark-corrected")
+@click.argument("post_id")
+@click.option("--note", help="What was wrong and what is right, e.g. \"Thursday → the 13th\".")
+@pass_ctx
+def mark_corrected(ctx: Context, post_id: str, note: str | None) -> None:
+    """Record that a post was corrected (when the edit itself doesn't show it)."""
+    db = ctx.db
+    row = db.execute("SELECT account FROM posts WHERE id = ?", [post_id]).fetchone()
+    if row is None:
+        raise GuardError(f"no post with id {post_id!r} in the archive; `comment-guard posts` lists them")
+    now = utcnow()
+    with db.atomic():
+        append_events(db, [make_event(MARK_EVENT, at=iso(now), account=row[0], object_id=post_id,
+                                      post_id=post_id, note=note)])
+    result = run_engine(db, ctx.config, now=now)
+    click.echo(f"post {post_id} marked corrected"
+               + (f"; {len(result.opened)} new finding(s)" if result.opened else ""))
+
+
+@click.command()
+@click.argument("comment_id")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def explain(ctx: Context, comment_id: str, as_json: bool) -> None:
+    """Why a comment is (or is not) protected."""
+    prot = actions.protection(ctx.db, ctx.config, comment_id)
+    verdict = prot.analysis.classifications[comment_id]
+    corrections = [c.summary or c.reason for c in prot.analysis.corrections]
+    if as_json:
+        emit_json({"comment_id": comment_id, "protected": verdict.critical,
+                   "excluded": verdict.excluded, "reasons": list(verdict.reasons),
+                   "corrections": corrections})
+        return
+    click.echo(f"comment {comment_id}: {'PROTECTED' if verdict.critical else 'not protected'}")
+    click.echo(f"    \"{excerpt(prot.comment.message, 100)}\"")
+    for reason in verdict.reasons:
+        click.echo(f"    - {reason}")
+    if corrections:
+        click.echo("    post corrected: " + "; ".join(corrections))
+
+
+@click.command()
+@click.argument("target_id")
+@click.argument("text")
+@pass_ctx
+def reply(ctx: Context, target_id: str, text: str) -> None:
+    """Reply publicly to a comment (or to a post) and record the reply."""
+    new_id = actions.reply(ctx.db, ctx.config, target_id, text, now=utcnow())
+    click.echo(f"replied to {target_id}: new comment {new_id}")
+
+
+def _moderation(action: str) -> click.Command:
+    @click.command(action, help=f"{action.capitalize()} a comment; protected comments are refused "
+                                "unless --override --reason is given (audited and alerted).")
+    @click.argument("comment_id")
+    @click.option("--override", is_flag=True, help="Do it even though the comment is protected.")
+    @click.option("--reason", help="Why (required with --override).")
+    @pass_ctx
+    def command(ctx: Context, comment_id: str, override: bool, reason: str | None) -> None:
+        prot = actions.moderate(ctx.db, ctx.config, action, comment_id, now=utcnow(),
+                                override=override, reason=reason)
+        suffix = " (override recorded and alerted)" if override and prot.protected else ""
+        click.echo(f"{action} {comment_id}: done{suffix}")
+
+    return command
+
+
+COMMANDS = [findings, ack, resolve, mark_corrected, explain, reply,
+            *(_moderation(a) for a in actions.MODERATION)]
