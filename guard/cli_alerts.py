@@ -1,0 +1,66 @@
+"""CLI for the alert outbox: list it, send a test through the real path, deliver, requeue."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from guard.alerts import (channel_health, deliver_pending, list_outbox, retry_failed,
+                          send_test_alert)
+from guard.cli import Context, pass_ctx
+from guard.clock import utcnow
+from guard.output import emit_json, emit_table
+
+__all__ = ["COMMANDS"]
+
+
+@click.command()
+@click.option("--pending", is_flag=True, help="Only alerts not yet delivered.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def alerts(ctx: Context, pending: bool, as_json: bool) -> None:
+    """List the alert outbox and the health of each channel."""
+    rows = list_outbox(ctx.db, pending_only=pending)
+    health = channel_health(ctx.db)
+    if as_json:
+        emit_json({"outbox": rows, "channels": health})
+        return
+    emit_table(rows, ["id", "finding_id", "stage", "channel", "status", "attempts",
+                      "next_attempt_at", "last_error"],
+               empty="no pending alerts" if pending else "no alerts yet")
+    for name, h in sorted(health.items()):
+        line = f"channel {name}: {h.get('status', '?')}"
+        if h.get("last_error"):
+            line += f" (last error: {h['last_error']})"
+        click.echo(line)
+
+
+@click.command("test-alert")
+@click.option("--channel", type=click.Choice(["slack", "email"]), help="Default: every configured channel.")
+@pass_ctx
+def test_alert(ctx: Context, channel: str | None) -> None:
+    """Send a sample alert through the real outbox and channel."""
+    report = send_test_alert(ctx.db, ctx.config.alerts, now=utcnow(), channel=channel)
+    for row_id in report.sent:
+        click.echo(f"test alert {row_id} delivered")
+    for row_id, error in report.errors.items():
+        click.echo(f"error: test alert {row_id} not delivered: {error}", err=True)
+    if report.failed or report.retrying:
+        sys.exit(1)
+
+
+@click.command()
+@click.option("--retry-failed", "requeue", is_flag=True,
+              help="First requeue alerts that failed permanently (after fixing the channel).")
+@pass_ctx
+def deliver(ctx: Context, requeue: bool) -> None:
+    """Deliver due alerts now (the daemon does this every 30 s)."""
+    now = utcnow()
+    if requeue:
+        click.echo(f"requeued {retry_failed(ctx.db, now=now)} failed alert(s)")
+    report = deliver_pending(ctx.db, ctx.config.alerts, now=now)
+    click.echo(f"sent {len(report.sent)}, retrying {len(report.retrying)}, failed {len(report.failed)}")
+
+
+COMMANDS = [alerts, test_alert, deliver]
