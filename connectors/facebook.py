@@ -22,7 +22,8 @@ POST_FIELDS = (
     "id,message,created_time,updated_time,permalink_url,from,"
     f"comments.filter(stream).limit({COMMENT_PAGE}){{{COMMENT_FIELDS}}}"
 )
-POST_PAGE = 25
+POST_PAGE = 100  # Graph's maximum; halved on "reduce the amount of data" (code 1)
+MIN_POST_PAGE = 5
 
 
 class FacebookConnector:
@@ -55,6 +56,9 @@ class FacebookConnector:
             try:
                 page = self.client.edge(self.page_id, "posts", **params)
             except ConnectorError as exc:
+                if _too_much_data(exc) and int(params.get("limit", 0)) > MIN_POST_PAGE:
+                    params["limit"] = max(MIN_POST_PAGE, int(params["limit"]) // 2)
+                    continue
                 error = exc
                 break
             for raw in page.get("data", []):
@@ -110,6 +114,12 @@ class FacebookConnector:
 
     def delete(self, comment_id: str) -> None:
         self.client.delete(comment_id)
+
+
+def _too_much_data(exc: ConnectorError) -> bool:
+    """Graph answers code 1 "Please reduce the amount of data you're asking for" when nested
+    comments make a page too big; a smaller page of posts is the documented way out."""
+    return exc.code == 1 and "reduce the amount of data" in str(exc).lower()
 
 
 def _post(raw: dict[str, Any]) -> Post:

@@ -139,3 +139,14 @@ def test_hide_unhide_reply_delete_send_the_documented_requests(rsps):
         ("POST", "1_0", ["true"]), ("POST", "1_0", ["false"]),
         ("POST", "1_0/comments", ["We made a mistake: it is the 13th."]), ("DELETE", "1_0", None)]
     assert new_id.startswith("1_0_")
+
+
+def test_too_much_data_halves_the_post_page_and_retries(rsps):
+    """Code 1 "reduce the amount of data" is answered with a smaller page, not a failed poll."""
+    page = FakePage(rsps, story_posts(2))
+    page.fail("/posts", 500, {"error": {
+        "message": "Please reduce the amount of data you're asking for, then retry your request",
+        "type": "OAuthException", "code": 1, "fbtrace_id": "Ez9"}})
+    snap = make(post_limit=100).fetch(NOW - timedelta(days=14))
+    assert snap.error is None and snap.posts_complete and len(snap.posts) == 1
+    assert "limit=50" in rsps.calls[-1].request.url
