@@ -34,6 +34,10 @@ __all__ = [
 
 GENESIS_HASH = "0" * 64
 _BATCH = 1000
+_COMMENT_UPDATE = (
+    "UPDATE comments SET message = COALESCE(:message, message), sha256 = :sha256,"
+    " version = :version, status = :status, hidden = :hidden, missing_count = :missing_count,"
+    " last_seen = :last_seen, status_changed_at = :status_changed_at WHERE id = :id")
 
 
 def open_archive(path: str | Path) -> sqlite_utils.Database:
@@ -81,7 +85,8 @@ class PollBatch:
     post_versions: list[dict[str, Any]] = field(default_factory=list)
     # (last_seen, comments_complete_at or None, id) for every post the scan saw
     posts_scanned: list[tuple[str, str | None, str]] = field(default_factory=list)
-    comments: list[dict[str, Any]] = field(default_factory=list)       # new or changed, full rows
+    comments: list[dict[str, Any]] = field(default_factory=list)       # new, full rows
+    comment_updates: list[dict[str, Any]] = field(default_factory=list)  # changed: _COMMENT_UPDATE keys
     comment_versions: list[dict[str, Any]] = field(default_factory=list)
     comments_seen: list[tuple[str, str]] = field(default_factory=list)  # (last_seen, id)
     comments_missing: list[tuple[int, str]] = field(default_factory=list)  # (missing_count, id)
@@ -112,7 +117,9 @@ def write_poll(db: sqlite_utils.Database, batch: PollBatch) -> int:
                      " COALESCE(?, comments_complete_at) WHERE id = ?", batch.posts_scanned)
         _executemany(db, "UPDATE posts SET missing_count = ? WHERE id = ?", batch.posts_missing)
         if batch.comments:
-            db["comments"].upsert_all(batch.comments, pk="id", batch_size=_BATCH)
+            db["comments"].insert_all(batch.comments, batch_size=_BATCH)
+        if batch.comment_updates:
+            db.conn.executemany(_COMMENT_UPDATE, batch.comment_updates)
         if batch.comment_versions:
             db["comment_versions"].insert_all(batch.comment_versions, batch_size=_BATCH)
         _executemany(db, "UPDATE comments SET last_seen = ? WHERE id = ?", batch.comments_seen)

@@ -29,6 +29,8 @@ __all__ = ["PollResult", "poll_account", "LIVE_STATUSES"]
 
 log = structlog.get_logger("guard.poller")
 LIVE_STATUSES = ("present", "hidden", "unknown")  # statuses that can go missing
+_STATE = ("id", "post_id", "sha256", "version", "status", "hidden", "missing_count",
+          "status_changed_at", "last_seen")
 
 
 @dataclass(frozen=True)
@@ -101,13 +103,32 @@ class _Diff:
             "SELECT * FROM posts WHERE account = ? AND (id IN (SELECT value FROM json_each(?))"
             " OR (created_time >= ? AND status != 'deleted'))",
             [account.name, json.dumps(seen_ids), since])}
-        self.comments: dict[str, dict[str, Any]] = {}
+        # The hot path of every poll: the archived state of every comment in the window, as
+        # bare tuples without text; a dict is made only for the few comments that changed.
+        self.rows: dict[str, tuple[Any, ...]] = {}
         self.by_post: dict[str, list[str]] = {}
-        for r in db.query("SELECT * FROM comments WHERE post_id IN (SELECT value FROM json_each(?))",
-                          [json.dumps(list(self.posts))]):
-            self.comments[r["id"]] = r
-            self.by_post.setdefault(r["post_id"], []).append(r["id"])
+        cursor = db.conn.execute(
+            f"SELECT {', '.join(_STATE)} FROM comments WHERE post_id IN"
+            " (SELECT value FROM json_each(?))", [json.dumps(list(self.posts))])
+        for values in cursor:
+            self.rows[values[0]] = values
+            self.by_post.setdefault(values[1], []).append(values[0])
+        self.comments: dict[str, dict[str, Any]] = {}
+        self.digests = {c.id: sha256_text(c.message) for s in snapshot.posts for c in s.comments}
+        edited = [cid for cid, d in self.digests.items() if cid in self.rows and self.rows[cid][2] != d]
+        self.previous = dict(db.conn.execute(
+            "SELECT id, message FROM comments WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(edited)]).fetchall()) if edited else {}
         self.suspects: dict[str, GoneTarget] = {}
+
+    def old_comment(self, cid: str) -> dict[str, Any] | None:
+        """The archived state of a comment as a dict, made once on first use."""
+        row = self.comments.get(cid)
+        if row is None and cid in self.rows:
+            row = dict(zip(_STATE, self.rows[cid]))
+            row["message"] = None  # NULL in the UPDATE leaves the stored text alone
+            self.comments[cid] = row
+        return row
 
     def event(self, kind: str, object_id: str, post_id: str | None, **data: Any) -> None:
         self.batch.events.append(make_event(kind, at=self.now, account=self.account.name,
@@ -171,8 +192,13 @@ class _Diff:
             self.batch.posts.append({**old, **row})
 
     def _comment(self, c: Comment, scan_complete: bool) -> None:
-        digest = sha256_text(c.message)
-        old = self.comments.get(c.id)
+        digest = self.digests[c.id]
+        values = self.rows.get(c.id)
+        if values is not None and _unchanged(values, digest, c.hidden):
+            if not scan_complete:
+                self.batch.comments_seen.append((self.now, c.id))
+            return
+        old = self.old_comment(c.id)
         if old is None:
             status = "hidden" if c.hidden else "present"
             self.batch.comments.append({
@@ -193,7 +219,7 @@ class _Diff:
         changed = False
         if old["sha256"] != digest:
             row.update(message=c.message, sha256=digest, version=old["version"] + 1)
-            diff = word_diff(old["message"], c.message)
+            diff = word_diff(self.previous[c.id], c.message)
             self.batch.comment_versions.append(_version(
                 "comment_id", c.id, row["version"], c.message, digest, self.now, diff))
             self.event("comment_edited", c.id, c.post_id, version=row["version"], sha256=digest,
@@ -218,15 +244,15 @@ class _Diff:
             changed = True
         if changed:
             row["last_seen"] = self.now
-            self.batch.comments.append(row)
+            self.batch.comment_updates.append(row)
         elif not scan_complete:
             self.batch.comments_seen.append((self.now, c.id))
 
     def _absent_comments(self, post_id: str, seen: set[str], threshold: int) -> None:
         for cid in self.by_post.get(post_id, ()):
-            old = self.comments[cid]
-            if cid in seen or old["status"] not in LIVE_STATUSES:
+            if cid in seen or self.rows[cid][4] not in LIVE_STATUSES:
                 continue
+            old = self.old_comment(cid)
             count = old["missing_count"] + 1
             self.batch.comments_missing.append((count, cid))
             old["missing_count"] = count
@@ -253,8 +279,8 @@ class _Diff:
             answers = {}
         for oid in self.suspects:
             answer: GoneStatus = answers.get(oid, "unknown")
-            if oid in self.comments:
-                self._settle(self.comments[oid], answer, "comment", self.batch.comments)
+            if oid in self.rows:
+                self._settle(self.old_comment(oid), answer, "comment", self.batch.comment_updates)
             else:
                 self._settle(self.posts[oid], answer, "post", self.batch.posts)
 
@@ -273,6 +299,16 @@ class _Diff:
         else:
             self.event(f"{kind}_{'unavailable' if answer == 'unavailable' else 'missing'}",
                        old["id"], post_id, previous_status=old["status"])
+
+
+def _unchanged(values: tuple[Any, ...], digest: str, hidden: bool | None) -> bool:
+    """Same text, same visibility, not missing: nothing to write (the common case)."""
+    _, _, sha, _, status, was_hidden, missing = values[:7]
+    if sha != digest or missing or status not in ("present", "hidden"):
+        return False
+    if hidden is None:
+        return True
+    return was_hidden == int(hidden) and status == ("hidden" if hidden else "present")
 
 
 def _version(key: str, oid: str, version: int, message: str, digest: str, seen_at: str,

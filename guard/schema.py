@@ -155,6 +155,17 @@ def _v1_archive(db: sqlite_utils.Database) -> None:
         ["message", "author_name"], create_triggers=True, tokenize="unicode61"
     )
     db["posts"].enable_fts(["message"], create_triggers=True, tokenize="unicode61")
+    # Re-index only when the indexed text changes, not on every status or last_seen update.
+    for table, cols in (("comments", ("message", "author_name")), ("posts", ("message",))):
+        old = ", ".join(f'old."{c}"' for c in cols)
+        new = ", ".join(f'new."{c}"' for c in cols)
+        names = ", ".join(f'"{c}"' for c in cols)
+        db.executescript(f"""
+            DROP TRIGGER "{table}_au";
+            CREATE TRIGGER "{table}_au" AFTER UPDATE OF {names} ON "{table}" BEGIN
+              INSERT INTO "{table}_fts" ("{table}_fts", rowid, {names}) VALUES('delete', old.rowid, {old});
+              INSERT INTO "{table}_fts" (rowid, {names}) VALUES (new.rowid, {new});
+            END;""")
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_archive]

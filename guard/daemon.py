@@ -1,0 +1,441 @@
+"""``comment-guard run``: poll every account on its schedule, sweep policies, deliver alerts.
+
+One APScheduler 3.x ``BlockingScheduler`` (UTC) drives five kinds of job:
+
+- ``poll:<account>`` every ``poll_every`` (jitter: 10 % of the interval, at most 30 s), the
+  first one at start-up; a rate-limited poll moves that account's next run to the platform's
+  retry-after time;
+- ``sweep`` every 60 s: the time-based policy rules (SLA reminders, escalations), when the
+  policy engine is part of this build;
+- ``deliver`` every 30 s, and right after any job that left due alerts in the outbox;
+- ``heartbeat`` every 30 s: ``meta[daemon_heartbeat]``, which ``comment-guard status`` checks;
+- ``digest`` at ``alerts.digest_at`` (local time), when configured.
+
+Every job runs on **one worker thread** with **one SQLite connection**: jobs never race for the
+archive and a connection is never shared between threads. The cost is that a slow poll delays
+the other jobs; each connector call has a timeout, and a poll writes in one short transaction
+after all its network calls, so the delay is bounded by the platform's timeouts.
+
+A job that raises is logged (``job_failed``) and runs again on its next tick: one broken
+account, channel or bug never stops the scheduler. SIGTERM/SIGINT stop scheduling, let the
+running job finish (a poll commits or rolls back as a whole) and return within ``stop_timeout``
+seconds; a second signal exits at once. A second daemon on the same archive is refused by
+:class:`guard.lock.DaemonLock`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import signal
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
+from types import FrameType
+from typing import Any, Callable, Iterable, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlite_utils
+import structlog
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.base import STATE_STOPPED
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from apscheduler.util import TIMEOUT_MAX
+
+from connectors.base import Connector
+from guard.archive import open_archive
+from guard.clock import iso, utcnow
+from guard.config import Account, Config, read_secret
+from guard.connect import make_connector
+from guard.errors import ConfigError, GuardError, RateLimited
+from guard.health import HEARTBEAT_KEY, meta_set
+from guard.lock import DaemonLock
+from guard.pipeline import run_poll
+
+__all__ = ["Daemon", "poll_jitter", "next_poll_key", "engine_available", "scrub_secrets",
+           "hard_exit"]
+
+log = structlog.get_logger("guard.daemon")
+
+HEARTBEAT_EVERY = 30.0
+DELIVERY_EVERY = 30.0
+SWEEP_EVERY = 60.0
+STOP_TIMEOUT = 8.0  # systemd's TimeoutStopSec is 15 s; the brief promises exit within 10 s
+MAX_JITTER = 30.0
+ENGINE_MODULE = "guard.engine"
+
+
+def poll_jitter(interval: timedelta) -> float:
+    """10 % of the interval, at most 30 s: spreads many accounts without delaying any much."""
+    return min(interval.total_seconds() * 0.1, MAX_JITTER)
+
+
+def next_poll_key(account: str) -> str:
+    """The ``meta`` key ``comment-guard status`` reads for an account's next poll."""
+    return f"next_poll:{account}"
+
+
+def engine_available() -> bool:
+    """Whether this build has the policy engine (it lands separately from the daemon)."""
+    return importlib.util.find_spec(ENGINE_MODULE) is not None
+
+
+class _Scheduler(BlockingScheduler):
+    """A BlockingScheduler whose main loop a signal handler can end safely.
+
+    Calling ``shutdown()`` from a signal handler can interrupt ``_process_jobs`` half-way, and
+    the stock loop then submits due jobs to an executor that is already shut down. Here the
+    handler only sets ``stop_requested`` and wakes the loop; ``Daemon.run`` shuts down from
+    ordinary code once the loop has returned.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stop_requested = threading.Event()
+
+    def _main_loop(self) -> None:
+        wait_seconds: float | None = TIMEOUT_MAX
+        while self.state != STATE_STOPPED and not self.stop_requested.is_set():
+            self._event.wait(wait_seconds)
+            self._event.clear()
+            if self.stop_requested.is_set():
+                break
+            wait_seconds = self._process_jobs()
+
+    def wakeup(self) -> None:
+        if self._event is not None:
+            self._event.set()
+
+
+class Daemon:
+    """The scheduler, its jobs and their one archive connection. ``run()`` blocks."""
+
+    def __init__(self, config: Config, *, senders: Mapping[str, Any] | None = None,
+                 connectors: Mapping[str, Connector] | None = None,
+                 stop_timeout: float = STOP_TIMEOUT, heartbeat_every: float = HEARTBEAT_EVERY,
+                 delivery_every: float = DELIVERY_EVERY, sweep_every: float = SWEEP_EVERY) -> None:
+        self.config = config
+        self.stop_timeout = stop_timeout
+        self._senders = dict(senders) if senders else None
+        self._connectors: dict[str, Connector] = dict(connectors or {})
+        self._every = {"heartbeat": heartbeat_every, "deliver": delivery_every,
+                       "sweep": sweep_every}
+        self._lock = DaemonLock(config.guard.database)
+        self._db: sqlite_utils.Database | None = None
+        self._scheduler = _Scheduler(
+            timezone=timezone.utc,
+            executors={"default": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        self._idle = threading.Condition()
+        self._running: str | None = None
+        self._signals = 0
+        self.started = threading.Event()  # set once the jobs are scheduled (tests wait on it)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def run(self, *, install_signals: bool = True) -> bool:
+        """Run until :meth:`stop` or SIGTERM/SIGINT. Returns False if the running job was still
+        busy after ``stop_timeout`` seconds (the caller should then exit without waiting)."""
+        scrub_secrets(self._read_secrets())
+        self._lock.acquire()
+        previous: dict[int, Any] = {}
+        bridge = _bridge_scheduler_logs()
+        clean = True
+        try:
+            self._db = open_archive(self.config.guard.database)
+            self._add_jobs()
+            if install_signals:
+                previous = {s: signal.signal(s, self._on_signal)
+                            for s in (signal.SIGTERM, signal.SIGINT)}
+            log.info("daemon_started", database=str(self.config.guard.database),
+                     accounts=[a.name for a in self.config.accounts],
+                     jobs=sorted(j.id for j in self._scheduler.get_jobs()))
+            self.started.set()
+            self._scheduler.start()  # returns once stop is requested
+            clean = self._shut_down()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            bridge()
+            if clean:
+                self._close()
+        return clean
+
+    def stop(self) -> None:
+        """Ask the daemon to stop; safe from any thread and before ``run`` has started."""
+        self._scheduler.stop_requested.set()
+        self._scheduler.wakeup()
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._signals += 1
+        if self._signals > 1:
+            log.warning("daemon_forced_stop", signal=signal.Signals(signum).name)
+            hard_exit(1)
+        log.info("daemon_stopping", signal=signal.Signals(signum).name, running=self._running)
+        self.stop()
+
+    def _shut_down(self) -> bool:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)  # queued jobs see stop_requested and return
+        with self._idle:
+            idle = self._idle.wait_for(lambda: self._running is None, timeout=self.stop_timeout)
+        if not idle:
+            log.warning("daemon_stop_timeout", running=self._running,
+                        waited_seconds=self.stop_timeout,
+                        note="nothing of the unfinished job was written; it reruns next start")
+            return False
+        log.info("daemon_stopped")
+        return True
+
+    def _close(self) -> None:
+        for connector in self._connectors.values():
+            close = getattr(connector, "close", None)
+            if callable(close):
+                close()
+        if self._db is not None:
+            self._db.conn.close()
+            self._db = None
+        self._lock.release()
+
+    def _read_secrets(self) -> list[str]:
+        """Read every account token now: a missing variable stops start-up with one clear line
+        (systemd then shows it) instead of failing one poll job forever."""
+        values = [account.token() for account in self.config.accounts]
+        alerts = self.config.alerts
+        optional = [alerts.slack and alerts.slack.webhook_url_env,
+                    alerts.slack and alerts.slack.escalation_webhook_url_env,
+                    alerts.email and alerts.email.username_env,
+                    alerts.email and alerts.email.password_env]
+        for name in filter(None, optional):
+            try:
+                values.append(read_secret(name, name))
+            except ConfigError:
+                log.warning("alert_secret_missing", variable=name,
+                            note="alerts on this channel are retried until it is set")
+        return values
+
+    # -- scheduling ------------------------------------------------------------------------
+
+    def _add_jobs(self) -> None:
+        now = utcnow()
+        add = self._scheduler.add_job
+        for account in self.config.accounts:
+            interval = account.poll_every.total_seconds()
+            add(self._job, IntervalTrigger(seconds=interval, jitter=poll_jitter(account.poll_every),
+                                           timezone=timezone.utc),
+                args=(f"poll:{account.name}", self._poll, account), id=f"poll:{account.name}",
+                name=f"poll {account.name}", next_run_time=now)
+            self._write_meta({next_poll_key(account.name): iso(now)})
+        add(self._job, IntervalTrigger(seconds=self._every["heartbeat"], timezone=timezone.utc),
+            args=("heartbeat", self._heartbeat), id="heartbeat", next_run_time=now)
+        if engine_available():
+            add(self._job, IntervalTrigger(seconds=self._every["sweep"], timezone=timezone.utc),
+                args=("sweep", self._sweep), id="sweep",
+                next_run_time=now + timedelta(seconds=self._every["sweep"]))
+        else:
+            log.warning("policy_sweep_unavailable", module=ENGINE_MODULE,
+                        note="time-based reminders and escalations are off in this build")
+        if self._alerts_configured():
+            add(self._job, IntervalTrigger(seconds=self._every["deliver"], timezone=timezone.utc),
+                args=("deliver", self._deliver), id="deliver", next_run_time=now)
+            digest_at = self.config.alerts.digest_at
+            if digest_at:
+                hour, minute = (int(x) for x in digest_at.split(":"))
+                add(self._job, CronTrigger(hour=hour, minute=minute, timezone=self._zone()),
+                    args=("digest", self._digest), id="digest")
+        self._scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
+
+    def _zone(self) -> ZoneInfo:
+        name = self.config.guard.timezone
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"guard.timezone = {name!r} is not a time zone name; write it "
+                              "like \"America/Chicago\" or \"UTC\"") from None
+
+    def _alerts_configured(self) -> bool:
+        return self.config.alerts.slack is not None or self.config.alerts.email is not None
+
+    def _on_skipped(self, event: JobEvent) -> None:
+        log.info("job_skipped", job=event.job_id, reason="previous run still in progress"
+                 if event.code == EVENT_JOB_MAX_INSTANCES else "missed its run time")
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    def _job(self, name: str, fn: Callable[..., None], *args: Any) -> None:
+        """Run one job: log and swallow its failure, never leave a transaction open."""
+        if self._scheduler.stop_requested.is_set():
+            return
+        with self._idle:
+            self._running = name
+        try:
+            fn(*args)
+        except GuardError as exc:  # expected trouble (config, archive, channel): one line
+            log.error("job_failed", job=name, error=str(exc), error_type=type(exc).__name__)
+        except Exception as exc:  # a bug: keep the traceback, keep the scheduler
+            log.error("job_failed", job=name, error=str(exc), error_type=type(exc).__name__,
+                      exc_info=True)
+        finally:
+            self._end_transaction(name)
+            with self._idle:
+                self._running = None
+                self._idle.notify_all()
+
+    def _end_transaction(self, name: str) -> None:
+        db = self._db
+        if db is None or not db.conn.in_transaction:
+            return
+        # Every writer commits its own transaction; one left open would block the next job.
+        log.warning("job_left_transaction_open", job=name)
+        db.conn.rollback()
+
+    def _poll(self, account: Account) -> None:
+        job_id = f"poll:{account.name}"
+        try:
+            error = run_poll(self.config, self._require_db(), account,
+                             connector=self._connector(account)).poll.error
+        except RateLimited as exc:  # raised outside the scan (e.g. building the connector)
+            error = exc
+        job = self._scheduler.get_job(job_id)
+        next_run = job.next_run_time if job else None
+        if isinstance(error, RateLimited):
+            next_run = utcnow() + timedelta(seconds=max(error.retry_after, 1.0))
+            self._scheduler.modify_job(job_id, next_run_time=next_run)
+            log.warning("poll_rate_limited", account=account.name,
+                        retry_after=error.retry_after, next_poll=iso(next_run))
+        if next_run is not None:
+            self._write_meta({next_poll_key(account.name): iso(next_run)})
+        self._kick_delivery()
+
+    def _connector(self, account: Account) -> Connector:
+        """One connector per account for the daemon's life: its HTTP session (keep-alive) and
+        any budget it tracks carry over between polls."""
+        connector = self._connectors.get(account.name)
+        if connector is None:
+            connector = self._connectors[account.name] = make_connector(account)
+        return connector
+
+    def _sweep(self) -> None:
+        from guard.engine import run_engine  # present: checked by engine_available()
+
+        run_engine(self._require_db(), self.config, now=utcnow())
+        self._kick_delivery()
+
+    def _deliver(self) -> None:
+        from guard.alerts import deliver_pending
+
+        report = deliver_pending(self._require_db(), self.config.alerts, now=utcnow(),
+                                 senders=self._senders)
+        if report.sent or report.failed or report.retrying:
+            log.info("alerts_delivered", sent=len(report.sent), retrying=len(report.retrying),
+                     failed=len(report.failed))
+
+    def _digest(self) -> None:
+        from guard.alerts import enqueue_digest
+
+        ids = enqueue_digest(self._require_db(), self.config.alerts, now=utcnow())
+        log.info("digest_queued", outbox_ids=ids)
+        self._kick_delivery()
+
+    def _heartbeat(self) -> None:
+        self._write_meta({HEARTBEAT_KEY: iso(utcnow())})
+
+    def _kick_delivery(self) -> None:
+        """Deliver now, not at the next 30 s tick, when a job left alerts due in the outbox."""
+        if not self._alerts_configured() or self._scheduler.get_job("deliver") is None:
+            return
+        due = self._require_db().execute(
+            "SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? LIMIT 1",
+            [iso(utcnow())]).fetchone()
+        if due:
+            self._scheduler.modify_job("deliver", next_run_time=utcnow())
+
+    # -- archive -----------------------------------------------------------------------------
+
+    def _require_db(self) -> sqlite_utils.Database:
+        if self._db is None:
+            raise RuntimeError("the daemon's archive is not open; call run()")
+        return self._db
+
+    def _write_meta(self, values: Mapping[str, str]) -> None:
+        db = self._require_db()
+        with db.atomic():
+            for key, value in values.items():
+                meta_set(db, key, value)
+
+
+def hard_exit(code: int) -> None:
+    """Exit now, without joining the worker thread (it may be blocked in a network call).
+
+    Safe for the archive: SQLite rolls back an uncommitted transaction on the next open.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+def scrub_secrets(values: Iterable[str]) -> None:
+    """Add a last log processor that blanks these exact values from every rendered line.
+
+    ``guard.logs`` already drops secret-looking *keys*; this catches a token that ends up
+    inside a value (an exception message quoting a URL, a traceback). Values shorter than 8
+    characters are skipped: blanking them would mangle ordinary words.
+    """
+    secrets = sorted({v for v in values if v and len(v) >= 8}, key=len, reverse=True)
+    if not secrets:
+        return
+    processors = [p for p in structlog.get_config()["processors"]
+                  if not isinstance(p, _Scrubber)]
+    structlog.configure(processors=[*processors, _Scrubber(secrets)])
+
+
+class _Scrubber:
+    """Runs after the renderer, so it sees the final text (tracebacks included)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        self.secrets = secrets
+
+    def __call__(self, _: Any, __: str, rendered: Any) -> Any:
+        if isinstance(rendered, str):
+            for secret in self.secrets:
+                rendered = rendered.replace(secret, "[redacted]")
+        elif isinstance(rendered, dict):  # no renderer configured (e.g. capture_logs)
+            for key, value in rendered.items():
+                if isinstance(value, str):
+                    for secret in self.secrets:
+                        value = value.replace(secret, "[redacted]")
+                    rendered[key] = value
+        return rendered
+
+
+class _SchedulerLogBridge(logging.Handler):
+    """APScheduler logs through stdlib logging; send its errors through structlog instead."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        structlog.get_logger(record.name).error(
+            "scheduler_error", message=record.getMessage(),
+            exc_info=record.exc_info if record.exc_info else None)
+
+
+def _bridge_scheduler_logs() -> Callable[[], None]:
+    """Route APScheduler's own errors to structlog; returns the undo function."""
+    logger = logging.getLogger("apscheduler")
+    handler = _SchedulerLogBridge(level=logging.ERROR)
+    saved = (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(logging.ERROR)  # skips/misses are logged by Daemon._on_skipped
+    logger.propagate = False
+
+    def undo() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+    return undo
