@@ -40,7 +40,8 @@ class Post:
     permalink_url: str | None = None
     author_id: str | None = None
     author_name: str | None = None
-    # Earlier platform ids of this same post (X edits give a new id per version).
+    # Other platform ids of this same post: X gives each edit a new id; ``id`` stays the
+    # original and these are the later ones, newest last.
     previous_ids: tuple[str, ...] = ()
 
 
@@ -65,6 +66,9 @@ class PostScan:
     comments: tuple[Comment, ...]
     complete: bool  # every page of comments read; only then may absence mean anything
     incomplete_reason: str | None = None
+    # The list can no longer show every comment (X replies older than recent search): known
+    # comments missing from it are checked one by one with confirm_gone, on a slower schedule.
+    verify_by_id: bool = False
 
 
 @dataclass(frozen=True)

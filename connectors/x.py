@@ -269,7 +269,7 @@ class XConnector:
         cutoff = now - timedelta(days=self.search_window_days) + SEARCH_MARGIN
         if _parse(post.created_time) < cutoff:
             return PostScan(post, comments, False, "older than X recent search "
-                            f"({self.search_window_days} days)"), None
+                            f"({self.search_window_days} days)", verify_by_id=True), None
         return PostScan(post, comments, True), None
 
     def _post(self, raw: dict[str, Any]) -> Post:

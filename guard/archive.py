@@ -91,6 +91,7 @@ class PollBatch:
     comments_seen: list[tuple[str, str]] = field(default_factory=list)  # (last_seen, id)
     comments_missing: list[tuple[int, str]] = field(default_factory=list)  # (missing_count, id)
     posts_missing: list[tuple[int, str]] = field(default_factory=list)
+    posts_verified: list[tuple[str, str]] = field(default_factory=list)  # (verified_at, id)
     events: list[dict[str, Any]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -116,6 +117,8 @@ def write_poll(db: sqlite_utils.Database, batch: PollBatch) -> int:
         _executemany(db, "UPDATE posts SET last_seen = ?, comments_complete_at ="
                      " COALESCE(?, comments_complete_at) WHERE id = ?", batch.posts_scanned)
         _executemany(db, "UPDATE posts SET missing_count = ? WHERE id = ?", batch.posts_missing)
+        _executemany(db, "UPDATE posts SET comments_verified_at = ? WHERE id = ?",
+                     batch.posts_verified)
         if batch.comments:
             db["comments"].insert_all(batch.comments, batch_size=_BATCH)
         if batch.comment_updates:

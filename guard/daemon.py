@@ -31,6 +31,7 @@ import os
 import signal
 import sys
 import threading
+from threading import TIMEOUT_MAX
 from datetime import datetime, timedelta, timezone
 from types import FrameType
 from typing import Any, Callable, Iterable, Mapping
@@ -44,11 +45,10 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from apscheduler.util import TIMEOUT_MAX
 
 from connectors.base import Connector
 from guard.archive import open_archive
-from guard.clock import iso, utcnow
+from guard.clock import iso, parse_iso, utcnow
 from guard.config import Account, Config, read_secret
 from guard.connect import make_connector
 from guard.errors import ConfigError, GuardError, RateLimited
@@ -345,14 +345,18 @@ class Daemon:
         self._write_meta({HEARTBEAT_KEY: iso(utcnow())})
 
     def _kick_delivery(self) -> None:
-        """Deliver now, not at the next 30 s tick, when a job left alerts due in the outbox."""
-        if not self._alerts_configured() or self._scheduler.get_job("deliver") is None:
+        """Bring the delivery job forward when a job queued alerts due before its next tick,
+        so a new finding is sent within seconds, not up to 30 s later."""
+        job = self._scheduler.get_job("deliver") if self._alerts_configured() else None
+        if job is None:
             return
-        due = self._require_db().execute(
-            "SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? LIMIT 1",
-            [iso(utcnow())]).fetchone()
-        if due:
-            self._scheduler.modify_job("deliver", next_run_time=utcnow())
+        row = self._require_db().execute(
+            "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'").fetchone()
+        if not row or not row[0]:
+            return
+        due = max(parse_iso(row[0]), utcnow())
+        if job.next_run_time is None or due < job.next_run_time:
+            self._scheduler.modify_job("deliver", next_run_time=due)
 
     # -- archive -----------------------------------------------------------------------------
 

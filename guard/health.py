@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -12,9 +12,14 @@ from guard.config import Config
 from guard.durations import format_duration
 from guard import queries
 
-__all__ = ["status_report", "meta_get", "meta_set", "HEARTBEAT_KEY"]
+__all__ = ["status_report", "meta_get", "meta_set", "budget_key", "HEARTBEAT_KEY"]
 
 HEARTBEAT_KEY = "daemon_heartbeat"
+
+
+def budget_key(account: str, moment: datetime) -> str:
+    """Where an account's monthly read spend (X) is kept in ``meta``."""
+    return f"read_budget:{account}:{moment:%Y-%m}"
 
 
 def meta_get(db: sqlite_utils.Database, key: str) -> str | None:
@@ -47,6 +52,11 @@ def status_report(config: Config, db: sqlite_utils.Database) -> dict[str, Any]:
         lines.append(f"{acc.name} ({acc.platform}): last poll {a['last_poll']} ({age} ago) "
                      f"{outcome}{nxt}; {a['posts']} posts, {a['comments']} comments "
                      f"({a['comments_deleted']} deleted, {a['comments_hidden']} hidden)")
+        if acc.monthly_read_budget:
+            spent = int(meta_get(db, budget_key(acc.name, now)) or 0)
+            a["reads_this_month"] = spent
+            lines.append(f"{acc.name}: {spent:,} of {acc.monthly_read_budget:,} monthly reads used "
+                         f"({spent / acc.monthly_read_budget:.0%})")
     findings = dict(db.execute("SELECT state, count(*) FROM findings GROUP BY state").fetchall())
     outbox = dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
     lines.append(f"findings: {findings.get('open', 0)} open, "

@@ -20,7 +20,7 @@ import structlog
 
 from connectors.base import Comment, Connector, GoneStatus, GoneTarget, Post, Snapshot
 from guard.archive import PollBatch, ensure_account, make_event, write_poll
-from guard.clock import iso, utcnow
+from guard.clock import iso, parse_iso, utcnow
 from guard.config import Account
 from guard.errors import ConnectorError
 from guard.textdiff import sha256_text, word_diff
@@ -151,6 +151,9 @@ class _Diff:
                 self._absent_comments(scan.post.id, seen, threshold)
             else:
                 complete = False
+                if scan.verify_by_id and self._verification_due(scan.post.id):
+                    self._absent_comments(scan.post.id, seen, 1)
+                    self.batch.posts_verified.append((self.now, scan.post.id))
         if self.snapshot.posts_complete:
             self._absent_posts(seen_posts, threshold)
         self._confirm(connector)
@@ -258,6 +261,11 @@ class _Diff:
             old["missing_count"] = count
             if count >= threshold:
                 self.suspects[cid] = GoneTarget(cid, post_id)
+
+    def _verification_due(self, post_id: str) -> bool:
+        last = self.posts[post_id].get("comments_verified_at")
+        every = self.account.confirm_every
+        return last is None or parse_iso(last) + every <= parse_iso(self.now)
 
     def _absent_posts(self, seen: set[str], threshold: int) -> None:
         for pid, old in self.posts.items():

@@ -40,7 +40,8 @@ def _v1_archive(db: sqlite_utils.Database) -> None:
             last_seen TEXT NOT NULL,
             missing_count INTEGER NOT NULL DEFAULT 0,
             status_changed_at TEXT,
-            comments_complete_at TEXT              -- last scan that read every comment page
+            comments_complete_at TEXT,             -- last scan that read every comment page
+            comments_verified_at TEXT              -- last one-by-one check of unlisted comments
         );
         CREATE INDEX posts_account ON posts(account, created_time);
         CREATE TABLE post_versions (
