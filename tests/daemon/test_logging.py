@@ -1,0 +1,44 @@
+"""Tokens never reach the logs, whatever the log level or failure."""
+
+from __future__ import annotations
+
+import io
+
+import structlog
+
+from guard.daemon import scrub_secrets
+from guard.logs import configure_logging
+from guard.sandbox import Sandbox
+from tests.daemon.conftest import TOKEN, account_toml, polls, wait_for, write_config
+
+WRONG_TOKEN = "tok-REJECTED-SECRET-b83d01"
+
+
+def test_tokens_never_appear_in_daemon_output(tmp_path, start_daemon):
+    """At --log-level debug, with one account polling fine and one whose token the API
+    rejects, neither token appears anywhere in stdout or stderr."""
+    with Sandbox(token=TOKEN) as sandbox:
+        sandbox.add_comment(sandbox.add_post("hello"), "a comment")
+        config = write_config(tmp_path, [
+            account_toml("good", sandbox.base_url),
+            account_toml("rejected", sandbox.base_url, token_env="CG_TEST_WRONG_TOKEN"),
+        ])
+        d = start_daemon(config, extra_env={"CG_TEST_WRONG_TOKEN": WRONG_TOKEN},
+                         args=("--log-level", "debug"))
+        wait_for(lambda: len(polls(d.db, "good")) >= 2 and len(polls(d.db, "rejected")) >= 2,
+                 what="two polls of each account", daemon=d)
+        assert d.stop()[0] == 0
+    output = d.stdout() + d.stderr()
+    assert "poll_done" in output and "access token was rejected" in output
+    assert TOKEN not in output
+    assert WRONG_TOKEN not in output
+
+
+def test_scrubber_blanks_a_token_quoted_inside_a_value():
+    """A token inside an exception message or URL is replaced by [redacted] in the line."""
+    out = io.StringIO()
+    configure_logging("info", json=True, stream=out)
+    scrub_secrets([TOKEN, "short"])
+    structlog.get_logger("t").error("job_failed", error=f"GET /v24.0/1?access_token={TOKEN}")
+    assert TOKEN not in out.getvalue()
+    assert "access_token=[redacted]" in out.getvalue()
