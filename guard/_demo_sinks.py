@@ -101,11 +101,10 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
             if not line:
                 return
             verb = line.decode("ascii", "replace").strip().split(" ", 1)[0].upper()
-            if verb in ("EHLO", "HELO"):
-                self._say("250-localhost" if verb == "EHLO" else "250 localhost")
-                if verb == "EHLO":
-                    self._say("250-8BITMIME")
-                    self._say("250 SMTPUTF8")
+            if verb == "EHLO":
+                self._say("250-localhost", "250-8BITMIME", "250 SMTPUTF8")
+            elif verb == "HELO":
+                self._say("250 localhost")
             elif verb in ("MAIL", "RCPT", "RSET", "NOOP"):
                 self._say("250 OK")
             elif verb == "DATA":
@@ -128,8 +127,10 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
         with self.server.lock:
             self.server.received.append(b"".join(lines))
 
-    def _say(self, text: str) -> None:
-        self.wfile.write(text.encode("ascii") + b"\r\n")
+    def _say(self, *lines: str) -> None:
+        # One write per reply: a multi-line reply in several small writes meets Nagle's
+        # algorithm and the client's delayed ACK, and every EHLO would cost 40 ms.
+        self.wfile.write(b"".join(line.encode("ascii") + b"\r\n" for line in lines))
 
 
 class _SmtpServer(socketserver.ThreadingTCPServer):
