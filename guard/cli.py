@@ -10,6 +10,7 @@ import csv
 import json
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import sqlite_utils
 
 from guard import __version__
 from guard.archive import open_archive, verify_chain
+from guard.clock import iso, parse_iso
 from guard.config import DEFAULT_CONFIG_PATH, Config, load_config, read_secret
 from guard.errors import ConfigError, GuardError
 from guard.logs import LEVELS, configure_logging
@@ -48,6 +50,20 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+class IsoDate(click.ParamType):
+    """A date or ISO-8601 time; naive values are UTC (the archive's time zone)."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_iso(str(value).strip().replace(" ", "T"))
+        except ValueError:
+            self.fail(f"{value!r} is not a date; use e.g. 2026-11-01 or 2026-11-01T18:00:00", param, ctx)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -183,15 +199,16 @@ def posts(ctx: Context, account: str | None, status: str | None, as_json: bool) 
 @cli.command()
 @click.option("--post", metavar="ID", help="Only comments on this post.")
 @click.option("--status", type=click.Choice(queries.COMMENT_STATUSES))
-@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
-              help="Created on or after this date (UTC), e.g. 2026-11-01.")
+@click.option("--since", type=IsoDate(), metavar="DATE",
+              help="Created on or after this date or time (UTC unless an offset is given), "
+                   "e.g. 2026-11-01 or 2026-11-01T18:00:00+02:00.")
 @click.option("--author", metavar="NAME", help="Author name (case-insensitive).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def comments(ctx: Context, post: str | None, status: str | None, since: Any,
              author: str | None, as_json: bool) -> None:
     """List archived comments, including deleted and hidden ones."""
-    since_iso = since.strftime("%Y-%m-%dT%H:%M:%S+00:00") if since else None
+    since_iso = iso(since) if since else None
     rows = queries.list_comments(ctx.db, post=post, status=status, since=since_iso, author=author)
     if as_json:
         emit_json(rows)
