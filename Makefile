@@ -21,6 +21,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ingest_platforms.py
 	$(BIN)/python bench/api_calls.py
 	$(BIN)/python bench/classify.py
 

@@ -5,8 +5,7 @@
    one transaction. Target: our rate ≥ 0.5 × raw.
 2. Re-poll of the same data with 1 % edited, 0.5 % hidden, 0.5 % missing (confirmed deleted).
    Target: < 10 % of the first poll's time.
-3. The same first poll through each platform's connector parsing (Facebook, Instagram, X)
-   from recorded-shape payloads, reported as a ratio to the snapshot path.
+(The same measurement through each platform's connector parsing is bench/ingest_platforms.py.)
 
 Prints ratios only (no thresholds are asserted: machines are noisy). Usage:
     python bench/ingest.py [--posts 500] [--comments-per-post 200]

@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import ingest  # noqa: E402  (bench/ingest.py)
 import responses  # noqa: E402
 import structlog  # noqa: E402
 
-import ingest  # noqa: E402  (bench/ingest.py)
 from connectors.base import Snapshot  # noqa: E402
 from connectors.facebook import FacebookConnector  # noqa: E402
 from connectors.instagram import InstagramConnector  # noqa: E402
@@ -220,9 +220,12 @@ def measure(make: Callable[[responses.RequestsMock, Snapshot], World], snapshot:
         def poll(minutes: int) -> tuple[float, Any]:
             serve0 = world.fake.serve_seconds
             t0 = time.perf_counter()
-            result = poll_account(db, account, world.connector, now=NOW + timedelta(minutes=minutes))
+            at = NOW + timedelta(minutes=minutes)
+            result = poll_account(db, account, world.connector, now=at)
+            elapsed = time.perf_counter() - t0
             out.setdefault("serve", []).append(world.fake.serve_seconds - serve0)
-            return time.perf_counter() - t0, result
+            out.setdefault("fetches", []).append(fetched[-1][0])
+            return elapsed, result
 
         out["first"], first = poll(0)
         out["fetch"], snap = fetched[-1]
@@ -258,9 +261,11 @@ def report(platform: str, r: dict[str, Any]) -> None:
           f"{r['first'] / r['snap_first']:.2f}x snapshot path "
           f"({(r['first'] - r['serve'][0]) / r['snap_first']:.2f}x without the fake server)")
     print(f"  re-poll, no changes      {r['same']:7.3f} s  = {r['same'] / r['first']:.1%} of first"
-          f" poll (snapshot path: {r['snap_same'] / r['snap_first']:.1%})")
-    print(f"  re-poll, 2% churn        {r['churn']:7.3f} s  = {r['churn'] / r['first']:.1%} of first"
-          f" poll (snapshot path: {r['snap_churn'] / r['snap_first']:.1%}), "
+          f" poll (snapshot path: {r['snap_same'] / r['snap_first']:.1%}); fetch+parse "
+          f"{r['fetches'][1]:.3f} s, archive {r['same'] - r['fetches'][1]:.3f} s")
+    print(f"  re-poll, 2% churn        {r['churn']:7.3f} s  = {r['churn'] / r['first']:.1%} of "
+          f"first poll (snapshot path: {r['snap_churn'] / r['snap_first']:.1%}); fetch+parse "
+          f"{r['fetches'][2]:.3f} s, archive+confirm {r['churn'] - r['fetches'][2]:.3f} s, "
           f"{r['churn_calls']} requests")
     if "confirm" in r:
         print(f"  confirming poll          {r['confirm']:7.3f} s  = {r['confirm'] / r['first']:.1%}"

@@ -64,8 +64,8 @@ def rss_mib() -> float:
 class Page:
     """The sandbox page plus what the bench needs to know to change it."""
 
-    def __init__(self, sandbox: Sandbox, rng: random.Random, posts: int) -> None:
-        self.sb, self.rng = sandbox, rng
+    def __init__(self, sandbox: Sandbox, rng: random.Random, posts: int, noun: str) -> None:
+        self.sb, self.rng, self.noun = sandbox, rng, noun
         self.posts: list[str] = []
         self.comments: dict[str, list[str]] = {}
         self.hidden: set[str] = set()
@@ -75,8 +75,8 @@ class Page:
                 self.comment()
 
     def new_post(self, n: int) -> None:
-        post = self.sb.add_post(f"Post {n}: the {self.rng.choice(WORDS)} update is Thursday "
-                                f"at {self.rng.randint(1, 9)}pm.")
+        post = self.sb.add_post(f"Post {n}: the {self.rng.choice(WORDS)} {self.noun} is "
+                                f"Thursday at {self.rng.randint(1, 9)}pm.")
         self.posts.append(post)
         self.comments[post] = []
 
@@ -101,8 +101,8 @@ class Page:
         self.hidden ^= {cid}
         if cycle % 50 == 0:  # a correction on a recent post
             post = self.rng.choice(self.posts[-5:])
-            self.sb.edit_post(post, f"Correction: the {self.rng.choice(WORDS)} update is the "
-                                    f"Thirteenth (cycle {cycle}).")
+            self.sb.edit_post(post, f"Correction: the {self.rng.choice(WORDS)} {self.noun} is "
+                                    f"the Thirteenth (cycle {cycle}).")
         if cycle % 10 == 0:  # keep the page a steady size: one in, one out
             old = self.posts.pop(0)
             self.sb.delete_post(old)
@@ -118,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cycles", type=int, default=1000)
     parser.add_argument("--posts", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--noun", default="session",
+                        help="word in every post; a correction marker such as 'update' makes "
+                             "the engine re-check every post on every poll")
     args = parser.parse_args(argv)
     configure_logging("error")  # the bench measures polling, not log formatting
     os.environ["COMMENT_GUARD_SOAK_TOKEN"] = TOKEN
@@ -147,7 +150,7 @@ to = ["comms@localhost"]
         account = config.account("soak")
         db = open_archive(config.guard.database)
         connector = make_connector(account)  # one per account for the process, as the daemon
-        page = Page(sandbox, random.Random(args.seed), args.posts)
+        page = Page(sandbox, random.Random(args.seed), args.posts, args.noun)
         for cycle in range(1, args.cycles + 1):
             page.churn(cycle)
             start = time.perf_counter()

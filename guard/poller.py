@@ -30,7 +30,7 @@ __all__ = ["PollResult", "poll_account", "LIVE_STATUSES"]
 log = structlog.get_logger("guard.poller")
 LIVE_STATUSES = ("present", "hidden", "unknown")  # statuses that can go missing
 _STATE = ("id", "post_id", "sha256", "version", "status", "hidden", "missing_count",
-          "status_changed_at", "last_seen")
+          "status_changed_at", "last_seen", "confirmed_at")
 
 
 @dataclass(frozen=True)
@@ -259,13 +259,16 @@ class _Diff:
             count = old["missing_count"] + 1
             self.batch.comments_missing.append((count, cid))
             old["missing_count"] = count
-            if count >= threshold:
+            if count >= threshold and self._confirmation_due(old.get("confirmed_at")):
                 self.suspects[cid] = GoneTarget(cid, post_id)
 
     def _verification_due(self, post_id: str) -> bool:
-        last = self.posts[post_id].get("comments_verified_at")
-        every = self.account.confirm_every
-        return last is None or parse_iso(last) + every <= parse_iso(self.now)
+        return self._confirmation_due(self.posts[post_id].get("comments_verified_at"))
+
+    def _confirmation_due(self, last: str | None) -> bool:
+        """Objects the platform said exist but won't list (restricted users, protected
+        authors) are re-asked every ``confirm_every``, not every poll."""
+        return last is None or parse_iso(last) + self.account.confirm_every <= parse_iso(self.now)
 
     def _absent_posts(self, seen: set[str], threshold: int) -> None:
         for pid, old in self.posts.items():
@@ -294,19 +297,25 @@ class _Diff:
 
     def _settle(self, old: dict[str, Any], answer: GoneStatus, kind: str,
                 rows: list[dict[str, Any]]) -> None:
-        if answer == "present":
-            return  # exists, just not listed (restricted user, list lag): nothing to record
-        post_id = old["post_id"] if kind == "comment" else old["id"]
-        status = "deleted" if answer == "deleted" else "unknown"
-        if old["status"] == status:
+        """Apply one confirm_gone answer. "present" (exists, just not listed: a restricted
+        user, list lag) changes nothing; "unavailable" is a visibility change, never a deletion.
+        Both are asked again after ``confirm_every``, "unknown" on the next poll."""
+        status = {"deleted": "deleted", "present": old["status"]}.get(answer, "unknown")
+        changed = status != old["status"]
+        if kind == "comment" and answer in ("present", "unavailable"):
+            old["confirmed_at"] = self.now
+        elif not changed:
             return
-        rows.append({**old, "status": status, "status_changed_at": self.now})
-        if status == "deleted":
-            self.event(f"{kind}_deleted", old["id"], post_id, version=old["version"],
-                       sha256=old["sha256"], previous_status=old["status"])
-        else:
-            self.event(f"{kind}_{'unavailable' if answer == 'unavailable' else 'missing'}",
-                       old["id"], post_id, previous_status=old["status"])
+        if changed:
+            post_id = old["post_id"] if kind == "comment" else old["id"]
+            if status == "deleted":
+                self.event(f"{kind}_deleted", old["id"], post_id, version=old["version"],
+                           sha256=old["sha256"], previous_status=old["status"])
+            else:
+                self.event(f"{kind}_{'unavailable' if answer == 'unavailable' else 'missing'}",
+                           old["id"], post_id, previous_status=old["status"])
+            old.update(status=status, status_changed_at=self.now)
+        rows.append(old)
 
 
 def _unchanged(values: tuple[Any, ...], digest: str, hidden: bool | None) -> bool:

@@ -72,7 +72,8 @@ def _v1_archive(db: sqlite_utils.Database) -> None:
             first_seen TEXT NOT NULL,
             last_seen TEXT NOT NULL,
             missing_count INTEGER NOT NULL DEFAULT 0,  -- consecutive complete scans without it
-            status_changed_at TEXT
+            status_changed_at TEXT,
+            confirmed_at TEXT            -- last by-id check that found it still there (unlisted)
         );
         CREATE INDEX comments_post ON comments(post_id);
         CREATE INDEX comments_status ON comments(status);

@@ -163,7 +163,7 @@ class FakeX:
         self.deleted.update(self.tweets[tweet_id].chain)
 
     def protect(self, user_id: str) -> None:
-        """The author goes protected: their posts leave search and lookups say Authorization Error."""
+        """The author goes protected: gone from search, lookups answer Authorization Error."""
         self.users[user_id].protected = True
 
     def fail(self, path_ends: str, status: int, body: dict[str, Any],

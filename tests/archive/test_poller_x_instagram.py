@@ -85,7 +85,8 @@ def xw(db, rsps) -> XWorld:
 
 def test_x_authorization_error_on_lookup_is_unavailable_never_deleted(xw):
     """A reply whose author went protected leaves search; the lookup's Authorization Error
-    makes it ``unknown`` with one ``comment_unavailable`` event, poll after poll."""
+    makes it ``unknown`` with one ``comment_unavailable`` event, and it is asked again only
+    every ``confirm_every`` (6 h), never called deleted."""
     xw.poll(T0 + timedelta(minutes=10))
     xw.fake.protect("2244994945")
     seq = last_seq(xw.db)
@@ -93,7 +94,11 @@ def test_x_authorization_error_on_lookup_is_unavailable_never_deleted(xw):
     xw.poll(T0 + timedelta(minutes=30))
     assert status(xw.db, xw.reply_id) == "unknown"
     assert events(xw.db, seq) == [("comment_unavailable", xw.reply_id)]
-    assert xw.fake.lookups_of(xw.reply_id) == 2  # asked both times, never called deleted
+    assert xw.fake.lookups_of(xw.reply_id) == 1
+    xw.poll(T0 + timedelta(hours=6, minutes=30))
+    assert xw.fake.lookups_of(xw.reply_id) == 2
+    assert status(xw.db, xw.reply_id) == "unknown"
+    assert events(xw.db, seq) == [("comment_unavailable", xw.reply_id)]
 
 
 @pytest.mark.parametrize("answer,expected_status,expected_events", [
