@@ -29,6 +29,7 @@ import requests
 import structlog
 import tweepy
 
+from connectors._x_client import X_API_BASE, XClient, translate_tweepy_error
 from connectors.base import Comment, GoneStatus, GoneTarget, Post, PostScan, Snapshot
 from guard.errors import (
     AuthExpired,
@@ -44,15 +45,12 @@ __all__ = ["XConnector", "XClient", "X_API_BASE", "TWEET_FIELDS", "PROBLEM_NOT_F
 
 log = structlog.get_logger("connectors.x")
 
-X_API_BASE = "https://api.x.com"  # tweepy 4.17 hard-codes https://api.twitter.com; both serve v2
 TWEET_FIELDS = ["created_at", "conversation_id", "edit_history_tweet_ids", "author_id",
                 "in_reply_to_user_id", "referenced_tweets", "note_tweet"]
 PROBLEM_NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 PROBLEM_NOT_AUTHORIZED = "https://api.twitter.com/2/problems/not-authorized-for-resource"
 PAGE_SIZE = 100  # max_results for timeline and recent search
 LOOKUP_BATCH = 100  # ids per GET /2/tweets
-DEFAULT_RETRY_AFTER = 15 * 60.0  # X rate-limit windows are 15 minutes
-BILLING_RETRY_AFTER = 60 * 60.0  # credits depleted / usage cap: check back hourly
 # Recent search's lower bound is X's "now - 7 days"; keep an hour's margin for clock skew and
 # indexing lag so a conversation at the edge is never called complete.
 SEARCH_MARGIN = timedelta(hours=1)
@@ -60,46 +58,6 @@ READ_SCOPES = "tweet.read and users.read"
 WRITE_SCOPES = "tweet.read, users.read and tweet.write"
 MODERATE_SCOPES = "tweet.read, users.read and tweet.moderate.write"
 _TWITTER_EPOCH_MS = 1288834974657
-_STATUS_ERRORS: dict[int, type[tweepy.HTTPException]] = {
-    400: tweepy.BadRequest, 401: tweepy.Unauthorized, 403: tweepy.Forbidden, 404: tweepy.NotFound}
-
-
-class XClient(tweepy.Client):
-    """``tweepy.Client`` speaking Bearer auth to a configurable host, with a timeout.
-
-    tweepy 4.17 hard-codes ``https://api.twitter.com`` inside ``request`` and logs the request
-    headers (the Bearer token) at DEBUG, so we replace ``request`` only: every endpoint method,
-    parameter handling and tweepy's exception classes stay as tweepy defines them. OAuth 1.0a is
-    not supported (``user_auth`` must be False): pass an OAuth 2.0 token as ``bearer_token``.
-    """
-
-    def __init__(self, bearer_token: str, *, base_url: str = X_API_BASE,
-                 timeout: float = 30.0) -> None:
-        super().__init__(bearer_token=bearer_token, return_type=dict, wait_on_rate_limit=False)
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.calls = 0
-
-    def request(self, method: str, route: str, params: dict[str, Any] | None = None,
-                json: dict[str, Any] | None = None, user_auth: bool = False) -> requests.Response:
-        if user_auth:
-            raise TypeError("XClient uses OAuth 2.0 bearer tokens only; call with user_auth=False")
-        headers = {"User-Agent": self.user_agent, "Authorization": f"Bearer {self.bearer_token}"}
-        self.calls += 1
-        with self.session.request(method, self.base_url + route, params=params, json=json,
-                                  headers=headers, timeout=self.timeout) as response:
-            status = response.status_code
-            if status == 429:  # never sleep here: the poller reschedules at the reset time
-                reset = response.headers.get("x-rate-limit-reset")
-                raise tweepy.TooManyRequests(
-                    response, reset_time=int(reset) if reset and reset.isdigit() else None)
-            if status in _STATUS_ERRORS:
-                raise _STATUS_ERRORS[status](response)
-            if status >= 500:
-                raise tweepy.TwitterServerError(response)
-            if not 200 <= status < 300:
-                raise tweepy.HTTPException(response)
-            return response
 
 
 class XConnector:
@@ -405,40 +363,6 @@ class XConnector:
         self._call(self.client.delete_tweet, self._live_id(comment_id), scopes=WRITE_SCOPES)
 
 
-def translate_tweepy_error(exc: tweepy.TweepyException, scopes: str,
-                           now: datetime) -> ConnectorError:
-    """Map a tweepy exception to the decision the caller has to make."""
-    if not isinstance(exc, tweepy.HTTPException):
-        return ConnectorError(f"X API client error: {type(exc).__name__}")
-    status = exc.response.status_code
-    kind, text = _problem(exc.response)
-    if status == 402 or kind.endswith(("/credits-depleted", "/usage-capped")):
-        # Not healed by the 15-minute window: someone has to top up or wait for the cap period.
-        return RateLimited(f"X refuses reads until the account's API credits or usage cap allow "
-                           f"them (HTTP {status}: {text}); top up in the X developer console",
-                           retry_after=BILLING_RETRY_AFTER, code=status)
-    if isinstance(exc, tweepy.TooManyRequests):
-        if exc.reset_time is None:
-            return RateLimited(f"rate limited by the X API ({text}); no reset time given",
-                               retry_after=DEFAULT_RETRY_AFTER, code=status)
-        reset = datetime.fromtimestamp(exc.reset_time, timezone.utc)
-        return RateLimited(f"rate limited by the X API until {reset:%H:%M:%S} UTC",
-                           retry_after=max(1.0, exc.reset_time - now.timestamp()), code=status)
-    if isinstance(exc, tweepy.Unauthorized):
-        return AuthExpired(f"X rejected the token (HTTP 401: {text}); OAuth 2.0 user tokens "
-                           "expire after 2 hours: issue or refresh one and export it again",
-                           code=status)
-    if isinstance(exc, tweepy.Forbidden):
-        return PermissionMissing(f"X refused the request (HTTP 403: {text}); the token needs the "
-                                 f"{scopes} scopes and the app must belong to a Project",
-                                 code=status)
-    if isinstance(exc, tweepy.NotFound):
-        return NotFound(f"X says the object does not exist (HTTP 404: {text})", code=status)
-    if isinstance(exc, tweepy.TwitterServerError):
-        return Transient(f"X API temporary error (HTTP {status}: {text})", code=status)
-    return ConnectorError(f"X API error (HTTP {status}: {text})", code=status)
-
-
 def snowflake_time(tweet_id: str) -> str | None:
     """Creation time encoded in an X id (ms since the X epoch, shifted by 22 bits)."""
     try:
@@ -448,22 +372,6 @@ def snowflake_time(tweet_id: str) -> str | None:
     if ms <= _TWITTER_EPOCH_MS:  # not a snowflake (pre-2010 or a test id)
         return None
     return datetime.fromtimestamp(ms // 1000, timezone.utc).isoformat()
-
-
-def _problem(response: requests.Response) -> tuple[str, str]:
-    """(problem type, human detail) from an X error body, v2 problem or v1-style errors[]."""
-    try:
-        body = response.json()
-    except ValueError:
-        return "", response.reason or "no details"
-    if not isinstance(body, dict):
-        return "", "no details"
-    first = (body.get("errors") or [{}])[0]
-    if isinstance(first, str):
-        return "", first[:300]
-    detail = body.get("detail") or first.get("message") or first.get("detail")
-    kind = str(body.get("type") or first.get("type") or "")
-    return kind, str(detail or body.get("title") or "no details")[:300]
 
 
 def _raise_if_only_errors(body: dict[str, Any], what: str) -> None:

@@ -6,8 +6,10 @@ import json
 
 import pytest
 
-from tests.cli.test_cli import POST, config, run  # noqa: F401  (fixtures)
+from tests.cli.conftest import run
 from tests.graph_payloads import PAGE_ID, FakeComment, FakePage, FakePost
+
+POST = f"{PAGE_ID}_1"
 
 
 @pytest.fixture
