@@ -33,6 +33,7 @@ __all__ = ["cli", "main", "Context", "pass_ctx"]
 class Context:
     config_path: str
     debug: bool = False
+    log_level: str | None = None  # as given on the command line (None: the command's default)
     _config: Config | None = field(default=None, repr=False)
     _db: sqlite_utils.Database | None = field(default=None, repr=False)
 
@@ -70,15 +71,16 @@ class IsoDate(click.ParamType):
 @click.option("--config", "config_path", envvar="COMMENT_GUARD_CONFIG",
               default=DEFAULT_CONFIG_PATH, show_default=True, metavar="PATH",
               help="Config file (env COMMENT_GUARD_CONFIG).")
-@click.option("--log-level", type=click.Choice(LEVELS), default="warning", show_default=True)
+@click.option("--log-level", type=click.Choice(LEVELS), default=None,
+              help="Default: error for one-shot commands (their result is printed), info for `run`.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(__version__, prog_name="comment-guard")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str, log_level: str, debug: bool) -> None:
+def cli(ctx: click.Context, config_path: str, log_level: str | None, debug: bool) -> None:
     """Archive every version of your page's posts and comments, notice corrections, and
     nudge staff to answer critical comments publicly instead of deleting them."""
-    configure_logging("debug" if debug else log_level)
-    ctx.obj = Context(config_path=config_path, debug=debug)
+    configure_logging("debug" if debug else log_level or "error")
+    ctx.obj = Context(config_path=config_path, debug=debug, log_level=log_level)
 
 
 @cli.command()

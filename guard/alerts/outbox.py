@@ -114,13 +114,21 @@ def _insert(db: sqlite_utils.Database, message: AlertMessage, *, stage: str, cha
         "payload, status, attempts, next_attempt_at, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
         [finding_id, stage, channel, key, message.subject, message.to_json(),
-         iso(max(not_before or now, now), round_up=True), iso(now)],
+         _due_at(now, not_before), iso(now)],
     )
     if cursor.rowcount != 1:
         return None
     log.info("alert_enqueued", outbox_id=cursor.lastrowid, finding_id=finding_id, stage=stage,
              channel=channel)
     return int(cursor.lastrowid)
+
+
+def _due_at(now: datetime, not_before: datetime | None) -> str:
+    """Due now (to the second, rounded down so "now" is due at once), or at ``not_before``
+    rounded up so a reminder never fires early."""
+    if not_before is not None and not_before > now:
+        return iso(not_before, round_up=True)
+    return iso(now)
 
 
 def cancel_for_finding(db: sqlite_utils.Database, finding_id: int,
