@@ -173,6 +173,14 @@ class MailSink:
         with self._server.lock:
             return list(self._server.received)
 
+    def take(self) -> list[bytes]:
+        """Return and forget the messages received so far (long runs keep memory flat)."""
+        if self._server is None:
+            return []
+        with self._server.lock:
+            out, self._server.received = self._server.received, []
+        return out
+
 
 _LINK = re.compile(r"<([^|<>]+)\|([^<>]+)>")
 

@@ -10,28 +10,25 @@ import sys
 from pathlib import Path
 
 import click
-from click.core import ParameterSource
 
-from guard.cli import Context
+from guard.cli import Context, pass_ctx
 from guard.logs import configure_logging
 
 __all__ = ["COMMANDS", "run", "demo", "daemon_log_level"]
 
 
-def daemon_log_level(root: click.Context) -> str:
-    """The group's ``--log-level`` defaults to "warning" for one-shot commands; a daemon that
-    says nothing while it works is worse, so unless the user chose a level, ``run`` logs at
-    info (every ``poll_done``)."""
-    if root.params.get("debug"):
+def daemon_log_level(ctx: Context) -> str:
+    """One-shot commands log only errors by default (their result is printed); a daemon
+    that says nothing while it works is worse, so ``run`` logs at info (every ``poll_done``)
+    unless ``--log-level`` or ``--debug`` says otherwise."""
+    if ctx.debug:
         return "debug"
-    if root.get_parameter_source("log_level") in (None, ParameterSource.DEFAULT):
-        return "info"
-    return str(root.params.get("log_level") or "info")
+    return ctx.log_level or "info"
 
 
 @click.command()
-@click.pass_context
-def run(click_ctx: click.Context) -> None:
+@pass_ctx
+def run(ctx: Context) -> None:
     """Run the daemon: poll every account on its schedule, apply the policies, deliver alerts.
 
     Logs are JSON lines on stdout (a readable console when stdout is a terminal). Stops
@@ -39,9 +36,8 @@ def run(click_ctx: click.Context) -> None:
     """
     from guard.daemon import Daemon, hard_exit
 
-    ctx = click_ctx.find_object(Context)
     config = ctx.config  # a config error is one line on stderr, before any logging starts
-    configure_logging(daemon_log_level(click_ctx.find_root()), stream=sys.stdout)
+    configure_logging(daemon_log_level(ctx), stream=sys.stdout)
     clean = Daemon(config).run()
     sys.stdout.flush()
     if not clean:

@@ -31,10 +31,11 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta, timezone
 from threading import TIMEOUT_MAX
-from datetime import datetime, timedelta, timezone
 from types import FrameType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
@@ -133,7 +134,6 @@ class Daemon:
         self._idle = threading.Condition()
         self._running: str | None = None
         self._signals = 0
-        self.started = threading.Event()  # set once the jobs are scheduled (tests wait on it)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -154,7 +154,6 @@ class Daemon:
             log.info("daemon_started", database=str(self.config.guard.database),
                      accounts=[a.name for a in self.config.accounts],
                      jobs=sorted(j.id for j in self._scheduler.get_jobs()))
-            self.started.set()
             self._scheduler.start()  # returns once stop is requested
             clean = self._shut_down()
         finally:
@@ -268,9 +267,9 @@ class Daemon:
 
     def _job(self, name: str, fn: Callable[..., None], *args: Any) -> None:
         """Run one job: log and swallow its failure, never leave a transaction open."""
-        if self._scheduler.stop_requested.is_set():
-            return
-        with self._idle:
+        with self._idle:  # checked under the lock _shut_down waits on: no job slips past it
+            if self._scheduler.stop_requested.is_set():
+                return
             self._running = name
         try:
             fn(*args)
@@ -322,7 +321,9 @@ class Daemon:
     def _sweep(self) -> None:
         from guard.engine import run_engine  # present: checked by engine_available()
 
-        run_engine(self._require_db(), self.config, now=utcnow())
+        # The poll connectors let enforce mode un-hide comments from the sweep too.
+        run_engine(self._require_db(), self.config, now=utcnow(),
+                   connectors=dict(self._connectors))
         self._kick_delivery()
 
     def _deliver(self) -> None:

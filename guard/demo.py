@@ -19,11 +19,12 @@ import shlex
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import click
 import sqlite_utils

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from guard.errors import GuardError
 
-__all__ = ["DaemonLock", "AlreadyRunning", "lock_path_for"]
+__all__ = ["AlreadyRunning", "DaemonLock", "lock_path_for", "running_daemon_pid"]
 
 
 class AlreadyRunning(GuardError):
@@ -83,6 +83,30 @@ class DaemonLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def running_daemon_pid(database: str | os.PathLike[str]) -> int | None:
+    """The pid of the daemon holding ``database``'s lock, or None when none is running.
+
+    For ``comment-guard status``: a stale heartbeat with no daemon means "start it", with a
+    daemon it means "it is stuck". Never creates the lock file; 0 means "running, pid unknown".
+    """
+    path = lock_path_for(database)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return _read_pid(fd) or 0
+    except OSError:
+        return None
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
 
 
 def _read_pid(fd: int) -> int | None:

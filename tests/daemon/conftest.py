@@ -11,8 +11,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -156,7 +157,8 @@ def wait_for(predicate: Callable[[], T], *, timeout: float = 20.0, what: str = "
         if daemon is not None and daemon.proc.poll() is not None:
             break
         time.sleep(0.05)
-    logs = f"\nstdout:\n{daemon.stdout()[-3000:]}\nstderr:\n{daemon.stderr()[-3000:]}" if daemon else ""
+    logs = (f"\nstdout:\n{daemon.stdout()[-3000:]}\nstderr:\n{daemon.stderr()[-3000:]}"
+            if daemon else "")
     raise AssertionError(f"timed out waiting for {what}{logs}")
 
 

@@ -13,8 +13,16 @@ from guard.archive import open_archive
 from guard.config import load_config
 from guard.daemon import Daemon
 from guard.sandbox import Sandbox
-from tests.daemon.conftest import (TOKEN, TOKEN_ENV, account_toml, closed_port, polls, query,
-                                   wait_for, write_config)
+from tests.daemon.conftest import (
+    TOKEN,
+    TOKEN_ENV,
+    account_toml,
+    closed_port,
+    polls,
+    query,
+    wait_for,
+    write_config,
+)
 
 
 def test_failing_accounts_do_not_stop_other_accounts_or_delivery(tmp_path, sandbox, mail,

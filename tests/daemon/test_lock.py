@@ -8,8 +8,16 @@ import sys
 
 import pytest
 
-from guard.lock import AlreadyRunning, DaemonLock
-from tests.daemon.conftest import REPO, TOKEN, TOKEN_ENV, account_toml, query, wait_for, write_config
+from guard.lock import AlreadyRunning, DaemonLock, running_daemon_pid
+from tests.daemon.conftest import (
+    REPO,
+    TOKEN,
+    TOKEN_ENV,
+    account_toml,
+    query,
+    wait_for,
+    write_config,
+)
 
 
 def test_lock_refuses_a_second_holder_and_names_the_first(tmp_path):
@@ -44,3 +52,13 @@ def test_second_daemon_on_the_same_archive_is_refused(tmp_path, sandbox, start_d
     assert second.stdout == ""
     assert first.proc.poll() is None
     assert first.stop()[0] == 0
+
+
+def test_running_daemon_pid_reports_the_holder_only_while_it_holds(tmp_path):
+    """status can tell "no daemon" from "daemon running": the pid while locked, else None."""
+    db = tmp_path / "archive.db"
+    assert running_daemon_pid(db) is None  # no lock file at all
+    lock = DaemonLock(db).acquire()
+    assert running_daemon_pid(db) == os.getpid()
+    lock.release()
+    assert running_daemon_pid(db) is None

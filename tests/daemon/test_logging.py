@@ -42,3 +42,13 @@ def test_scrubber_blanks_a_token_quoted_inside_a_value():
     structlog.get_logger("t").error("job_failed", error=f"GET /v24.0/1?access_token={TOKEN}")
     assert TOKEN not in out.getvalue()
     assert "access_token=[redacted]" in out.getvalue()
+
+
+def test_run_logs_at_info_unless_told_otherwise():
+    """`run` logs every poll (info) by default; --log-level and --debug still win."""
+    from guard.cli import Context
+    from guard.cli_daemon import daemon_log_level
+
+    assert daemon_log_level(Context(config_path="x")) == "info"
+    assert daemon_log_level(Context(config_path="x", log_level="warning")) == "warning"
+    assert daemon_log_level(Context(config_path="x", debug=True, log_level="error")) == "debug"

@@ -49,7 +49,8 @@ def test_daemon_logs_poll_done_as_json_lines_at_info_by_default(tmp_path, sandbo
     events = d.events()  # raises if any stdout line is not JSON
     done = [e for e in events if e["event"] == "poll_done"]
     assert done and done[0]["level"] == "info"
-    assert {"account", "api_calls", "new", "edited", "hidden", "deleted", "duration"} <= set(done[0])
+    wanted = {"account", "api_calls", "new", "edited", "hidden", "deleted", "duration"}
+    assert wanted <= set(done[0])
     assert [e["event"] for e in events][-1] == "daemon_stopped"
 
 

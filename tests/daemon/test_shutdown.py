@@ -11,8 +11,15 @@ import pytest
 from connectors.facebook import FacebookConnector
 from guard.config import load_config
 from guard.daemon import Daemon
-from tests.daemon.conftest import (TOKEN, TOKEN_ENV, account_toml, polls, query, wait_for,
-                                   write_config)
+from tests.daemon.conftest import (
+    TOKEN,
+    TOKEN_ENV,
+    account_toml,
+    polls,
+    query,
+    wait_for,
+    write_config,
+)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
