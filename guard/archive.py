@@ -34,8 +34,10 @@ __all__ = [
 
 GENESIS_HASH = "0" * 64
 _BATCH = 1000
+# Text is written separately, and only for edits: the FTS trigger fires on UPDATE OF message.
+_COMMENT_TEXT = "UPDATE comments SET message = :message WHERE id = :id"
 _COMMENT_UPDATE = (
-    "UPDATE comments SET message = COALESCE(:message, message), sha256 = :sha256,"
+    "UPDATE comments SET sha256 = :sha256,"
     " version = :version, status = :status, hidden = :hidden, missing_count = :missing_count,"
     " last_seen = :last_seen, status_changed_at = :status_changed_at,"
     " confirmed_at = :confirmed_at WHERE id = :id")
@@ -123,6 +125,7 @@ def write_poll(db: sqlite_utils.Database, batch: PollBatch) -> int:
         if batch.comments:
             db["comments"].insert_all(batch.comments, batch_size=_BATCH)
         if batch.comment_updates:
+            db.conn.executemany(_COMMENT_TEXT, [r for r in batch.comment_updates if r["message"] is not None])
             db.conn.executemany(_COMMENT_UPDATE, batch.comment_updates)
         if batch.comment_versions:
             db["comment_versions"].insert_all(batch.comment_versions, batch_size=_BATCH)

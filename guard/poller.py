@@ -126,7 +126,7 @@ class _Diff:
         row = self.comments.get(cid)
         if row is None and cid in self.rows:
             row = dict(zip(_STATE, self.rows[cid]))
-            row["message"] = None  # NULL in the UPDATE leaves the stored text alone
+            row["message"] = None  # set only by an edit; None leaves the stored text alone
             self.comments[cid] = row
         return row
 

@@ -234,3 +234,13 @@ def test_events_table_refuses_updates_and_deletes(db, account, page, fb):
     poll(db, account, fb)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         db.execute("DELETE FROM events")
+
+
+def test_comment_edited_to_empty_text_keeps_both_versions(db, account, page, fb):
+    """An edit that blanks a comment is still an edit: the archive holds the blank and the old text."""
+    poll(db, account, fb)
+    page.comment("1_2").message = ""
+    poll(db, account, fb, minutes=5)
+    h = queries.history(db, "1_2")
+    assert [v["message"] for v in h["versions"]] == ["See you there!", ""]
+    assert h["current"]["message"] == ""
