@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench setup clean
+.PHONY: demo test bench soak setup clean
 
 $(BIN)/comment-guard: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ bench: setup
 	$(BIN)/python bench/ingest_platforms.py
 	$(BIN)/python bench/api_calls.py
 	$(BIN)/python bench/classify.py
+
+soak: setup
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) *.egg-info

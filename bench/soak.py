@@ -30,7 +30,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import guard.sandbox  # noqa: E402
 from guard._demo_sinks import MailSink  # noqa: E402
 from guard.alerts import deliver_pending  # noqa: E402
 from guard.archive import open_archive  # noqa: E402
@@ -133,10 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     rss_at: dict[int, float] = {}
     mails = 0
     # The harness must not grow either, or it hides the code under test: keep the sandbox's
-    # request log short (it keeps 10,000 requests by default; there is no public knob yet).
-    guard.sandbox._LOG_LIMIT = 100
+    # request log short (it keeps 10,000 requests by default).
     with tempfile.TemporaryDirectory(prefix="comment-guard-soak-") as tmp, \
-            Sandbox(token=TOKEN) as sandbox, MailSink() as mail:
+            Sandbox(token=TOKEN, log_limit=100) as sandbox, MailSink() as mail:
         config_path = Path(tmp) / "soak.toml"
         config_path.write_text(f"""\
 [guard]

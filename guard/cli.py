@@ -143,6 +143,8 @@ def check(ctx: Context, live: bool) -> None:
 @pass_ctx
 def poll(ctx: Context, once: bool, account_name: str | None) -> None:
     """Poll accounts once: archive new posts, comments, versions and confirmed deletions."""
+    from guard.clock import utcnow
+    from guard.engine import run_engine
     from guard.pipeline import run_poll
 
     if not once:
@@ -162,6 +164,10 @@ def poll(ctx: Context, once: bool, account_name: str | None) -> None:
         if r.error is not None:
             failed = True
             click.echo(f"error: {account.name}: {r.error}", err=True)
+    sweep = run_engine(ctx.db, config, now=utcnow())  # time-based rules (SLAs) for cron users
+    if sweep.opened:
+        click.echo(f"{len(sweep.opened)} finding(s) from reply deadlines: "
+                   + ", ".join(f"#{i}" for i in sweep.opened))
     if failed:
         sys.exit(1)
 

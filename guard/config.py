@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from guard.durations import parse_duration
 from guard.errors import ConfigError
@@ -257,6 +258,11 @@ def _guard(r: _Reader) -> GuardSettings:
         timezone=r.take("timezone", str, default="UTC"),
     )
     r.finish()
+    try:
+        ZoneInfo(out.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.fail("timezone", f"guard.timezone = {out.timezone!r} is not a known time zone; "
+                           "use an IANA name such as \"America/Chicago\" or \"UTC\"")
     return out
 
 def _account(r: _Reader) -> Account:

@@ -88,19 +88,25 @@ def run_engine(db: sqlite_utils.Database, config: Config, *, now: datetime,
 
 def _posts_to_check(db: sqlite_utils.Database, config: Config, now: datetime,
                     poll_id: int | None) -> list[str]:
+    """After a poll: the posts it touched. A sweep (no poll id): every post a time-based rule
+    may still fire on — corrected recently (edited, marked, or carrying a marker), or with
+    findings still open."""
+    if poll_id is not None:
+        return [r[0] for r in db.execute(
+            "SELECT DISTINCT post_id FROM events WHERE poll_id = ? AND post_id IS NOT NULL"
+            " ORDER BY post_id", [poll_id])]
     since = iso(now - timedelta(days=SWEEP_DAYS))
-    ids = [r[0] for r in db.execute(
-        "SELECT id FROM posts WHERE last_seen >= ? AND (version > 1 OR id IN"
-        " (SELECT post_id FROM events WHERE kind = ?))"
-        " UNION SELECT post_id FROM findings WHERE state != 'resolved' AND post_id IS NOT NULL"
-        " UNION SELECT DISTINCT post_id FROM events WHERE poll_id = ? AND post_id IS NOT NULL",
-        [since, MARK_EVENT, poll_id if poll_id is not None else -1])]
+    ids = {r[0] for r in db.execute(
+        "SELECT id FROM posts WHERE last_seen >= ? AND status != 'deleted' AND (version > 1 OR"
+        " id IN (SELECT post_id FROM events WHERE kind = ?))"
+        " UNION SELECT post_id FROM findings WHERE state != 'resolved' AND post_id IS NOT NULL",
+        [since, MARK_EVENT])}
     if config.policy.markers:
         likes = " OR ".join("message LIKE ?" for _ in config.policy.markers)
-        ids += [r[0] for r in db.execute(
-            f"SELECT id FROM posts WHERE last_seen >= ? AND version = 1 AND ({likes})",
-            [since, *(f"%{m}%" for m in config.policy.markers)])]
-    return sorted(set(ids))
+        ids.update(r[0] for r in db.execute(
+            f"SELECT id FROM posts WHERE last_seen >= ? AND version = 1 AND status != 'deleted'"
+            f" AND ({likes})", [since, *(f"%{m}%" for m in config.policy.markers)]))
+    return sorted(ids)
 
 
 def _finding_row(db: sqlite_utils.Database, fid: int) -> dict[str, Any]:

@@ -10,11 +10,13 @@ import sqlite_utils
 from guard.clock import parse_iso, utcnow
 from guard.config import Config
 from guard.durations import format_duration
+from guard.lock import running_daemon_pid
 from guard import queries
 
 __all__ = ["status_report", "meta_get", "meta_set", "budget_key", "HEARTBEAT_KEY"]
 
 HEARTBEAT_KEY = "daemon_heartbeat"
+STALE_AFTER = timedelta(seconds=120)  # the daemon beats every 30 s; allow a few missed beats
 
 
 def budget_key(account: str, moment: datetime) -> str:
@@ -63,21 +65,18 @@ def status_report(config: Config, db: sqlite_utils.Database) -> dict[str, Any]:
                  f"{findings.get('acknowledged', 0)} acknowledged")
     lines.append(f"alerts: {outbox.get('pending', 0)} pending, {outbox.get('failed', 0)} failed")
     beat = meta_get(db, HEARTBEAT_KEY)
+    pid = running_daemon_pid(config.guard.database)
+    running = "not running" if pid is None else f"running (pid {pid})" if pid else "running"
     unhealthy = False
     heartbeat_age = None
     if beat is None:
-        lines.append("daemon: no heartbeat (never ran against this archive)")
+        lines.append(f"daemon: {running}, no heartbeat yet")
     else:
         heartbeat_age = (now - parse_iso(beat)).total_seconds()
-        limit = _stale_after(config)
-        unhealthy = heartbeat_age > limit.total_seconds()
-        lines.append(f"daemon: heartbeat {format_duration(timedelta(seconds=heartbeat_age))} ago"
-                     + (f" (STALE: more than {format_duration(limit)})" if unhealthy else ""))
+        unhealthy = heartbeat_age > STALE_AFTER.total_seconds()
+        lines.append(f"daemon: {running}, heartbeat "
+                     f"{format_duration(timedelta(seconds=heartbeat_age))} ago"
+                     + (f" (STALE: more than {format_duration(STALE_AFTER)})" if unhealthy else ""))
     return {"accounts": accounts, "findings": findings, "outbox": outbox,
-            "heartbeat": beat, "heartbeat_age_seconds": heartbeat_age,
+            "heartbeat": beat, "heartbeat_age_seconds": heartbeat_age, "daemon_pid": pid,
             "unhealthy": unhealthy, "lines": lines}
-
-
-def _stale_after(config: Config) -> timedelta:
-    """The daemon beats every 30 s; allow a few missed beats."""
-    return timedelta(seconds=120)

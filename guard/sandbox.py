@@ -90,7 +90,8 @@ class Sandbox:
 
     def __init__(self, page_id: str = "100200300", page_name: str = "Riverside Community Center",
                  token: str = "sandbox-token", version: str = "v24.0", page_size: int = 25,
-                 comment_page_size: int = 100, *, max_page_size: int = 100) -> None:
+                 comment_page_size: int = 100, *, max_page_size: int = 100,
+                 log_limit: int = _LOG_LIMIT) -> None:
         self.page_id, self.page_name, self.version = page_id, page_name, version
         self.page_size, self.comment_page_size = page_size, comment_page_size
         self.max_page_size = min(max_page_size, 100)  # lower it to force paging in tests
@@ -102,7 +103,7 @@ class Sandbox:
         self._seq = 0
         self._failures: list[Failure] = []
         self._count = 0
-        self._log: deque[tuple[str, str, dict[str, str]]] = deque(maxlen=_LOG_LIMIT)
+        self._log: deque[tuple[str, str, dict[str, str]]] = deque(maxlen=log_limit)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._sockets: set[socket.socket] = set()

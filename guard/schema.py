@@ -113,6 +113,8 @@ def _v1_archive(db: sqlite_utils.Database) -> None:
         );
         CREATE INDEX events_object ON events(object_id);
         CREATE INDEX events_kind ON events(kind, seq);
+        CREATE INDEX events_poll ON events(poll_id);
+        CREATE INDEX events_post ON events(post_id, kind);
         CREATE TRIGGER events_no_update BEFORE UPDATE ON events
             BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
         CREATE TRIGGER events_no_delete BEFORE DELETE ON events

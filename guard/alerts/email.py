@@ -56,13 +56,12 @@ def build_email(settings: EmailSettings, message: AlertMessage, *, to: Sequence[
 
 
 def _connect(settings: EmailSettings) -> smtplib.SMTP:
-    context = ssl.create_default_context()
     if settings.ssl:
         return smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port,
-                                timeout=settings.timeout, context=context)
+                                timeout=settings.timeout, context=ssl.create_default_context())
     smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout)
     if settings.starttls:
-        smtp.starttls(context=context)
+        smtp.starttls(context=ssl.create_default_context())
     return smtp
 
 

@@ -10,6 +10,7 @@ import time_machine
 
 from connectors.facebook import FacebookConnector
 from guard.config import parse_config
+from guard.engine import run_engine
 from guard.pipeline import run_poll
 from tests.graph_payloads import PAGE_ID, FakeComment, FakePage, FakePost
 
@@ -130,9 +131,12 @@ class TestUnansweredSla:
         return s
 
     def at(self, s, minutes: int):
+        """A poll at ``minutes``, then the daemon's time-based sweep."""
         moment = T0 + timedelta(minutes=minutes)
         with time_machine.travel(moment, tick=False):
-            return s.poll(datetime.now(timezone.utc))
+            outcome = s.poll(datetime.now(timezone.utc))
+            run_engine(s.db, s.cfg, now=datetime.now(timezone.utc))
+            return outcome
 
     def page_reply(self, s, minutes: int):
         s.page.post(POST).comments.append(FakeComment(
