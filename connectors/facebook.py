@@ -100,7 +100,8 @@ class FacebookConnector:
         page = self.client.get(self.page_id, "id,name")
         lines = [f"token can read page {page.get('name', '?')} ({page.get('id')})"]
         posts = self.client.edge(self.page_id, "posts", fields=POST_FIELDS, limit=1)
-        lines.append(f"token can read posts and comments ({len(posts.get('data', []))} post on the first page)")
+        n = len(posts.get("data", []))
+        lines.append(f"token can read posts and comments ({n} post on the first page)")
         return lines
 
     def reply(self, target_id: str, message: str) -> str:

@@ -144,6 +144,7 @@ def check(ctx: Context, live: bool) -> None:
 def poll(ctx: Context, once: bool, account_name: str | None) -> None:
     """Poll accounts once: archive new posts, comments, versions and confirmed deletions."""
     from guard.clock import utcnow
+    from guard.connect import make_connector
     from guard.engine import run_engine
     from guard.pipeline import run_poll
 
@@ -152,8 +153,9 @@ def poll(ctx: Context, once: bool, account_name: str | None) -> None:
     config = ctx.config
     accounts = [config.account(account_name)] if account_name else list(config.accounts)
     failed = False
+    connectors = {a.name: make_connector(a) for a in accounts}
     for account in accounts:
-        outcome = run_poll(config, ctx.db, account)
+        outcome = run_poll(config, ctx.db, account, connector=connectors[account.name])
         r = outcome.poll
         counts = ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items())) or "no changes"
         state = "complete" if r.complete else "INCOMPLETE"
@@ -164,7 +166,8 @@ def poll(ctx: Context, once: bool, account_name: str | None) -> None:
         if r.error is not None:
             failed = True
             click.echo(f"error: {account.name}: {r.error}", err=True)
-    sweep = run_engine(ctx.db, config, now=utcnow())  # time-based rules (SLAs) for cron users
+    # Time-based rules (reply deadlines, escalation) for people who poll from cron.
+    sweep = run_engine(ctx.db, config, now=utcnow(), connectors=connectors)
     if sweep.opened:
         click.echo(f"{len(sweep.opened)} finding(s) from reply deadlines: "
                    + ", ".join(f"#{i}" for i in sweep.opened))

@@ -202,7 +202,8 @@ class _Reader:
         ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
         if not ok:
             names = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
-            self.fail(key, f"{full} must be {names}, got {_TYPE_NAMES.get(type(value), type(value).__name__)} {value!r}")
+            got = _TYPE_NAMES.get(type(value), type(value).__name__)
+            self.fail(key, f"{full} must be {names}, got {got} {value!r}")
         return value
 
     def duration(self, key: str, default: timedelta | None) -> timedelta | None:

@@ -41,7 +41,8 @@ def fb_time(moment: datetime) -> str:
 @pytest.fixture
 def story(rsps):
     page = FakePage(rsps, [FakePost(POST, V1, created_time=fb_time(T0), comments=[
-        FakeComment("1_1", "wait, the meeting is TONIGHT?!?", created_time=fb_time(T0 + timedelta(minutes=5))),
+        FakeComment("1_1", "wait, the meeting is TONIGHT?!?",
+                    created_time=fb_time(T0 + timedelta(minutes=5))),
         FakeComment("1_2", "WIN a free iPhone!!! http://spam.example/win", author="Promo Bot",
                     author_id="999", created_time=fb_time(T0 + timedelta(minutes=6)))])])
     return page
@@ -105,7 +106,8 @@ def test_hidden_question_is_unhidden_once_in_enforce_mode_only(db, story, mode, 
     s.poll(T0 + timedelta(minutes=35))  # still hidden on the platform: no second request
     assert [f["kind"] for f in s.findings()] == ["hidden-critical"]
     assert story.writes == [("POST", "1_1", {"is_hidden": ["false"]})] * expected_writes
-    recorded = db.execute("SELECT count(*) FROM events WHERE kind = 'comment_unhidden_by_guard'").fetchone()[0]
+    recorded = db.execute(
+        "SELECT count(*) FROM events WHERE kind = 'comment_unhidden_by_guard'").fetchone()[0]
     assert recorded == expected_writes
     if mode == "enforce":
         story.comment("1_1").is_hidden = False
