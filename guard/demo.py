@@ -16,6 +16,8 @@ import json
 import os
 import secrets
 import shlex
+import shutil
+import sys
 import tempfile
 import textwrap
 import time
@@ -193,7 +195,6 @@ class _Story:
         say("  The spam was deleted too, and that is fine: spam is never protected.")
 
     def show_alerts(self, slack: SlackWebhookSink, mail: MailSink, workdir: Path) -> None:
-        self._wait_until_due()
         report = deliver_pending(self.db, self.config.alerts, now=utcnow())
         if report.failed or report.retrying:
             raise GuardError(f"demo alert delivery failed: {report.errors}")
@@ -225,19 +226,9 @@ class _Story:
             wrap(f"{pending} reminder(s) wait in the outbox, to go out if nobody answers "
                  f"publicly within {format_duration(self.config.policy.reply_within)}.", "  ")
 
-    def _wait_until_due(self) -> None:
-        """The outbox stamps a new alert due at the next whole second; wait for it (< 1 s)
-        rather than fake the clock, so delivery runs exactly as in the daemon."""
-        row = self.db.execute("SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'"
-                              " AND stage = 'first'").fetchone()
-        if row and row[0]:
-            delay = (parse_iso(row[0]) - utcnow()).total_seconds()
-            if 0 < delay <= 2:
-                time.sleep(delay + 0.01)
-
     def show_archive(self, config_path: Path) -> None:
         self.pause(1.5)
-        cmd = f"comment-guard --config {shlex.quote(str(config_path))}"
+        cmd = f"{_command()} --config {shlex.quote(str(config_path))}"
         say("")
         say("The deleted comments are still in the archive, word for word", bold=True)
         say(f"  $ {cmd} comments --status deleted")
@@ -352,3 +343,14 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = old
+
+
+def _command() -> str:
+    """How the user can run comment-guard: by name when it is on PATH (after `make demo` it
+    usually is not: the virtualenv's bin directory is not activated)."""
+    if shutil.which("comment-guard"):
+        return "comment-guard"
+    argv0 = Path(sys.argv[0])
+    if argv0.name == "comment-guard" and argv0.exists():
+        return shlex.quote(os.path.relpath(argv0) if not argv0.is_absolute() else str(argv0))
+    return "comment-guard"
