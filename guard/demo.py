@@ -35,7 +35,7 @@ from guard import queries
 from guard._demo_sinks import MailSink, SlackWebhookSink, blocks_as_text
 from guard.alerts import deliver_pending
 from guard.archive import open_archive
-from guard.clock import parse_iso, utcnow
+from guard.clock import utcnow
 from guard.config import Config, load_config
 from guard.durations import format_duration
 from guard.errors import GuardError
