@@ -147,7 +147,8 @@ def _comment(raw: dict[str, Any], post_id: str, page_id: str) -> Comment:
         created_time=normalize_time(raw.get("created_time")) or "",
         author_id=author.get("id"),
         author_name=author.get("name"),
-        hidden=bool(raw.get("is_hidden", False)),
+        # Absent when the token cannot moderate the page: unknown, not "visible".
+        hidden=None if raw.get("is_hidden") is None else bool(raw["is_hidden"]),
         from_page=str(author.get("id")) == str(page_id),
     )
 

@@ -10,6 +10,7 @@ deletion rule both platforms share (``confirm_gone``).
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any, Sequence
 from urllib.parse import parse_qsl, urlsplit
 
@@ -20,6 +21,7 @@ from pyfacebook.exceptions import FacebookError, LibraryError
 from pyfacebook.ratelimit import RateLimit
 
 from connectors.base import GoneStatus, GoneTarget
+from guard.durations import format_duration
 from guard.errors import (
     AuthExpired,
     ConnectorError,
@@ -119,9 +121,10 @@ def translate_error(error: dict[str, Any], status: int | None,
             f"the access token was rejected ({tag}: {text}); generate a new token and export it again",
             code=code, subcode=sub)
     if code in THROTTLE_CODES:
-        return RateLimited(f"rate limited by the Graph API ({tag}: {text})",
-                           retry_after=retry_after_from_headers(headers) or DEFAULT_RETRY_AFTER,
-                           code=code, subcode=sub)
+        wait = retry_after_from_headers(headers) or DEFAULT_RETRY_AFTER
+        return RateLimited(f"rate limited by the Graph API ({tag}: {text}); next try in "
+                           f"{format_duration(timedelta(seconds=wait))}",
+                           retry_after=wait, code=code, subcode=sub)
     if code == 10 or code == 3 or (code is not None and 200 <= code <= 299):
         return PermissionMissing(f"the token lacks a permission ({tag}: {text}); see the README's "
                                  "app setup for the permissions comment-guard needs",

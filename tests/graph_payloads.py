@@ -33,12 +33,14 @@ class FakeComment:
     author_id: str = "5550001"
     created_time: str = "2026-11-20T16:02:11+0000"
     parent: str | None = None
-    is_hidden: bool = False
+    is_hidden: bool | None = False  # None: the field is left out (token can't moderate)
 
     def payload(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "message": self.message,
                                "from": {"name": self.author, "id": self.author_id},
-                               "created_time": self.created_time, "is_hidden": self.is_hidden}
+                               "created_time": self.created_time}
+        if self.is_hidden is not None:
+            out["is_hidden"] = self.is_hidden
         if self.parent:
             out["parent"] = {"created_time": "2026-11-20T16:00:00+0000",
                              "from": {"name": "Someone", "id": "5550009"},

@@ -244,3 +244,13 @@ def test_comment_edited_to_empty_text_keeps_both_versions(db, account, page, fb)
     h = queries.history(db, "1_2")
     assert [v["message"] for v in h["versions"]] == ["See you there!", ""]
     assert h["current"]["message"] == ""
+
+
+def test_missing_is_hidden_field_keeps_the_known_hidden_state(db, account, page, fb):
+    """A response without is_hidden (token lost the moderate task) is not read as 'unhidden'."""
+    page.comment("1_1").is_hidden = True
+    poll(db, account, fb)
+    page.comment("1_1").is_hidden = None
+    poll(db, account, fb, minutes=5)
+    assert statuses(db)["1_1"] == "hidden"
+    assert "comment_unhidden" not in kinds(db)
