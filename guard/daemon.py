@@ -5,8 +5,7 @@ One APScheduler 3.x ``BlockingScheduler`` (UTC) drives five kinds of job:
 - ``poll:<account>`` every ``poll_every`` (jitter: 10 % of the interval, at most 30 s), the
   first one at start-up; a rate-limited poll moves that account's next run to the platform's
   retry-after time;
-- ``sweep`` every 60 s: the time-based policy rules (SLA reminders, escalations), when the
-  policy engine is part of this build;
+- ``sweep`` every 60 s: the time-based policy rules (reply deadlines, escalations);
 - ``deliver`` every 30 s, and right after any job that left due alerts in the outbox;
 - ``heartbeat`` every 30 s: ``meta[daemon_heartbeat]``, which ``comment-guard status`` checks;
 - ``digest`` at ``alerts.digest_at`` (local time), when configured.
@@ -25,18 +24,16 @@ seconds; a second signal exits at once. A second daemon on the same archive is r
 
 from __future__ import annotations
 
-import importlib.util
-import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta, timezone
 from threading import TIMEOUT_MAX
 from types import FrameType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import sqlite_utils
 import structlog
@@ -52,13 +49,14 @@ from guard.archive import open_archive
 from guard.clock import iso, parse_iso, utcnow
 from guard.config import Account, Config, read_secret
 from guard.connect import make_connector
+from guard.engine import run_engine
 from guard.errors import ConfigError, GuardError, RateLimited
 from guard.health import HEARTBEAT_KEY, meta_set
 from guard.lock import DaemonLock
+from guard.logs import bridge_scheduler_logs, scrub_secrets
 from guard.pipeline import run_poll
 
-__all__ = ["Daemon", "poll_jitter", "next_poll_key", "engine_available", "scrub_secrets",
-           "hard_exit"]
+__all__ = ["Daemon", "poll_jitter", "next_poll_key", "hard_exit"]
 
 log = structlog.get_logger("guard.daemon")
 
@@ -67,7 +65,6 @@ DELIVERY_EVERY = 30.0
 SWEEP_EVERY = 60.0
 STOP_TIMEOUT = 8.0  # systemd's TimeoutStopSec is 15 s; the brief promises exit within 10 s
 MAX_JITTER = 30.0
-ENGINE_MODULE = "guard.engine"
 
 
 def poll_jitter(interval: timedelta) -> float:
@@ -78,11 +75,6 @@ def poll_jitter(interval: timedelta) -> float:
 def next_poll_key(account: str) -> str:
     """The ``meta`` key ``comment-guard status`` reads for an account's next poll."""
     return f"next_poll:{account}"
-
-
-def engine_available() -> bool:
-    """Whether this build has the policy engine (it lands separately from the daemon)."""
-    return importlib.util.find_spec(ENGINE_MODULE) is not None
 
 
 class _Scheduler(BlockingScheduler):
@@ -143,7 +135,7 @@ class Daemon:
         scrub_secrets(self._read_secrets())
         self._lock.acquire()
         previous: dict[int, Any] = {}
-        bridge = _bridge_scheduler_logs()
+        bridge = bridge_scheduler_logs()
         clean = True
         try:
             self._db = open_archive(self.config.guard.database)
@@ -231,30 +223,19 @@ class Daemon:
             self._write_meta({next_poll_key(account.name): iso(now)})
         add(self._job, IntervalTrigger(seconds=self._every["heartbeat"], timezone=timezone.utc),
             args=("heartbeat", self._heartbeat), id="heartbeat", next_run_time=now)
-        if engine_available():
-            add(self._job, IntervalTrigger(seconds=self._every["sweep"], timezone=timezone.utc),
-                args=("sweep", self._sweep), id="sweep",
-                next_run_time=now + timedelta(seconds=self._every["sweep"]))
-        else:
-            log.warning("policy_sweep_unavailable", module=ENGINE_MODULE,
-                        note="time-based reminders and escalations are off in this build")
+        add(self._job, IntervalTrigger(seconds=self._every["sweep"], timezone=timezone.utc),
+            args=("sweep", self._sweep), id="sweep",
+            next_run_time=now + timedelta(seconds=self._every["sweep"]))
         if self._alerts_configured():
             add(self._job, IntervalTrigger(seconds=self._every["deliver"], timezone=timezone.utc),
                 args=("deliver", self._deliver), id="deliver", next_run_time=now)
             digest_at = self.config.alerts.digest_at
             if digest_at:
                 hour, minute = (int(x) for x in digest_at.split(":"))
-                add(self._job, CronTrigger(hour=hour, minute=minute, timezone=self._zone()),
+                add(self._job, CronTrigger(hour=hour, minute=minute,
+                                           timezone=ZoneInfo(self.config.guard.timezone)),
                     args=("digest", self._digest), id="digest")
         self._scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
-
-    def _zone(self) -> ZoneInfo:
-        name = self.config.guard.timezone
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"guard.timezone = {name!r} is not a time zone name; write it "
-                              "like \"America/Chicago\" or \"UTC\"") from None
 
     def _alerts_configured(self) -> bool:
         return self.config.alerts.slack is not None or self.config.alerts.email is not None
@@ -319,8 +300,6 @@ class Daemon:
         return connector
 
     def _sweep(self) -> None:
-        from guard.engine import run_engine  # present: checked by engine_available()
-
         # The poll connectors let enforce mode un-hide comments from the sweep too.
         run_engine(self._require_db(), self.config, now=utcnow(),
                    connectors=dict(self._connectors))
@@ -384,63 +363,3 @@ def hard_exit(code: int) -> None:
         except (OSError, ValueError):
             pass
     os._exit(code)
-
-
-def scrub_secrets(values: Iterable[str]) -> None:
-    """Add a last log processor that blanks these exact values from every rendered line.
-
-    ``guard.logs`` already drops secret-looking *keys*; this catches a token that ends up
-    inside a value (an exception message quoting a URL, a traceback). Values shorter than 8
-    characters are skipped: blanking them would mangle ordinary words.
-    """
-    secrets = sorted({v for v in values if v and len(v) >= 8}, key=len, reverse=True)
-    if not secrets:
-        return
-    processors = [p for p in structlog.get_config()["processors"]
-                  if not isinstance(p, _Scrubber)]
-    structlog.configure(processors=[*processors, _Scrubber(secrets)])
-
-
-class _Scrubber:
-    """Runs after the renderer, so it sees the final text (tracebacks included)."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        self.secrets = secrets
-
-    def __call__(self, _: Any, __: str, rendered: Any) -> Any:
-        if isinstance(rendered, str):
-            for secret in self.secrets:
-                rendered = rendered.replace(secret, "[redacted]")
-        elif isinstance(rendered, dict):  # no renderer configured (e.g. capture_logs)
-            for key, value in rendered.items():
-                if isinstance(value, str):
-                    for secret in self.secrets:
-                        value = value.replace(secret, "[redacted]")
-                    rendered[key] = value
-        return rendered
-
-
-class _SchedulerLogBridge(logging.Handler):
-    """APScheduler logs through stdlib logging; send its errors through structlog instead."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        structlog.get_logger(record.name).error(
-            "scheduler_error", message=record.getMessage(),
-            exc_info=record.exc_info if record.exc_info else None)
-
-
-def _bridge_scheduler_logs() -> Callable[[], None]:
-    """Route APScheduler's own errors to structlog; returns the undo function."""
-    logger = logging.getLogger("apscheduler")
-    handler = _SchedulerLogBridge(level=logging.ERROR)
-    saved = (logger.level, logger.propagate)
-    logger.addHandler(handler)
-    logger.setLevel(logging.ERROR)  # skips/misses are logged by Daemon._on_skipped
-    logger.propagate = False
-
-    def undo() -> None:
-        logger.removeHandler(handler)
-        logger.setLevel(saved[0])
-        logger.propagate = saved[1]
-
-    return undo

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import structlog
 
-__all__ = ["configure_logging", "LEVELS"]
+__all__ = ["configure_logging", "scrub_secrets", "bridge_scheduler_logs", "LEVELS"]
 
 LEVELS = ("debug", "info", "warning", "error")
 _SECRET_KEYS = ("token", "password", "secret", "webhook_url", "access_token", "authorization")
@@ -41,3 +42,63 @@ def configure_logging(level: str = "info", *, json: bool | None = None, stream: 
         logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )
+
+
+def scrub_secrets(values: Iterable[str]) -> None:
+    """Add a last log processor that blanks these exact values from every rendered line.
+
+    ``guard.logs`` already drops secret-looking *keys*; this catches a token that ends up
+    inside a value (an exception message quoting a URL, a traceback). Values shorter than 8
+    characters are skipped: blanking them would mangle ordinary words.
+    """
+    secrets = sorted({v for v in values if v and len(v) >= 8}, key=len, reverse=True)
+    if not secrets:
+        return
+    processors = [p for p in structlog.get_config()["processors"]
+                  if not isinstance(p, _Scrubber)]
+    structlog.configure(processors=[*processors, _Scrubber(secrets)])
+
+
+class _Scrubber:
+    """Runs after the renderer, so it sees the final text (tracebacks included)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        self.secrets = secrets
+
+    def __call__(self, _: Any, __: str, rendered: Any) -> Any:
+        if isinstance(rendered, str):
+            for secret in self.secrets:
+                rendered = rendered.replace(secret, "[redacted]")
+        elif isinstance(rendered, dict):  # no renderer configured (e.g. capture_logs)
+            for key, value in rendered.items():
+                if isinstance(value, str):
+                    for secret in self.secrets:
+                        value = value.replace(secret, "[redacted]")
+                    rendered[key] = value
+        return rendered
+
+
+class _SchedulerLogBridge(logging.Handler):
+    """APScheduler logs through stdlib logging; send its errors through structlog instead."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        structlog.get_logger(record.name).error(
+            "scheduler_error", message=record.getMessage(),
+            exc_info=record.exc_info if record.exc_info else None)
+
+
+def bridge_scheduler_logs() -> Callable[[], None]:
+    """Route APScheduler's own errors to structlog; returns the undo function."""
+    logger = logging.getLogger("apscheduler")
+    handler = _SchedulerLogBridge(level=logging.ERROR)
+    saved = (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(logging.ERROR)  # skips/misses are logged by Daemon._on_skipped
+    logger.propagate = False
+
+    def undo() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+    return undo

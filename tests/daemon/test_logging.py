@@ -6,7 +6,7 @@ import io
 
 import structlog
 
-from guard.daemon import scrub_secrets
+from guard.logs import scrub_secrets
 from guard.logs import configure_logging
 from guard.sandbox import Sandbox
 from tests.daemon.conftest import TOKEN, account_toml, polls, wait_for, write_config
