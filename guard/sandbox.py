@@ -22,16 +22,18 @@ import time
 import zlib
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
-from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import urlencode
 
+from guard._sandbox_model import (
+    COMMENT_VALUES, PAGE_VALUES, POST_VALUES, Comment, Node, Post, edit_post,
+)
 from guard._sandbox_fields import (
     COMMENT_DEFAULT, COMMENT_UNMODELLED, PAGE_DEFAULT, PAGE_UNMODELLED, POST_DEFAULT,
-    POST_UNMODELLED, Failure, FieldSpec, FieldsSyntaxError, GraphError, JsonHandler, Key, bad_path,
-    bool_param, cursor, failure_headers, format_fields, int_param, iso, missing, parse_fields,
+    POST_UNMODELLED, Failure, FieldSpec, FieldsSyntaxError, GraphError, JsonHandler, bad_path,
+    bool_param, cursor, failure_headers, format_fields, int_param, missing, parse_fields,
     time_param, to_unix, token_error, uncursor, unmodelled,
 )
 
@@ -40,45 +42,6 @@ __all__ = ["Sandbox"]
 _JSON = "application/json; charset=UTF-8"
 _SECRET_PARAMS = frozenset({"access_token", "appsecret_proof"})
 _LOG_LIMIT = 10_000  # requests kept for inspection; benches make many more
-
-
-@dataclass
-class _Post:
-    id: str
-    number: str
-    message: str
-    created: int
-    updated: int
-    seq: int
-    hidden: bool = False
-    deleted: bool = False
-    entries: list[tuple[int, int, str]] = field(default_factory=list)  # all comments, sorted
-
-    @property
-    def key(self) -> Key:
-        return self.created, self.seq
-
-
-@dataclass
-class _Comment:
-    id: str
-    post_id: str
-    parent_id: str | None
-    message: str
-    author: str
-    author_id: str
-    created: int
-    seq: int
-    hidden: bool = False
-    deleted: bool = False
-    entries: list[tuple[int, int, str]] = field(default_factory=list)  # replies, sorted
-
-    @property
-    def key(self) -> Key:
-        return self.created, self.seq
-
-
-Node = _Post | _Comment
 
 
 class _Server(ThreadingHTTPServer):
@@ -97,8 +60,8 @@ class Sandbox:
         self.max_page_size = min(max_page_size, 100)  # lower it to force paging in tests
         self._token = token
         self._lock = threading.Lock()
-        self._posts: dict[str, _Post] = {}
-        self._comments: dict[str, _Comment] = {}
+        self._posts: dict[str, Post] = {}
+        self._comments: dict[str, Comment] = {}
         self._index: list[tuple[int, int, str]] = []  # all posts, sorted by (created, seq)
         self._seq = 0
         self._failures: list[Failure] = []
@@ -174,7 +137,7 @@ class Sandbox:
             if post_id in self._posts:
                 raise ValueError(f"post {post_id} already exists")
             created = to_unix(created_time)
-            post = _Post(post_id, post_id.rsplit("_", 1)[-1], message, created, created, self._seq)
+            post = Post(post_id, post_id.rsplit("_", 1)[-1], message, created, created, self._seq)
             self._posts[post_id] = post
             insort(self._index, (*post.key, post_id))
             return post_id
@@ -182,7 +145,7 @@ class Sandbox:
     def edit_post(self, post_id: str, message: str) -> None:
         """Change a post's message and move ``updated_time`` forward (at least one second)."""
         with self._lock:
-            _edit_post(self._post(post_id), message)
+            edit_post(self._post(post_id), message)
 
     def delete_post(self, post_id: str) -> None:
         """Delete a post; it and its comments then answer 100/33."""
@@ -238,20 +201,20 @@ class Sandbox:
 
     # -- state helpers (lock held) -----------------------------------------------------------
 
-    def _post(self, post_id: str) -> _Post:
+    def _post(self, post_id: str) -> Post:
         post = self._posts.get(post_id)
         if post is None or post.deleted:
             raise KeyError(f"no live post {post_id}")
         return post
 
-    def _comment(self, comment_id: str) -> _Comment:
+    def _comment(self, comment_id: str) -> Comment:
         comment = self._comments.get(comment_id)
         if comment is None or not self._alive(comment):
             raise KeyError(f"no live comment {comment_id}")
         return comment
 
     def _alive(self, node: Node) -> bool:
-        if isinstance(node, _Post):
+        if isinstance(node, Post):
             return not node.deleted
         parent = self._comments.get(node.parent_id) if node.parent_id else None
         return (not node.deleted and not self._posts[node.post_id].deleted
@@ -270,7 +233,7 @@ class Sandbox:
         elif author_id is None:
             author_id = str(10**15 + zlib.crc32(author.encode("utf-8")))
         self._seq += 1
-        comment = _Comment(f"{post.number}_{self._seq}", post_id, parent.id if parent else None,
+        comment = Comment(f"{post.number}_{self._seq}", post_id, parent.id if parent else None,
                            message, author, author_id, created, self._seq)
         self._comments[comment.id] = comment
         insort(post.entries, (*comment.key, comment.id))
@@ -342,22 +305,22 @@ class Sandbox:
             raise bad_path(f"/{edge}")
         if method == "GET":
             if edge is None:
-                default = POST_DEFAULT if isinstance(node, _Post) else COMMENT_DEFAULT
+                default = POST_DEFAULT if isinstance(node, Post) else COMMENT_DEFAULT
                 return self._render(node, fields or default, params)
             return self._list(node, params, fields or COMMENT_DEFAULT, params)
         if method == "POST" and edge == "comments":
             if not params.get("message"):
                 raise GraphError(400, 100, "(#100) Missing message or attachment")
-            post_id = node.id if isinstance(node, _Post) else node.post_id
-            parent = None if isinstance(node, _Post) else node.id
+            post_id = node.id if isinstance(node, Post) else node.post_id
+            parent = None if isinstance(node, Post) else node.id
             return {"id": self._add_comment(post_id, params["message"], self.page_name, None,
                                             parent, True, int(time.time()))}
         if method == "POST" and edge is None:
             if "is_hidden" in params:
                 node.hidden = bool_param(params["is_hidden"], "is_hidden")
             if "message" in params:
-                if isinstance(node, _Post):
-                    _edit_post(node, params["message"])
+                if isinstance(node, Post):
+                    edit_post(node, params["message"])
                 else:
                     node.message = params["message"]
             return {"success": True}
@@ -377,7 +340,7 @@ class Sandbox:
         else:
             entries, nodes = owner.entries, self._comments
             newest_first = opts.get("order") == "reverse_chronological"
-            stream = isinstance(owner, _Comment) or opts.get("filter") == "stream"
+            stream = isinstance(owner, Comment) or opts.get("filter") == "stream"
             window = self._window(opts)
             keep = lambda c: window(c) and (stream or c.parent_id is None)  # noqa: E731
         default = self.page_size if owner is None else self.comment_page_size
@@ -439,7 +402,7 @@ class Sandbox:
         """One field of a node; None when Graph would omit it."""
         name = spec.name
         if name == "from" and node is not None:
-            author = (node.author, node.author_id) if isinstance(node, _Comment) else (
+            author = (node.author, node.author_id) if isinstance(node, Comment) else (
                 self.page_name, self.page_id)
             wanted = {s.name for s in spec.children or ()} or {"name"}
             return {k: v for k, v in zip(("name", "id"), author) if k in wanted or k == "id"}
@@ -450,52 +413,14 @@ class Sandbox:
                            "fields": format_fields(fields), **opts}
             next_params.setdefault("limit", str(self.comment_page_size))
             return self._list(node, opts, fields, next_params, embedded=True)
-        if name == "parent" and isinstance(node, _Comment):
+        if name == "parent" and isinstance(node, Comment):
             parent = self._comments.get(node.parent_id or "")
             return parent and self._render(parent, spec.children or COMMENT_DEFAULT, params)
         if node is None:
-            table, known, kind = _PAGE_VALUES, PAGE_UNMODELLED, "Page"
-        elif isinstance(node, _Post):
-            table, known, kind = _POST_VALUES, POST_UNMODELLED, "PagePost"
+            table, known, kind = PAGE_VALUES, PAGE_UNMODELLED, "Page"
+        elif isinstance(node, Post):
+            table, known, kind = POST_VALUES, POST_UNMODELLED, "PagePost"
         else:
-            table, known, kind = _COMMENT_VALUES, COMMENT_UNMODELLED, "Comment"
+            table, known, kind = COMMENT_VALUES, COMMENT_UNMODELLED, "Comment"
         getter = table.get(name)
         return unmodelled(name, known, kind) if getter is None else getter(self, node)
-
-
-_FB = "https://www.facebook.com"
-_PAGE_VALUES: dict[str, Callable[[Sandbox, Any], Any]] = {
-    "id": lambda sb, _: sb.page_id,
-    "name": lambda sb, _: sb.page_name,
-}
-_POST_VALUES: dict[str, Callable[[Sandbox, _Post], Any]] = {
-    "id": lambda sb, p: p.id,
-    "message": lambda sb, p: p.message or None,
-    "created_time": lambda sb, p: iso(p.created),
-    "updated_time": lambda sb, p: iso(p.updated),
-    "permalink_url": lambda sb, p: f"{_FB}/{sb.page_id}/posts/{p.number}",
-    "is_hidden": lambda sb, p: p.hidden,
-    "is_published": lambda sb, p: True,
-    "status_type": lambda sb, p: "mobile_status_update",
-}
-_COMMENT_VALUES: dict[str, Callable[[Sandbox, _Comment], Any]] = {
-    "id": lambda sb, c: c.id,
-    "message": lambda sb, c: c.message,
-    "created_time": lambda sb, c: iso(c.created),
-    "is_hidden": lambda sb, c: c.hidden,
-    "permalink_url": lambda sb, c: f"{_FB}/{sb.page_id}/posts/"
-    f"{sb._posts[c.post_id].number}?comment_id={c.id.rsplit('_', 1)[-1]}",
-    "comment_count": lambda sb, c: sum(1 for e in c.entries if sb._alive(sb._comments[e[2]])),
-    "like_count": lambda sb, c: 0,
-    "can_comment": lambda sb, c: c.parent_id is None,
-    "can_hide": lambda sb, c: c.author_id != sb.page_id,  # a Page cannot hide its own comments
-    "can_remove": lambda sb, c: True,
-    "can_like": lambda sb, c: True,
-    "can_reply_privately": lambda sb, c: c.author_id != sb.page_id,
-    "is_private": lambda sb, c: False,
-    "user_likes": lambda sb, c: False,
-}
-
-
-def _edit_post(post: _Post, message: str) -> None:
-    post.message, post.updated = message, max(int(time.time()), post.updated + 1)
