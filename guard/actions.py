@@ -6,6 +6,7 @@ override is written to the event log and opens a finding (so it is alerted, not 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +14,7 @@ import sqlite_utils
 import structlog
 
 from connectors.base import Connector
+from guard.alerts.outbox import enqueue
 from guard.archive import append_events, make_event
 from guard.clock import iso
 from guard.config import Config
@@ -22,7 +24,9 @@ from guard.errors import ActionRefused, ConfigError, GuardError
 from guard.textdiff import sha256_text
 from guard.threads import REPLY_EVENT
 from policies.analysis import Analysis
+from policies.evidence import build_evidence
 from policies.records import CommentRecord
+from policies.replies import suggest_reply
 
 __all__ = ["Protection", "protection", "reply", "moderate", "MODERATION"]
 
@@ -60,7 +64,8 @@ def protection(db: sqlite_utils.Database, config: Config, comment_id: str) -> Pr
     if kind != "comment":
         raise GuardError(f"{comment_id!r} is a post, not a comment")
     analysis = analyze_post(db, config, post_id)
-    assert analysis is not None  # the post row exists: _locate found it
+    if analysis is None:
+        raise GuardError(f"the post of comment {comment_id!r} is missing from the archive")
     comment = next(c for c in analysis.thread.comments if c.id == comment_id)
     return Protection(analysis, comment)
 
@@ -113,12 +118,6 @@ def moderate(db: sqlite_utils.Database, config: Config, action: str, comment_id:
 
 def _open_override(db: sqlite_utils.Database, config: Config, prot: Protection, action: str,
                    reason: str, now: datetime) -> None:
-    from guard.alerts.outbox import enqueue
-    import json
-
-    from policies.evidence import build_evidence
-    from policies.replies import suggest_reply
-
     c = prot.comment
     stamp = iso(now)
     n = db.execute("SELECT count(*) FROM findings WHERE kind = 'override' AND comment_id = ?",

@@ -17,6 +17,7 @@ import sqlite_utils
 import structlog
 
 from connectors.base import Connector
+from guard.alerts.outbox import cancel_for_finding, enqueue
 from guard.archive import append_events, make_event
 from guard.clock import iso, parse_iso
 from guard.config import Config
@@ -115,8 +116,6 @@ def _finding_row(db: sqlite_utils.Database, fid: int) -> dict[str, Any]:
 
 def _alerts(db: sqlite_utils.Database, config: Config, row: dict[str, Any], stage: str,
             now: datetime, not_before: datetime | None = None) -> None:
-    from guard.alerts.outbox import enqueue
-
     enqueue(db, row, stage, config.alerts, now=now, not_before=not_before)
 
 
@@ -150,8 +149,6 @@ def _open(db: sqlite_utils.Database, config: Config, draft: FindingDraft,
 def set_state(db: sqlite_utils.Database, fid: int, state: str, *, now: datetime,
               note: str | None = None, actor: str = "staff") -> dict[str, Any]:
     """Move a finding along; acknowledging or resolving withdraws its pending follow-ups."""
-    from guard.alerts.outbox import cancel_for_finding
-
     rows = list(db.query("SELECT * FROM findings WHERE id = ?", [fid]))
     if not rows:
         raise GuardError(f"no finding #{fid}; `comment-guard findings` lists them")
