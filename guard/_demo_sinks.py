@@ -56,18 +56,21 @@ class _SlackServer(ThreadingHTTPServer):
         self.received: list[dict[str, Any]] = []
 
 
-class SlackWebhookSink:
-    """A fake Slack incoming webhook at ``url``; ``received`` holds the posted payloads."""
+class _Sink:
+    """Runs one loopback server in a daemon thread for the length of a ``with`` block."""
+
+    _name = "sink"
 
     def __init__(self) -> None:
-        self._server: _SlackServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: Any = None
 
-    def __enter__(self) -> SlackWebhookSink:
-        self._server = _SlackServer()
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+    def _make_server(self) -> Any:
+        raise NotImplementedError
+
+    def __enter__(self) -> Any:
+        self._server = self._make_server()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -76,17 +79,38 @@ class SlackWebhookSink:
             self._server.server_close()
 
     @property
-    def url(self) -> str:
+    def port(self) -> int:
         if self._server is None:
-            raise RuntimeError("SlackWebhookSink is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}/services/T0DEMO/B0DEMO/demo"
+            raise RuntimeError(f"{self._name} is not started")
+        return int(self._server.server_address[1])
 
     @property
-    def received(self) -> list[dict[str, Any]]:
+    def received(self) -> list[Any]:
         if self._server is None:
             return []
         with self._server.lock:
             return list(self._server.received)
+
+    def take(self) -> list[Any]:
+        """Return and forget what was received so far (long runs keep memory flat)."""
+        if self._server is None:
+            return []
+        with self._server.lock:
+            out, self._server.received = self._server.received, []
+        return out
+
+
+class SlackWebhookSink(_Sink):
+    """A fake Slack incoming webhook at ``url``; ``received`` holds the posted payloads."""
+
+    _name = "SlackWebhookSink"
+
+    def _make_server(self) -> _SlackServer:
+        return _SlackServer()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/services/T0DEMO/B0DEMO/demo"
 
 
 class _SmtpHandler(socketserver.StreamRequestHandler):
@@ -143,43 +167,13 @@ class _SmtpServer(socketserver.ThreadingTCPServer):
         self.received: list[bytes] = []
 
 
-class MailSink:
+class MailSink(_Sink):
     """A loopback SMTP server at ``127.0.0.1:port``; ``received`` holds raw messages."""
 
-    def __init__(self) -> None:
-        self._server: _SmtpServer | None = None
+    _name = "MailSink"
 
-    def __enter__(self) -> MailSink:
-        self._server = _SmtpServer()
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("MailSink is not started")
-        return int(self._server.server_address[1])
-
-    @property
-    def received(self) -> list[bytes]:
-        if self._server is None:
-            return []
-        with self._server.lock:
-            return list(self._server.received)
-
-    def take(self) -> list[bytes]:
-        """Return and forget the messages received so far (long runs keep memory flat)."""
-        if self._server is None:
-            return []
-        with self._server.lock:
-            out, self._server.received = self._server.received, []
-        return out
+    def _make_server(self) -> _SmtpServer:
+        return _SmtpServer()
 
 
 _LINK = re.compile(r"<([^|<>]+)\|([^<>]+)>")
