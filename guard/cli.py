@@ -158,7 +158,7 @@ def poll(ctx: Context, once: bool, account_name: str | None) -> None:
         outcome = run_poll(config, ctx.db, account, connector=connectors[account.name])
         r = outcome.poll
         counts = ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items())) or "no changes"
-        state = "complete" if r.complete else "INCOMPLETE"
+        state = "complete" if r.complete else "FAILED" if r.failed else "INCOMPLETE"
         click.echo(f"{account.name}: poll {r.poll_id} {state}, {r.api_calls} API calls, "
                    f"{r.items} items; {counts}")
         for line in outcome.summary_lines():

@@ -46,9 +46,7 @@ def status_report(config: Config, db: sqlite_utils.Database) -> dict[str, Any]:
         if a["last_poll"] is None:
             lines.append(f"{acc.name} ({acc.platform}): never polled")
             continue
-        outcome = "ok" if a["last_poll_ok"] and a["last_poll_complete"] else (
-            f"incomplete: {a['last_error']}" if a["last_poll_ok"] is False and a["comments"]
-            else f"failed: {a['last_error']}" if a["last_error"] else "incomplete")
+        outcome = a["last_poll_outcome"] + (f": {a['last_error']}" if a["last_error"] else "")
         age = format_duration(now - parse_iso(a["last_poll"]))
         nxt = f", next {a['next_poll']}" if a["next_poll"] else ""
         lines.append(f"{acc.name} ({acc.platform}): last poll {a['last_poll']} ({age} ago) "

@@ -129,7 +129,7 @@ def account_status(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     out = []
     for acc in db.query("SELECT * FROM accounts ORDER BY name"):
         last = db.execute(
-            "SELECT id, started, finished, complete, error, api_calls FROM polls"
+            "SELECT id, started, finished, complete, error, api_calls, items FROM polls"
             " WHERE account = ? ORDER BY id DESC LIMIT 1", [acc["name"]]).fetchone()
         counts = dict(db.execute(
             "SELECT status, count(*) FROM comments WHERE account = ? GROUP BY status",
@@ -140,12 +140,20 @@ def account_status(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             "last_poll_ok": bool(last and last[4] is None) if last else None,
             "last_poll_complete": bool(last[3]) if last else None,
             "last_error": last[4] if last else None,
+            "last_poll_outcome": _outcome(last[3], last[4], last[6]) if last else None,
             "posts": db.execute("SELECT count(*) FROM posts WHERE account = ?",
                                 [acc["name"]]).fetchone()[0],
             "comments": sum(counts.values()),
             **{f"comments_{s}": counts.get(s, 0) for s in COMMENT_STATUSES},
         })
     return out
+
+
+def _outcome(complete: int, error: str | None, items: int) -> str:
+    """ok: every page read; failed: an error before anything was read; else incomplete."""
+    if error is None:
+        return "ok" if complete else "incomplete"
+    return "failed" if items == 0 else "incomplete"
 
 
 def _versions(db: sqlite_utils.Database, table: str, key: str, oid: str) -> list[dict[str, Any]]:
