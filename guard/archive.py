@@ -53,6 +53,7 @@ def open_archive(path: str | Path) -> sqlite_utils.Database:
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA temp_store = MEMORY")  # the poller's scratch table of what it saw
         migrate(db)
     except sqlite3.DatabaseError as exc:
         raise ArchiveError(f"cannot open archive {p}: {exc}") from None

@@ -29,8 +29,23 @@ __all__ = ["PollResult", "poll_account", "LIVE_STATUSES"]
 
 log = structlog.get_logger("guard.poller")
 LIVE_STATUSES = ("present", "hidden", "unknown")  # statuses that can go missing
-_STATE = ("id", "post_id", "sha256", "version", "status", "hidden", "missing_count",
-          "status_changed_at", "last_seen", "confirmed_at")
+_SEEN_TABLE = "CREATE TEMP TABLE poll_seen (id TEXT NOT NULL, message TEXT NOT NULL, hidden INTEGER)"
+# Seen comments that are new or differ from the archive in text, visibility or presence.
+_ATTENTION = """
+SELECT s.id AS seen_id, c.* FROM temp.poll_seen s LEFT JOIN comments c ON c.id = s.id
+WHERE c.id IS NULL OR c.message IS NOT s.message OR c.missing_count != 0
+   OR c.status NOT IN ('present', 'hidden')
+   OR (s.hidden IS NOT NULL AND (c.hidden IS NOT s.hidden
+       OR c.status != CASE s.hidden WHEN 1 THEN 'hidden' ELSE 'present' END))
+"""
+# Live archived comments of fully listed posts that this scan did not list.
+_ABSENT = """
+SELECT id, post_id, sha256, version, status, hidden, missing_count, status_changed_at,
+       last_seen, confirmed_at
+FROM comments c WHERE post_id IN (SELECT value FROM json_each(?))
+  AND status IN ('present', 'hidden', 'unknown')
+  AND NOT EXISTS (SELECT 1 FROM temp.poll_seen s WHERE s.id = c.id)
+"""
 
 
 @dataclass(frozen=True)
@@ -103,32 +118,23 @@ class _Diff:
             "SELECT * FROM posts WHERE account = ? AND (id IN (SELECT value FROM json_each(?))"
             " OR (created_time >= ? AND status != 'deleted'))",
             [account.name, json.dumps(seen_ids), since])}
-        # The hot path of every poll: the archived state of every comment in the window, as
-        # bare tuples without text; a dict is made only for the few comments that changed.
-        self.rows: dict[str, tuple[Any, ...]] = {}
-        self.by_post: dict[str, list[str]] = {}
-        cursor = db.conn.execute(
-            f"SELECT {', '.join(_STATE)} FROM comments WHERE post_id IN"
-            " (SELECT value FROM json_each(?))", [json.dumps(list(self.posts))])
-        for values in cursor:
-            self.rows[values[0]] = values
-            self.by_post.setdefault(values[1], []).append(values[0])
-        self.comments: dict[str, dict[str, Any]] = {}
-        self.digests = {c.id: sha256_text(c.message) for s in snapshot.posts for c in s.comments}
-        edited = [cid for cid, d in self.digests.items() if cid in self.rows and self.rows[cid][2] != d]
-        self.previous = dict(db.conn.execute(
-            "SELECT id, message FROM comments WHERE id IN (SELECT value FROM json_each(?))",
-            [json.dumps(edited)]).fetchall()) if edited else {}
+        # The hot path of every poll. What the scan saw goes into a temp table and SQLite
+        # picks out the few comments that need attention (new, edited, hidden or unhidden,
+        # back from missing): Python never hashes or compares the unchanged majority.
+        with db.atomic():  # temp data only; commits nothing of the archive
+            db.execute("DROP TABLE IF EXISTS temp.poll_seen")
+            db.execute(_SEEN_TABLE)
+            db.conn.executemany(
+                "INSERT INTO temp.poll_seen (id, message, hidden) VALUES (?, ?, ?)",
+                [(c.id, c.message, None if c.hidden is None else int(c.hidden))
+                 for scan in snapshot.posts for c in scan.comments])
+            db.execute("CREATE INDEX temp.poll_seen_id ON poll_seen(id)")  # after the bulk insert
+        self.attention: dict[str, dict[str, Any] | None] = {}
+        for row in db.query(_ATTENTION):
+            seen_id = row.pop("seen_id")
+            self.attention[seen_id] = None if row["id"] is None else row
+        self.absent: dict[str, dict[str, Any]] = {}
         self.suspects: dict[str, GoneTarget] = {}
-
-    def old_comment(self, cid: str) -> dict[str, Any] | None:
-        """The archived state of a comment as a dict, made once on first use."""
-        row = self.comments.get(cid)
-        if row is None and cid in self.rows:
-            row = dict(zip(_STATE, self.rows[cid]))
-            row["message"] = None  # set only by an edit; None leaves the stored text alone
-            self.comments[cid] = row
-        return row
 
     def event(self, kind: str, object_id: str, post_id: str | None, **data: Any) -> None:
         self.batch.events.append(make_event(kind, at=self.now, account=self.account.name,
@@ -138,22 +144,28 @@ class _Diff:
         threshold = max(1, connector.absences_before_confirm)
         complete = self.snapshot.posts_complete and self.error is None
         seen_posts: set[str] = set()
+        listed_all: list[str] = []  # posts whose every comment page was read
+        verify: list[str] = []  # posts whose unlisted comments are due a by-id check
         for scan in self.snapshot.posts:
             seen_posts.add(scan.post.id)
             self._post(scan.post)
             self.batch.posts_scanned.append(
                 (self.now, self.now if scan.complete else None, scan.post.id))
-            seen = {c.id for c in scan.comments}
             for comment in scan.comments:
-                self._comment(comment, scan.complete)
+                if comment.id in self.attention:
+                    self._comment(comment, self.attention[comment.id], scan.complete)
+                elif not scan.complete:
+                    self.batch.comments_seen.append((self.now, comment.id))
             self.batch.items += 1 + len(scan.comments)
             if scan.complete:
-                self._absent_comments(scan.post.id, seen, threshold)
+                listed_all.append(scan.post.id)
             else:
                 complete = False
                 if scan.verify_by_id and self._verification_due(scan.post.id):
-                    self._absent_comments(scan.post.id, seen, 1)
+                    verify.append(scan.post.id)
                     self.batch.posts_verified.append((self.now, scan.post.id))
+        self._absent_comments(listed_all, threshold)
+        self._absent_comments(verify, 1)
         if self.snapshot.posts_complete:
             self._absent_posts(seen_posts, threshold)
         self._confirm(connector)
@@ -194,14 +206,8 @@ class _Diff:
         if changed or old["previous_ids"] != row["previous_ids"] or old["missing_count"]:
             self.batch.posts.append({**old, **row})
 
-    def _comment(self, c: Comment, scan_complete: bool) -> None:
-        digest = self.digests[c.id]
-        values = self.rows.get(c.id)
-        if values is not None and _unchanged(values, digest, c.hidden):
-            if not scan_complete:
-                self.batch.comments_seen.append((self.now, c.id))
-            return
-        old = self.old_comment(c.id)
+    def _comment(self, c: Comment, old: dict[str, Any] | None, scan_complete: bool) -> None:
+        digest = sha256_text(c.message)
         if old is None:
             status = "hidden" if c.hidden else "present"
             self.batch.comments.append({
@@ -218,11 +224,11 @@ class _Diff:
             if c.hidden:
                 self.event("comment_hidden", c.id, c.post_id, first_seen_hidden=True)
             return
-        row = dict(old)
+        row = {**old, "message": None}  # None: the stored text stays (and FTS is not touched)
         changed = False
         if old["sha256"] != digest:
             row.update(message=c.message, sha256=digest, version=old["version"] + 1)
-            diff = word_diff(self.previous[c.id], c.message)
+            diff = word_diff(old["message"], c.message)
             self.batch.comment_versions.append(_version(
                 "comment_id", c.id, row["version"], c.message, digest, self.now, diff))
             self.event("comment_edited", c.id, c.post_id, version=row["version"], sha256=digest,
@@ -251,16 +257,17 @@ class _Diff:
         elif not scan_complete:
             self.batch.comments_seen.append((self.now, c.id))
 
-    def _absent_comments(self, post_id: str, seen: set[str], threshold: int) -> None:
-        for cid in self.by_post.get(post_id, ()):
-            if cid in seen or self.rows[cid][4] not in LIVE_STATUSES:
-                continue
-            old = self.old_comment(cid)
+    def _absent_comments(self, post_ids: list[str], threshold: int) -> None:
+        """Archived live comments of these posts that the scan did not list."""
+        if not post_ids:
+            return
+        for old in self.db.query(_ABSENT, [json.dumps(post_ids)]):
             count = old["missing_count"] + 1
-            self.batch.comments_missing.append((count, cid))
-            old["missing_count"] = count
-            if count >= threshold and self._confirmation_due(old.get("confirmed_at")):
-                self.suspects[cid] = GoneTarget(cid, post_id)
+            self.batch.comments_missing.append((count, old["id"]))
+            old.update(missing_count=count, message=None)
+            self.absent[old["id"]] = old
+            if count >= threshold and self._confirmation_due(old["confirmed_at"]):
+                self.suspects[old["id"]] = GoneTarget(old["id"], old["post_id"])
 
     def _verification_due(self, post_id: str) -> bool:
         return self._confirmation_due(self.posts[post_id].get("comments_verified_at"))
@@ -290,8 +297,8 @@ class _Diff:
             answers = {}
         for oid in self.suspects:
             answer: GoneStatus = answers.get(oid, "unknown")
-            if oid in self.rows:
-                self._settle(self.old_comment(oid), answer, "comment", self.batch.comment_updates)
+            if oid in self.absent:
+                self._settle(self.absent[oid], answer, "comment", self.batch.comment_updates)
             else:
                 self._settle(self.posts[oid], answer, "post", self.batch.posts)
 
@@ -316,16 +323,6 @@ class _Diff:
                            old["id"], post_id, previous_status=old["status"])
             old.update(status=status, status_changed_at=self.now)
         rows.append(old)
-
-
-def _unchanged(values: tuple[Any, ...], digest: str, hidden: bool | None) -> bool:
-    """Same text, same visibility, not missing: nothing to write (the common case)."""
-    _, _, sha, _, status, was_hidden, missing = values[:7]
-    if sha != digest or missing or status not in ("present", "hidden"):
-        return False
-    if hidden is None:
-        return True
-    return was_hidden == int(hidden) and status == ("hidden" if hidden else "present")
 
 
 def _version(key: str, oid: str, version: int, message: str, digest: str, seen_at: str,
