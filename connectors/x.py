@@ -30,6 +30,7 @@ import structlog
 import tweepy
 
 from connectors._x_client import X_API_BASE, XClient, translate_tweepy_error
+from connectors.graph import normalize_time
 from connectors.base import Comment, GoneStatus, GoneTarget, Post, PostScan, Snapshot
 from guard.errors import (
     AuthExpired,
@@ -232,7 +233,7 @@ class XConnector:
 
     def _post(self, raw: dict[str, Any]) -> Post:
         chain = self._remember(raw)
-        created = _iso(raw.get("created_at"))
+        created = (normalize_time(raw.get("created_at")) or "")
         edited = len(chain) > 1
         return Post(
             id=chain[0],
@@ -248,7 +249,7 @@ class XConnector:
     def _comment(self, raw: dict[str, Any], post_id: str, chain: set[str],
                  users: dict[str, dict[str, Any]]) -> Comment:
         original = self._original.get(str(raw["id"]), str(raw["id"]))
-        created = _iso(raw.get("created_at"))
+        created = (normalize_time(raw.get("created_at")) or "")
         parent = next((str(r["id"]) for r in raw.get("referenced_tweets") or ()
                        if r.get("type") == "replied_to"), None)
         parent = self._original.get(parent, parent) if parent else None
@@ -408,17 +409,6 @@ def _text(raw: dict[str, Any]) -> str:
     """Long posts are cut at 280 characters in ``text``; ``note_tweet`` holds all of it."""
     note = raw.get("note_tweet") or {}
     return str(note.get("text") or raw.get("text") or "")
-
-
-def _iso(value: str | None) -> str:
-    """X writes "2024-05-10T09:00:00.000Z"; the archive stores ISO-8601 with "+00:00"."""
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(
-            timezone.utc).isoformat()
-    except ValueError:
-        return value
 
 
 def _parse(value: str) -> datetime:

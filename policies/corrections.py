@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from guard.textdiff import changed_words, normalized_words, word_diff
 from policies.records import ManualMark, PostRecord
 
-__all__ = ["Correction", "detect_corrections", "find_marker", "is_material", "latest_correction"]
+__all__ = ["Correction", "detect_corrections", "find_marker", "is_material"]
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,6 @@ def detect_corrections(post: PostRecord, marks: tuple[ManualMark, ...] = (),
                               wrong_since=versions[0].seen_at if versions else None,
                               after=versions[-1].message if versions else None))
     return sorted(out, key=lambda c: c.at)
-
-
-def latest_correction(corrections: list[Correction]) -> Correction | None:
-    return corrections[-1] if corrections else None
 
 
 def _summary(diff: list[list[str]]) -> str | None:

@@ -20,16 +20,10 @@ _LIST_COLUMNS = ("id, finding_id, stage, channel, dedupe_key, subject, status, a
                  "next_attempt_at, last_error, created_at, sent_at")
 
 
-def _rows(db: sqlite_utils.Database, sql: str, params: list[Any] | None = None) -> list[dict]:
-    cursor = db.execute(sql, params or [])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
-
-
 def list_outbox(db: sqlite_utils.Database, pending_only: bool = False) -> list[dict]:
     """Outbox rows in id order, without the rendered payload (it is long)."""
     where = "WHERE status = 'pending'" if pending_only else ""
-    return _rows(db, f"SELECT {_LIST_COLUMNS} FROM outbox {where} ORDER BY id")
+    return list(db.query(f"SELECT {_LIST_COLUMNS} FROM outbox {where} ORDER BY id"))
 
 
 def _load(db: sqlite_utils.Database, channel: str) -> dict[str, Any]:
@@ -65,14 +59,14 @@ def channel_health(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
     ``retrying``: rows are waiting out a backoff after temporary errors.
     """
     out: dict[str, dict[str, Any]] = {}
-    stats = _rows(db, """
+    stats = list(db.query("""
         SELECT channel,
                SUM(status = 'pending') AS pending,
                SUM(status = 'pending' AND attempts > 0) AS retrying,
                SUM(status = 'failed') AS failed,
                SUM(status = 'sent') AS sent,
                MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest_pending_at
-        FROM outbox GROUP BY channel ORDER BY channel""")
+        FROM outbox GROUP BY channel ORDER BY channel"""))
     keys = [r[0] for r in db.execute("SELECT key FROM meta WHERE key LIKE ?",
                                      [_META_PREFIX + "%"]).fetchall()]
     channels = {r["channel"] for r in stats} | {k[len(_META_PREFIX):] for k in keys}

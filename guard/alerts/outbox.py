@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
 import sqlite_utils
@@ -36,6 +36,7 @@ from guard.alerts.health import record_channel
 from guard.alerts.render import AlertMessage, render_alert, render_test
 from guard.alerts.routing import configured_channels, routed_channels
 from guard.alerts.senders import FOLLOW_UP_STAGES, OutboxItem, Sender, default_senders
+from guard.clock import iso
 from guard.config import AlertSettings
 from guard.errors import AlertPermanent, AlertRetryable, ArchiveError, ConfigError, GuardError
 
@@ -58,16 +59,6 @@ class DeliveryReport:
     cancelled: list[int] = field(default_factory=list)
     fallbacks: list[int] = field(default_factory=list)
     errors: dict[int, str] = field(default_factory=dict)
-
-
-def iso(moment: datetime, *, round_up: bool = False) -> str:
-    """UTC ISO-8601 to the second, the one format stored so string order is time order."""
-    if moment.tzinfo is None:
-        raise ValueError("alert times must be timezone-aware (UTC)")
-    moment = moment.astimezone(timezone.utc)
-    if round_up and moment.microsecond:
-        moment += timedelta(seconds=1)
-    return moment.replace(microsecond=0).isoformat()
 
 
 def enqueue(db: sqlite_utils.Database, finding: Mapping[str, Any], stage: str,
