@@ -139,3 +139,32 @@ def test_check_live_reports_the_page(capsys, config, page):
     """check --live reads the page with the token."""
     code, out, _ = run(capsys, "check", "--live")
     assert code == 0 and "Riverside Community Center" in out
+
+
+def test_since_accepts_a_time_with_an_offset(capsys, config, page):
+    """--since takes ISO-8601 with an offset and compares in UTC."""
+    run(capsys, "poll", "--once")
+    code, out, _ = run(capsys, "comments", "--since", "2026-11-20T18:30:00+02:00", "--json")
+    assert code == 0 and [r["id"] for r in json.loads(out)] == ["1_2"]
+
+
+def test_poll_once_runs_the_reply_deadline_sweep(capsys, config, rsps):
+    """Cron users get `unanswered` from `poll --once` once the reply deadline has passed."""
+    from datetime import datetime, timedelta, timezone
+
+    import time_machine
+
+    t0 = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
+    page = FakePage(rsps, [FakePost(POST, "The meeting is Thursday.", comments=[
+        FakeComment("1_1", "so is it this week or next week",
+                    created_time=(t0 + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S+0000"))])])
+    with time_machine.travel(t0 + timedelta(minutes=2), tick=False):
+        run(capsys, "poll", "--once")
+    page.post(POST).message = "The meeting is the Thirteenth."
+    with time_machine.travel(t0 + timedelta(minutes=3), tick=False):
+        run(capsys, "poll", "--once")
+    with time_machine.travel(t0 + timedelta(hours=2, minutes=10), tick=False):
+        code, out, _ = run(capsys, "poll", "--once")
+    assert code == 0 and "finding(s) from reply deadlines" in out
+    code, out, _ = run(capsys, "findings", "--kind", "unanswered", "--json")
+    assert [f["comment_id"] for f in json.loads(out)] == ["1_1"]

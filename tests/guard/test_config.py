@@ -81,3 +81,9 @@ def test_routes_must_name_configured_channels():
     text = MINIMAL + '[alerts]\nroutes = [{channels = ["slack"]}]\n'
     with pytest.raises(ConfigError, match="\\[alerts.slack\\] is not configured"):
         parse_config(text)
+
+
+def test_unknown_time_zone_is_a_config_error():
+    """guard.timezone must be an IANA zone, checked when the config loads."""
+    with pytest.raises(ConfigError, match="not a known time zone"):
+        parse_config(MINIMAL.replace('database = "x.db"', 'database = "x.db"\ntimezone = "Mars/Olympus"'))
