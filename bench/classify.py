@@ -1,15 +1,31 @@
-"""Measure the comment classifier against the hand-labelled set.
+"""Measure the comment classifier in-sample and out of sample.
 
-Run from the repo root: `python bench/classify.py`. Prints counts, precision and recall for
-"critical", a per-category breakdown, and up to 20 misclassified rows, so a change to
-`policies/classify.py` can be judged on numbers rather than on the examples one remembers.
+Run from the repo root: `python bench/classify.py`. Prints, side by side:
+
+(a) the team's hand-labelled set (`tests/data/comments_labelled.csv`), in full and split into
+    a *tune* part and a *held-out* part;
+(b) precision and recall on the held-out part, which tuning never looks at;
+(c) the shared real set (`../shared/data/complaints_dev.csv`, real posts to organisations'
+    accounts) when it is present, also split into a *tune* and a *report* part: recall on
+    complaints, the share of complaints that an exclusion (spam, abuse, links-only) removes,
+    and the share of non-complaints protected (many are questions, which are protected too,
+    so that last figure is not an error rate).
+
+The splits are fixed by a stable hash of each text (about 30 % held out), decided before any
+tuning, so they do not move when rows are added. Misclassified rows are printed only for the
+tune parts; `--held-out-misses` also prints those of the held-out parts, which someone tuning
+the classifier must not read. The shared set's texts are printed only to the terminal: they
+must never be copied into the project (see `../shared/data/README.md`).
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
+import hashlib
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +35,19 @@ if str(ROOT) not in sys.path:
 
 from policies.classify import Classification, classify  # noqa: E402
 
-__all__ = ["DATA", "Row", "Score", "load_rows", "score", "main"]
+__all__ = ["DATA", "REAL", "Row", "RealRow", "Score", "RealScore", "held_out", "load_rows",
+           "load_real", "score", "score_real", "main"]
 
 DATA = ROOT / "tests" / "data" / "comments_labelled.csv"
+REAL = ROOT.parent / "shared" / "data" / "complaints_dev.csv"
+HELD_OUT_PERCENT = 30
+_SALT = b"comment-guard/classify-split/v1\0"
+
+
+def held_out(text: str) -> bool:
+    """True when `text` belongs to the held-out (report) part: a stable hash, ~30 % of texts."""
+    digest = hashlib.sha256(_SALT + text.strip().encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") % 100 < HELD_OUT_PERCENT
 
 
 @dataclass(frozen=True)
@@ -32,6 +58,15 @@ class Row:
     critical: bool
     category: str
     changed_words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RealRow:
+    """One row of the shared real set: complaint = 1 must be protected."""
+
+    text: str
+    complaint: bool
+    domain: str
 
 
 @dataclass(frozen=True)
@@ -53,6 +88,30 @@ class Score:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
 
 
+@dataclass(frozen=True)
+class RealScore:
+    """What the classifier does with real complaints and real non-complaints."""
+
+    complaints: int
+    protected: int  # complaints classified critical
+    excluded: int  # complaints removed by an exclusion (spam, abuse, links-only)
+    others: int  # complaint = 0 rows
+    others_protected: int
+    missed: tuple[tuple[RealRow, Classification], ...]
+
+    @property
+    def recall(self) -> float:
+        return self.protected / self.complaints if self.complaints else 0.0
+
+    @property
+    def excluded_share(self) -> float:
+        return self.excluded / self.complaints if self.complaints else 0.0
+
+    @property
+    def others_share(self) -> float:
+        return self.others_protected / self.others if self.others else 0.0
+
+
 def load_rows(path: Path = DATA) -> list[Row]:
     """Read the labelled CSV (text, critical, category, changed_words)."""
     with path.open(newline="", encoding="utf-8") as f:
@@ -67,7 +126,17 @@ def load_rows(path: Path = DATA) -> list[Row]:
         ]
 
 
-def score(rows: list[Row]) -> Score:
+def load_real(path: Path = REAL) -> list[RealRow]:
+    """Read the shared real set (text, complaint, domain)."""
+    with path.open(newline="", encoding="utf-8") as f:
+        return [
+            RealRow(text=r["text"], complaint=r["complaint"].strip() == "1",
+                    domain=r["domain"].strip())
+            for r in csv.DictReader(f)
+        ]
+
+
+def score(rows: Iterable[Row]) -> Score:
     """Classify every row and count agreements with the label."""
     tp = fp = fn = tn = 0
     wrong: list[tuple[Row, Classification]] = []
@@ -86,22 +155,107 @@ def score(rows: list[Row]) -> Score:
     return Score(tp, fp, fn, tn, tuple(wrong))
 
 
-def main() -> int:
-    rows = load_rows()
-    s = score(rows)
-    print(f"rows: {len(rows)}  labelled critical: {sum(r.critical for r in rows)}")
-    print(f"tp={s.tp} fp={s.fp} fn={s.fn} tn={s.tn}")
-    print(f"precision: {s.precision:.3f}  recall: {s.recall:.3f}")
-    total = Counter(r.category for r in rows)
-    errors = Counter(r.category for r, _ in s.wrong)
-    print("\nerrors by category:")
-    for cat in sorted(total):
-        print(f"  {cat:<18} {errors[cat]:>3} / {total[cat]}")
-    print(f"\nmisclassified ({len(s.wrong)}, showing up to 20):")
-    for row, c in s.wrong[:20]:
+def score_real(rows: Iterable[RealRow]) -> RealScore:
+    """Recall on complaints, exclusions among them, and non-complaints protected."""
+    complaints = protected = excluded = others = others_protected = 0
+    missed: list[tuple[RealRow, Classification]] = []
+    for row in rows:
+        c = classify(row.text)
+        if row.complaint:
+            complaints += 1
+            protected += c.critical
+            excluded += c.excluded is not None
+            if not c.critical:
+                missed.append((row, c))
+        else:
+            others += 1
+            others_protected += c.critical
+    return RealScore(complaints, protected, excluded, others, others_protected, tuple(missed))
+
+
+def _print_labelled_misses(title: str, s: Score, limit: int) -> None:
+    print(f"\n{title} ({len(s.wrong)}, showing up to {limit}):")
+    for row, c in s.wrong[:limit]:
         kind = "false positive" if c.critical else "false negative"
         why = "; ".join(c.reasons) or "no signal"
         print(f"  [{kind}] ({row.category}) {row.text!r}\n      -> {why}")
+
+
+def _print_real_misses(title: str, s: RealScore, limit: int) -> None:
+    print(f"\n{title} ({len(s.missed)}, showing up to {limit}; terminal only, never copy them):")
+    for row, c in s.missed[:limit]:
+        why = "; ".join(c.reasons) or "no signal"
+        print(f"  ({row.domain}) {row.text!r}\n      -> {why}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--real", type=Path, default=REAL, help="shared real set (CSV)")
+    parser.add_argument("--misses", type=int, default=20, metavar="N",
+                        help="misclassified rows to print per tune part (default 20)")
+    parser.add_argument("--held-out-misses", action="store_true",
+                        help="also print held-out misses (never while tuning)")
+    args = parser.parse_args(argv)
+
+    rows = load_rows()
+    parts = {"all": rows,
+             "tune": [r for r in rows if not held_out(r.text)],
+             "held-out": [r for r in rows if held_out(r.text)]}
+    scores = {name: score(part) for name, part in parts.items()}
+    print("(a, b) team's labelled set, critical = protected"
+          f" ({len(rows)} rows; held-out = stable text hash, ~{HELD_OUT_PERCENT} %)")
+    print(f"  {'':<22}" + "".join(f"{name:>11}" for name in parts))
+    print(f"  {'rows':<22}" + "".join(f"{len(p):>11}" for p in parts.values()))
+    for label, attr in (("precision", "precision"), ("recall", "recall")):
+        print(f"  {label:<22}" + "".join(f"{getattr(s, attr):>11.3f}" for s in scores.values()))
+    print(f"  {'tp / fp / fn / tn':<22}"
+          + "".join(f"{f'{s.tp}/{s.fp}/{s.fn}/{s.tn}':>11}" for s in scores.values()))
+    total = Counter(r.category for r in rows)
+    print("\n  errors by category      tune  held-out")
+    tune_err = Counter(r.category for r, _ in scores["tune"].wrong)
+    held_err = Counter(r.category for r, _ in scores["held-out"].wrong)
+    for cat in sorted(total):
+        print(f"    {cat:<20} {tune_err[cat]:>5} {held_err[cat]:>9}   (of {total[cat]})")
+
+    real_scores: dict[str, RealScore] = {}
+    if args.real.exists():
+        real = load_real(args.real)
+        real_parts = {"all": real,
+                      "tune": [r for r in real if not held_out(r.text)],
+                      "report": [r for r in real if held_out(r.text)]}
+        real_scores = {name: score_real(part) for name, part in real_parts.items()}
+        print(f"\n(c) shared real set {args.real.name}: real posts to organisations' accounts")
+        print(f"  {'':<30}" + "".join(f"{name:>11}" for name in real_parts))
+        print(f"  {'complaints':<30}" + "".join(f"{s.complaints:>11}" for s in real_scores.values()))
+        print(f"  {'recall on complaints':<30}"
+              + "".join(f"{s.recall:>11.3f}" for s in real_scores.values()))
+        print(f"  {'complaints excluded':<30}"
+              + "".join(f"{f'{s.excluded} ({s.excluded_share:.1%})':>11}"
+                        for s in real_scores.values()))
+        print(f"  {'non-complaints':<30}" + "".join(f"{s.others:>11}" for s in real_scores.values()))
+        print(f"  {'non-complaints protected':<30}"
+              + "".join(f"{s.others_share:>11.3f}" for s in real_scores.values()))
+        print("  (non-complaints include questions, which are protected too: not an error rate)")
+        domains = sorted({r.domain for r in real if r.complaint})
+        print("\n  recall by domain            tune    report")
+        for d in domains:
+            t = score_real(r for r in real_parts["tune"] if r.domain == d)
+            h = score_real(r for r in real_parts["report"] if r.domain == d)
+            print(f"    {d:<22} {t.recall:>7.3f} {h.recall:>9.3f}   ({t.complaints}+{h.complaints})")
+    else:
+        print(f"\n(c) shared real set: skipped, {args.real} not found")
+
+    if args.misses > 0:
+        _print_labelled_misses("labelled set, tune part: misclassified", scores["tune"], args.misses)
+        if real_scores:
+            _print_real_misses("real set, tune part: complaints not protected",
+                               real_scores["tune"], args.misses)
+    if args.held_out_misses:
+        _print_labelled_misses("labelled set, HELD-OUT part: misclassified", scores["held-out"],
+                               len(scores["held-out"].wrong))
+        if real_scores:
+            _print_real_misses("real set, REPORT part: complaints not protected",
+                               real_scores["report"], len(real_scores["report"].missed))
     return 0
 
 
