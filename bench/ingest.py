@@ -30,9 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import structlog  # noqa: E402
 
 from connectors.base import Comment, GoneTarget, Post, PostScan, Snapshot  # noqa: E402
-from guard.archive import GENESIS_HASH, open_archive  # noqa: E402
+from guard.archive.connection import open_archive
+from guard.archive.events import GENESIS_HASH  # noqa: E402
 from guard.config import Account  # noqa: E402
-from guard.poller import poll_account  # noqa: E402
+from guard.archive.poller import poll_account  # noqa: E402
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 ACCOUNT = Account(name="bench", platform="facebook", page_id="1", token_env="X", watch_days=14)

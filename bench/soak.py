@@ -30,16 +30,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from guard._demo_sinks import MailSink  # noqa: E402
+from guard.demo.sinks import MailSink  # noqa: E402
 from guard.alerts import deliver_pending  # noqa: E402
-from guard.archive import open_archive  # noqa: E402
+from guard.archive.connection import open_archive  # noqa: E402
 from guard.clock import utcnow  # noqa: E402
 from guard.config import load_config  # noqa: E402
-from guard.connect import make_connector  # noqa: E402
+from connectors.registry import connect  # noqa: E402
 from guard.engine import set_state  # noqa: E402
-from guard.logs import configure_logging  # noqa: E402
-from guard.pipeline import run_poll  # noqa: E402
-from guard.sandbox import Sandbox  # noqa: E402
+from guard.runtime.logs import configure_logging  # noqa: E402
+from guard.runtime.pipeline import run_poll  # noqa: E402
+from guard.demo.sandbox import Sandbox  # noqa: E402
 
 TOKEN = "soak-token-0123456789"
 REPORT_AT = 100
@@ -155,7 +155,7 @@ to = ["comms@localhost"]
         config = load_config(config_path)
         account = config.account("soak")
         db = open_archive(config.guard.database)
-        connector = make_connector(account)  # one per account for the process, as the daemon
+        connector = connect(account.connector_settings())  # one per account for the process, as the daemon
         page = Page(sandbox, random.Random(args.seed), args.posts, args.noun,
                     args.correct_every)
         for cycle in range(1, args.cycles + 1):

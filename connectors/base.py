@@ -22,6 +22,7 @@ __all__ = [
     "GoneTarget",
     "GoneStatus",
     "Connector",
+    "ConnectorSettings",
 ]
 
 GoneStatus = Literal["deleted", "present", "unknown", "unavailable"]
@@ -91,6 +92,18 @@ class GoneTarget:
 
     id: str
     control_id: str
+
+
+@dataclass(frozen=True)
+class ConnectorSettings:
+    """What a connector needs to start: built by ``guard.config.Account.connector_settings``."""
+
+    platform: str
+    account_id: str  # page id (Facebook), IG user id (Instagram), user id (X)
+    token: str
+    base_url: str | None = None
+    graph_version: str = "v24.0"  # Graph API platforms
+    monthly_read_budget: int | None = None  # X: post reads per month
 
 
 class Connector(Protocol):

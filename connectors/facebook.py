@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from connectors.base import Comment, GoneStatus, GoneTarget, Post, PostScan, Snapshot
+from connectors.base import Comment, ConnectorSettings, GoneStatus, GoneTarget, Post, PostScan, Snapshot
 from connectors.graph import GraphClient, graph_confirm_gone, next_page_params, normalize_time
 from guard.errors import ConnectorError
 
@@ -158,3 +158,7 @@ def _unique(comments: list[Comment]) -> list[Comment]:
     return list({c.id: c for c in comments}.values())
 
 
+def from_settings(settings: ConnectorSettings) -> FacebookConnector:
+    """The registry's entry point (``connectors.registry``)."""
+    return FacebookConnector(settings.account_id, settings.token, base_url=settings.base_url,
+                             version=settings.graph_version)

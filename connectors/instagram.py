@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from connectors.base import Comment, GoneStatus, GoneTarget, Post, PostScan, Snapshot
+from connectors.base import Comment, ConnectorSettings, GoneStatus, GoneTarget, Post, PostScan, Snapshot
 from connectors.graph import GraphClient, graph_confirm_gone, next_page_params, normalize_time
 from guard.errors import ConnectorError, NotFound
 
@@ -223,3 +223,9 @@ def _before(raw: dict[str, Any], since: datetime) -> bool:
 def _unique(comments: list[Comment]) -> list[Comment]:
     """A comment added while we page can shift a cursor and show up twice; keep the last."""
     return list({c.id: c for c in comments}.values())
+
+
+def from_settings(settings: ConnectorSettings) -> InstagramConnector:
+    """The registry's entry point (``connectors.registry``)."""
+    return InstagramConnector(settings.account_id, settings.token, base_url=settings.base_url,
+                              version=settings.graph_version)

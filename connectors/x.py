@@ -31,7 +31,7 @@ import tweepy
 
 from connectors._x_client import X_API_BASE, XClient, translate_tweepy_error
 from connectors.graph import normalize_time
-from connectors.base import Comment, GoneStatus, GoneTarget, Post, PostScan, Snapshot
+from connectors.base import Comment, ConnectorSettings, GoneStatus, GoneTarget, Post, PostScan, Snapshot
 from guard.errors import (
     AuthExpired,
     ConnectorError,
@@ -417,3 +417,9 @@ def _parse(value: str) -> datetime:
     except ValueError:
         return datetime.min.replace(tzinfo=timezone.utc)  # unknown age: treat as old
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def from_settings(settings: ConnectorSettings) -> XConnector:
+    """The registry's entry point (``connectors.registry``)."""
+    return XConnector(settings.account_id, settings.token, base_url=settings.base_url,
+                      monthly_read_budget=settings.monthly_read_budget)

@@ -15,14 +15,14 @@ import structlog
 
 from connectors.base import Connector
 from guard.alerts.outbox import enqueue
-from guard.archive import append_events, make_event
+from guard.archive.events import append_events, make_event
 from guard.clock import iso
 from guard.config import Config
-from guard.connect import make_connector
+from connectors.registry import connect
 from guard.engine import analyze_post
 from guard.errors import ActionRefused, ConfigError, GuardError
-from guard.textdiff import sha256_text
-from guard.threads import REPLY_EVENT
+from guard.text import sha256_text
+from guard.archive.records import REPLY_EVENT
 from policies.analysis import Analysis
 from policies.evidence import build_evidence
 from policies.records import CommentRecord
@@ -76,7 +76,7 @@ def reply(db: sqlite_utils.Database, config: Config, target_id: str, text: str, 
     if not text.strip():
         raise ConfigError("the reply text is empty; write the public reply in quotes")
     kind, account, post_id = _locate(db, target_id)
-    connector = connector or make_connector(config.account(account))
+    connector = connector or connect(config.account(account).connector_settings())
     new_id = connector.reply(target_id, text)
     with db.atomic():
         append_events(db, [make_event(REPLY_EVENT, at=iso(now), account=account, object_id=new_id,
@@ -102,7 +102,7 @@ def moderate(db: sqlite_utils.Database, config: Config, action: str, comment_id:
             + "; ".join(prot.reasons) + "). Reply publicly instead "
             f"(`comment-guard reply {comment_id} \"...\"`), or pass --override --reason \"...\"")
     account = prot.analysis.thread.post.account
-    connector = connector or make_connector(config.account(account))
+    connector = connector or connect(config.account(account).connector_settings())
     getattr(connector, action)(comment_id)
     stamp = iso(now)
     with db.atomic():

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from connectors.base import ConnectorSettings
+from connectors.registry import known_platforms
 from guard.durations import parse_duration
 from guard.errors import ConfigError
 
@@ -37,7 +39,6 @@ __all__ = [
 
 DEFAULT_CONFIG_PATH = "comment-guard.toml"
 DEFAULT_GRAPH_VERSION = "v24.0"
-PLATFORMS = ("facebook", "instagram", "x")
 SEVERITIES = ("info", "warning", "critical")
 
 @dataclass(frozen=True)
@@ -61,6 +62,13 @@ class Account:
 
     def token(self) -> str:
         return read_secret(self.token_env, f"accounts.{self.name}.token_env")
+
+    def connector_settings(self) -> ConnectorSettings:
+        """Reads the token from the environment: the only place tokens are read for polling."""
+        return ConnectorSettings(platform=self.platform, account_id=self.page_id,
+                                 token=self.token(), base_url=self.api_base_url,
+                                 graph_version=self.graph_version,
+                                 monthly_read_budget=self.monthly_read_budget)
 
 @dataclass(frozen=True)
 class PolicySettings:
@@ -270,7 +278,7 @@ def _account(r: _Reader) -> Account:
     name = r.take("name", str, required=True)
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         r.fail("name", f"{r.prefix}name = {name!r}: use letters, digits, '-', '_' or '.'")
-    platform = r.choice("platform", PLATFORMS, required=True)
+    platform = r.choice("platform", known_platforms(), required=True)
     page_id = r.take("page_id", (str, int), required=True)
     token_env = r.take("token_env", str, required=True)
     base = r.take("api_base_url", str, default="") or None

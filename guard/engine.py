@@ -18,11 +18,11 @@ import structlog
 
 from connectors.base import Connector
 from guard.alerts.outbox import cancel_for_finding, enqueue
-from guard.archive import append_events, make_event
+from guard.archive.events import append_events, make_event
 from guard.clock import iso, parse_iso
 from guard.config import Config
 from guard.errors import ConnectorError, GuardError
-from guard.threads import MARK_EVENT, load_thread
+from guard.archive.records import MARK_EVENT, load_thread
 from policies.analysis import Analysis, analyze
 from policies.records import FindingDraft, PolicyConfig
 from policies.rules import run_rules

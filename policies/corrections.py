@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from guard.textdiff import changed_words, normalized_words, word_diff
+from guard.text import changed_words, normalized_words, word_diff
 from policies.records import ManualMark, PostRecord
 
 __all__ = ["Correction", "detect_corrections", "find_marker", "is_material"]

@@ -10,7 +10,7 @@ import sqlite_utils
 import structlog
 
 from guard.config import Account
-from guard.schema import migrate
+from guard.archive.schema import migrate
 from tests.graph_payloads import PAGE_ID
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import requests
 
-from guard._sandbox_fields import FieldSpec, FieldsSyntaxError, format_fields, parse_fields
-from guard.sandbox import Sandbox
+from guard.demo._fields import FieldSpec, FieldsSyntaxError, format_fields, parse_fields
+from guard.demo.sandbox import Sandbox
 
 TOKEN = "sandbox-token"
 T0 = datetime(2026, 11, 12, 18, 4, 11, tzinfo=timezone.utc)

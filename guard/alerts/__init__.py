@@ -13,7 +13,7 @@ The public API the engine, daemon and CLI call:
 from __future__ import annotations
 
 from guard.alerts.digest import build_digest, enqueue_digest
-from guard.alerts.email import message_id_for, send_email
+from guard.alerts.channels.email import message_id_for, send_email
 from guard.alerts.health import channel_health, list_outbox
 from guard.alerts.outbox import (
     DeliveryReport,
@@ -26,8 +26,8 @@ from guard.alerts.outbox import (
 )
 from guard.alerts.render import AlertMessage, render_alert, render_test
 from guard.alerts.routing import routed_channels
-from guard.alerts.senders import OutboxItem, Sender, default_senders
-from guard.alerts.slack import send_slack
+from guard.alerts.channels import OutboxItem, Sender, default_senders
+from guard.alerts.channels.slack import send_slack
 
 __all__ = [
     "AlertMessage",

@@ -35,7 +35,7 @@ import structlog
 from guard.alerts.health import record_channel
 from guard.alerts.render import AlertMessage, render_alert, render_test
 from guard.alerts.routing import configured_channels, routed_channels
-from guard.alerts.senders import FOLLOW_UP_STAGES, OutboxItem, Sender, default_senders
+from guard.alerts.channels import FOLLOW_UP_STAGES, OutboxItem, Sender, default_senders
 from guard.clock import iso
 from guard.config import AlertSettings
 from guard.errors import AlertPermanent, AlertRetryable, ArchiveError, ConfigError, GuardError

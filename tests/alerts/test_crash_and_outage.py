@@ -8,9 +8,9 @@ import pytest
 import sqlite_utils
 
 from guard.alerts import deliver_pending, enqueue, list_outbox, message_id_for
-from guard.alerts.senders import default_senders
+from guard.alerts.channels import default_senders
 from guard.config import AlertSettings, Route, SlackSettings
-from guard.schema import migrate
+from guard.archive.schema import migrate
 from tests.alerts.conftest import email_settings
 from tests.alerts.helpers import T0, add_finding
 

@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 
 from connectors.facebook import FacebookConnector
-from guard import archive
-from guard.archive import verify_chain
-from guard.poller import poll_account
-from guard import queries
+from guard.archive import polls
+from guard.archive.connection import open_archive
+from guard.archive.events import verify_chain
+from guard.archive.poller import poll_account
+from guard.archive import queries
 from tests.conftest import NOW
 from tests.graph_payloads import PAGE_ID, FakeComment, FakePage, FakePost, fixture
 
@@ -191,13 +192,13 @@ def test_exception_halfway_through_writes_leaves_archive_unchanged(db, account, 
     page.remove_comment("1_1")
     snapshot_before = {t: list(db.query(f"SELECT * FROM {t}")) for t in
                        ("posts", "comments", "comment_versions", "events", "polls")}
-    real = archive.append_events
+    real = polls.append_events
 
     def boom(*args, **kwargs):
         real(*args, **kwargs)
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(archive, "append_events", boom)
+    monkeypatch.setattr(polls, "append_events", boom)
     with pytest.raises(RuntimeError):
         poll(db, account, fb, minutes=5)
     after = {t: list(db.query(f"SELECT * FROM {t}")) for t in snapshot_before}
@@ -216,7 +217,7 @@ def test_deleted_post_needs_the_same_confirmation(db, account, page, fb):
 
 def test_verify_passes_then_names_the_row_altered_with_plain_sqlite(tmp_path, account, page, fb):
     """The hash chain verifies, and detects a row edited behind our back."""
-    db = archive.open_archive(tmp_path / "a.db")
+    db = open_archive(tmp_path / "a.db")
     poll(db, account, fb)
     assert verify_chain(db).ok
     db.execute("DROP TRIGGER events_no_update")

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from guard._demo_sinks import MailSink
-from guard.sandbox import Sandbox
+from guard.demo.sinks import MailSink
+from guard.demo.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "tok-DAEMON-TEST-7f3a9c2e51"

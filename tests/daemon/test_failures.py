@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 import structlog
 
 from guard.alerts import enqueue_message, render_test
-from guard.archive import open_archive
+from guard.archive.connection import open_archive
 from guard.config import load_config
-from guard.daemon import Daemon
-from guard.sandbox import Sandbox
+from guard.runtime.daemon import Daemon
+from guard.demo.sandbox import Sandbox
 from tests.daemon.conftest import (
     TOKEN,
     TOKEN_ENV,

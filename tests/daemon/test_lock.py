@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from guard.lock import AlreadyRunning, DaemonLock, running_daemon_pid
+from guard.runtime.lock import AlreadyRunning, DaemonLock, running_daemon_pid
 from tests.daemon.conftest import (
     REPO,
     TOKEN,

@@ -6,9 +6,9 @@ import io
 
 import structlog
 
-from guard.logs import scrub_secrets
-from guard.logs import configure_logging
-from guard.sandbox import Sandbox
+from guard.runtime.logs import scrub_secrets
+from guard.runtime.logs import configure_logging
+from guard.demo.sandbox import Sandbox
 from tests.daemon.conftest import TOKEN, account_toml, polls, wait_for, write_config
 
 WRONG_TOKEN = "tok-REJECTED-SECRET-b83d01"
@@ -46,8 +46,8 @@ def test_scrubber_blanks_a_token_quoted_inside_a_value():
 
 def test_run_logs_at_info_unless_told_otherwise():
     """`run` logs every poll (info) by default; --log-level and --debug still win."""
-    from guard.cli import Context
-    from guard.cli_daemon import daemon_log_level
+    from guard.cli.context import Context
+    from guard.cli.service import daemon_log_level
 
     assert daemon_log_level(Context(config_path="x")) == "info"
     assert daemon_log_level(Context(config_path="x", log_level="warning")) == "warning"

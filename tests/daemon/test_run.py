@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 
-from guard.demo import FIXED_TEXT, POST_TEXT, QUESTION
+from guard.demo.story import FIXED_TEXT, POST_TEXT, QUESTION
 from tests.daemon.conftest import account_toml, polls, query, wait_for, write_config
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from connectors.facebook import FacebookConnector
 from guard.config import load_config
-from guard.daemon import Daemon
+from guard.runtime.daemon import Daemon
 from tests.daemon.conftest import (
     TOKEN,
     TOKEN_ENV,

@@ -13,7 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from guard.cli import cli
-from guard.demo import CONFIG_NAME, DATABASE_NAME, ORDINARY, QUESTION, SPAM
+from guard.demo.story import CONFIG_NAME, DATABASE_NAME, ORDINARY, QUESTION, SPAM
 
 REPO = Path(__file__).resolve().parents[2]
 

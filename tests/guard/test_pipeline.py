@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 from connectors.base import Snapshot
 from guard.config import parse_config
-from guard.health import status_report
-from guard.pipeline import run_poll
+from guard.runtime.status import status_report
+from guard.runtime.pipeline import run_poll
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 CONFIG = """

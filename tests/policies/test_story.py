@@ -11,7 +11,7 @@ import time_machine
 from connectors.facebook import FacebookConnector
 from guard.config import parse_config
 from guard.engine import run_engine
-from guard.pipeline import run_poll
+from guard.runtime.pipeline import run_poll
 from tests.graph_payloads import PAGE_ID, FakeComment, FakePage, FakePost
 
 POST = f"{PAGE_ID}_1"

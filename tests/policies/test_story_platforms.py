@@ -19,7 +19,7 @@ from connectors.facebook import FacebookConnector
 from connectors.instagram import InstagramConnector
 from connectors.x import XConnector
 from guard.config import parse_config
-from guard.pipeline import PollOutcome, run_poll
+from guard.runtime.pipeline import PollOutcome, run_poll
 from tests.graph_payloads import PAGE_ID, FakeComment, FakePage, FakePost
 from tests.ig_payloads import IG_USER_ID, FakeIG, FakeIGComment, FakeMedia, ig_time
 from tests.x_payloads import USER_ID, USERNAME, Clock, FakeX

@@ -6,10 +6,10 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from guard._sandbox_fields import Key, iso
+from guard.demo._fields import Key, iso
 
 if TYPE_CHECKING:
-    from guard.sandbox import Sandbox
+    from guard.demo.sandbox import Sandbox
 
 __all__ = ["Post", "Comment", "Node", "PAGE_VALUES", "POST_VALUES", "COMMENT_VALUES", "edit_post"]
 

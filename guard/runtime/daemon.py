@@ -45,16 +45,16 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connectors.base import Connector
-from guard.archive import open_archive
+from guard.archive.connection import open_archive
 from guard.clock import iso, parse_iso, utcnow
 from guard.config import Account, Config, read_secret
-from guard.connect import make_connector
+from connectors.registry import connect
 from guard.engine import run_engine
 from guard.errors import ConfigError, GuardError, RateLimited
-from guard.health import HEARTBEAT_KEY, meta_set
-from guard.lock import DaemonLock
-from guard.logs import bridge_scheduler_logs, scrub_secrets
-from guard.pipeline import run_poll
+from guard.archive.meta import HEARTBEAT_KEY, meta_set
+from guard.runtime.lock import DaemonLock
+from guard.runtime.logs import bridge_scheduler_logs, scrub_secrets
+from guard.runtime.pipeline import run_poll
 
 __all__ = ["Daemon", "poll_jitter", "next_poll_key", "hard_exit"]
 
@@ -296,7 +296,7 @@ class Daemon:
         any budget it tracks carry over between polls."""
         connector = self._connectors.get(account.name)
         if connector is None:
-            connector = self._connectors[account.name] = make_connector(account)
+            connector = self._connectors[account.name] = connect(account.connector_settings())
         return connector
 
     def _sweep(self) -> None:

@@ -10,28 +10,13 @@ import sqlite_utils
 from guard.clock import parse_iso, utcnow
 from guard.config import Config
 from guard.durations import format_duration
-from guard.lock import running_daemon_pid
-from guard import queries
+from guard.archive import queries
+from guard.archive.meta import HEARTBEAT_KEY, budget_key, meta_get
+from guard.runtime.lock import running_daemon_pid
 
-__all__ = ["status_report", "meta_get", "meta_set", "budget_key", "HEARTBEAT_KEY"]
+__all__ = ["status_report"]
 
-HEARTBEAT_KEY = "daemon_heartbeat"
 STALE_AFTER = timedelta(seconds=120)  # the daemon beats every 30 s; allow a few missed beats
-
-
-def budget_key(account: str, moment: datetime) -> str:
-    """Where an account's monthly read spend (X) is kept in ``meta``."""
-    return f"read_budget:{account}:{moment:%Y-%m}"
-
-
-def meta_get(db: sqlite_utils.Database, key: str) -> str | None:
-    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
-    return row[0] if row else None
-
-
-def meta_set(db: sqlite_utils.Database, key: str, value: str) -> None:
-    db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET"
-               " value = excluded.value", [key, value])
 
 
 def status_report(config: Config, db: sqlite_utils.Database) -> dict[str, Any]:

@@ -8,9 +8,9 @@ import click
 
 from guard.alerts import (channel_health, deliver_pending, list_outbox, retry_failed,
                           send_test_alert)
-from guard.cli import Context, pass_ctx
+from guard.cli.context import Context, pass_ctx
 from guard.clock import utcnow
-from guard.output import emit_json, emit_table
+from guard.cli.output import emit_json, emit_table
 
 __all__ = ["COMMANDS"]
 

@@ -8,7 +8,7 @@ from typing import Any
 import sqlite_utils
 
 from guard.errors import GuardError
-from guard.textdiff import render_diff
+from guard.text import render_diff
 
 __all__ = ["list_posts", "list_comments", "search", "thread", "history", "export_rows",
            "account_status", "COMMENT_STATUSES"]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from guard.cli import Context, pass_ctx
-from guard.logs import configure_logging
+from guard.cli.context import Context, pass_ctx
+from guard.runtime.logs import configure_logging
 
 __all__ = ["COMMANDS", "run", "demo", "daemon_log_level"]
 
@@ -34,7 +34,7 @@ def run(ctx: Context) -> None:
     Logs are JSON lines on stdout (a readable console when stdout is a terminal). Stops
     cleanly on SIGTERM or Ctrl-C. Only one daemon may run per archive.
     """
-    from guard.daemon import Daemon, hard_exit
+    from guard.runtime.daemon import Daemon, hard_exit
 
     config = ctx.config  # a config error is one line on stderr, before any logging starts
     configure_logging(daemon_log_level(ctx), stream=sys.stdout)
@@ -57,7 +57,7 @@ def demo(speed: float, workdir: Path | None) -> None:
     reader asks "wait, the meeting is TONIGHT?!?", staff fix the post and delete the question.
     Real polls archive it, the policies flag it, and you see the alert staff would get.
     """
-    from guard.demo import run_demo
+    from guard.demo.story import run_demo
 
     run_demo(workdir=workdir, speed=speed)
 

@@ -27,10 +27,10 @@ from http.server import ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import urlencode
 
-from guard._sandbox_model import (
+from guard.demo._model import (
     COMMENT_VALUES, PAGE_VALUES, POST_VALUES, Comment, Node, Post, edit_post,
 )
-from guard._sandbox_fields import (
+from guard.demo._fields import (
     COMMENT_DEFAULT, COMMENT_UNMODELLED, PAGE_DEFAULT, PAGE_UNMODELLED, POST_DEFAULT,
     POST_UNMODELLED, Failure, FieldSpec, FieldsSyntaxError, GraphError, JsonHandler, bad_path,
     bool_param, cursor, failure_headers, format_fields, int_param, missing, parse_fields,

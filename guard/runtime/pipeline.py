@@ -13,10 +13,10 @@ import sqlite_utils
 from connectors.base import Connector
 from guard.clock import utcnow
 from guard.config import Account, Config
-from guard.connect import make_connector
+from connectors.registry import connect
 from guard.engine import run_engine
-from guard.health import budget_key, meta_get, meta_set
-from guard.poller import PollResult, poll_account
+from guard.archive.meta import budget_key, meta_get, meta_set
+from guard.archive.poller import PollResult, poll_account
 
 __all__ = ["PollOutcome", "run_poll"]
 
@@ -43,7 +43,7 @@ class PollOutcome:
 
 def run_poll(config: Config, db: sqlite_utils.Database, account: Account, *,
              connector: Connector | None = None, now: datetime | None = None) -> PollOutcome:
-    connector = connector or make_connector(account)
+    connector = connector or connect(account.connector_settings())
     moment = now or utcnow()
     metered = account.monthly_read_budget is not None and hasattr(connector, "set_budget_spent")
     if metered:

@@ -23,11 +23,12 @@ import sqlite_utils
 import structlog
 
 from connectors.base import Comment, Connector, GoneStatus, GoneTarget, Post, Snapshot
-from guard.archive import PollBatch, ensure_account, make_event, write_poll
+from guard.archive.events import make_event
+from guard.archive.polls import PollBatch, ensure_account, write_poll
 from guard.clock import iso, parse_iso, utcnow
 from guard.config import Account
 from guard.errors import ConnectorError
-from guard.textdiff import sha256_text, word_diff
+from guard.text import sha256_text, word_diff
 
 __all__ = ["PollResult", "poll_account", "LIVE_STATUSES"]
 

@@ -9,13 +9,13 @@ import shlex
 import click
 
 from guard import actions
-from guard.archive import append_events, make_event
-from guard.cli import Context, pass_ctx
+from guard.archive.events import append_events, make_event
+from guard.cli.context import Context, pass_ctx
 from guard.clock import iso, utcnow
 from guard.engine import run_engine, set_state
 from guard.errors import GuardError
-from guard.output import emit_json, excerpt
-from guard.threads import MARK_EVENT
+from guard.cli.output import emit_json, excerpt
+from guard.archive.records import MARK_EVENT
 
 __all__ = ["COMMANDS"]
 

@@ -31,17 +31,17 @@ from typing import Any
 import click
 import sqlite_utils
 
-from guard import queries
-from guard._demo_sinks import MailSink, SlackWebhookSink, blocks_as_text
+from guard.archive import queries
+from guard.demo.sinks import MailSink, SlackWebhookSink, blocks_as_text
 from guard.alerts import deliver_pending
-from guard.archive import open_archive
+from guard.archive.connection import open_archive
 from guard.clock import utcnow
 from guard.config import Config, load_config
 from guard.durations import format_duration
 from guard.errors import GuardError
-from guard.output import emit_table, excerpt
-from guard.pipeline import PollOutcome, run_poll
-from guard.sandbox import Sandbox
+from guard.cli.output import emit_table, excerpt
+from guard.runtime.pipeline import PollOutcome, run_poll
+from guard.demo.sandbox import Sandbox
 
 __all__ = ["run_demo", "DemoResult", "POST_TEXT", "FIXED_TEXT", "QUESTION", "ORDINARY", "SPAM",
            "CONFIG_NAME", "DATABASE_NAME"]

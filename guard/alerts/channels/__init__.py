@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from guard.alerts.email import message_id_for, send_email
+from guard.alerts.channels.email import message_id_for, send_email
 from guard.alerts.render import AlertMessage
 from guard.alerts.routing import email_recipients
-from guard.alerts.slack import send_slack
+from guard.alerts.channels.slack import send_slack
 from guard.config import AlertSettings, read_secret
 
 __all__ = ["OutboxItem", "Sender", "default_senders", "FOLLOW_UP_STAGES"]

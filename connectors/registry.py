@@ -1,0 +1,31 @@
+"""Which connector serves each platform: the one place a platform name is looked up.
+
+Adding a platform is one new module with a ``from_settings(settings)`` function plus one line
+in ``PLATFORMS``. Modules are imported on first use, so a command that never talks to X never
+pays for importing tweepy.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from connectors.base import Connector, ConnectorSettings
+
+__all__ = ["PLATFORMS", "connect", "known_platforms"]
+
+PLATFORMS: dict[str, str] = {
+    "facebook": "connectors.facebook",
+    "instagram": "connectors.instagram",
+    "x": "connectors.x",
+}
+
+
+def known_platforms() -> tuple[str, ...]:
+    return tuple(PLATFORMS)
+
+
+def connect(settings: ConnectorSettings) -> Connector:
+    """Build the connector for ``settings.platform``; the name was validated with the config."""
+    module = importlib.import_module(PLATFORMS[settings.platform])
+    connector: Connector = module.from_settings(settings)
+    return connector

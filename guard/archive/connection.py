@@ -1,0 +1,32 @@
+"""Opening the archive: one SQLite file, WAL, foreign keys, migrated to the latest schema."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from guard.archive.schema import migrate
+from guard.errors import ArchiveError
+
+__all__ = ["open_archive"]
+
+
+def open_archive(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the archive with WAL and foreign keys, migrated to the latest schema."""
+    p = Path(path)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(p), timeout=30, check_same_thread=False)
+        db = sqlite_utils.Database(conn)
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA temp_store = MEMORY")  # the poller's scratch table of what it saw
+        migrate(db)
+    except sqlite3.DatabaseError as exc:
+        raise ArchiveError(f"cannot open archive {p}: {exc}") from None
+    except OSError as exc:
+        raise ArchiveError(f"cannot create archive directory for {p}: {exc.strerror}") from None
+    return db

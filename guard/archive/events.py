@@ -1,0 +1,81 @@
+"""The event log: append-only (triggers refuse UPDATE/DELETE) and hash-chained, so
+``verify_chain`` can prove nobody edited the record afterwards."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import sqlite_utils
+
+__all__ = ["append_events", "make_event", "verify_chain", "ChainCheck", "GENESIS_HASH"]
+
+GENESIS_HASH = "0" * 64
+
+
+def make_event(kind: str, *, at: str, account: str, object_id: str | None = None,
+               post_id: str | None = None, **data: Any) -> dict[str, Any]:
+    return {"at": at, "account": account, "kind": kind, "object_id": object_id,
+            "post_id": post_id, "poll_id": None, "data": data}
+
+
+def _content(event: dict[str, Any]) -> str:
+    data = event["data"] if isinstance(event["data"], str) else json.dumps(
+        event["data"], sort_keys=True, ensure_ascii=False)
+    return json.dumps([event["at"], event["account"], event["kind"], event["object_id"],
+                       event["post_id"], event["poll_id"], data], ensure_ascii=False)
+
+
+def _chain(prev_hash: str, event: dict[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + _content(event)).encode("utf-8")).hexdigest()
+
+
+def append_events(db: sqlite_utils.Database, events: Iterable[dict[str, Any]]) -> list[int]:
+    """Append events to the hash chain. Call inside the caller's transaction."""
+    events = list(events)
+    if not events:
+        return []
+    with db.atomic():
+        row = db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        prev, seq = (row[1], row[0]) if row else (GENESIS_HASH, 0)
+        rows = []
+        for event in events:
+            data = json.dumps(event["data"], sort_keys=True, ensure_ascii=False)
+            record = {**event, "data": data}
+            digest = _chain(prev, record)
+            seq += 1
+            rows.append((seq, record["at"], record["account"], record["kind"], record["object_id"],
+                         record["post_id"], record["poll_id"], data, prev, digest))
+            prev = digest
+        db.conn.executemany(
+            "INSERT INTO events (seq, at, account, kind, object_id, post_id, poll_id, data,"
+            " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return [r[0] for r in rows]
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    ok: bool
+    checked: int
+    bad_seq: int | None = None
+    reason: str | None = None
+
+
+def verify_chain(db: sqlite_utils.Database) -> ChainCheck:
+    """Recompute every event hash; report the first row whose content or link does not match."""
+    prev = GENESIS_HASH
+    checked = 0
+    expected_seq = 1
+    for row in db.query("SELECT * FROM events ORDER BY seq"):
+        checked += 1
+        if row["seq"] != expected_seq:
+            return ChainCheck(False, checked, row["seq"], f"row {expected_seq} is missing")
+        if row["prev_hash"] != prev:
+            return ChainCheck(False, checked, row["seq"], "its link to the previous row was changed")
+        if _chain(prev, row) != row["hash"]:
+            return ChainCheck(False, checked, row["seq"], "its content does not match its hash")
+        prev = row["hash"]
+        expected_seq += 1
+    return ChainCheck(True, checked)

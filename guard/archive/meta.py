@@ -1,0 +1,31 @@
+"""Small named values kept in the archive's ``meta`` table: heartbeat, next polls, budgets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlite_utils
+
+__all__ = ["meta_get", "meta_set", "budget_key", "next_poll_key", "HEARTBEAT_KEY"]
+
+HEARTBEAT_KEY = "daemon_heartbeat"
+
+
+def next_poll_key(account: str) -> str:
+    """The key ``comment-guard status`` reads for an account's next poll."""
+    return f"next_poll:{account}"
+
+
+def budget_key(account: str, moment: datetime) -> str:
+    """Where an account's monthly read spend (X) is kept in ``meta``."""
+    return f"read_budget:{account}:{moment:%Y-%m}"
+
+
+def meta_get(db: sqlite_utils.Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def meta_set(db: sqlite_utils.Database, key: str, value: str) -> None:
+    db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET"
+               " value = excluded.value", [key, value])

@@ -1,0 +1,70 @@
+"""Polling by hand and watching health: ``poll --once`` (cron-friendly) and ``status``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from guard.cli.context import Context, pass_ctx
+from guard.cli.output import emit_json
+
+__all__ = ["COMMANDS"]
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Poll once and exit (the daemon is `comment-guard run`).")
+@click.option("--account", "account_name", metavar="NAME", help="Only this account.")
+@pass_ctx
+def poll(ctx: Context, once: bool, account_name: str | None) -> None:
+    """Poll accounts once: archive new posts, comments, versions and confirmed deletions."""
+    from guard.clock import utcnow
+    from connectors.registry import connect
+    from guard.engine import run_engine
+    from guard.runtime.pipeline import run_poll
+
+    if not once:
+        raise click.UsageError("poll needs --once; to poll on a schedule run `comment-guard run`")
+    config = ctx.config
+    accounts = [config.account(account_name)] if account_name else list(config.accounts)
+    failed = False
+    connectors = {a.name: connect(a.connector_settings()) for a in accounts}
+    for account in accounts:
+        outcome = run_poll(config, ctx.db, account, connector=connectors[account.name])
+        r = outcome.poll
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items())) or "no changes"
+        state = "complete" if r.complete else "FAILED" if r.failed else "INCOMPLETE"
+        click.echo(f"{account.name}: poll {r.poll_id} {state}, {r.api_calls} API calls, "
+                   f"{r.items} items; {counts}")
+        for line in outcome.summary_lines():
+            click.echo(f"{account.name}: {line}")
+        if r.error is not None:
+            failed = True
+            click.echo(f"error: {account.name}: {r.error}", err=True)
+    # Time-based rules (reply deadlines, escalation) for people who poll from cron.
+    sweep = run_engine(ctx.db, config, now=utcnow(), connectors=connectors)
+    if sweep.opened:
+        click.echo(f"{len(sweep.opened)} finding(s) from reply deadlines: "
+                   + ", ".join(f"#{i}" for i in sweep.opened))
+    if failed:
+        sys.exit(1)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def status(ctx: Context, as_json: bool) -> None:
+    """Per account: last poll, its outcome, and what the archive holds."""
+    from guard.runtime.status import status_report
+
+    report = status_report(ctx.config, ctx.db)
+    if as_json:
+        emit_json(report)
+    else:
+        for line in report["lines"]:
+            click.echo(line)
+    if report.get("unhealthy"):
+        sys.exit(1)
+
+
+COMMANDS = [poll, status]

@@ -1,0 +1,155 @@
+"""Reading the archive: posts, comments, search, thread, history, export and verify.
+
+Every command here only reads; the queries live in ``guard.archive.queries``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from typing import Any
+
+import click
+
+from guard.archive import queries
+from guard.archive.events import verify_chain
+from guard.cli.context import Context, IsoDate, pass_ctx
+from guard.cli.output import emit_json, emit_table, excerpt
+from guard.clock import iso
+
+__all__ = ["COMMANDS"]
+
+
+@click.command()
+@click.option("--account", metavar="NAME")
+@click.option("--status", type=click.Choice(["present", "deleted", "unknown"]))
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def posts(ctx: Context, account: str | None, status: str | None, as_json: bool) -> None:
+    """List archived posts."""
+    rows = queries.list_posts(ctx.db, account=account, status=status)
+    if as_json:
+        emit_json(rows)
+    else:
+        emit_table(rows, ["id", "status", "version", "created_time", "comments",
+                          "deleted_comments", "message"], empty="no posts archived yet")
+
+
+@click.command()
+@click.option("--post", metavar="ID", help="Only comments on this post.")
+@click.option("--status", type=click.Choice(queries.COMMENT_STATUSES))
+@click.option("--since", type=IsoDate(), metavar="DATE",
+              help="Created on or after this date or time (UTC unless an offset is given), "
+                   "e.g. 2026-11-01 or 2026-11-01T18:00:00+02:00.")
+@click.option("--author", metavar="NAME", help="Author name (case-insensitive).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def comments(ctx: Context, post: str | None, status: str | None, since: Any,
+             author: str | None, as_json: bool) -> None:
+    """List archived comments, including deleted and hidden ones."""
+    since_iso = iso(since) if since else None
+    rows = queries.list_comments(ctx.db, post=post, status=status, since=since_iso, author=author)
+    if as_json:
+        emit_json(rows)
+    else:
+        emit_table(rows, ["id", "status", "author", "created_time", "message"],
+                   empty="no comments match")
+
+
+@click.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
+    """Full-text search over posts and comments (deleted ones included)."""
+    rows = queries.search(ctx.db, query, limit=limit)
+    if as_json:
+        emit_json(rows)
+    else:
+        emit_table(rows, ["type", "id", "status", "created_time", "message"],
+                   empty=f"nothing matches {query!r}")
+
+
+@click.command()
+@click.argument("post_id")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def thread(ctx: Context, post_id: str, as_json: bool) -> None:
+    """A post with all its versions and its comment tree, deleted and hidden ones marked."""
+    data = queries.thread(ctx.db, post_id)
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"POST {data['id']} [{data['status']}] ({len(data['versions'])} versions)")
+    for v in data["versions"]:
+        click.echo(f"  v{v['version']} {v['seen_at']}: {excerpt(v['message'], 100)}")
+    for c in data["comments"]:
+        _print_comment(c, 1)
+
+
+def _print_comment(c: dict[str, Any], depth: int) -> None:
+    mark = "" if c["status"] == "present" else f" [{c['status'].upper()}]"
+    edits = f" (edited, {len(c['versions'])} versions)" if len(c["versions"]) > 1 else ""
+    page = " (page)" if c["from_page"] else ""
+    click.echo(f"{'  ' * depth}- {c['author'] or '?'}{page}{mark}{edits}: "
+               f"{excerpt(c['message'], 90)}  [{c['id']}]")
+    for r in c["replies"]:
+        _print_comment(r, depth + 1)
+
+
+@click.command()
+@click.argument("object_id")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def history(ctx: Context, object_id: str, as_json: bool) -> None:
+    """Every version of a post or comment, with word-level diffs, and its events."""
+    data = queries.history(ctx.db, object_id)
+    if as_json:
+        emit_json(data)
+        return
+    cur = data["current"]
+    click.echo(f"{data['type'].upper()} {object_id} [{cur['status']}]")
+    for v in data["versions"]:
+        click.echo(f"v{v['version']} seen {v['seen_at']} sha256 {v['sha256'][:12]}")
+        click.echo(f"    {v['message']}")
+        if v["diff_text"]:
+            click.echo(f"    diff: {v['diff_text']}")
+    for e in data["events"]:
+        click.echo(f"event {e['seq']} {e['at']} {e['kind']}")
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default="-",
+              help="File to write (default: stdout).")
+@pass_ctx
+def export(ctx: Context, fmt: str, output: str) -> None:
+    """Export every version of every post and comment with its SHA-256."""
+    rows = queries.export_rows(ctx.db)
+    with click.open_file(output, "w", encoding="utf-8") as out:
+        if fmt == "json":
+            json.dump(rows, out, indent=2, ensure_ascii=False)
+            out.write("\n")
+        else:
+            fields = ["type", "id", "post_id", "parent_id", "author", "version", "seen_at",
+                      "status", "sha256", "message"]
+            writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+@click.command()
+@pass_ctx
+def verify(ctx: Context) -> None:
+    """Recompute the event hash chain; exit 1 naming the first altered row."""
+    result = verify_chain(ctx.db)
+    if result.ok:
+        click.echo(f"ok: {result.checked} events, hash chain intact")
+        return
+    click.echo(f"TAMPERED: event {result.bad_seq}: {result.reason}", err=True)
+    sys.exit(1)
+
+
+COMMANDS = [posts, comments, search, thread, history, export, verify]

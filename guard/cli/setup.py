@@ -1,0 +1,73 @@
+"""Getting started: ``init`` writes a config and creates the archive, ``check`` validates it."""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from guard.archive.connection import open_archive
+from guard.cli.context import Context, pass_ctx
+from guard.config import load_config, read_secret
+from guard.errors import ConfigError, GuardError
+
+__all__ = ["COMMANDS"]
+
+
+@click.command()
+@click.option("--path", "target", default=None, metavar="PATH",
+              help="Where to write the config (default: --config).")
+@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@pass_ctx
+def init(ctx: Context, target: str | None, force: bool) -> None:
+    """Write a config file from the example and create the archive database."""
+    path = Path(target or ctx.config_path)
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists; pass --force to overwrite it")
+    example = (resources.files("guard") / "config.example.toml").read_text(encoding="utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(example, encoding="utf-8")
+    config = load_config(path)
+    open_archive(config.guard.database)
+    click.echo(f"wrote {path} and created {config.guard.database}")
+    click.echo("next: edit the [[accounts]] section, export the token variables it names, "
+               f"then run `comment-guard --config {path} check --live`")
+
+
+@click.command()
+@click.option("--live", is_flag=True, help="Also call each platform to verify tokens and permissions.")
+@pass_ctx
+def check(ctx: Context, live: bool) -> None:
+    """Validate the config, the environment variables it names and (--live) the tokens."""
+    from connectors.registry import connect
+
+    config = ctx.config
+    for account in config.accounts:
+        account.token()
+    alerts = config.alerts
+    if alerts.slack:
+        read_secret(alerts.slack.webhook_url_env, "alerts.slack.webhook_url_env")
+    if alerts.email:
+        for key in ("username_env", "password_env"):
+            name = getattr(alerts.email, key)
+            if name:
+                read_secret(name, f"alerts.email.{key}")
+    click.echo(f"config {config.path} is valid: {len(config.accounts)} account(s), "
+               f"mode {config.guard.mode}, archive {config.guard.database}")
+    if not live:
+        return
+    failed = False
+    for account in config.accounts:
+        try:
+            for line in connect(account.connector_settings()).check():
+                click.echo(f"{account.name}: {line}")
+        except GuardError as exc:
+            failed = True
+            click.echo(f"{account.name}: FAILED: {exc}", err=True)
+    if failed:
+        sys.exit(1)
+
+
+COMMANDS = [init, check]

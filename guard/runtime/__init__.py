@@ -1,0 +1,1 @@
+"""What keeps comment-guard running: the poll pipeline, the daemon, its lock, logs and status."""
