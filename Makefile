@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench soak setup clean
+.PHONY: demo test lint bench soak setup clean
 
 $(BIN)/comment-guard: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# ruff (lint + format check) and mypy; CI runs this before the tests.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: setup
 	$(BIN)/python bench/ingest.py

@@ -20,7 +20,7 @@ import structlog  # noqa: E402
 
 from connectors.facebook import FacebookConnector  # noqa: E402
 from guard.config import Account  # noqa: E402
-from guard.archive.poller import poll_account  # noqa: E402
+from guard.runtime.pipeline import poll_account  # noqa: E402
 from guard.demo.sandbox import Sandbox  # noqa: E402
 from guard.archive.schema import migrate  # noqa: E402
 

@@ -33,7 +33,7 @@ from connectors.base import Comment, GoneTarget, Post, PostScan, Snapshot  # noq
 from guard.archive.connection import open_archive
 from guard.archive.events import GENESIS_HASH  # noqa: E402
 from guard.config import Account  # noqa: E402
-from guard.archive.poller import poll_account  # noqa: E402
+from guard.runtime.pipeline import poll_account  # noqa: E402
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 ACCOUNT = Account(name="bench", platform="facebook", page_id="1", token_env="X", watch_days=14)

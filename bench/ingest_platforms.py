@@ -39,7 +39,7 @@ from connectors.instagram import InstagramConnector  # noqa: E402
 from connectors.x import XConnector  # noqa: E402
 from guard.archive.connection import open_archive  # noqa: E402
 from guard.config import Account  # noqa: E402
-from guard.archive.poller import poll_account  # noqa: E402
+from guard.runtime.pipeline import poll_account  # noqa: E402
 from tests.graph_payloads import PAGE_ID, FakeComment, FakePage, FakePost  # noqa: E402
 from tests.ig_payloads import IG_USER_ID, FakeIG, FakeIGComment, FakeMedia, ig_time  # noqa: E402
 from tests.x_payloads import USER_ID, Clock, FakeX  # noqa: E402

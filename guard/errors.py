@@ -8,16 +8,21 @@
     │   ├── PermissionMissing  the token lacks a permission: grant it
     │   ├── Transient          network error, timeout or 5xx: retry next poll
     │   └── NotFound           the platform says the object does not exist
+    ├── UsageError             a command was given something it cannot use: fix the arguments
     ├── ArchiveError           the SQLite archive cannot be opened or is inconsistent
+    │   └── NotInArchive       no post, comment or finding with that id: check the id, or poll first
     ├── AlertError             an alert channel refused or failed a message
     │   ├── AlertRetryable     try again later (``retry_after`` seconds when the channel said so)
     │   └── AlertPermanent     the channel will never accept it: surface it and fall back
-    └── ActionRefused          a guarded action (hide/delete) was refused by policy
+    ├── ActionRefused          a guarded action (hide/delete) was refused by policy
+    └── AlreadyRunning         another daemon holds the archive's lock: stop it first
 
 Each leaf is a decision the caller makes: retry, re-authenticate, give up, or tell a human.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 __all__ = [
     "GuardError",
@@ -28,11 +33,14 @@ __all__ = [
     "PermissionMissing",
     "Transient",
     "NotFound",
+    "UsageError",
     "ArchiveError",
+    "NotInArchive",
     "AlertError",
     "AlertRetryable",
     "AlertPermanent",
     "ActionRefused",
+    "AlreadyRunning",
 ]
 
 
@@ -82,8 +90,18 @@ class NotFound(ConnectorError):
     """The platform says the object does not exist (or is not visible to this token)."""
 
 
+class UsageError(GuardError):
+    """A command's arguments cannot be used (an empty reply, an override without a reason)."""
+
+    exit_code = 2
+
+
 class ArchiveError(GuardError):
     """The archive database cannot be used as asked."""
+
+
+class NotInArchive(ArchiveError):
+    """The id names nothing the archive holds; the message says where to look ids up."""
 
 
 class AlertError(GuardError):
@@ -104,3 +122,14 @@ class AlertPermanent(AlertError):
 
 class ActionRefused(GuardError):
     """A guarded action was refused; the message lists the reasons."""
+
+
+class AlreadyRunning(GuardError):
+    """Another daemon holds the archive's lock: stop it (or point this one elsewhere)."""
+
+    def __init__(self, database: Path, pid: int | None) -> None:
+        who = f"pid {pid}" if pid else "pid unknown"
+        super().__init__(f"another comment-guard daemon is already running on {database} "
+                         f"({who}); stop it first")
+        self.database = database
+        self.pid = pid

@@ -31,6 +31,9 @@ class Analysis:
     def latest(self) -> Correction | None:
         return self.corrections[-1] if self.corrections else None
 
+    def comment(self, comment_id: str | None) -> CommentRecord | None:
+        return next((c for c in self.thread.comments if c.id == comment_id), None)
+
     def protected(self, comment: CommentRecord) -> bool:
         return self.classifications[comment.id].critical
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from guard.states import Severity
+
 __all__ = ["Version", "PostRecord", "CommentRecord", "ManualMark", "FindingDraft", "Thread",
-           "PolicyConfig"]
+           "PolicyConfig", "OpenFinding"]
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,20 @@ class FindingDraft:
     """What a rule concluded; the engine decides whether it is new, and stores it."""
 
     kind: str
-    severity: str  # info | warning | critical
+    severity: Severity
     dedupe_key: str
     post_id: str
     comment_id: str | None
     evidence: dict[str, Any] = field(default_factory=dict)
     suggested_reply: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenFinding:
+    """A finding not yet resolved, as a rule sees it when asked whether it resolved itself."""
+
+    id: int
+    kind: str
+    dedupe_key: str
+    post_id: str | None
+    comment_id: str | None

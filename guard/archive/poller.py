@@ -3,8 +3,10 @@
 The rule that protects trust: absence means nothing unless the scan that missed an object was
 complete, the object stayed absent for ``absences_before_confirm`` complete scans, and the
 platform then positively said it is gone (``confirm_gone`` → ``deleted``). Every other outcome
-leaves the object ``unknown`` and it is asked about again next poll. All platform calls happen
-before the single write transaction, so a crash mid-poll changes nothing.
+leaves the object ``unknown`` and it is asked about again next poll. This module never calls a
+platform: ``PollDiff.plan`` names the suspects, the pipeline (``guard.runtime.pipeline``) asks
+the connector about them, ``PollDiff.settle`` applies the answers, and ``write_poll`` writes
+the whole poll in one transaction, so a crash mid-poll changes nothing.
 
 Speed: a poll re-reads the whole watch window, so most comments are unchanged. What the scan saw
 goes into a temp table and one SQL join returns only the comments that are new or differ; Python
@@ -14,26 +16,22 @@ never touches the rest (see bench/ingest.py).
 from __future__ import annotations
 
 import json
-import time
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Mapping
 from typing import Any
 
 import sqlite_utils
-import structlog
 
-from connectors.base import Comment, Connector, GoneStatus, GoneTarget, Post, Snapshot
+from connectors.base import Comment, GoneStatus, GoneTarget, Post, Snapshot
 from guard.archive.events import make_event
-from guard.archive.polls import PollBatch, ensure_account, write_poll
-from guard.clock import iso, parse_iso, utcnow
+from guard.archive.polls import PollBatch
+from guard.clock import parse_iso
 from guard.config import Account
+from guard.states import LIVE_STATUSES
 from guard.errors import ConnectorError
 from guard.text import sha256_text, word_diff
 
-__all__ = ["PollResult", "poll_account", "LIVE_STATUSES"]
+__all__ = ["PollDiff"]
 
-log = structlog.get_logger("guard.poller")
-LIVE_STATUSES = ("present", "hidden", "unknown")  # statuses that can go missing
 _SEEN_TABLE = "CREATE TEMP TABLE poll_seen (id TEXT NOT NULL, message TEXT NOT NULL, hidden INTEGER)"
 # Seen comments that are new or differ from the archive in text, visibility or presence.
 _ATTENTION = """
@@ -53,60 +51,7 @@ FROM comments c WHERE post_id IN (SELECT value FROM json_each(?))
 """
 
 
-@dataclass(frozen=True)
-class PollResult:
-    poll_id: int
-    account: str
-    complete: bool
-    api_calls: int
-    items: int
-    counts: dict[str, int] = field(default_factory=dict)
-    error: ConnectorError | None = None
-    duration: float = 0.0
-
-    @property
-    def failed(self) -> bool:
-        return self.error is not None and self.items == 0
-
-
-def poll_account(db: sqlite_utils.Database, account: Account, connector: Connector, *,
-                 now: datetime | None = None) -> PollResult:
-    """Fetch, diff, confirm suspected deletions, and write one poll atomically."""
-    t0 = time.perf_counter()
-    started = now or utcnow()
-    since = started - timedelta(days=account.watch_days)
-    calls_before = connector.api_calls
-    snapshot = connector.fetch(since)
-    stamp = iso(started)
-    diff = _Diff(db, account, snapshot, iso(since), stamp)
-    diff.run(connector)
-    batch = diff.batch
-    batch.finished = iso(utcnow()) if now is None else stamp
-    batch.api_calls = connector.api_calls - calls_before
-    with db.atomic():
-        ensure_account(db, account.name, account.platform, account.page_id, stamp)
-        poll_id = write_poll(db, batch)
-    result = PollResult(poll_id=poll_id, account=account.name, complete=batch.complete,
-                        api_calls=batch.api_calls, items=batch.items, counts=batch.counts(),
-                        error=diff.error, duration=time.perf_counter() - t0)
-    _log_poll(result)
-    return result
-
-
-def _log_poll(r: PollResult) -> None:
-    c = r.counts
-    fields = dict(account=r.account, poll_id=r.poll_id, api_calls=r.api_calls, items=r.items,
-                  complete=r.complete, new=c.get("comment_added", 0) + c.get("post_added", 0),
-                  edited=c.get("comment_edited", 0) + c.get("post_edited", 0),
-                  hidden=c.get("comment_hidden", 0),
-                  deleted=c.get("comment_deleted", 0) + c.get("post_deleted", 0),
-                  duration=round(r.duration, 3))
-    if r.error is not None:
-        fields.update(error=str(r.error), error_type=type(r.error).__name__)
-    log.info("poll_done", **fields)
-
-
-class _Diff:
+class PollDiff:
     """One poll's comparison. State lives here only for the length of the poll."""
 
     def __init__(self, db: sqlite_utils.Database, account: Account, snapshot: Snapshot,
@@ -145,8 +90,10 @@ class _Diff:
         self.batch.events.append(make_event(kind, at=self.now, account=self.account.name,
                                             object_id=object_id, post_id=post_id, **data))
 
-    def run(self, connector: Connector) -> None:
-        threshold = max(1, connector.absences_before_confirm)
+    def plan(self, absences_before_confirm: int) -> list[GoneTarget]:
+        """Compare the scan with the archive; returns the objects to ask the platform about
+        (absent from enough complete scans). Then call ``settle`` with the answers."""
+        threshold = max(1, absences_before_confirm)
         complete = self.snapshot.posts_complete and self.error is None
         seen_posts: set[str] = set()
         listed_all: list[str] = []  # posts whose every comment page was read
@@ -173,9 +120,22 @@ class _Diff:
         self._absent_comments(verify, 1)
         if self.snapshot.posts_complete:
             self._absent_posts(seen_posts, threshold)
-        self._confirm(connector)
-        self.batch.complete = complete and self.error is None
+        self._complete = complete
+        return list(self.suspects.values())
+
+    def settle(self, answers: Mapping[str, GoneStatus], error: ConnectorError | None = None) -> PollBatch:
+        """Apply the platform's answers about the suspects (missing answers mean "unknown");
+        ``error`` is why asking failed, if it did. Returns the batch to write."""
+        self.error = self.error or error
+        for oid in self.suspects:
+            answer: GoneStatus = answers.get(oid, "unknown")
+            if oid in self.absent:
+                self._settle(self.absent[oid], answer, "comment", self.batch.comment_updates)
+            else:
+                self._settle(self.posts[oid], answer, "post", self.batch.posts)
+        self.batch.complete = self._complete and self.error is None
         self.batch.error = str(self.error) if self.error is not None else None
+        return self.batch
 
     def _post(self, post: Post) -> None:
         digest = sha256_text(post.message)
@@ -291,21 +251,6 @@ class _Diff:
             old["missing_count"] = count
             if count >= threshold:
                 self.suspects[pid] = GoneTarget(pid, self.account.page_id)
-
-    def _confirm(self, connector: Connector) -> None:
-        if not self.suspects:
-            return
-        try:
-            answers = connector.confirm_gone(list(self.suspects.values()))
-        except ConnectorError as exc:
-            self.error = self.error or exc
-            answers = {}
-        for oid in self.suspects:
-            answer: GoneStatus = answers.get(oid, "unknown")
-            if oid in self.absent:
-                self._settle(self.absent[oid], answer, "comment", self.batch.comment_updates)
-            else:
-                self._settle(self.posts[oid], answer, "post", self.batch.posts)
 
     def _settle(self, old: dict[str, Any], answer: GoneStatus, kind: str,
                 rows: list[dict[str, Any]]) -> None:

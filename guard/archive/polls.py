@@ -31,7 +31,7 @@ def ensure_account(db: sqlite_utils.Database, name: str, platform: str, page_id:
                    now: str) -> None:
     row = db.execute("SELECT platform, page_id FROM accounts WHERE name = ?", [name]).fetchone()
     if row is None:
-        db["accounts"].insert({"name": name, "platform": platform, "page_id": page_id,
+        db.table("accounts").insert({"name": name, "platform": platform, "page_id": page_id,
                                "first_seen": now})
     elif tuple(row) != (platform, page_id):
         raise ArchiveError(
@@ -78,23 +78,23 @@ def write_poll(db: sqlite_utils.Database, batch: PollBatch) -> int:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [batch.account, batch.started, batch.finished, batch.api_calls, batch.items,
              int(batch.complete), batch.error, json.dumps(batch.counts(), sort_keys=True)])
-        poll_id = int(cur.lastrowid)
+        poll_id = int(cur.lastrowid or 0)
         if batch.posts:
-            db["posts"].upsert_all(batch.posts, pk="id", batch_size=_BATCH)
+            db.table("posts").upsert_all(batch.posts, pk="id", batch_size=_BATCH)
         if batch.post_versions:
-            db["post_versions"].insert_all(batch.post_versions, batch_size=_BATCH)
+            db.table("post_versions").insert_all(batch.post_versions, batch_size=_BATCH)
         _executemany(db, "UPDATE posts SET last_seen = ?, comments_complete_at ="
                      " COALESCE(?, comments_complete_at) WHERE id = ?", batch.posts_scanned)
         _executemany(db, "UPDATE posts SET missing_count = ? WHERE id = ?", batch.posts_missing)
         _executemany(db, "UPDATE posts SET comments_verified_at = ? WHERE id = ?",
                      batch.posts_verified)
         if batch.comments:
-            db["comments"].insert_all(batch.comments, batch_size=_BATCH)
+            db.table("comments").insert_all(batch.comments, batch_size=_BATCH)
         if batch.comment_updates:
             db.conn.executemany(_COMMENT_TEXT, [r for r in batch.comment_updates if r["message"] is not None])
             db.conn.executemany(_COMMENT_UPDATE, batch.comment_updates)
         if batch.comment_versions:
-            db["comment_versions"].insert_all(batch.comment_versions, batch_size=_BATCH)
+            db.table("comment_versions").insert_all(batch.comment_versions, batch_size=_BATCH)
         _executemany(db, "UPDATE comments SET last_seen = ? WHERE id = ?", batch.comments_seen)
         _executemany(db, "UPDATE comments SET missing_count = ? WHERE id = ?",
                      batch.comments_missing)

@@ -7,11 +7,11 @@ from typing import Any
 
 import sqlite_utils
 
-from guard.errors import GuardError
+from guard.errors import NotInArchive
 from guard.text import render_diff
 
-__all__ = ["list_posts", "list_comments", "search", "thread", "history", "export_rows",
-           "account_status", "COMMENT_STATUSES"]
+__all__ = ["locate", "list_posts", "list_comments", "search", "thread", "history", "export_rows",
+           "account_status", "status_counts", "COMMENT_STATUSES"]
 
 COMMENT_STATUSES = ("present", "hidden", "deleted", "unknown")
 
@@ -25,6 +25,18 @@ SELECT c.id, c.account, c.post_id, c.parent_id, c.author_name AS author, c.autho
        c.version, c.hidden, c.from_page, c.sha256
 FROM comments c JOIN posts p ON p.id = c.post_id
 """
+
+
+def locate(db: sqlite_utils.Database, object_id: str) -> tuple[str, str, str]:
+    """(``"post"`` or ``"comment"``, account, post id) of an archived post or comment."""
+    row = db.execute("SELECT 'comment', account, post_id FROM comments WHERE id = ? UNION ALL "
+                     "SELECT 'post', account, id FROM posts WHERE id = ?",
+                     [object_id, object_id]).fetchone()
+    if row is None:
+        raise NotInArchive(
+            f"no post or comment with id {object_id!r} in the archive; poll first "
+            "(`comment-guard poll --once`) or check the id with `comment-guard comments`")
+    return row[0], row[1], row[2]
 
 
 def list_posts(db: sqlite_utils.Database, *, account: str | None = None,
@@ -75,7 +87,7 @@ def thread(db: sqlite_utils.Database, post_id: str) -> dict[str, Any]:
                       [post_id]):
         versions.setdefault(v["comment_id"], []).append(_version_out(v))
     by_id = {c["id"]: {**c, "versions": versions.get(c["id"], []), "replies": []} for c in comments}
-    roots = []
+    roots: list[dict[str, Any]] = []
     for c in by_id.values():
         parent = by_id.get(c["parent_id"] or "")
         (parent["replies"] if parent else roots).append(c)
@@ -88,7 +100,7 @@ def history(db: sqlite_utils.Database, object_id: str) -> dict[str, Any]:
     row = db.execute("SELECT 'comment' FROM comments WHERE id = ? UNION ALL "
                      "SELECT 'post' FROM posts WHERE id = ?", [object_id, object_id]).fetchone()
     if row is None:
-        raise GuardError(f"no post or comment with id {object_id!r} in the archive; "
+        raise NotInArchive(f"no post or comment with id {object_id!r} in the archive; "
                          "`comment-guard comments --json` lists comment ids")
     kind = row[0]
     if kind == "comment":
@@ -106,7 +118,7 @@ def history(db: sqlite_utils.Database, object_id: str) -> dict[str, Any]:
 def list_comments_by_id(db: sqlite_utils.Database, comment_id: str) -> dict[str, Any]:
     rows = [_bools(r) for r in db.query(f"{_COMMENT_SELECT} WHERE c.id = ?", [comment_id])]
     if not rows:
-        raise GuardError(f"no comment with id {comment_id!r} in the archive")
+        raise NotInArchive(f"no comment with id {comment_id!r} in the archive")
     return rows[0]
 
 
@@ -149,6 +161,14 @@ def account_status(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return out
 
 
+def status_counts(db: sqlite_utils.Database) -> dict[str, dict[str, int]]:
+    """Findings by state and outbox rows by status, for `status` at a glance."""
+    return {
+        "findings": dict(db.execute("SELECT state, count(*) FROM findings GROUP BY state").fetchall()),
+        "outbox": dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall()),
+    }
+
+
 def _outcome(complete: int, error: str | None, items: int) -> str:
     """ok: every page read; failed: an error before anything was read; else incomplete."""
     if error is None:
@@ -170,7 +190,7 @@ def _version_out(v: dict[str, Any]) -> dict[str, Any]:
 def _one(db: sqlite_utils.Database, sql: str, oid: str, what: str) -> dict[str, Any]:
     rows = list(db.query(sql, [oid]))
     if not rows:
-        raise GuardError(f"no {what} with id {oid!r} in the archive; `comment-guard posts` lists them")
+        raise NotInArchive(f"no {what} with id {oid!r} in the archive; `comment-guard posts` lists them")
     return rows[0]
 
 

@@ -3,49 +3,38 @@ reply, hide, unhide, delete."""
 
 from __future__ import annotations
 
-import json
 import shlex
 
 import click
 
 from guard import actions
+from guard.archive import findings as store
+from guard.archive import queries
 from guard.archive.events import append_events, make_event
 from guard.cli.context import Context, pass_ctx
 from guard.clock import iso, utcnow
 from guard.engine import run_engine, set_state
-from guard.errors import GuardError
+from guard.errors import UsageError
 from guard.cli.output import emit_json, excerpt
 from guard.archive.records import MARK_EVENT
+from policies.rules import finding_kinds
 
 __all__ = ["COMMANDS"]
 
 STATES = ("open", "acknowledged", "resolved", "all")
 
 
-def _finding_out(row: dict) -> dict:
-    return {**row, "evidence": json.loads(row["evidence"])}
-
-
 @click.command()
 @click.option("--state", type=click.Choice(STATES), default="open", show_default=True)
-@click.option("--kind", help="Only this kind, e.g. removed-critical.")
+@click.option("--kind", type=click.Choice(finding_kinds()), help="Only findings of this kind.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def findings(ctx: Context, state: str, kind: str | None, as_json: bool) -> None:
-    """List findings (what needs a human), newest first."""
-    db = ctx.db
-    run_engine(db, ctx.config, now=utcnow())  # bring SLA findings up to date first
-    where, args = [], []
-    if state == "open":
-        where.append("state != 'resolved'")
-    elif state != "all":
-        where.append("state = ?")
-        args.append(state)
-    if kind:
-        where.append("kind = ?")
-        args.append(kind)
-    sql = "SELECT * FROM findings" + (" WHERE " + " AND ".join(where) if where else "")
-    rows = [_finding_out(r) for r in db.query(sql + " ORDER BY id DESC", args)]
+    """List findings (what needs a human), newest first.
+
+    Read-only: deadline findings (no reply in time, escalations) are opened by the daemon's
+    sweep, or by `poll --once` for cron users."""
+    rows = store.list_findings(ctx.db, state=state, kind=kind)
     if as_json:
         emit_json(rows)
         return
@@ -94,13 +83,14 @@ def resolve(ctx: Context, finding_id: int, note: str | None) -> None:
 def mark_corrected(ctx: Context, post_id: str, note: str | None) -> None:
     """Record that a post was corrected (when the edit itself doesn't show it)."""
     db = ctx.db
-    row = db.execute("SELECT account FROM posts WHERE id = ?", [post_id]).fetchone()
-    if row is None:
-        raise GuardError(f"no post with id {post_id!r} in the archive; `comment-guard posts` lists them")
+    kind, account, _ = queries.locate(db, post_id)
+    if kind != "post":
+        raise UsageError(f"{post_id!r} is a comment; mark-corrected takes a post id "
+                         "(`comment-guard posts` lists them)")
     now = utcnow()
     with db.atomic():
-        append_events(db, [make_event(MARK_EVENT, at=iso(now), account=row[0], object_id=post_id,
-                                      post_id=post_id, note=note)])
+        append_events(db, [make_event(MARK_EVENT, at=iso(now), account=account,
+                                      object_id=post_id, post_id=post_id, note=note)])
     result = run_engine(db, ctx.config, now=now)
     click.echo(f"post {post_id} marked corrected"
                + (f"; {len(result.opened)} new finding(s)" if result.opened else ""))
@@ -147,7 +137,7 @@ def _moderation(action: str) -> click.Command:
     @pass_ctx
     def command(ctx: Context, comment_id: str, override: bool, reason: str | None) -> None:
         prot = actions.moderate(ctx.db, ctx.config, action, comment_id, now=utcnow(),
-                                override=override, reason=reason)
+                                override_protection=override, reason=reason)
         suffix = " (override recorded and alerted)" if override and prot.protected else ""
         click.echo(f"{action} {comment_id}: done{suffix}")
 

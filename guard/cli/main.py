@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
         sys.exit(0)
     except click.ClickException as exc:
-        hint = f" (see `{exc.ctx.command_path} --help`)" if getattr(exc, "ctx", None) else ""
+        command = getattr(exc, "ctx", None)  # UsageError and BadParameter carry their command
+        hint = f" (see `{command.command_path} --help`)" if command is not None else ""
         click.echo(f"error: {exc.format_message()}{hint}", err=True)
         sys.exit(exc.exit_code)
     except GuardError as exc:

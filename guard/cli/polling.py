@@ -20,8 +20,7 @@ def poll(ctx: Context, once: bool, account_name: str | None) -> None:
     """Poll accounts once: archive new posts, comments, versions and confirmed deletions."""
     from guard.clock import utcnow
     from connectors.registry import connect
-    from guard.engine import run_engine
-    from guard.runtime.pipeline import run_poll
+    from guard.runtime.pipeline import run_poll, sweep
 
     if not once:
         raise click.UsageError("poll needs --once; to poll on a schedule run `comment-guard run`")
@@ -42,10 +41,10 @@ def poll(ctx: Context, once: bool, account_name: str | None) -> None:
             failed = True
             click.echo(f"error: {account.name}: {r.error}", err=True)
     # Time-based rules (reply deadlines, escalation) for people who poll from cron.
-    sweep = run_engine(ctx.db, config, now=utcnow(), connectors=connectors)
-    if sweep.opened:
-        click.echo(f"{len(sweep.opened)} finding(s) from reply deadlines: "
-                   + ", ".join(f"#{i}" for i in sweep.opened))
+    swept = sweep(config, ctx.db, connectors, now=utcnow())
+    if swept.opened:
+        click.echo(f"{len(swept.opened)} finding(s) from reply deadlines: "
+                   + ", ".join(f"#{i}" for i in swept.opened))
     if failed:
         sys.exit(1)
 

@@ -335,7 +335,7 @@ class JsonHandler(BaseHTTPRequestHandler):
 
     @property
     def app(self) -> _App:
-        return self.server.app  # type: ignore[attr-defined,no-any-return]
+        return self.server.app  # type: ignore[attr-defined]
 
     def setup(self) -> None:
         super().setup()

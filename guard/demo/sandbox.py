@@ -24,6 +24,7 @@ from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from datetime import datetime
 from http.server import ThreadingHTTPServer
+from collections.abc import Mapping
 from typing import Any, Callable
 from urllib.parse import urlencode
 
@@ -55,7 +56,9 @@ class Sandbox:
                  token: str = "sandbox-token", version: str = "v24.0", page_size: int = 25,
                  comment_page_size: int = 100, *, max_page_size: int = 100,
                  log_limit: int = _LOG_LIMIT) -> None:
-        self.page_id, self.page_name, self.version = page_id, page_name, version
+        self.page_id: str = page_id
+        self.page_name: str = page_name
+        self.version = version
         self.page_size, self.comment_page_size = page_size, comment_page_size
         self.max_page_size = min(max_page_size, 100)  # lower it to force paging in tests
         self._token = token
@@ -335,14 +338,15 @@ class Sandbox:
               next_params: dict[str, str], embedded: bool = False) -> dict | None:
         """One page of an edge: the Page's posts (owner None) or an object's comments."""
         if owner is None:
-            entries, nodes, newest_first = self._index, self._posts, True
+            entries, newest_first = self._index, True
+            nodes: Mapping[str, Node] = self._posts
             keep = self._window(opts)
         else:
             entries, nodes = owner.entries, self._comments
             newest_first = opts.get("order") == "reverse_chronological"
             stream = isinstance(owner, Comment) or opts.get("filter") == "stream"
             window = self._window(opts)
-            keep = lambda c: window(c) and (stream or c.parent_id is None)  # noqa: E731
+            keep = lambda c: window(c) and (stream or getattr(c, "parent_id", None) is None)  # noqa: E731
         default = self.page_size if owner is None else self.comment_page_size
         limit = max(0, min(int_param(opts.get("limit"), default), self.max_page_size))
         ordered: Any = entries

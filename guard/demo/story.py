@@ -32,6 +32,7 @@ import click
 import sqlite_utils
 
 from guard.archive import queries
+from guard.archive.findings import list_findings
 from guard.demo.sinks import MailSink, SlackWebhookSink, blocks_as_text
 from guard.alerts import deliver_pending
 from guard.archive.connection import open_archive
@@ -177,8 +178,8 @@ class _Story:
         self.pause(1.5)
         say("")
         say("What comment-guard found (SELECT * FROM findings)", bold=True)
-        for row in self.db.query("SELECT * FROM findings ORDER BY id"):
-            evidence = json.loads(row.pop("evidence"))
+        for row in reversed(list_findings(self.db, state="all")):
+            evidence = row.pop("evidence")
             for key, value in row.items():
                 if value is not None:
                     wrap(str(value), f"  {key:<16}", " " * 18)
@@ -220,8 +221,7 @@ class _Story:
             for line in body.rstrip().splitlines():
                 say(f"  │ {line}".rstrip())
         say(f"  (the raw message, with its HTML part, is in {workdir / EMAIL_COPY})")
-        pending = self.db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'"
-                                  ).fetchone()[0]
+        pending = queries.status_counts(self.db)["outbox"].get("pending", 0)
         if pending:
             wrap(f"{pending} reminder(s) wait in the outbox, to go out if nobody answers "
                  f"publicly within {format_duration(self.config.policy.reply_within)}.", "  ")
@@ -237,9 +237,8 @@ class _Story:
                    empty="no comments match")
         say("")
         say("Try it yourself against the demo archive:", bold=True)
-        post = self.db.execute("SELECT id FROM posts ORDER BY rowid LIMIT 1").fetchone()[0]
-        question = self.db.execute("SELECT id FROM comments WHERE message = ?",
-                                   [QUESTION]).fetchone()[0]
+        post = queries.list_posts(self.db)[-1]["id"]
+        question = next(c["id"] for c in queries.list_comments(self.db) if c["message"] == QUESTION)
         for args, why in ((("comments", "--status", "deleted"), "deleted comments, kept"),
                           (("thread", post), "the post, both versions, every comment"),
                           (("history", question), "the question's record and events"),

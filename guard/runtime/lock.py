@@ -13,22 +13,9 @@ import fcntl
 import os
 from pathlib import Path
 
-from guard.errors import GuardError
+from guard.errors import AlreadyRunning
 
-__all__ = ["AlreadyRunning", "DaemonLock", "lock_path_for", "running_daemon_pid"]
-
-
-class AlreadyRunning(GuardError):
-    """Another daemon holds the archive's lock: stop it (or point this one elsewhere)."""
-
-    exit_code = 1
-
-    def __init__(self, database: Path, pid: int | None) -> None:
-        who = f"pid {pid}" if pid else "pid unknown"
-        super().__init__(f"another comment-guard daemon is already running on {database} "
-                         f"({who}); stop it first")
-        self.database = database
-        self.pid = pid
+__all__ = ["DaemonLock", "lock_path_for", "running_daemon_pid"]
 
 
 def lock_path_for(database: str | os.PathLike[str]) -> Path:

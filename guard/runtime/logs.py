@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
 
 import structlog
@@ -15,7 +15,7 @@ LEVELS = ("debug", "info", "warning", "error")
 _SECRET_KEYS = ("token", "password", "secret", "webhook_url", "access_token", "authorization")
 
 
-def _drop_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _drop_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Belt and braces: no log line may carry a value under a secret-looking key."""
     for key in list(event):
         if any(s in key.lower() for s in _SECRET_KEYS):

@@ -42,8 +42,8 @@ def status_report(config: Config, db: sqlite_utils.Database) -> dict[str, Any]:
             a["reads_this_month"] = spent
             lines.append(f"{acc.name}: {spent:,} of {acc.monthly_read_budget:,} monthly reads used "
                          f"({spent / acc.monthly_read_budget:.0%})")
-    findings = dict(db.execute("SELECT state, count(*) FROM findings GROUP BY state").fetchall())
-    outbox = dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
+    counts = queries.status_counts(db)
+    findings, outbox = counts["findings"], counts["outbox"]
     lines.append(f"findings: {findings.get('open', 0)} open, "
                  f"{findings.get('acknowledged', 0)} acknowledged")
     lines.append(f"alerts: {outbox.get('pending', 0)} pending, {outbox.get('failed', 0)} failed")

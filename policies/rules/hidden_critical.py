@@ -1,22 +1,39 @@
-"""hidden-critical: a protected comment was hidden (only its author and friends still see it)."""
+"""hidden-critical: a protected comment was hidden (only its author and friends still see it).
+
+Resolves itself when the comment is visible again, or when it is gone for another reason.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from guard.states import CommentStatus, Severity
 from policies.analysis import Analysis
 from policies.evidence import build_evidence
-from policies.records import FindingDraft
+from policies.records import FindingDraft, OpenFinding
 from policies.replies import suggest_reply
 
-KIND = "hidden-critical"
+__all__ = ["KIND", "HEADLINE", "COMMENT_LABEL", "evaluate", "resolve"]
+
+KIND: str = "hidden-critical"
+HEADLINE: str = "A critical comment on a corrected post was hidden"
+COMMENT_LABEL: str | None = "hidden"
 
 
 def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
     return [FindingDraft(
-        kind=KIND, severity="critical" if a.corrected else "warning",
+        kind=KIND, severity=Severity.CRITICAL if a.corrected else Severity.WARNING,
         dedupe_key=f"{KIND}:{c.id}", post_id=c.post_id, comment_id=c.id,
         evidence=build_evidence(a, "A critical comment was hidden", comment=c,
                                 hidden_at=c.status_changed_at),
         suggested_reply=suggest_reply(c, a.latest))
-        for c in a.thread.comments if c.status == "hidden" and a.protected(c)]
+        for c in a.thread.comments if c.status == CommentStatus.HIDDEN and a.protected(c)]
+
+
+def resolve(a: Analysis, finding: OpenFinding) -> str | None:
+    c = a.comment(finding.comment_id)
+    if c is None or c.status == CommentStatus.HIDDEN:
+        return None
+    if c.status == CommentStatus.PRESENT:
+        return "the comment is visible again"
+    return f"superseded: the comment is now {c.status}"

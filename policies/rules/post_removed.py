@@ -1,28 +1,37 @@
 """post-removed: a corrected post that still had open findings was deleted, taking its
-comments (and the public record of the mistake) with it."""
+comments (and the public record of the mistake) with it. Never resolves itself."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from guard.states import PostStatus, Severity
 from policies.analysis import Analysis
 from policies.evidence import build_evidence
-from policies.records import FindingDraft
+from policies.records import FindingDraft, OpenFinding
 from policies.replies import PLACEHOLDER
 
-KIND = "post-removed"
+__all__ = ["KIND", "HEADLINE", "COMMENT_LABEL", "evaluate", "resolve"]
+
+KIND: str = "post-removed"
+HEADLINE: str = "A corrected post with open questions was deleted"
+COMMENT_LABEL: str | None = None
 
 
 def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
     post = a.thread.post
     open_kinds = a.thread.open_kinds - {KIND}
-    if post.status != "deleted" or not a.corrected or not open_kinds:
+    if post.status != PostStatus.DELETED or not a.corrected or not open_kinds:
         return []
     return [FindingDraft(
-        kind=KIND, severity="critical", dedupe_key=f"{KIND}:{post.id}", post_id=post.id,
+        kind=KIND, severity=Severity.CRITICAL, dedupe_key=f"{KIND}:{post.id}", post_id=post.id,
         comment_id=None,
         evidence=build_evidence(a, "A corrected post with open questions was deleted",
                                 open_findings=sorted(open_kinds)),
         suggested_reply=("We removed a post that had a mistake in it, and some of you had "
                          f"questions about it. Here is the correct information: {PLACEHOLDER} "
                          "Sorry for the confusion!"))]
+
+
+def resolve(a: Analysis, finding: OpenFinding) -> str | None:
+    return None

@@ -1,34 +1,44 @@
 """removed-critical: a protected comment was confirmed deleted.
 
 The platform doesn't say who deleted it (the page or the author), so the finding says "removed"
-and the suggested reply answers the question publicly on the post either way.
+and the suggested reply answers the question publicly on the post either way. A deletion is
+final, so this finding never resolves itself: staff resolve it once they have answered.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from guard.states import CommentStatus, Severity
 from policies.analysis import Analysis
 from policies.evidence import build_evidence
-from policies.records import FindingDraft
+from policies.records import FindingDraft, OpenFinding
 from policies.replies import suggest_reply
 
-KIND = "removed-critical"
+__all__ = ["KIND", "HEADLINE", "COMMENT_LABEL", "evaluate", "resolve"]
+
+KIND: str = "removed-critical"
+HEADLINE: str = "A critical comment on a corrected post was deleted"
+COMMENT_LABEL: str | None = "deleted"  # how alerts label the quoted comment
 
 
 def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
     out = []
     for c in a.thread.comments:
-        if c.status != "deleted" or not a.protected(c):
+        if c.status != CommentStatus.DELETED or not a.protected(c):
             continue
         what = "question or complaint" if a.corrected else "critical comment"
         summary = (f"A {what} on a corrected post was removed" if a.corrected
                    else "A critical comment was removed")
         out.append(FindingDraft(
-            kind=KIND, severity="critical" if a.corrected else "warning",
+            kind=KIND, severity=Severity.CRITICAL if a.corrected else Severity.WARNING,
             dedupe_key=f"{KIND}:{c.id}", post_id=c.post_id, comment_id=c.id,
             evidence=build_evidence(a, summary, comment=c, removed_at=c.status_changed_at,
                                     note="Platforms do not say whether the page or the author "
                                          "deleted a comment."),
             suggested_reply=suggest_reply(c, a.latest, gone=True)))
     return out
+
+
+def resolve(a: Analysis, finding: OpenFinding) -> str | None:
+    return None

@@ -1,7 +1,7 @@
 """silent-correction: a post's words changed and nobody said so publicly in time.
 
 Acknowledged means a correction marker in the post ("UPDATE:") or a page comment after the
-change; see ``Analysis.acknowledged``.
+change; see ``Analysis.acknowledged``. Resolves itself once that correction is acknowledged.
 """
 
 from __future__ import annotations
@@ -9,12 +9,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from guard.clock import iso, parse_iso
+from guard.states import Severity
 from policies.analysis import Analysis
 from policies.evidence import build_evidence
-from policies.records import FindingDraft
+from policies.records import FindingDraft, OpenFinding
 from policies.replies import suggest_correction_note
 
-KIND = "silent-correction"
+__all__ = ["KIND", "HEADLINE", "COMMENT_LABEL", "evaluate", "resolve"]
+
+KIND: str = "silent-correction"
+HEADLINE: str = "A post was corrected without a public note"
+COMMENT_LABEL: str | None = None
 
 
 def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
@@ -28,9 +33,23 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
         if now < due:
             continue
         out.append(FindingDraft(
-            kind=KIND, severity="warning", dedupe_key=f"{KIND}:{c.post_id}:{c.version}",
+            kind=KIND, severity=Severity.WARNING, dedupe_key=_key(c.post_id, c.version),
             post_id=c.post_id, comment_id=None,
             evidence=build_evidence(a, "A post was corrected without a public note", correction=c,
                                     due_at=iso(due)),
             suggested_reply=suggest_correction_note(c)))
     return out
+
+
+def resolve(a: Analysis, finding: OpenFinding) -> str | None:
+    for corr in a.corrections:
+        if finding.dedupe_key != _key(corr.post_id, corr.version):
+            continue
+        ack = a.acknowledged(corr)
+        if ack:
+            return f"the correction was acknowledged publicly at {ack}"
+    return None
+
+
+def _key(post_id: str, version: int) -> str:
+    return f"{KIND}:{post_id}:{version}"

@@ -2,6 +2,8 @@
 
 The clock starts when both the comment and the correction exist (a question asked before the
 fix is owed an answer from the moment of the fix). Escalation time rides in the evidence.
+Resolves itself when the page answers publicly, or when the comment is no longer there to
+answer (then removed-critical or hidden-critical takes over).
 """
 
 from __future__ import annotations
@@ -9,12 +11,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from guard.clock import iso, parse_iso
+from guard.states import CommentStatus, Severity
 from policies.analysis import Analysis
 from policies.evidence import build_evidence
-from policies.records import FindingDraft
+from policies.records import FindingDraft, OpenFinding
 from policies.replies import suggest_reply
 
-KIND = "unanswered"
+__all__ = ["KIND", "HEADLINE", "COMMENT_LABEL", "evaluate", "resolve"]
+
+KIND: str = "unanswered"
+HEADLINE: str = "A critical comment on a corrected post has no public reply"
+COMMENT_LABEL: str | None = "unanswered"
 
 
 def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
@@ -23,7 +30,7 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
     first = a.corrections[0]
     out = []
     for c in a.thread.comments:
-        if c.status != "present" or not a.protected(c) or a.page_reply_to(c):
+        if c.status != CommentStatus.PRESENT or not a.protected(c) or a.page_reply_to(c):
             continue
         start = max(parse_iso(c.created_time), parse_iso(first.at))
         due = start + timedelta(seconds=a.config.reply_within_seconds)
@@ -31,9 +38,21 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
             continue
         escalate = start + timedelta(seconds=a.config.escalate_after_seconds)
         out.append(FindingDraft(
-            kind=KIND, severity="warning", dedupe_key=f"{KIND}:{c.id}",
+            kind=KIND, severity=Severity.WARNING, dedupe_key=f"{KIND}:{c.id}",
             post_id=c.post_id, comment_id=c.id,
             evidence=build_evidence(a, "A question on a corrected post has no public reply",
                                     comment=c, due_at=iso(due), escalate_at=iso(escalate)),
             suggested_reply=suggest_reply(c, a.latest)))
     return out
+
+
+def resolve(a: Analysis, finding: OpenFinding) -> str | None:
+    c = a.comment(finding.comment_id)
+    if c is None:
+        return None
+    replied = a.page_reply_to(c)
+    if replied:
+        return f"answered publicly by the page at {replied}"
+    if c.status != CommentStatus.PRESENT:
+        return f"superseded: the comment is now {c.status}"
+    return None

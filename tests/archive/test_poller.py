@@ -11,7 +11,7 @@ from connectors.facebook import FacebookConnector
 from guard.archive import polls
 from guard.archive.connection import open_archive
 from guard.archive.events import verify_chain
-from guard.archive.poller import poll_account
+from guard.runtime.pipeline import poll_account
 from guard.archive import queries
 from tests.conftest import NOW
 from tests.graph_payloads import PAGE_ID, FakeComment, FakePage, FakePost, fixture

@@ -18,7 +18,7 @@ from connectors.x import XConnector
 from guard.config import parse_config
 from guard.errors import RateLimited
 from guard.runtime.pipeline import run_poll
-from guard.archive.poller import PollResult, poll_account
+from guard.runtime.pipeline import PollResult, poll_account
 from tests.ig_payloads import IG_USER_ID, FakeIG, FakeIGComment, FakeMedia, ig_time
 from tests.x_payloads import USER_ID, USERNAME, Clock, FakeX, Throttle
 

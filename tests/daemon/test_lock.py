@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from guard.runtime.lock import AlreadyRunning, DaemonLock, running_daemon_pid
+from guard.errors import AlreadyRunning
+from guard.runtime.lock import DaemonLock, running_daemon_pid
 from tests.daemon.conftest import (
     REPO,
     TOKEN,
