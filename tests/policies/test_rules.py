@@ -1,0 +1,155 @@
+"""Each rule on hand-built policy records: what it opens, and when it resolves itself.
+
+No archive, no engine: a rule is a pure function of a thread, so these tests build the
+thread the rule sees and call ``evaluate`` / ``resolve`` directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+from guard.states import Severity
+from policies.analysis import Analysis, analyze
+from policies.records import CommentRecord, OpenFinding, PolicyConfig, PostRecord, Thread, Version
+from policies.rules import (RULES, comment_label, finding_kinds, headline, hidden_critical,
+                            override, post_removed, removed_critical, resolution, rule_for,
+                            run_rules, silent_correction, unanswered)
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+POST_ID = "page_1"
+WRONG = "Our community meeting is Thursday at 7pm in the library."
+RIGHT = "Our community meeting is the Thirteenth at 7pm in the library."
+
+
+def at(minutes: float) -> str:
+    return (T0 + timedelta(minutes=minutes)).isoformat()
+
+
+def post(*, corrected: bool = True, status: str = "present", marker: str = "") -> PostRecord:
+    versions = [Version(1, WRONG, at(0))]
+    if corrected:
+        versions.append(Version(2, RIGHT + marker, at(30)))
+    return PostRecord(id=POST_ID, account="main", platform="facebook",
+                      message=versions[-1].message, status=status, created_time=at(0),
+                      permalink_url=None, versions=tuple(versions))
+
+
+def comment(cid: str, message: str, *, status: str = "present", minutes: float = 10,
+            from_page: bool = False, parent_id: str | None = None,
+            author: str = "Dana Reyes") -> CommentRecord:
+    return CommentRecord(id=cid, post_id=POST_ID, parent_id=parent_id, author_name=author,
+                         author_id=None, message=message, created_time=at(minutes),
+                         status=status, from_page=from_page, status_changed_at=at(40))
+
+
+QUESTION = "wait, the meeting is TONIGHT?!?"
+
+
+def analysis(*comments: CommentRecord, p: PostRecord | None = None,
+             open_kinds: frozenset[str] = frozenset()) -> Analysis:
+    thread = Thread(post=p or post(), comments=comments, open_kinds=open_kinds)
+    return analyze(thread, PolicyConfig(reply_within_seconds=7200, escalate_after_seconds=21600))
+
+
+def finding_for(rule_kind: str, a: Analysis, now: datetime) -> OpenFinding:
+    rule = rule_for(rule_kind)
+    assert rule is not None
+    draft = rule.evaluate(a, now)[0]
+    return OpenFinding(id=1, kind=draft.kind, dedupe_key=draft.dedupe_key, post_id=draft.post_id,
+                       comment_id=draft.comment_id)
+
+
+def test_every_rule_module_is_registered_once_with_its_own_kind():
+    """The registry is the one list of kinds; each kind has a headline of its own."""
+    kinds = finding_kinds()
+    assert len(kinds) == len(set(kinds)) == len(RULES)
+    assert {"removed-critical", "hidden-critical", "unanswered", "silent-correction",
+            "post-removed", "override"} == set(kinds)
+    assert len({headline(k) for k in kinds}) == len(kinds)
+    assert headline("something-new") == "New finding: something-new"
+    assert comment_label("removed-critical") == "deleted" and comment_label("post-removed") is None
+
+
+def test_removed_critical_opens_for_a_deleted_question_on_a_corrected_post():
+    a = analysis(comment("c1", QUESTION, status="deleted"), comment("c2", "Lovely!", status="deleted"))
+    drafts = removed_critical.evaluate(a, T0)
+    assert [(d.kind, d.comment_id, d.severity) for d in drafts] == [
+        ("removed-critical", "c1", Severity.CRITICAL)]
+    assert "Thursday" in drafts[0].suggested_reply or "Thirteenth" in drafts[0].suggested_reply
+    assert removed_critical.resolve(a, finding_for("removed-critical", a, T0)) is None
+
+
+def test_removed_critical_on_an_uncorrected_post_is_a_warning():
+    a = analysis(comment("c1", QUESTION, status="deleted"), p=post(corrected=False))
+    assert [d.severity for d in removed_critical.evaluate(a, T0)] == [Severity.WARNING]
+
+
+def test_hidden_critical_resolves_when_the_comment_is_visible_again():
+    hidden = comment("c1", QUESTION, status="hidden")
+    a = analysis(hidden)
+    finding = finding_for("hidden-critical", a, T0)
+    assert hidden_critical.resolve(a, finding) is None
+    again = analysis(replace(hidden, status="present"))
+    assert hidden_critical.resolve(again, finding) == "the comment is visible again"
+    gone = analysis(replace(hidden, status="deleted"))
+    assert resolution(gone, finding) == "superseded: the comment is now deleted"
+
+
+def test_unanswered_waits_for_the_deadline_then_resolves_on_a_page_reply():
+    q = comment("c1", QUESTION, minutes=10)
+    a = analysis(q)
+    assert unanswered.evaluate(a, T0 + timedelta(hours=2)) == []  # 2 h after the fix at 30 min
+    drafts = unanswered.evaluate(a, T0 + timedelta(hours=2, minutes=31))
+    assert [d.comment_id for d in drafts] == ["c1"]
+    assert drafts[0].evidence["escalate_at"] == at(30 + 360)
+    finding = finding_for("unanswered", a, T0 + timedelta(hours=3))
+    answered = analysis(q, comment("r1", "It's the 13th, sorry!", minutes=200, from_page=True,
+                                   parent_id="c1", author="Riverside"))
+    assert unanswered.resolve(answered, finding) == f"answered publicly by the page at {at(200)}"
+
+
+def test_silent_correction_opens_after_the_deadline_and_resolves_on_a_marker():
+    a = analysis()
+    assert silent_correction.evaluate(a, T0 + timedelta(hours=1)) == []
+    drafts = silent_correction.evaluate(a, T0 + timedelta(hours=3))
+    assert [d.dedupe_key for d in drafts] == [f"silent-correction:{POST_ID}:2"]
+    finding = finding_for("silent-correction", a, T0 + timedelta(hours=3))
+    marked = analysis(p=post(marker=" UPDATE: date corrected."))
+    assert marked.corrected
+    assert silent_correction.resolve(marked, finding).startswith("the correction was acknowledged")
+
+
+def test_post_removed_needs_a_deleted_corrected_post_with_open_findings():
+    """The one rule that had no test: it fires only when all three hold."""
+    deleted = post(status="deleted")
+    assert post_removed.evaluate(analysis(p=deleted), T0) == []  # nothing open
+    assert post_removed.evaluate(analysis(p=post(), open_kinds=frozenset({"unanswered"})), T0) == []
+    assert post_removed.evaluate(
+        analysis(p=post(corrected=False, status="deleted"), open_kinds=frozenset({"unanswered"})),
+        T0) == []
+    assert post_removed.evaluate(
+        analysis(p=deleted, open_kinds=frozenset({"post-removed"})), T0) == []  # only itself
+    drafts = post_removed.evaluate(analysis(p=deleted, open_kinds=frozenset({"unanswered"})), T0)
+    assert [(d.kind, d.post_id, d.severity) for d in drafts] == [
+        ("post-removed", POST_ID, Severity.CRITICAL)]
+    assert drafts[0].evidence["open_findings"] == ["unanswered"]
+
+
+def test_override_is_never_opened_by_a_poll_and_each_override_is_its_own_finding():
+    q = comment("c1", QUESTION)
+    a = analysis(q)
+    assert override.evaluate(a, T0) == []
+    first = override.draft(a, q, "delete", "threatening", 1)
+    second = override.draft(a, q, "delete", "threatening", 2)
+    assert first.dedupe_key != second.dedupe_key
+    assert first.evidence["override_reason"] == "threatening"
+
+
+def test_run_rules_collects_every_rule_and_spam_is_never_protected():
+    a = analysis(comment("c1", QUESTION, status="deleted"),
+                 comment("c2", "DM me for crypto giveaway https://spam.example/x", status="deleted"))
+    kinds = {(d.kind, d.comment_id) for d in run_rules(a, T0 + timedelta(hours=3))}
+    assert ("removed-critical", "c1") in kinds
+    assert ("silent-correction", None) in kinds
+    assert all(cid != "c2" for _, cid in kinds)
