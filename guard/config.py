@@ -46,6 +46,7 @@ class GuardSettings:
     database: Path
     mode: str = "observe"  # observe | enforce
     timezone: str = "UTC"
+    stop_timeout: timedelta = timedelta(seconds=8)  # <= 10 s: systemd's TimeoutStopSec is 15 s
 
 @dataclass(frozen=True)
 class Account:
@@ -173,8 +174,8 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     r.finish()
     if path is not None and not guard.database.is_absolute():
         guard = GuardSettings(
-            database=path.parent / guard.database, mode=guard.mode, timezone=guard.timezone
-        )
+            database=path.parent / guard.database, mode=guard.mode, timezone=guard.timezone,
+            stop_timeout=guard.stop_timeout)
     return Config(guard=guard, accounts=accounts, policy=policy, alerts=alerts, path=path)
 
 class _Reader:
@@ -265,8 +266,12 @@ def _guard(r: _Reader) -> GuardSettings:
         database=Path(r.take("database", str, default="comment-guard.db")),
         mode=r.choice("mode", ("observe", "enforce"), default="observe"),
         timezone=r.take("timezone", str, default="UTC"),
+        stop_timeout=r.duration("stop_timeout", timedelta(seconds=8)),
     )
     r.finish()
+    if out.stop_timeout > timedelta(seconds=10):
+        r.fail("stop_timeout", "guard.stop_timeout must be at most 10s (systemd stops the "
+                               "daemon after 15s)")
     try:
         ZoneInfo(out.timezone)
     except (ZoneInfoNotFoundError, ValueError):

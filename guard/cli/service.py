@@ -38,7 +38,7 @@ def run(ctx: Context) -> None:
 
     config = ctx.config  # a config error is one line on stderr, before any logging starts
     configure_logging(daemon_log_level(ctx), stream=sys.stdout)
-    clean = Daemon(config).run()
+    clean = Daemon(config, stop_timeout=config.guard.stop_timeout.total_seconds()).run()
     sys.stdout.flush()
     if not clean:
         hard_exit(0)  # the stop was requested and nothing half-written remains

@@ -58,8 +58,12 @@ api_base_url = "{base_url}"
 """
 
 
-def write_config(tmp_path: Path, accounts: list[str], *, smtp_port: int | None = None) -> Path:
-    text = '[guard]\ndatabase = "archive.db"\n' + "".join(accounts)
+def write_config(tmp_path: Path, accounts: list[str], *, smtp_port: int | None = None,
+                 stop_timeout: str | None = None) -> Path:
+    text = '[guard]\ndatabase = "archive.db"\n'
+    if stop_timeout is not None:
+        text += f'stop_timeout = "{stop_timeout}"\n'
+    text += "".join(accounts)
     if smtp_port is not None:
         text += f"""
 [alerts.email]

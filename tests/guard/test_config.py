@@ -33,7 +33,7 @@ def test_example_config_loads_with_documented_defaults():
 def test_minimal_config_gets_defaults():
     """Only the required keys are needed."""
     cfg = parse_config(MINIMAL)
-    assert cfg.accounts[0].watch_days == 14 and cfg.alerts.slack is None
+    assert cfg.accounts[0].watch_days == 14 and "slack" not in cfg.alerts.channels
 
 
 @pytest.mark.parametrize("snippet,expected", [
@@ -87,3 +87,14 @@ def test_unknown_time_zone_is_a_config_error():
     """guard.timezone must be an IANA zone, checked when the config loads."""
     with pytest.raises(ConfigError, match="not a known time zone"):
         parse_config(MINIMAL.replace('database = "x.db"', 'database = "x.db"\ntimezone = "Mars/Olympus"'))
+
+
+def test_stop_timeout_defaults_to_8s_and_may_not_exceed_10s(tmp_path):
+    """guard.stop_timeout bounds how long SIGTERM waits for a running poll; systemd's
+    TimeoutStopSec is 15 s, so more than 10 s is refused when the config loads."""
+    assert parse_config(MINIMAL).guard.stop_timeout == timedelta(seconds=8)
+    path = tmp_path / "cg.toml"
+    path.write_text(MINIMAL.replace('database = "x.db"', 'database = "x.db"\nstop_timeout = "1s"'))
+    assert load_config(path).guard.stop_timeout == timedelta(seconds=1)
+    with pytest.raises(ConfigError, match=r":4: guard.stop_timeout must be at most 10s"):
+        parse_config(MINIMAL.replace('database = "x.db"', 'database = "x.db"\nstop_timeout = "11s"'))
