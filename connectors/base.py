@@ -8,11 +8,11 @@ positive answer from the platform backed by a successful control read in the sam
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Literal, Protocol, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Literal, Protocol, Sequence
 
-from guard.errors import ConnectorError
+from guard.errors import ConnectorError, RateLimited
 
 __all__ = [
     "Post",
@@ -23,6 +23,7 @@ __all__ = [
     "GoneStatus",
     "Connector",
     "ConnectorSettings",
+    "ReadBudget",
 ]
 
 GoneStatus = Literal["deleted", "present", "unknown", "unavailable"]
@@ -80,10 +81,6 @@ class Snapshot:
     posts_complete: bool  # every page of the post list (within the window) was read
     api_calls: int = 0
     error: ConnectorError | None = None
-    fetched_at: str = ""
-    # Comments the connector re-checked by id because a list can no longer show them
-    # (X replies older than recent search). Absence of others in incomplete scans means nothing.
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -106,13 +103,78 @@ class ConnectorSettings:
     monthly_read_budget: int | None = None  # X: post reads per month
 
 
+class ReadBudget:
+    """A monthly allowance of billed reads (X bills every post a read returns).
+
+    The spend belongs to one calendar month (UTC) and starts over on the 1st. The connector
+    only counts; the caller keeps the spend across restarts: ``set_spent`` with what the month
+    already cost before a poll, ``spent`` after it to store the new total.
+    """
+
+    def __init__(self, limit: int, clock: Callable[[], datetime], *, platform: str) -> None:
+        self.limit = limit
+        self.platform = platform  # for the message when the budget is reached
+        self._clock = clock
+        self._month: tuple[int, int] | None = None
+        self._spent = 0
+
+    def set_spent(self, reads_this_month: int) -> None:
+        """What this month already cost, as stored by the caller."""
+        self._month = self._this_month()
+        self._spent = int(reads_this_month)
+
+    @property
+    def spent(self) -> int:
+        """Reads this calendar month: the last ``set_spent`` plus reads counted since."""
+        self._roll_month()
+        return self._spent
+
+    def add(self, reads: int) -> None:
+        self._roll_month()
+        self._spent += reads
+
+    def check(self) -> None:
+        """Raise ``RateLimited`` until the 1st of next month once the limit is reached."""
+        if self.spent < self.limit:
+            return
+        now = self._now()
+        first = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=timezone.utc)
+        raise RateLimited(
+            f"monthly {self.platform} read budget reached ({self._spent} of {self.limit} post reads); "
+            f"reads resume on {first:%Y-%m-%d} UTC or when monthly_read_budget is raised",
+            retry_after=max(1.0, (first - now).total_seconds()))
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+
+    def _this_month(self) -> tuple[int, int]:
+        now = self._now()
+        return (now.year, now.month)
+
+    def _roll_month(self) -> None:
+        month = self._this_month()
+        if month != self._month:
+            self._month, self._spent = month, 0
+
+
 class Connector(Protocol):
     """What ``guard/`` needs from a platform. All errors are ``guard.errors.ConnectorError``."""
 
     platform: str
-    api_calls: int  # requests made since creation; the poller records per-poll deltas
     # Absent from this many consecutive complete scans before confirm_gone is asked (IG: 2).
     absences_before_confirm: int
+
+    @property
+    def api_calls(self) -> int:
+        """Requests made since creation; the poller records per-poll deltas."""
+        ...
+
+    @property
+    def read_budget(self) -> ReadBudget | None:
+        """The monthly allowance of billed reads (X with ``monthly_read_budget``); None where
+        reads are not billed (the Graph API throttles but does not bill)."""
+        ...
 
     def fetch(self, since: datetime) -> Snapshot: ...
 
@@ -129,3 +191,7 @@ class Connector(Protocol):
     def unhide(self, comment_id: str) -> None: ...
 
     def delete(self, comment_id: str) -> None: ...
+
+    def close(self) -> None:
+        """Release the HTTP session; the connector is not used afterwards."""
+        ...

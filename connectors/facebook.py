@@ -7,10 +7,11 @@ overflow that first page costs extra requests (cursor paging on its ``comments``
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Sequence
 
-from connectors.base import Comment, ConnectorSettings, GoneStatus, GoneTarget, Post, PostScan, Snapshot
+from connectors.base import (Comment, ConnectorSettings, GoneStatus, GoneTarget, Post, PostScan,
+                             ReadBudget, Snapshot)
 from connectors.graph import GraphClient, graph_confirm_gone, next_page_params, normalize_time
 from guard.errors import ConnectorError
 
@@ -40,6 +41,10 @@ class FacebookConnector:
     @property
     def api_calls(self) -> int:
         return self.client.calls
+
+    @property
+    def read_budget(self) -> ReadBudget | None:
+        return None  # the Graph API throttles (RateLimited) but does not bill reads
 
     def fetch(self, since: datetime) -> Snapshot:
         """Read every post created since ``since`` with all its comments.
@@ -71,7 +76,6 @@ class FacebookConnector:
             posts_complete=error is None,
             api_calls=self.client.calls - start,
             error=error,
-            fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
 
     def _scan_post(self, raw: dict[str, Any], *, skip_paging: bool
@@ -115,6 +119,9 @@ class FacebookConnector:
 
     def delete(self, comment_id: str) -> None:
         self.client.delete(comment_id)
+
+    def close(self) -> None:
+        self.client.close()
 
 
 def _too_much_data(exc: ConnectorError) -> bool:

@@ -82,6 +82,9 @@ class GraphClient:
     def delete(self, object_id: str) -> dict[str, Any]:
         return self._call(self.api.delete_object, object_id)
 
+    def close(self) -> None:
+        self.api.session.close()
+
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         self._last = None
         try:
@@ -155,7 +158,7 @@ def retry_after_from_headers(headers: dict[str, str]) -> float | None:
         app = json.loads(lower.get("x-app-usage") or "{}")
     except ValueError:
         app = {}
-    if isinstance(app, dict) and any(_int(v) and _int(v) >= 100 for v in app.values()):
+    if isinstance(app, dict) and any((_int(v) or 0) >= 100 for v in app.values()):
         return 600.0  # the app window is a rolling hour; back off a while
     return None
 

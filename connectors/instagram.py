@@ -16,7 +16,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from connectors.base import Comment, ConnectorSettings, GoneStatus, GoneTarget, Post, PostScan, Snapshot
+from connectors.base import (Comment, ConnectorSettings, GoneStatus, GoneTarget, Post, PostScan,
+                             ReadBudget, Snapshot)
 from connectors.graph import GraphClient, graph_confirm_gone, next_page_params, normalize_time
 from guard.errors import ConnectorError, NotFound
 
@@ -46,6 +47,10 @@ class InstagramConnector:
     @property
     def api_calls(self) -> int:
         return self.client.calls
+
+    @property
+    def read_budget(self) -> ReadBudget | None:
+        return None  # the Graph API throttles (RateLimited) but does not bill reads
 
     def fetch(self, since: datetime) -> Snapshot:
         """Read every media posted since ``since`` with all its comments and replies.
@@ -84,7 +89,6 @@ class InstagramConnector:
             posts_complete=error is None,
             api_calls=self.client.calls - start,
             error=error,
-            fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
 
     def _own_username(self) -> str | None:
@@ -110,7 +114,8 @@ class InstagramConnector:
                 page = self.client.edge(post.id, "comments", **params)
                 self._add_comments(page.get("data"), post.id, comments, more_replies)
                 params = next_page_params(page.get("paging"))
-            for comment_id, reply_params in more_replies:
+            for comment_id, first_params in more_replies:
+                reply_params: dict[str, str] | None = first_params
                 while reply_params is not None:
                     reply_params.setdefault("fields", REPLY_FIELDS)
                     page = self.client.edge(comment_id, "replies", **reply_params)
@@ -188,6 +193,9 @@ class InstagramConnector:
 
     def delete(self, comment_id: str) -> None:
         self.client.delete(comment_id)
+
+    def close(self) -> None:
+        self.client.close()
 
     def _is_media(self, object_id: str) -> bool:
         """Media seen in a fetch are known; otherwise ask for a field only media have.

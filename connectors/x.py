@@ -17,7 +17,8 @@ PKCE; scopes ``tweet.read users.read tweet.write tweet.moderate.write offline.ac
 a Bearer token. An app-only Bearer token can read but cannot reply or hide.
 
 Reads are billed per post: ``reads`` counts post resources returned since creation, and with a
-``monthly_read_budget`` every read first checks the month's spend (``set_budget_spent``).
+``monthly_read_budget`` every read first checks the month's spend (``read_budget``, a
+``ReadBudget`` the caller fills with what the month already cost).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ import tweepy
 
 from connectors._x_client import X_API_BASE, XClient, translate_tweepy_error
 from connectors.graph import normalize_time
-from connectors.base import Comment, ConnectorSettings, GoneStatus, GoneTarget, Post, PostScan, Snapshot
+from connectors.base import (Comment, ConnectorSettings, GoneStatus, GoneTarget, Post, PostScan,
+                             ReadBudget, Snapshot)
 from guard.errors import (
     AuthExpired,
     ConnectorError,
@@ -41,8 +43,8 @@ from guard.errors import (
     Transient,
 )
 
-__all__ = ["XConnector", "XClient", "X_API_BASE", "TWEET_FIELDS", "PROBLEM_NOT_FOUND",
-           "PROBLEM_NOT_AUTHORIZED", "translate_tweepy_error", "snowflake_time"]
+__all__ = ["XConnector", "TWEET_FIELDS", "PROBLEM_NOT_FOUND", "PROBLEM_NOT_AUTHORIZED",
+           "snowflake_time"]
 
 log = structlog.get_logger("connectors.x")
 
@@ -71,12 +73,12 @@ class XConnector:
                  clock: Callable[[], datetime] | None = None) -> None:
         self.user_id = str(user_id)
         self.client = XClient(token, base_url=base_url or X_API_BASE, timeout=timeout)
-        self.monthly_read_budget = monthly_read_budget
         self.search_window_days = search_window_days
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self.reads = 0  # post resources returned since creation (what X bills)
-        self._budget_month: tuple[int, int] | None = None
-        self._budget_spent = 0
+        self.read_budget: ReadBudget | None = (
+            None if monthly_read_budget is None
+            else ReadBudget(monthly_read_budget, self._now, platform="X"))
         self._latest: dict[str, str] = {}  # original id -> latest version id seen
         self._original: dict[str, str] = {}  # any version id -> original id
         self._authors: dict[str, str] = {}  # original id -> author id, as seen in reads
@@ -84,39 +86,6 @@ class XConnector:
     @property
     def api_calls(self) -> int:
         return self.client.calls
-
-    # -- read budget -------------------------------------------------------------------------
-
-    def set_budget_spent(self, reads_this_month: int) -> None:
-        """Tell the connector what this month already cost (the lead persists it per month)."""
-        self._budget_month = self._month()
-        self._budget_spent = int(reads_this_month)
-
-    @property
-    def budget_spent(self) -> int:
-        """Post reads this calendar month (UTC): the last ``set_budget_spent`` plus reads since."""
-        self._roll_month()
-        return self._budget_spent
-
-    def _month(self) -> tuple[int, int]:
-        now = self._now()
-        return (now.year, now.month)
-
-    def _roll_month(self) -> None:
-        month = self._month()
-        if month != self._budget_month:
-            self._budget_month, self._budget_spent = month, 0
-
-    def _check_budget(self) -> None:
-        budget = self.monthly_read_budget
-        if budget is None or self.budget_spent < budget:
-            return
-        now = self._now()
-        first = datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=timezone.utc)
-        raise RateLimited(
-            f"monthly X read budget reached ({self._budget_spent} of {budget} post reads); "
-            f"reads resume on {first:%Y-%m-%d} UTC or when monthly_read_budget is raised",
-            retry_after=max(1.0, (first - now).total_seconds()))
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -137,14 +106,15 @@ class XConnector:
     def _read(self, fn: Callable[..., Any], *args: Any, posts: bool = True,
               **kwargs: Any) -> dict:
         """A billed read: refused when the budget is spent, counted when it returns posts."""
-        self._check_budget()
+        if self.read_budget is not None:
+            self.read_budget.check()
         body = self._call(fn, *args, scopes=READ_SCOPES, **kwargs)
         data = body.get("data")
         if posts:
             n = len(data) if isinstance(data, list) else int(data is not None)
-            self._roll_month()
             self.reads += n
-            self._budget_spent += n
+            if self.read_budget is not None:
+                self.read_budget.add(n)
         return body
 
     def _remember(self, raw: dict[str, Any]) -> list[str]:
@@ -193,8 +163,7 @@ class XConnector:
             if not token:
                 break
         return Snapshot(posts=tuple(scans), posts_complete=error is None,
-                        api_calls=self.client.calls - start, error=error,
-                        fetched_at=now.isoformat(timespec="seconds"))
+                        api_calls=self.client.calls - start, error=error)
 
     def _scan_post(self, raw: dict[str, Any], now: datetime
                    ) -> tuple[PostScan, ConnectorError | None]:
@@ -334,8 +303,8 @@ class XConnector:
                      f"({len(timeline.get('data') or ())} on the first page)")
         lines.append("replies need tweet.write and hide/unhide tweet.moderate.write: X cannot "
                      "check those without acting")
-        if self.monthly_read_budget is not None:
-            lines.append(f"read budget: {self.budget_spent} of {self.monthly_read_budget} "
+        if self.read_budget is not None:
+            lines.append(f"read budget: {self.read_budget.spent} of {self.read_budget.limit} "
                          "post reads used this month")
         return lines
 
@@ -362,6 +331,9 @@ class XConnector:
             raise PermissionMissing(
                 "X does not let an account delete other people's replies; hide it instead")
         self._call(self.client.delete_tweet, self._live_id(comment_id), scopes=WRITE_SCOPES)
+
+    def close(self) -> None:
+        self.client.session.close()
 
 
 def snowflake_time(tweet_id: str) -> str | None:

@@ -184,9 +184,7 @@ class Daemon:
 
     def _close(self) -> None:
         for connector in self._connectors.values():
-            close = getattr(connector, "close", None)
-            if callable(close):
-                close()
+            connector.close()
         if self._db is not None:
             self._db.conn.close()
             self._db = None

@@ -45,13 +45,13 @@ def run_poll(config: Config, db: sqlite_utils.Database, account: Account, *,
              connector: Connector | None = None, now: datetime | None = None) -> PollOutcome:
     connector = connector or connect(account.connector_settings())
     moment = now or utcnow()
-    metered = account.monthly_read_budget is not None and hasattr(connector, "set_budget_spent")
-    if metered:
-        connector.set_budget_spent(int(meta_get(db, budget_key(account.name, moment)) or 0))
+    budget = connector.read_budget if account.monthly_read_budget is not None else None
+    if budget is not None:
+        budget.set_spent(int(meta_get(db, budget_key(account.name, moment)) or 0))
     result = poll_account(db, account, connector, now=moment)
     spent = None
-    if metered:
-        spent = int(connector.budget_spent)
+    if budget is not None:
+        spent = budget.spent
         with db.atomic():
             meta_set(db, budget_key(account.name, moment), str(spent))
     engine = run_engine(db, config, now=moment, poll_id=result.poll_id,

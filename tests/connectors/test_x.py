@@ -264,7 +264,7 @@ def test_token_is_never_logged(rsps, x, caplog):
 def test_read_budget_reached_refuses_reads_until_next_month(rsps):
     """At the monthly budget no request is made; retry_after points at the 1st, 00:00 UTC."""
     x = XConnector(USER, TOKEN, monthly_read_budget=500)
-    x.set_budget_spent(500)
+    x.read_budget.set_spent(500)
     snap = x.fetch(SINCE)
     assert isinstance(snap.error, RateLimited) and snap.api_calls == 0
     june = datetime(2024, 6, 1, tzinfo=timezone.utc)
@@ -274,18 +274,18 @@ def test_read_budget_reached_refuses_reads_until_next_month(rsps):
 def test_read_budget_starts_over_in_a_new_month(rsps, frozen):
     """The spend belongs to one calendar month; on the 1st reads are allowed again."""
     x = XConnector(USER, TOKEN, monthly_read_budget=500)
-    x.set_budget_spent(500)
+    x.read_budget.set_spent(500)
     frozen.move_to(datetime(2024, 6, 1, 0, 5, tzinfo=timezone.utc))
-    assert x.budget_spent == 0
+    assert x.read_budget.spent == 0
 
 
 def test_reads_add_to_the_months_spend(rsps):
-    """Reads made after set_budget_spent are added to the month's spend."""
+    """Reads made after read_budget.set_spent are added to the month's spend."""
     x = XConnector(USER, TOKEN, monthly_read_budget=10_000)
-    x.set_budget_spent(120)
+    x.read_budget.set_spent(120)
     add_full_scan(rsps)
     x.fetch(SINCE)
-    assert x.budget_spent == 120 + 9
+    assert x.read_budget.spent == 120 + 9
 
 
 # -- confirm_gone -----------------------------------------------------------------------------

@@ -68,6 +68,9 @@ class ExplodingConnector:
         self.calls += 1
         raise RuntimeError("bug in a connector")
 
+    def close(self) -> None:
+        pass
+
 
 def test_job_that_raises_is_logged_and_retried_next_tick(tmp_path, sandbox, monkeypatch):
     """A poll job raising an unexpected exception logs job_failed with the traceback, runs

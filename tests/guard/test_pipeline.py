@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from connectors.base import Snapshot
+from connectors.base import ReadBudget, Snapshot
 from guard.config import parse_config
 from guard.runtime.status import status_report
 from guard.runtime.pipeline import run_poll
@@ -32,13 +32,10 @@ class MeteredConnector:
     def __init__(self, per_poll: int) -> None:
         self.api_calls = 0
         self.per_poll = per_poll
-        self.budget_spent = 0
-
-    def set_budget_spent(self, n: int) -> None:
-        self.budget_spent = n
+        self.read_budget = ReadBudget(1000, lambda: NOW, platform="X")
 
     def fetch(self, since):
-        self.budget_spent += self.per_poll
+        self.read_budget.add(self.per_poll)
         return Snapshot(posts=(), posts_complete=True)
 
     def confirm_gone(self, targets):
