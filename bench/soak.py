@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from guard.demo.sinks import MailSink  # noqa: E402
-from guard.alerts import deliver_pending  # noqa: E402
+from guard.alerts.outbox import deliver_pending  # noqa: E402
 from guard.archive.connection import open_archive  # noqa: E402
 from guard.clock import utcnow  # noqa: E402
 from guard.config import load_config  # noqa: E402

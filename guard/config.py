@@ -10,15 +10,17 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.base import ConnectorSettings
 from connectors.registry import known_platforms
-from guard.durations import parse_duration
+from guard.alerts.channels import parse_channels
+from guard.config_reader import Reader as _Reader
+from guard.config_reader import read_secret
 from guard.errors import ConfigError
 
 __all__ = [
@@ -26,8 +28,6 @@ __all__ = [
     "GuardSettings",
     "Account",
     "PolicySettings",
-    "SlackSettings",
-    "EmailSettings",
     "AlertSettings",
     "Route",
     "load_config",
@@ -79,24 +79,6 @@ class PolicySettings:
     abuse_words: tuple[str, ...] = ()
 
 @dataclass(frozen=True)
-class SlackSettings:
-    webhook_url_env: str
-    escalation_webhook_url_env: str | None = None
-
-@dataclass(frozen=True)
-class EmailSettings:
-    smtp_host: str
-    from_addr: str
-    to: tuple[str, ...]
-    smtp_port: int = 587
-    starttls: bool = True
-    ssl: bool = False
-    username_env: str | None = None
-    password_env: str | None = None
-    escalation_to: tuple[str, ...] = ()
-    timeout: float = 30.0
-
-@dataclass(frozen=True)
 class Route:
     """Which findings go to which channels: kinds ("*" = all) at or above a severity."""
 
@@ -106,8 +88,9 @@ class Route:
 
 @dataclass(frozen=True)
 class AlertSettings:
-    slack: SlackSettings | None = None
-    email: EmailSettings | None = None
+    # [alerts.NAME] tables by channel name, in registry order (guard.alerts.channels); each value
+    # is that channel's own settings dataclass, e.g. channels["slack"].webhook_url_env
+    channels: Mapping[str, Any] = field(default_factory=dict)
     routes: tuple[Route, ...] = ()
     digest_at: str | None = None  # "HH:MM" local time; None = no daily digest
     max_backoff: timedelta = timedelta(minutes=30)
@@ -127,16 +110,6 @@ class Config:
                 return acc
         known = ", ".join(a.name for a in self.accounts) or "none"
         raise ConfigError(f"no account named {name!r} in the config (accounts: {known})")
-
-def read_secret(env_name: str, key: str) -> str:
-    """Read a secret from the environment; the error names the variable, never a value."""
-    value = os.environ.get(env_name, "").strip()
-    if not value:
-        raise ConfigError(
-            f"environment variable {env_name} (named by {key}) is not set; "
-            f"export it before running, e.g. `export {env_name}=...`"
-        )
-    return value
 
 def load_config(path: str | os.PathLike[str]) -> Config:
     p = Path(path)
@@ -177,89 +150,6 @@ def parse_config(text: str, path: Path | None = None) -> Config:
             database=path.parent / guard.database, mode=guard.mode, timezone=guard.timezone,
             stop_timeout=guard.stop_timeout)
     return Config(guard=guard, accounts=accounts, policy=policy, alerts=alerts, path=path)
-
-class _Reader:
-    """Takes keys out of one TOML table, checking types; ``finish`` rejects leftovers."""
-
-    def __init__(self, raw: dict[str, Any], where: str, text: str, prefix: str = "") -> None:
-        self.raw = dict(raw)
-        self.where = where
-        self.text = text
-        self.prefix = prefix
-
-    def child(self, name: str, raw: Any) -> "_Reader":
-        key = f"{self.prefix}{name}"
-        if not isinstance(raw, dict):
-            self.fail(name, f"{key} must be a table")
-        return _Reader(raw, self.where, self.text, prefix=key + ".")
-
-    def fail(self, key: str, message: str) -> None:
-        leaf = key.rsplit(".", 1)[-1].split("[")[0]
-        line = _line_of(self.text, leaf)
-        loc = f"{self.where}:{line}" if line else self.where
-        raise ConfigError(f"{loc}: {message}")
-
-    def take(self, key: str, kind: type | tuple[type, ...], *, required: bool = False,
-             default: Any = None) -> Any:
-        full = f"{self.prefix}{key}"
-        if key not in self.raw:
-            if required:
-                self.fail(key, f"missing required key {full}")
-            return default
-        value = self.raw.pop(key)
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
-        if not ok:
-            names = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
-            got = _TYPE_NAMES.get(type(value), type(value).__name__)
-            self.fail(key, f"{full} must be {names}, got {got} {value!r}")
-        return value
-
-    def duration(self, key: str, default: timedelta | None) -> timedelta | None:
-        value = self.take(key, str)
-        if value is None:
-            return default
-        try:
-            delta = parse_duration(value)
-        except ValueError as exc:
-            self.fail(key, f"{self.prefix}{key}: {exc}")
-        if delta.total_seconds() <= 0:
-            self.fail(key, f"{self.prefix}{key} must be longer than zero")
-        return delta
-
-    def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-        value = self.take(key, list)
-        if value is None:
-            return default
-        if not all(isinstance(v, str) for v in value):
-            self.fail(key, f"{self.prefix}{key} must be a list of strings")
-        return tuple(value)
-
-    def choice(self, key: str, choices: tuple[str, ...], default: str | None = None,
-               required: bool = False) -> str:
-        value = self.take(key, str, required=required, default=default)
-        if value not in choices:
-            self.fail(key, f"{self.prefix}{key} = {value!r} is not one of: {', '.join(choices)}")
-        return value
-
-    def section(self, key: str, build: Callable[["_Reader"], Any], required: bool = False) -> Any:
-        raw = self.take(key, dict, required=required)
-        if raw is None:
-            return None
-        return build(self.child(key, raw))
-
-    def finish(self) -> None:
-        if self.raw:
-            key = sorted(self.raw)[0]
-            self.fail(key, f"unknown key {self.prefix}{key}; check its spelling against config.example.toml")
-
-_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list",
-               dict: "a table", float: "a number"}
-
-def _line_of(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*(\[+\s*)?{re.escape(key)}\s*(=|\])", re.MULTILINE)
-    m = pattern.search(text)
-    return text.count("\n", 0, m.start()) + 1 if m else None
 
 def _guard(r: _Reader) -> GuardSettings:
     out = GuardSettings(
@@ -327,59 +217,24 @@ def _policy(r: _Reader) -> PolicySettings:
     return out
 
 def _alerts(r: _Reader) -> AlertSettings:
-    slack = r.section("slack", _slack)
-    email = r.section("email", _email)
+    channels = parse_channels(r)  # each registered channel reads its own [alerts.NAME] table
     routes_raw = r.take("routes", list, default=[])
     routes = tuple(_route(r.child(f"routes[{i}]", x)) for i, x in enumerate(routes_raw))
     digest_at = r.take("digest_at", str)
     if digest_at is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", digest_at):
         r.fail("digest_at", f"{r.prefix}digest_at = {digest_at!r}; write it like \"08:30\"")
     out = AlertSettings(
-        slack=slack,
-        email=email,
+        channels=channels,
         routes=routes,
         digest_at=digest_at,
         max_backoff=r.duration("max_backoff", timedelta(minutes=30)),
         reminder_after=r.duration("reminder_after", None),
     )
     r.finish()
-    configured = {c for c, s in (("slack", slack), ("email", email)) if s is not None}
     for route in routes:
         for ch in route.channels:
-            if ch not in configured:
+            if ch not in channels:
                 r.fail("routes", f"alerts.routes names channel {ch!r}, but [alerts.{ch}] is not configured")
-    return out
-
-def _slack(r: _Reader) -> SlackSettings:
-    out = SlackSettings(
-        webhook_url_env=r.take("webhook_url_env", str, required=True),
-        escalation_webhook_url_env=r.take("escalation_webhook_url_env", str),
-    )
-    r.finish()
-    return out
-
-def _email(r: _Reader) -> EmailSettings:
-    port = r.take("smtp_port", int, default=587)
-    if not 0 < port < 65536:
-        r.fail("smtp_port", f"{r.prefix}smtp_port = {port} is not a TCP port")
-    to = r.strings("to")
-    if not to:
-        r.fail("to", f"{r.prefix}to must list at least one address")
-    out = EmailSettings(
-        smtp_host=r.take("smtp_host", str, required=True),
-        smtp_port=port,
-        starttls=r.take("starttls", bool, default=True),
-        ssl=r.take("ssl", bool, default=False),
-        username_env=r.take("username_env", str),
-        password_env=r.take("password_env", str),
-        from_addr=r.take("from", str, required=True),
-        to=to,
-        escalation_to=r.strings("escalation_to"),
-        timeout=float(r.take("timeout", (int, float), default=30.0)),
-    )
-    r.finish()
-    if out.ssl and out.starttls:
-        r.fail("ssl", f"{r.prefix}ssl and starttls are exclusive; set starttls = false with ssl = true")
     return out
 
 def _route(r: _Reader) -> Route:

@@ -6,7 +6,6 @@ day: a digest that says "nothing happened" every morning teaches people to ignor
 
 from __future__ import annotations
 
-import statistics
 from datetime import datetime, timedelta
 from html import escape
 from typing import Any
@@ -14,15 +13,15 @@ from typing import Any
 import sqlite_utils
 
 from guard.alerts._text import SECTION_LIMIT, fit, fit_mrkdwn, load_json, show_time
+from guard.alerts.channels import configured_channels
 from guard.alerts.outbox import enqueue_message
 from guard.alerts.render import AlertMessage
-from guard.alerts.routing import configured_channels
+from guard.alerts.stages import Stage
+from guard.archive import outbox as store
 from guard.config import AlertSettings
 from guard.durations import format_duration
 
 __all__ = ["build_digest", "enqueue_digest"]
-
-_OPEN = ("open", "acknowledged")
 
 
 def _parse(value: Any) -> datetime | None:
@@ -35,20 +34,21 @@ def _parse(value: Any) -> datetime | None:
 def _digest_facts(db: sqlite_utils.Database, now: datetime,
                   window: timedelta) -> dict[str, Any]:
     since = (now - window).isoformat()
-    cols = "id, account, kind, severity, state, opened_at, resolved_at, evidence"
-    cursor = db.execute(f"SELECT {cols} FROM findings WHERE state IN (?, ?) ORDER BY opened_at",
-                        list(_OPEN))
-    names = [d[0] for d in cursor.description]
-    open_rows = [dict(zip(names, r)) for r in cursor.fetchall()]
-    resolved = db.execute("SELECT opened_at, resolved_at FROM findings WHERE state = 'resolved' "
-                          "AND resolved_at >= ?", [since]).fetchall()
-    opened_today = db.execute("SELECT COUNT(*) FROM findings WHERE opened_at >= ?",
-                              [since]).fetchone()[0]
+    open_rows = store.open_findings(db)
+    resolved = store.resolved_since(db, since)
+    opened_today = store.opened_since(db, since)
     durations = [b - a for a, b in ((_parse(o), _parse(r)) for o, r in resolved)
                  if a is not None and b is not None and b >= a]
     return {"open": open_rows, "resolved": len(resolved), "opened": opened_today,
-            "median": statistics.median(durations) if durations else None,
+            "median": _median(durations) if durations else None,
             "slowest": max(durations) if durations else None}
+
+
+def _median(values: list[timedelta]) -> timedelta:
+    """``statistics.median`` for durations (its type hints only admit numbers)."""
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def build_digest(db: sqlite_utils.Database, now: datetime, *,
@@ -101,6 +101,6 @@ def enqueue_digest(db: sqlite_utils.Database, settings: AlertSettings, *,
     if not facts["open"] and not facts["opened"] and not facts["resolved"]:
         return []
     with db.atomic():
-        return enqueue_message(db, build_digest(db, now), stage="digest",
+        return enqueue_message(db, build_digest(db, now), stage=Stage.DIGEST,
                                channels=configured_channels(settings),
                                key_prefix=f"digest:{now.date().isoformat()}", now=now)

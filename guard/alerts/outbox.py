@@ -16,8 +16,10 @@ That is the trade we chose: a duplicate is better than a lost alert about a dele
 Failures: a temporary error (``AlertRetryable``) reschedules the row, honouring Slack's
 ``Retry-After`` or else backing off exponentially (30 s · 2^attempts, capped), and holds later
 rows of that channel back so they arrive in order. A permanent error (``AlertPermanent``)
-marks the row ``failed``, records the channel as failing (``channel_health``) and, for Slack,
-queues the same alert by email when email is configured.
+marks the row ``failed``, records the channel as failing (``channel_health``) and, for a
+channel with a fallback (Slack), queues the same alert on it (email) when that is configured.
+
+The SQL behind all this is in ``guard.archive.outbox``; this module decides.
 
 Every function takes ``now``; nothing here reads the clock, so tests drive time.
 """
@@ -32,10 +34,19 @@ from typing import Any, Iterable, Mapping
 import sqlite_utils
 import structlog
 
+from guard.alerts.channels import (
+    OutboxItem,
+    Sender,
+    channel_names,
+    channel_spec,
+    configured_channels,
+    default_senders,
+)
 from guard.alerts.health import record_channel
 from guard.alerts.render import AlertMessage, render_alert, render_test
-from guard.alerts.routing import configured_channels, routed_channels
-from guard.alerts.channels import FOLLOW_UP_STAGES, OutboxItem, Sender, default_senders
+from guard.alerts.routing import routed_channels
+from guard.alerts.stages import FOLLOW_UP_STAGES, Stage
+from guard.archive import outbox as store
 from guard.clock import iso
 from guard.config import AlertSettings
 from guard.errors import AlertPermanent, AlertRetryable, ArchiveError, ConfigError, GuardError
@@ -100,18 +111,14 @@ def enqueue_message(db: sqlite_utils.Database, message: AlertMessage, *, stage: 
 def _insert(db: sqlite_utils.Database, message: AlertMessage, *, stage: str, channel: str,
             key: str, now: datetime, finding_id: int | None,
             not_before: datetime | None = None) -> int | None:
-    cursor = db.execute(
-        "INSERT OR IGNORE INTO outbox (finding_id, stage, channel, dedupe_key, subject, "
-        "payload, status, attempts, next_attempt_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-        [finding_id, stage, channel, key, message.subject, message.to_json(),
-         _due_at(now, not_before), iso(now)],
-    )
-    if cursor.rowcount != 1:
+    row_id = store.insert_row(db, finding_id=finding_id, stage=stage, channel=channel,
+                              dedupe_key=key, subject=message.subject, payload=message.to_json(),
+                              next_attempt_at=_due_at(now, not_before), created_at=iso(now))
+    if row_id is None:
         return None
-    log.info("alert_enqueued", outbox_id=cursor.lastrowid, finding_id=finding_id, stage=stage,
+    log.info("alert_enqueued", outbox_id=row_id, finding_id=finding_id, stage=stage,
              channel=channel)
-    return int(cursor.lastrowid)
+    return row_id
 
 
 def _due_at(now: datetime, not_before: datetime | None) -> str:
@@ -126,15 +133,10 @@ def cancel_for_finding(db: sqlite_utils.Database, finding_id: int,
                        stages: Iterable[str] = FOLLOW_UP_STAGES) -> int:
     """Withdraw pending rows of ``stages`` (a resolved finding needs no reminder); no commit."""
     stages = list(stages)
-    if not stages:
-        return 0
-    marks = ", ".join("?" for _ in stages)
-    cursor = db.execute(
-        f"UPDATE outbox SET status = 'cancelled' WHERE finding_id = ? AND status = 'pending' "
-        f"AND stage IN ({marks})", [finding_id, *stages])
-    if cursor.rowcount:
-        log.info("alert_cancelled", finding_id=finding_id, stages=stages, rows=cursor.rowcount)
-    return cursor.rowcount
+    count = store.cancel_pending_for_finding(db, finding_id, stages)
+    if count:
+        log.info("alert_cancelled", finding_id=finding_id, stages=stages, rows=count)
+    return count
 
 
 def deliver_pending(db: sqlite_utils.Database, settings: AlertSettings, *, now: datetime,
@@ -164,33 +166,28 @@ def _deliver_pass(db: sqlite_utils.Database, settings: AlertSettings, now: datet
                   senders: Mapping[str, Sender], wanted: set[int] | None,
                   report: DeliveryReport) -> None:
     now_s = iso(now)
-    cursor = db.execute(
-        "SELECT o.id, o.finding_id, o.stage, o.channel, o.dedupe_key, o.attempts, "
-        "o.next_attempt_at, o.payload, f.state FROM outbox o "
-        "LEFT JOIN findings f ON f.id = o.finding_id WHERE o.status = 'pending' ORDER BY o.id")
     blocked: set[str] = set()
-    for (row_id, finding_id, stage, channel, key, attempts, next_at, payload,
-         finding_state) in cursor.fetchall():
-        if wanted is not None and row_id not in wanted:
+    for row in store.pending_rows(db):
+        if wanted is not None and row.id not in wanted:
             continue
-        if channel in blocked:
+        if row.channel in blocked:
             continue
-        if next_at > now_s:
-            if attempts > 0 and wanted is None:
-                blocked.add(channel)  # an earlier alert is backing off: keep the order
+        if row.next_attempt_at > now_s:
+            if row.attempts > 0 and wanted is None:
+                blocked.add(row.channel)  # an earlier alert is backing off: keep the order
             continue
-        if finding_state == "resolved" and stage in FOLLOW_UP_STAGES:
+        if row.finding_state == "resolved" and row.stage in FOLLOW_UP_STAGES:
             with db.atomic():
-                db.execute("UPDATE outbox SET status = 'cancelled' WHERE id = ?", [row_id])
-            log.info("alert_cancelled", outbox_id=row_id, finding_id=finding_id, stage=stage,
-                     reason="finding_resolved")
-            report.cancelled.append(row_id)
+                store.mark_cancelled(db, row.id)
+            log.info("alert_cancelled", outbox_id=row.id, finding_id=row.finding_id,
+                     stage=row.stage, reason="finding_resolved")
+            report.cancelled.append(row.id)
             continue
-        item = OutboxItem(id=row_id, finding_id=finding_id, stage=stage, channel=channel,
-                          dedupe_key=key, attempts=attempts,
-                          message=AlertMessage.from_json(payload))
-        if not _deliver_one(db, settings, item, senders.get(channel), now, report):
-            blocked.add(channel)
+        item = OutboxItem(id=row.id, finding_id=row.finding_id, stage=row.stage,
+                          channel=row.channel, dedupe_key=row.dedupe_key, attempts=row.attempts,
+                          message=AlertMessage.from_json(row.payload))
+        if not _deliver_one(db, settings, item, senders.get(row.channel), now, report):
+            blocked.add(row.channel)
 
 
 def _deliver_one(db: sqlite_utils.Database, settings: AlertSettings, item: OutboxItem,
@@ -198,8 +195,10 @@ def _deliver_one(db: sqlite_utils.Database, settings: AlertSettings, item: Outbo
     """Send one row and record the outcome; False when the channel should wait."""
     try:
         if sender is None:
+            spec = channel_spec(item.channel)
+            table = spec.name if spec is not None else item.channel.split("-")[0]
             raise ConfigError(f"alert channel {item.channel!r} is not configured; "
-                              f"add [alerts.{item.channel.split('-')[0]}] to the config")
+                              f"add [alerts.{table}] to the config")
         sender(item)
     except AlertPermanent as exc:
         _fail(db, settings, item, str(exc), now, report)
@@ -215,8 +214,7 @@ def _deliver_one(db: sqlite_utils.Database, settings: AlertSettings, item: Outbo
         _reschedule(db, settings, item, f"{type(exc).__name__}: {exc}", None, now, report)
         return False
     with db.atomic():
-        db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
-                   "last_error = NULL WHERE id = ?", [iso(now), item.id])
+        store.mark_sent(db, item.id, sent_at=iso(now))
         record_channel(db, item.channel, at=now.isoformat(), ok=True)
     log.info("alert_sent", outbox_id=item.id, finding_id=item.finding_id, stage=item.stage,
              channel=item.channel, attempts=item.attempts + 1)
@@ -235,8 +233,7 @@ def _reschedule(db: sqlite_utils.Database, settings: AlertSettings, item: Outbox
         delay = min(BASE_BACKOFF * factor, max(settings.max_backoff, BASE_BACKOFF))
     next_at = iso(now + delay, round_up=True)
     with db.atomic():
-        db.execute("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, "
-                   "last_error = ? WHERE id = ?", [next_at, error, item.id])
+        store.reschedule(db, item.id, next_attempt_at=next_at, error=error)
     log.warning("alert_retry_scheduled", outbox_id=item.id, channel=item.channel,
                 attempts=item.attempts + 1, next_attempt_at=next_at, error=error)
     report.retrying.append(item.id)
@@ -245,18 +242,22 @@ def _reschedule(db: sqlite_utils.Database, settings: AlertSettings, item: Outbox
 
 def _fail(db: sqlite_utils.Database, settings: AlertSettings, item: OutboxItem, error: str,
           now: datetime, report: DeliveryReport) -> None:
-    """Mark the row failed, surface the channel, and fall back to email for Slack."""
+    """Mark the row failed, surface the channel, and fall back (Slack: to email) if configured.
+
+    No fallback when the alert was routed to the fallback channel anyway (its sibling row).
+    """
     fallback_ids: list[int] = []
+    spec = channel_spec(item.channel)
+    fallback = spec.fallback if spec is not None else None
     with db.atomic():
-        db.execute("UPDATE outbox SET status = 'failed', attempts = attempts + 1, "
-                   "last_error = ? WHERE id = ?", [error, item.id])
+        store.mark_failed(db, item.id, error=error)
         record_channel(db, item.channel, at=now.isoformat(), ok=False, error=error)
-        if item.channel.startswith("slack") and settings.email is not None:
-            sibling = item.dedupe_key.rsplit(":", 1)[0] + ":email"
-            exists = db.execute("SELECT 1 FROM outbox WHERE dedupe_key = ?", [sibling]).fetchone()
-            if not exists:
-                row_id = _insert(db, _fallback_message(item.message, error), stage=item.stage,
-                                 channel="email", key=item.dedupe_key + ":fallback-email",
+        if spec is not None and fallback and settings.channels.get(fallback) is not None:
+            sibling = item.dedupe_key.rsplit(":", 1)[0] + ":" + fallback
+            if not store.dedupe_key_exists(db, sibling):
+                note = spec.fallback_note.format(error=error)
+                row_id = _insert(db, _fallback_message(item.message, note), stage=item.stage,
+                                 channel=fallback, key=f"{item.dedupe_key}:fallback-{fallback}",
                                  now=now, finding_id=item.finding_id)
                 fallback_ids = [row_id] if row_id is not None else []
     log.error("alert_failed_permanently", outbox_id=item.id, channel=item.channel,
@@ -266,10 +267,8 @@ def _fail(db: sqlite_utils.Database, settings: AlertSettings, item: OutboxItem, 
     report.fallbacks.extend(fallback_ids)
 
 
-def _fallback_message(message: AlertMessage, error: str) -> AlertMessage:
-    """The same alert for email, opening with why it did not arrive in Slack."""
-    note = (f"This alert could not be posted to Slack: {error}. Until the Slack webhook is "
-            "fixed, alerts come by email.")
+def _fallback_message(message: AlertMessage, note: str) -> AlertMessage:
+    """The same alert for email, opening with why it did not arrive in Slack (``note``)."""
     body_html = message.email_html
     start = body_html.find("<body")
     end = body_html.find(">", start) + 1 if start >= 0 else 0
@@ -288,14 +287,8 @@ def retry_failed(db: sqlite_utils.Database, *, now: datetime,
     A Slack row whose email fallback was already delivered is then posted to Slack as well:
     a deliberate operator action, so the duplicate is accepted.
     """
-    sql = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? " \
-          "WHERE status = 'failed'"
-    params: list[Any] = [iso(now)]
-    if channel:
-        sql += " AND channel = ?"
-        params.append(channel)
     with db.atomic():
-        count = db.execute(sql, params).rowcount
+        count = store.requeue_failed(db, next_attempt_at=iso(now), channel=channel)
     log.info("alert_failed_requeued", rows=count, channel=channel)
     return count
 
@@ -308,8 +301,9 @@ def send_test_alert(db: sqlite_utils.Database, settings: AlertSettings, *, now: 
     if channel is not None and channel not in configured_channels(settings):
         raise ConfigError(f"alert channel {channel!r} is not configured; add [alerts.{channel}]")
     if not channels:
-        raise ConfigError("no alert channel is configured; add [alerts.slack] or [alerts.email]")
+        tables = " or ".join(f"[alerts.{name}]" for name in channel_names())
+        raise ConfigError(f"no alert channel is configured; add {tables}")
     with db.atomic():
-        ids = enqueue_message(db, render_test(now), stage="test", channels=channels,
+        ids = enqueue_message(db, render_test(now), stage=Stage.TEST, channels=channels,
                               key_prefix=f"test:{now.isoformat()}", now=now)
     return deliver_pending(db, settings, now=now, senders=senders, only_ids=ids)

@@ -29,11 +29,12 @@ from guard.alerts._text import (
     safe_url,
     show_time,
 )
+from guard.alerts.stages import FOLLOW_UP_STAGES, Stage
 from guard.durations import format_duration
 
 __all__ = ["AlertMessage", "Facts", "STAGES", "render_alert", "render_test"]
 
-STAGES = ("first", "reminder", "escalation", "digest", "test")
+STAGES = tuple(Stage)  # kept for callers that list them
 
 _HEADLINES = {
     "removed-critical": "A critical comment on a corrected post was deleted",
@@ -43,7 +44,8 @@ _HEADLINES = {
     "post-removed": "A corrected post with open questions was deleted",
     "override": "A protected comment was removed with --override",
 }
-_STAGE_PREFIX = {"reminder": "Reminder: ", "escalation": "Escalation: ", "test": "Test: "}
+_STAGE_PREFIX: dict[str, str] = {Stage.REMINDER: "Reminder: ", Stage.ESCALATION: "Escalation: ",
+                                 Stage.TEST: "Test: "}
 _STATUS_BY_KIND = {"removed-critical": "deleted", "hidden-critical": "hidden",
                    "unanswered": "unanswered"}
 
@@ -109,12 +111,17 @@ def render_alert(finding: Mapping[str, Any], stage: str, *,
     )
 
 
+def _table(ev: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = ev.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def facts_for(finding: Mapping[str, Any], stage: str, *, now: datetime | None = None) -> Facts:
     ev = load_json(finding.get("evidence"))
     kind = str(finding.get("kind") or "finding")
-    post = ev.get("post") if isinstance(ev.get("post"), dict) else {}
-    comment = ev.get("comment") if isinstance(ev.get("comment"), dict) else {}
-    correction = ev.get("correction") if isinstance(ev.get("correction"), dict) else {}
+    post = _table(ev, "post")
+    comment = _table(ev, "comment")
+    correction = _table(ev, "correction")
     headline = _STAGE_PREFIX.get(stage, "") + _HEADLINES.get(kind, f"New finding: {kind}")
     summary = str(ev.get("summary") or headline)
     platform = str(ev.get("platform") or "")
@@ -128,7 +135,7 @@ def facts_for(finding: Mapping[str, Any], stage: str, *, now: datetime | None = 
     status = str(comment.get("status") or _STATUS_BY_KIND.get(kind, "")) or None
     reply = str(finding.get("suggested_reply") or "").strip() or None
     open_since = None
-    if stage in ("reminder", "escalation") and now is not None:
+    if stage in FOLLOW_UP_STAGES and now is not None:
         open_since = _age(finding.get("opened_at"), now)
     return Facts(
         headline=headline,
@@ -166,7 +173,7 @@ def render_test(now: datetime) -> AlertMessage:
             "correction": {"removed": ["Thursday"], "added": ["Thirteenth"]},
         },
     }
-    return render_alert(finding, "test", now=now)
+    return render_alert(finding, Stage.TEST, now=now)
 
 
 def _correction(c: Mapping[str, Any]) -> str | None:

@@ -1,26 +1,21 @@
 """Which channels an alert goes to, from ``[alerts]`` routes (DESIGN §2, issue 4 item 4).
 
-Channel names are what the outbox stores and orders by: ``slack``, ``email``, and
-``slack-escalation`` (the second webhook). Escalations use the second webhook, and email
-escalations go to ``escalation_to``, when configured; otherwise they use the normal ones.
+Channel names are what the outbox stores and orders by: the registered channels (``slack``,
+``email``) and the per-stage names a channel chooses (``slack-escalation``, the second
+webhook: escalations use it when configured; email escalations go to ``escalation_to``).
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from guard.config import AlertSettings, EmailSettings, Route
+from guard.alerts.channels import configured_channels, outbox_channel
+from guard.alerts.stages import Stage
+from guard.config import AlertSettings, Route
 
-__all__ = ["CHANNELS", "SEVERITY_RANK", "configured_channels", "routed_channels",
-           "email_recipients"]
+__all__ = ["SEVERITY_RANK", "configured_channels", "routed_channels"]
 
-CHANNELS = ("slack", "slack-escalation", "email")
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
-
-
-def configured_channels(settings: AlertSettings) -> list[str]:
-    """The base channels that have settings, in a stable order."""
-    return [name for name, s in (("slack", settings.slack), ("email", settings.email)) if s]
 
 
 def _matches(route: Route, finding: Mapping[str, Any]) -> bool:
@@ -37,19 +32,10 @@ def routed_channels(finding: Mapping[str, Any], stage: str, settings: AlertSetti
     configured a channel and nothing else expects alerts on it.
     """
     configured = configured_channels(settings)
-    if settings.routes and stage not in ("digest", "test"):
+    if settings.routes and stage not in (Stage.DIGEST, Stage.TEST):
         wanted = {ch for route in settings.routes if _matches(route, finding)
                   for ch in route.channels}
         base = [ch for ch in configured if ch in wanted]
     else:
         base = configured
-    if stage == "escalation" and settings.slack and settings.slack.escalation_webhook_url_env:
-        base = ["slack-escalation" if ch == "slack" else ch for ch in base]
-    return base
-
-
-def email_recipients(email: EmailSettings, stage: str) -> tuple[str, ...]:
-    """``escalation_to`` for escalations when set, else ``to``."""
-    if stage == "escalation" and email.escalation_to:
-        return email.escalation_to
-    return email.to
+    return [outbox_channel(ch, stage, settings) for ch in base]

@@ -6,8 +6,9 @@ import sys
 
 import click
 
-from guard.alerts import (channel_health, deliver_pending, list_outbox, retry_failed,
-                          send_test_alert)
+from guard.alerts.channels import channel_names
+from guard.alerts.health import channel_health, list_outbox
+from guard.alerts.outbox import deliver_pending, retry_failed, send_test_alert
 from guard.cli.context import Context, pass_ctx
 from guard.clock import utcnow
 from guard.cli.output import emit_json, emit_table
@@ -37,7 +38,8 @@ def alerts(ctx: Context, pending: bool, as_json: bool) -> None:
 
 
 @click.command("test-alert")
-@click.option("--channel", type=click.Choice(["slack", "email"]), help="Default: every configured channel.")
+@click.option("--channel", type=click.Choice(list(channel_names())),
+              help="Default: every configured channel.")
 @pass_ctx
 def test_alert(ctx: Context, channel: str | None) -> None:
     """Send a sample alert through the real outbox and channel."""

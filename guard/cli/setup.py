@@ -43,17 +43,13 @@ def check(ctx: Context, live: bool) -> None:
     """Validate the config, the environment variables it names and (--live) the tokens."""
     from connectors.registry import connect
 
+    from guard.alerts.channels import channel_secrets
+
     config = ctx.config
     for account in config.accounts:
         account.token()
-    alerts = config.alerts
-    if alerts.slack:
-        read_secret(alerts.slack.webhook_url_env, "alerts.slack.webhook_url_env")
-    if alerts.email:
-        for key in ("username_env", "password_env"):
-            name = getattr(alerts.email, key)
-            if name:
-                read_secret(name, f"alerts.email.{key}")
+    for env_name, key in channel_secrets(config.alerts):
+        read_secret(env_name, key)
     click.echo(f"config {config.path} is valid: {len(config.accounts)} account(s), "
                f"mode {config.guard.mode}, archive {config.guard.database}")
     if not live:

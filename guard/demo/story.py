@@ -34,7 +34,7 @@ import sqlite_utils
 from guard.archive import queries
 from guard.archive.findings import list_findings
 from guard.demo.sinks import MailSink, SlackWebhookSink, blocks_as_text
-from guard.alerts import deliver_pending
+from guard.alerts.outbox import deliver_pending
 from guard.archive.connection import open_archive
 from guard.clock import utcnow
 from guard.config import Config, load_config

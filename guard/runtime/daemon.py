@@ -193,15 +193,12 @@ class Daemon:
     def _read_secrets(self) -> list[str]:
         """Read every account token now: a missing variable stops start-up with one clear line
         (systemd then shows it) instead of failing one poll job forever."""
+        from guard.alerts.channels import channel_secrets
+
         values = [account.token() for account in self.config.accounts]
-        alerts = self.config.alerts
-        optional = [alerts.slack and alerts.slack.webhook_url_env,
-                    alerts.slack and alerts.slack.escalation_webhook_url_env,
-                    alerts.email and alerts.email.username_env,
-                    alerts.email and alerts.email.password_env]
-        for name in filter(None, optional):
+        for name, key in channel_secrets(self.config.alerts):
             try:
-                values.append(read_secret(name, name))
+                values.append(read_secret(name, key))
             except ConfigError:
                 log.warning("alert_secret_missing", variable=name,
                             note="alerts on this channel are retried until it is set")
@@ -236,7 +233,9 @@ class Daemon:
         self._scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
 
     def _alerts_configured(self) -> bool:
-        return self.config.alerts.slack is not None or self.config.alerts.email is not None
+        from guard.alerts.channels import configured_channels
+
+        return bool(configured_channels(self.config.alerts))
 
     def _on_skipped(self, event: JobEvent) -> None:
         log.info("job_skipped", job=event.job_id, reason="previous run still in progress"
@@ -304,7 +303,7 @@ class Daemon:
         self._kick_delivery()
 
     def _deliver(self) -> None:
-        from guard.alerts import deliver_pending
+        from guard.alerts.outbox import deliver_pending
 
         report = deliver_pending(self._require_db(), self.config.alerts, now=utcnow(),
                                  senders=self._senders)
@@ -313,7 +312,7 @@ class Daemon:
                      failed=len(report.failed))
 
     def _digest(self) -> None:
-        from guard.alerts import enqueue_digest
+        from guard.alerts.digest import enqueue_digest
 
         ids = enqueue_digest(self._require_db(), self.config.alerts, now=utcnow())
         log.info("digest_queued", outbox_ids=ids)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from guard.config import AlertSettings, EmailSettings, SlackSettings
+from guard.alerts.channels.email import EmailSettings
+from guard.alerts.channels.slack import SlackSettings
+from guard.config import AlertSettings
 from tests.alerts.helpers import FakeSlack, SmtpSink, free_port
 
 
@@ -46,15 +48,15 @@ def email_settings(port: int, **overrides) -> EmailSettings:
 
 @pytest.fixture
 def slack_only() -> AlertSettings:
-    return AlertSettings(slack=SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL"))
+    return AlertSettings(channels={"slack": SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL")})
 
 
 @pytest.fixture
 def slack_and_email(smtp_port) -> AlertSettings:
-    return AlertSettings(slack=SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL"),
-                         email=email_settings(smtp_port))
+    return AlertSettings(channels={"slack": SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL"),
+                                   "email": email_settings(smtp_port)})
 
 
 @pytest.fixture
 def email_only(smtp_port) -> AlertSettings:
-    return AlertSettings(email=email_settings(smtp_port))
+    return AlertSettings(channels={"email": email_settings(smtp_port)})

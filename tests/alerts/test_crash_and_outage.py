@@ -7,9 +7,12 @@ from datetime import timedelta
 import pytest
 import sqlite_utils
 
-from guard.alerts import deliver_pending, enqueue, list_outbox, message_id_for
 from guard.alerts.channels import default_senders
-from guard.config import AlertSettings, Route, SlackSettings
+from guard.alerts.channels.email import message_id_for
+from guard.alerts.channels.slack import SlackSettings
+from guard.alerts.health import list_outbox
+from guard.alerts.outbox import deliver_pending, enqueue
+from guard.config import AlertSettings, Route
 from guard.archive.schema import migrate
 from tests.alerts.conftest import email_settings
 from tests.alerts.helpers import T0, add_finding
@@ -122,8 +125,9 @@ def test_outage_on_slack_with_email_fallback_configured_does_not_fall_back(db, s
                                                                            smtp_port):
     """500s are temporary: they are retried on Slack, never diverted to email."""
     smtp.start()
-    settings = AlertSettings(slack=SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL"),
-                             email=email_settings(smtp_port), routes=(Route(channels=("slack",)),))
+    settings = AlertSettings(channels={"slack": SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL"),
+                                       "email": email_settings(smtp_port)},
+                             routes=(Route(channels=("slack",)),))
     with db.atomic():
         enqueue(db, add_finding(db), "first", settings, now=T0)
     slack.add(500, "rollup_error", times=2)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from guard.alerts import build_digest, enqueue_digest, list_outbox
-from guard.config import AlertSettings, SlackSettings
+from guard.alerts.channels.slack import SlackSettings
+from guard.alerts.digest import build_digest, enqueue_digest
+from guard.alerts.health import list_outbox
+from guard.config import AlertSettings
 from tests.alerts.helpers import T0, add_finding
 
-SETTINGS = AlertSettings(slack=SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL"))
+SETTINGS = AlertSettings(channels={"slack": SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL")})
 
 
 def test_digest_counts_open_findings_and_time_to_resolve(db):

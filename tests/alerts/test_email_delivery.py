@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 from aiosmtpd.smtp import AuthResult
 
-from guard.alerts import deliver_pending, enqueue, list_outbox, message_id_for, send_email
+from guard.alerts.channels.email import message_id_for, send_email
+from guard.alerts.health import list_outbox
+from guard.alerts.outbox import deliver_pending, enqueue
 from guard.alerts.render import render_alert
 from guard.config import AlertSettings
 from guard.errors import AlertPermanent, AlertRetryable
@@ -66,7 +68,7 @@ def test_email_550_recipient_rejected_is_permanent(db, smtp_port):
     """A 5xx refusal of every recipient marks the row failed with the server's words."""
     sink = SmtpSink(smtp_port, handler_kwargs={"reject": ("comms@example.org",)}).start()
     try:
-        settings = AlertSettings(email=email_settings(smtp_port))
+        settings = AlertSettings(channels={"email": email_settings(smtp_port)})
         _queue(db, settings)
         report = deliver_pending(db, settings, now=T0)
         assert report.failed == [1]
@@ -80,8 +82,8 @@ def test_email_partly_rejected_recipients_still_counts_as_sent(db, smtp_port):
     """When the server takes the message for some recipients, the alert was delivered."""
     sink = SmtpSink(smtp_port, handler_kwargs={"reject": ("gone@example.org",)}).start()
     try:
-        settings = AlertSettings(email=email_settings(
-            smtp_port, to=("comms@example.org", "gone@example.org")))
+        settings = AlertSettings(channels={"email": email_settings(
+            smtp_port, to=("comms@example.org", "gone@example.org"))})
         _queue(db, settings)
         assert deliver_pending(db, settings, now=T0).sent == [1]
         assert sink.messages[0][1] == ["comms@example.org"]
@@ -92,7 +94,8 @@ def test_email_partly_rejected_recipients_still_counts_as_sent(db, smtp_port):
 def test_escalation_goes_to_escalation_addresses_threaded_under_first_alert(db, smtp, smtp_port):
     """Escalations use escalation_to and reference the first alert's Message-ID."""
     smtp.start()
-    settings = AlertSettings(email=email_settings(smtp_port, escalation_to=("boss@example.org",)))
+    settings = AlertSettings(channels={"email": email_settings(smtp_port,
+                                                               escalation_to=("boss@example.org",))})
     _queue(db, settings, stage="escalation")
     deliver_pending(db, settings, now=T0)
     (_, rcpts, msg), = smtp.messages

@@ -6,17 +6,18 @@ from datetime import timedelta
 
 import pytest
 
-from guard.alerts import (
+from guard.alerts.channels.email import EmailSettings
+from guard.alerts.channels.slack import SlackSettings
+from guard.alerts.health import channel_health, list_outbox
+from guard.alerts.outbox import (
     cancel_for_finding,
-    channel_health,
     deliver_pending,
     enqueue,
-    list_outbox,
     retry_failed,
-    routed_channels,
     send_test_alert,
 )
-from guard.config import AlertSettings, EmailSettings, Route, SlackSettings
+from guard.alerts.routing import routed_channels
+from guard.config import AlertSettings, Route
 from guard.errors import AlertPermanent, AlertRetryable, ArchiveError
 from tests.alerts.helpers import T0, add_finding
 
@@ -45,7 +46,7 @@ def _enqueue(db, finding, stage, settings, **kw):
 
 def test_same_finding_stage_and_channel_is_queued_once(db):
     """Enqueueing the same (finding, stage) again adds nothing: one alert per stage."""
-    settings = AlertSettings(slack=SLACK, email=EMAIL)
+    settings = AlertSettings(channels={"slack": SLACK, "email": EMAIL})
     f = add_finding(db)
     assert _enqueue(db, f, "first", settings) == [1, 2]
     assert _enqueue(db, f, "first", settings) == []
@@ -63,14 +64,14 @@ def test_enqueue_joins_the_callers_transaction(db):
 
     with pytest.raises(Boom):
         with db.atomic():
-            enqueue(db, f, "first", AlertSettings(slack=SLACK), now=T0)
+            enqueue(db, f, "first", AlertSettings(channels={"slack": SLACK}), now=T0)
             raise Boom
     assert list_outbox(db) == []
 
 
 def test_routes_filter_by_kind_and_severity():
     """Routes send kinds at or above min_severity to their channels; no match means no alert."""
-    settings = AlertSettings(slack=SLACK, email=EMAIL, routes=(
+    settings = AlertSettings(channels={"slack": SLACK, "email": EMAIL}, routes=(
         Route(channels=("slack",), min_severity="warning"),
         Route(channels=("email",), kinds=("removed-critical",), min_severity="critical"),
     ))
@@ -84,14 +85,14 @@ def test_routes_filter_by_kind_and_severity():
 def test_no_routes_means_every_configured_channel():
     """Without [[alerts.routes]] every finding goes everywhere that is configured."""
     assert routed_channels({"kind": "x", "severity": "info"}, "first",
-                           AlertSettings(slack=SLACK, email=EMAIL)) == ["slack", "email"]
+                           AlertSettings(channels={"slack": SLACK, "email": EMAIL})) == ["slack", "email"]
     assert routed_channels({"kind": "x", "severity": "info"}, "first", AlertSettings()) == []
 
 
 def test_escalation_uses_the_escalation_webhook_when_configured(db):
     """An escalation goes to the second Slack webhook; other stages use the first."""
-    settings = AlertSettings(slack=SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL",
-                                                 escalation_webhook_url_env="SLACK_ESCALATION"))
+    settings = AlertSettings(channels={"slack": SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL",
+                                                 escalation_webhook_url_env="SLACK_ESCALATION")})
     f = add_finding(db)
     _enqueue(db, f, "first", settings)
     _enqueue(db, f, "escalation", settings)
@@ -104,7 +105,7 @@ def test_escalation_uses_the_escalation_webhook_when_configured(db):
 
 def test_finding_resolved_before_reminder_sends_no_reminder(db):
     """cancel_for_finding withdraws a scheduled reminder, so it is never delivered."""
-    settings = AlertSettings(slack=SLACK)
+    settings = AlertSettings(channels={"slack": SLACK})
     f = add_finding(db)
     _enqueue(db, f, "first", settings)
     _enqueue(db, f, "reminder", settings, not_before=T0 + timedelta(hours=2))
@@ -121,7 +122,7 @@ def test_finding_resolved_before_reminder_sends_no_reminder(db):
 
 def test_reminder_of_resolved_finding_is_cancelled_even_without_cancel_call(db):
     """Delivery itself refuses to remind about a finding that is already resolved."""
-    settings = AlertSettings(slack=SLACK)
+    settings = AlertSettings(channels={"slack": SLACK})
     f = add_finding(db)
     _enqueue(db, f, "reminder", settings)
     db["findings"].update(f["id"], {"state": "resolved"})
@@ -132,7 +133,7 @@ def test_reminder_of_resolved_finding_is_cancelled_even_without_cancel_call(db):
 
 def test_scheduled_reminder_does_not_hold_back_later_alerts(db):
     """A reminder waiting for its time is not a backlog: newer first alerts go out now."""
-    settings = AlertSettings(slack=SLACK)
+    settings = AlertSettings(channels={"slack": SLACK})
     _enqueue(db, add_finding(db, dedupe_key="a"), "reminder", settings,
              not_before=T0 + timedelta(hours=2))
     _enqueue(db, add_finding(db, dedupe_key="b"), "first", settings)
@@ -142,7 +143,7 @@ def test_scheduled_reminder_does_not_hold_back_later_alerts(db):
 
 def test_a_retrying_channel_does_not_delay_the_other_channel(db):
     """Slack backing off holds back only Slack rows; email keeps flowing."""
-    settings = AlertSettings(slack=SLACK, email=EMAIL)
+    settings = AlertSettings(channels={"slack": SLACK, "email": EMAIL})
     for key in ("a", "b"):
         _enqueue(db, add_finding(db, dedupe_key=key), "first", settings)
     mail = Recorder()
@@ -156,12 +157,12 @@ def test_deliver_refuses_to_run_inside_a_transaction(db):
     """Delivery commits per send, so it must not be nested in someone else's transaction."""
     with pytest.raises(ArchiveError, match="outside a transaction"):
         with db.atomic():
-            deliver_pending(db, AlertSettings(slack=SLACK), now=T0)
+            deliver_pending(db, AlertSettings(channels={"slack": SLACK}), now=T0)
 
 
 def test_a_crashing_sender_is_retried_not_fatal(db):
     """A bug in one sender (plain Exception) reschedules the row and the job keeps going."""
-    settings = AlertSettings(slack=SLACK, email=EMAIL)
+    settings = AlertSettings(channels={"slack": SLACK, "email": EMAIL})
     _enqueue(db, add_finding(db), "first", settings)
     mail = Recorder()
     report = deliver_pending(db, settings, now=T0, senders={
@@ -171,7 +172,7 @@ def test_a_crashing_sender_is_retried_not_fatal(db):
 
 def test_failed_rows_can_be_requeued_after_fixing_the_channel(db):
     """retry_failed puts failed rows back; they are then delivered."""
-    settings = AlertSettings(slack=SLACK)
+    settings = AlertSettings(channels={"slack": SLACK})
     _enqueue(db, add_finding(db), "first", settings)
     deliver_pending(db, settings, now=T0, senders={"slack": Recorder(AlertPermanent("no_service"))})
     assert channel_health(db)["slack"]["failed"] == 1
@@ -184,7 +185,7 @@ def test_failed_rows_can_be_requeued_after_fixing_the_channel(db):
 
 def test_list_outbox_pending_only(db):
     """list_outbox(pending_only=True) shows just the rows still to send, without payloads."""
-    settings = AlertSettings(slack=SLACK)
+    settings = AlertSettings(channels={"slack": SLACK})
     _enqueue(db, add_finding(db, dedupe_key="a"), "first", settings)
     _enqueue(db, add_finding(db, dedupe_key="b"), "first", settings)
     deliver_pending(db, settings, now=T0, senders={"slack": Recorder()}, only_ids=[1])
@@ -194,7 +195,7 @@ def test_list_outbox_pending_only(db):
 
 def test_test_alert_goes_through_the_real_path_immediately(db, slack):
     """send_test_alert posts a labelled sample to the webhook right away."""
-    report = send_test_alert(db, AlertSettings(slack=SLACK), now=T0, channel="slack")
+    report = send_test_alert(db, AlertSettings(channels={"slack": SLACK}), now=T0, channel="slack")
     assert report.sent == [1]
     assert slack.calls[0]["json"]["blocks"][0]["text"]["text"].startswith("Test: ")
     assert list_outbox(db)[0]["stage"] == "test"
@@ -202,7 +203,7 @@ def test_test_alert_goes_through_the_real_path_immediately(db, slack):
 
 def test_health_reports_retrying_channel_with_its_error(db):
     """A channel waiting out a backoff shows retrying, the error and the next attempt."""
-    settings = AlertSettings(slack=SLACK)
+    settings = AlertSettings(channels={"slack": SLACK})
     _enqueue(db, add_finding(db), "first", settings)
     deliver_pending(db, settings, now=T0, senders={"slack": Recorder(AlertRetryable("HTTP 503"))})
     h = channel_health(db)["slack"]
@@ -212,7 +213,7 @@ def test_health_reports_retrying_channel_with_its_error(db):
 
 def test_scheduled_reminder_states_the_age_at_its_send_time(db):
     """A reminder queued at opening time for two hours later says "Open for 2h"."""
-    settings = AlertSettings(slack=SLACK)
+    settings = AlertSettings(channels={"slack": SLACK})
     f = add_finding(db)
     _enqueue(db, f, "reminder", settings, not_before=T0 + timedelta(hours=2))
     sent = Recorder()

@@ -7,7 +7,7 @@ import re
 import shlex
 from datetime import timedelta
 
-from guard.alerts import AlertMessage, render_alert
+from guard.alerts.render import AlertMessage, render_alert
 from tests.alerts.helpers import STORY_EVIDENCE, STORY_REPLY, T0
 
 FINDING = {"id": 3, "account": "main-page", "kind": "removed-critical", "severity": "critical",

@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import structlog
 
-from guard.alerts import channel_health, deliver_pending, enqueue, list_outbox
-from guard.config import AlertSettings, Route, SlackSettings
+from guard.alerts.channels.slack import SlackSettings
+from guard.alerts.health import channel_health, list_outbox
+from guard.alerts.outbox import deliver_pending, enqueue
+from guard.config import AlertSettings, Route
 from tests.alerts.conftest import email_settings
 from tests.alerts.helpers import STORY_REPLY, T0, add_finding
 
@@ -86,7 +88,7 @@ def test_slack_500_is_retried_with_exponential_backoff(db, slack, slack_only):
 
 def test_slack_backoff_is_capped_by_max_backoff(db, slack):
     """However long Slack fails, the wait between attempts never exceeds alerts.max_backoff."""
-    settings = AlertSettings(slack=SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL"),
+    settings = AlertSettings(channels={"slack": SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL")},
                              max_backoff=timedelta(minutes=2))
     _queue(db, settings)
     slack.default = (503, "service_unavailable", {})
@@ -102,8 +104,9 @@ def test_slack_backoff_is_capped_by_max_backoff(db, slack):
 def test_slack_404_no_service_fails_permanently_and_falls_back_to_email(db, slack, smtp,
                                                                         smtp_port):
     """A revoked webhook is not retried; the channel shows failing and the alert arrives by mail."""
-    settings = AlertSettings(slack=SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL"),
-                             email=email_settings(smtp_port), routes=(Route(channels=("slack",)),))
+    settings = AlertSettings(channels={"slack": SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL"),
+                                       "email": email_settings(smtp_port)},
+                             routes=(Route(channels=("slack",)),))
     smtp.start()
     _queue(db, settings)
     slack.add(404, "no_service")

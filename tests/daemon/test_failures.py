@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 
 import structlog
 
-from guard.alerts import enqueue_message, render_test
+from guard.alerts.outbox import enqueue_message
+from guard.alerts.render import render_test
 from guard.archive.connection import open_archive
 from guard.config import load_config
 from guard.runtime.daemon import Daemon

@@ -1,59 +1,77 @@
-"""The channels' senders: how an outbox row reaches Slack or a mail server.
+"""The alert channel registry: every channel comment-guard can send to, and helpers over it.
 
-A sender is any ``Callable[[OutboxItem], None]`` that returns once the channel accepted the
-message, or raises ``AlertRetryable`` / ``AlertPermanent``. The daemon and tests may swap one
-in (``deliver_pending(senders=...)``); the real ones read their secrets at send time, so fixing
-an environment variable and restarting is enough, and no secret is ever stored in the outbox.
+Each channel is one module here that owns its ``[alerts.NAME]`` settings and how they are
+parsed, the environment variables they name, and its senders, and exports them as
+``SPEC`` (a ``ChannelSpec``). ``REGISTRY`` lists the specs; config parsing, routing, delivery,
+``comment-guard check``, the daemon's start-up and ``test-alert --channel`` all read it, so
+adding a channel is one module plus one line below.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
-from guard.alerts.channels.email import message_id_for, send_email
-from guard.alerts.render import AlertMessage
-from guard.alerts.routing import email_recipients
-from guard.alerts.channels.slack import send_slack
-from guard.config import AlertSettings, read_secret
+from guard.alerts.channels import email, slack
+from guard.alerts.channels.base import ChannelSpec, HasChannels, OutboxItem, Sender
+from guard.config_reader import Reader
 
-__all__ = ["OutboxItem", "Sender", "default_senders", "FOLLOW_UP_STAGES"]
+__all__ = ["REGISTRY", "ChannelSpec", "OutboxItem", "Sender", "channel_names", "channel_spec",
+           "configured_channels", "default_senders", "channel_secrets", "outbox_channel",
+           "parse_channels"]
 
-FOLLOW_UP_STAGES = ("reminder", "escalation")
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    """One outbox row as a sender sees it."""
-
-    id: int
-    finding_id: int | None
-    stage: str
-    channel: str
-    dedupe_key: str
-    attempts: int
-    message: AlertMessage
+REGISTRY: tuple[ChannelSpec[Any], ...] = (
+    slack.SPEC,
+    email.SPEC,
+)
 
 
-Sender = Callable[[OutboxItem], None]
+def channel_names() -> tuple[str, ...]:
+    """The ``[alerts.NAME]`` names, in registry order."""
+    return tuple(spec.name for spec in REGISTRY)
 
 
-def default_senders(settings: AlertSettings) -> dict[str, Sender]:
+def channel_spec(channel: str) -> ChannelSpec[Any] | None:
+    """The spec of a channel or outbox channel name (``slack-escalation`` -> slack)."""
+    return next((spec for spec in REGISTRY if spec.owns(channel)), None)
+
+
+def parse_channels(r: Reader) -> dict[str, Any]:
+    """Each registered channel's ``[alerts.NAME]`` table, by name; absent tables are left out."""
+    out: dict[str, Any] = {}
+    for spec in REGISTRY:
+        settings = r.section(spec.name, spec.parse)
+        if settings is not None:
+            out[spec.name] = settings
+    return out
+
+
+def configured_channels(settings: HasChannels) -> list[str]:
+    """The base channels that have settings, in a stable (registry) order."""
+    return [spec.name for spec in REGISTRY if settings.channels.get(spec.name) is not None]
+
+
+def _configured(settings: HasChannels) -> list[tuple[ChannelSpec[Any], Any]]:
+    return [(spec, settings.channels[spec.name]) for spec in REGISTRY
+            if settings.channels.get(spec.name) is not None]
+
+
+def default_senders(settings: HasChannels) -> dict[str, Sender]:
     """The real channels: secrets are read at send time, so a fixed env var takes effect."""
     senders: dict[str, Sender] = {}
-    slack, email = settings.slack, settings.email
-    if slack is not None:
-        senders["slack"] = lambda item: send_slack(
-            read_secret(slack.webhook_url_env, "alerts.slack.webhook_url_env"), item.message)
-        if slack.escalation_webhook_url_env:
-            env = slack.escalation_webhook_url_env
-            senders["slack-escalation"] = lambda item: send_slack(
-                read_secret(env, "alerts.slack.escalation_webhook_url_env"), item.message)
-    if email is not None:
-        def _email(item: OutboxItem) -> None:
-            thread = (message_id_for(f"{item.finding_id}:first:email")
-                      if item.finding_id is not None and item.stage in FOLLOW_UP_STAGES else None)
-            send_email(email, item.message, to=email_recipients(email, item.stage),
-                       message_id=message_id_for(item.dedupe_key), references=thread)
-        senders["email"] = _email
+    for spec, own in _configured(settings):
+        senders.update(spec.senders(own))
     return senders
+
+
+def channel_secrets(settings: HasChannels) -> list[tuple[str, str]]:
+    """(environment variable, config key naming it) for every configured channel's secrets."""
+    return [pair for spec, own in _configured(settings) for pair in spec.secrets(own)]
+
+
+def outbox_channel(channel: str, stage: str, settings: HasChannels) -> str:
+    """The outbox channel a configured base ``channel`` uses for ``stage``."""
+    spec = channel_spec(channel)
+    own = settings.channels.get(channel)
+    if spec is None or own is None:
+        return channel
+    return spec.route_stage(own, stage) or channel

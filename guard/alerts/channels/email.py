@@ -1,4 +1,10 @@
-"""Send one alert by SMTP (STARTTLS or SSL, optional login), text and HTML in one message.
+"""The email channel: ``[alerts.email]``, and one alert sent by SMTP (STARTTLS or SSL, optional
+login), text and HTML in one message.
+
+Config: ``smtp_host``, ``smtp_port``, ``starttls`` / ``ssl``, ``username_env`` and
+``password_env`` (variables holding the login), ``from``, ``to``, ``escalation_to`` (who gets
+escalations instead of ``to``), ``timeout``. Reminders and escalations reply to the first
+alert's Message-ID, so mail clients thread them.
 
 The ``Message-ID`` is derived from the outbox dedupe key, not random: the outbox delivers
 at least once, so after a crash between "the server accepted it" and "we marked it sent" the
@@ -14,19 +20,90 @@ from __future__ import annotations
 import hashlib
 import smtplib
 import ssl
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Callable, Sequence
 
 import structlog
 
+from guard.alerts.channels.base import ChannelSpec, OutboxItem, Sender
 from guard.alerts.render import AlertMessage
-from guard.config import EmailSettings, read_secret
+from guard.alerts.stages import FOLLOW_UP_STAGES, Stage
+from guard.config_reader import Reader, read_secret
 from guard.errors import AlertPermanent, AlertRetryable, ConfigError
 
-__all__ = ["send_email", "build_email", "message_id_for", "SmtpFactory"]
+__all__ = ["SPEC", "EmailSettings", "send_email", "build_email", "message_id_for",
+           "email_recipients", "SmtpFactory"]
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    smtp_host: str
+    from_addr: str
+    to: tuple[str, ...]
+    smtp_port: int = 587
+    starttls: bool = True
+    ssl: bool = False
+    username_env: str | None = None
+    password_env: str | None = None
+    escalation_to: tuple[str, ...] = ()
+    timeout: float = 30.0
+
+
+def parse_settings(r: Reader) -> EmailSettings:
+    """``[alerts.email]``; the TOML key ``from`` becomes ``from_addr``."""
+    port = r.take("smtp_port", int, default=587)
+    if not 0 < port < 65536:
+        r.fail("smtp_port", f"{r.prefix}smtp_port = {port} is not a TCP port")
+    to = r.strings("to")
+    if not to:
+        r.fail("to", f"{r.prefix}to must list at least one address")
+    out = EmailSettings(
+        smtp_host=r.take("smtp_host", str, required=True),
+        smtp_port=port,
+        starttls=r.take("starttls", bool, default=True),
+        ssl=r.take("ssl", bool, default=False),
+        username_env=r.take("username_env", str),
+        password_env=r.take("password_env", str),
+        from_addr=r.take("from", str, required=True),
+        to=to,
+        escalation_to=r.strings("escalation_to"),
+        timeout=float(r.take("timeout", (int, float), default=30.0)),
+    )
+    r.finish()
+    if out.ssl and out.starttls:
+        r.fail("ssl", f"{r.prefix}ssl and starttls are exclusive; set starttls = false with ssl = true")
+    return out
+
+
+def secrets(settings: EmailSettings) -> list[tuple[str, str]]:
+    return [(env, f"alerts.email.{key}")
+            for key, env in (("username_env", settings.username_env),
+                             ("password_env", settings.password_env)) if env]
+
+
+def senders(settings: EmailSettings) -> dict[str, Sender]:
+    """``email``: follow-ups reply to the first alert's Message-ID so clients thread them."""
+    def send(item: OutboxItem) -> None:
+        thread = (message_id_for(f"{item.finding_id}:{Stage.FIRST}:email")
+                  if item.finding_id is not None and item.stage in FOLLOW_UP_STAGES else None)
+        send_email(settings, item.message, to=email_recipients(settings, item.stage),
+                   message_id=message_id_for(item.dedupe_key), references=thread)
+    return {"email": send}
+
+
+def email_recipients(email: EmailSettings, stage: str) -> tuple[str, ...]:
+    """``escalation_to`` for escalations when set, else ``to``."""
+    if stage == Stage.ESCALATION and email.escalation_to:
+        return email.escalation_to
+    return email.to
+
+
+SPEC: ChannelSpec[EmailSettings] = ChannelSpec(
+    name="email", parse=parse_settings, secrets=secrets, senders=senders)
 
 SmtpFactory = Callable[[EmailSettings], smtplib.SMTP]
 

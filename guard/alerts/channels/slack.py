@@ -1,4 +1,9 @@
-"""Send one alert to a Slack incoming webhook and classify the answer for the outbox.
+"""The Slack channel: ``[alerts.slack]``, and one alert posted to an incoming webhook.
+
+Config: ``webhook_url_env`` names the variable holding the webhook URL;
+``escalation_webhook_url_env`` (optional) a second webhook that escalations go to, as the
+outbox channel ``slack-escalation``. A Slack row that fails permanently is queued by email
+when ``[alerts.email]`` is configured (``SPEC.fallback``).
 
 Slack answers a webhook with an HTTP status and a short text body (PLATFORMS.md §4):
 200 ``ok`` is success; 429 carries ``Retry-After``; 5xx is Slack's trouble; every other 4xx
@@ -14,6 +19,7 @@ and never put into an error message.
 from __future__ import annotations
 
 import http.client
+from dataclasses import dataclass
 from typing import Callable
 from urllib.error import URLError
 
@@ -24,12 +30,67 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from guard.alerts._text import escape_mrkdwn
+from guard.alerts.channels.base import ChannelSpec, Sender
 from guard.alerts.render import AlertMessage
+from guard.alerts.stages import Stage
+from guard.config_reader import Reader, read_secret
 from guard.errors import AlertPermanent, AlertRetryable
 
-__all__ = ["send_slack", "make_webhook_client", "slack_error_hint"]
+__all__ = ["SPEC", "SlackSettings", "send_slack", "make_webhook_client", "slack_error_hint"]
 
 log = structlog.get_logger(__name__)
+
+_WEBHOOK_KEY = "alerts.slack.webhook_url_env"
+_ESCALATION_KEY = "alerts.slack.escalation_webhook_url_env"
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    webhook_url_env: str
+    escalation_webhook_url_env: str | None = None
+
+
+def parse_settings(r: Reader) -> SlackSettings:
+    """``[alerts.slack]``."""
+    out = SlackSettings(
+        webhook_url_env=r.take("webhook_url_env", str, required=True),
+        escalation_webhook_url_env=r.take("escalation_webhook_url_env", str),
+    )
+    r.finish()
+    return out
+
+
+def secrets(settings: SlackSettings) -> list[tuple[str, str]]:
+    out = [(settings.webhook_url_env, _WEBHOOK_KEY)]
+    if settings.escalation_webhook_url_env:
+        out.append((settings.escalation_webhook_url_env, _ESCALATION_KEY))
+    return out
+
+
+def senders(settings: SlackSettings) -> dict[str, Sender]:
+    """``slack``, and ``slack-escalation`` when a second webhook is configured."""
+    def webhook(env: str, key: str) -> Sender:
+        return lambda item: send_slack(read_secret(env, key), item.message)
+
+    out = {"slack": webhook(settings.webhook_url_env, _WEBHOOK_KEY)}
+    if settings.escalation_webhook_url_env:
+        out["slack-escalation"] = webhook(settings.escalation_webhook_url_env, _ESCALATION_KEY)
+    return out
+
+
+def route_stage(settings: SlackSettings, stage: str) -> str | None:
+    """Escalations use the second webhook when configured."""
+    if stage == Stage.ESCALATION and settings.escalation_webhook_url_env:
+        return "slack-escalation"
+    return None
+
+
+SPEC: ChannelSpec[SlackSettings] = ChannelSpec(
+    name="slack", parse=parse_settings, secrets=secrets, senders=senders, route_stage=route_stage,
+    fallback="email",
+    fallback_note="This alert could not be posted to Slack: {error}. Until the Slack webhook is "
+                  "fixed, alerts come by email.",
+)
 
 _HINTS = {
     "no_service": "the webhook was revoked or disabled; create a new one and update the "

@@ -1,0 +1,73 @@
+"""What every alert channel provides: a ``ChannelSpec``, and the ``OutboxItem`` its senders get.
+
+A sender is any ``Callable[[OutboxItem], None]`` that returns once the channel accepted the
+message, or raises ``AlertRetryable`` / ``AlertPermanent``. The daemon and tests may swap one
+in (``deliver_pending(senders=...)``); the real ones read their secrets at send time, so fixing
+an environment variable and restarting is enough, and no secret is ever stored in the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Mapping, Protocol, TypeVar
+
+from guard.alerts.render import AlertMessage
+from guard.config_reader import Reader
+
+__all__ = ["ChannelSpec", "HasChannels", "OutboxItem", "Sender"]
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One outbox row as a sender sees it."""
+
+    id: int
+    finding_id: int | None
+    stage: str
+    channel: str
+    dedupe_key: str
+    attempts: int
+    message: AlertMessage
+
+
+Sender = Callable[[OutboxItem], None]
+
+
+class HasChannels(Protocol):
+    """Anything with configured channel settings by name (``guard.config.AlertSettings``)."""
+
+    @property
+    def channels(self) -> Mapping[str, Any]: ...
+
+
+def _same_channel(settings: Any, stage: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ChannelSpec(Generic[S]):
+    """One alert channel: its ``[alerts.NAME]`` table, secrets, senders and outbox names.
+
+    Outbox channel names are ``name`` or ``name-<suffix>`` (``slack-escalation``): the outbox
+    stores and orders rows by them, and finds the spec of a row by that prefix.
+    """
+
+    name: str
+    # reads the [alerts.NAME] table (r.prefix is "alerts.NAME.") into this channel's settings
+    parse: Callable[[Reader], S]
+    # (environment variable, config key naming it) for every secret the settings name
+    secrets: Callable[[S], list[tuple[str, str]]]
+    # outbox channel name -> sender; secrets are read when a sender runs, not here
+    senders: Callable[[S], dict[str, Sender]]
+    # the outbox channel for a stage when it is not ``name`` (None: use ``name``)
+    route_stage: Callable[[S, str], str | None] = _same_channel
+    # when a row fails permanently, queue the same alert on this channel, if it is configured,
+    # opening with ``fallback_note`` (``{error}`` is replaced by the channel's error)
+    fallback: str | None = None
+    fallback_note: str = ""
+
+    def owns(self, outbox_channel: str) -> bool:
+        """True for ``name`` and ``name-<suffix>``."""
+        return outbox_channel == self.name or outbox_channel.startswith(self.name + "-")

@@ -1,0 +1,123 @@
+"""Reading one TOML table of the config: typed keys, file:line errors, secrets from the environment.
+
+``guard.config`` parses the whole file with it, and each alert channel
+(``guard.alerts.channels``) parses its own ``[alerts.NAME]`` table with it, so a channel's
+settings live with the channel. This module imports nothing from ``guard`` but the ground
+floor, so any config-reading module may import it without a cycle.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from typing import Any, Callable, NoReturn, overload
+
+from guard.durations import parse_duration
+from guard.errors import ConfigError
+
+__all__ = ["Reader", "read_secret"]
+
+
+def read_secret(env_name: str, key: str) -> str:
+    """Read a secret from the environment; the error names the variable, never a value."""
+    value = os.environ.get(env_name, "").strip()
+    if not value:
+        raise ConfigError(
+            f"environment variable {env_name} (named by {key}) is not set; "
+            f"export it before running, e.g. `export {env_name}=...`"
+        )
+    return value
+
+
+class Reader:
+    """Takes keys out of one TOML table, checking types; ``finish`` rejects leftovers."""
+
+    def __init__(self, raw: dict[str, Any], where: str, text: str, prefix: str = "") -> None:
+        self.raw = dict(raw)
+        self.where = where
+        self.text = text
+        self.prefix = prefix
+
+    def child(self, name: str, raw: Any) -> "Reader":
+        key = f"{self.prefix}{name}"
+        if not isinstance(raw, dict):
+            self.fail(name, f"{key} must be a table")
+        return Reader(raw, self.where, self.text, prefix=key + ".")
+
+    def fail(self, key: str, message: str) -> NoReturn:
+        leaf = key.rsplit(".", 1)[-1].split("[")[0]
+        line = _line_of(self.text, leaf)
+        loc = f"{self.where}:{line}" if line else self.where
+        raise ConfigError(f"{loc}: {message}")
+
+    def take(self, key: str, kind: type | tuple[type, ...], *, required: bool = False,
+             default: Any = None) -> Any:
+        full = f"{self.prefix}{key}"
+        if key not in self.raw:
+            if required:
+                self.fail(key, f"missing required key {full}")
+            return default
+        value = self.raw.pop(key)
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+        if not ok:
+            names = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+            got = _TYPE_NAMES.get(type(value), type(value).__name__)
+            self.fail(key, f"{full} must be {names}, got {got} {value!r}")
+        return value
+
+    @overload
+    def duration(self, key: str, default: timedelta) -> timedelta: ...
+
+    @overload
+    def duration(self, key: str, default: None) -> timedelta | None: ...
+
+    def duration(self, key: str, default: timedelta | None) -> timedelta | None:
+        value = self.take(key, str)
+        if value is None:
+            return default
+        try:
+            delta = parse_duration(value)
+        except ValueError as exc:
+            self.fail(key, f"{self.prefix}{key}: {exc}")
+        if delta.total_seconds() <= 0:
+            self.fail(key, f"{self.prefix}{key} must be longer than zero")
+        return delta
+
+    def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = self.take(key, list)
+        if value is None:
+            return default
+        if not all(isinstance(v, str) for v in value):
+            self.fail(key, f"{self.prefix}{key} must be a list of strings")
+        return tuple(value)
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str | None = None,
+               required: bool = False) -> str:
+        value = self.take(key, str, required=required, default=default)
+        if value not in choices:
+            self.fail(key, f"{self.prefix}{key} = {value!r} is not one of: {', '.join(choices)}")
+        return str(value)
+
+    def section(self, key: str, build: Callable[["Reader"], Any], required: bool = False) -> Any:
+        raw = self.take(key, dict, required=required)
+        if raw is None:
+            return None
+        return build(self.child(key, raw))
+
+    def finish(self) -> None:
+        if self.raw:
+            key = sorted(self.raw)[0]
+            self.fail(key, f"unknown key {self.prefix}{key}; check its spelling against "
+                           "config.example.toml")
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list",
+               dict: "a table", float: "a number"}
+
+
+def _line_of(text: str, key: str) -> int | None:
+    pattern = re.compile(rf"^\s*(\[+\s*)?{re.escape(key)}\s*(=|\])", re.MULTILINE)
+    m = pattern.search(text)
+    return text.count("\n", 0, m.start()) + 1 if m else None
