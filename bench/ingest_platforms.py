@@ -3,7 +3,7 @@
 ``bench/ingest.py`` measures the snapshot → archive path. This runs the same first-poll /
 re-poll measurement through the Facebook, Instagram and X connectors: the same generated
 posts and comments (``ingest.make_snapshot``) are loaded into the stateful API fakes the tests
-use (``tests/graph_payloads.py``, ``tests/ig_payloads.py``, ``tests/x_payloads.py``), served
+use (``tests/support/graph.py``, ``tests/support/x.py``), served
 with ``responses`` callbacks, fetched and parsed by the connector and written by
 ``poll_account``. The re-poll applies ``ingest.churn`` (1 % edited, 0.5 % hidden, 0.5 % deleted)
 to the fake platform; X has no hidden state in reads, so its hides change nothing.
@@ -40,9 +40,18 @@ from connectors.x import XConnector  # noqa: E402
 from guard.archive.connection import open_archive  # noqa: E402
 from guard.config import Account  # noqa: E402
 from guard.runtime.pipeline import poll_account  # noqa: E402
-from tests.graph_payloads import PAGE_ID, FakeComment, FakePage, FakePost  # noqa: E402
-from tests.ig_payloads import IG_USER_ID, FakeIG, FakeIGComment, FakeMedia, ig_time  # noqa: E402
-from tests.x_payloads import USER_ID, Clock, FakeX  # noqa: E402
+from tests.support.graph import (  # noqa: E402
+    IG_USER_ID,
+    PAGE_ID,
+    FakeComment,
+    FakeIG,
+    FakeIGComment,
+    FakeMedia,
+    FakePage,
+    FakePost,
+    ig_time,
+)
+from tests.support.x import USER_ID, Clock, FakeX  # noqa: E402
 
 NOW = ingest.NOW
 

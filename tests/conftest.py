@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
@@ -11,7 +12,7 @@ import structlog
 
 from guard.config import Account
 from guard.archive.schema import migrate
-from tests.graph_payloads import PAGE_ID
+from tests.support.graph import PAGE_ID
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 
@@ -40,6 +41,8 @@ def account() -> Account:
 
 
 @pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+def rsps() -> Iterator[responses.RequestsMock]:
+    """Mocked ``requests`` transport; strict: a test fails if a response it registered (a fake
+    included) was never requested, so stale registrations cannot pile up."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
         yield mock

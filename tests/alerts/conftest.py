@@ -7,7 +7,9 @@ import pytest
 from guard.alerts.channels.email import EmailSettings
 from guard.alerts.channels.slack import SlackSettings
 from guard.config import AlertSettings
-from tests.alerts.helpers import FakeSlack, SmtpSink, free_port
+from tests.support.http import free_port
+from tests.support.slack import FakeSlack
+from tests.support.smtp import SmtpSink
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,8 @@ from guard.alerts.render import render_alert
 from guard.config import AlertSettings
 from guard.errors import AlertPermanent, AlertRetryable
 from tests.alerts.conftest import email_settings
-from tests.alerts.helpers import STORY_REPLY, T0, SmtpSink, add_finding
+from tests.alerts.helpers import STORY_REPLY, T0, add_finding
+from tests.support.smtp import SmtpSink
 
 
 def _queue(db, settings, stage="first", **finding):

@@ -150,7 +150,7 @@ def test_slack_success_after_failure_clears_failing_status(db, slack, slack_only
 
 def test_slack_unreachable_is_retryable(db, slack_only, monkeypatch):
     """Connection refused (nothing listening) keeps the row pending with a backoff."""
-    from tests.alerts.helpers import free_port
+    from tests.support.http import free_port
 
     monkeypatch.setenv("SLACK_WEBHOOK_URL", f"http://127.0.0.1:{free_port()}/services/T/B/X")
     _queue(db, slack_only)

@@ -14,7 +14,7 @@ from guard.archive.events import verify_chain
 from guard.runtime.pipeline import poll_account
 from guard.archive import queries
 from tests.conftest import NOW
-from tests.graph_payloads import PAGE_ID, FakeComment, FakePage, FakePost, fixture
+from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost, fixture
 
 POST = f"{PAGE_ID}_1"
 
@@ -167,8 +167,7 @@ def test_timeout_mid_comment_pages_changes_no_status(db, account, rsps, fb):
     page = FakePage(rsps, [post])
     poll(db, account, fb)
     del post.comments[120:]
-    rsps.add("GET", f"https://graph.facebook.com/v24.0/{POST}/comments", body=requests.Timeout("slow"))
-    rsps.registered().insert(0, rsps.registered().pop())  # try the timeout first
+    page.fail(f"/{POST}/comments", raises=requests.Timeout("slow"))
     result = poll(db, account, fb, minutes=5)
     assert set(statuses(db).values()) == {"present"} and not result.complete
     assert page.calls >= 1

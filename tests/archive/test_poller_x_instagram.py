@@ -2,8 +2,8 @@
 
 Both platforms drop objects from lists for reasons other than deletion (X: protected authors,
 recent search's seven-day window; Instagram: restricted users), so these tests drive the poller
-through each connector against stateful fakes of the real APIs (``tests/x_payloads.py``,
-``tests/ig_payloads.py``) and check which statuses and events the archive records.
+through each connector against stateful fakes of the real APIs (``tests/support/x.py``,
+``tests/support/graph.py``) and check which statuses and events the archive records.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from guard.config import parse_config
 from guard.errors import RateLimited
 from guard.runtime.pipeline import run_poll
 from guard.runtime.pipeline import PollResult, poll_account
-from tests.ig_payloads import IG_USER_ID, FakeIG, FakeIGComment, FakeMedia, ig_time
-from tests.x_payloads import USER_ID, USERNAME, Clock, FakeX, Throttle
+from tests.support.graph import IG_USER_ID, FakeIG, FakeIGComment, FakeMedia, ig_time
+from tests.support.x import USER_ID, USERNAME, Clock, FakeX, Throttle
 
 T0 = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
 V1 = "Reminder: our community meeting is Thursday at 7pm in the library."

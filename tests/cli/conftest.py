@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guard.cli import main
-from tests.graph_payloads import PAGE_ID
+from tests.support.graph import PAGE_ID
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from tests.alerts.helpers import SmtpSink, free_port
 from tests.cli.conftest import run
-from tests.graph_payloads import PAGE_ID, FakeComment, FakePage, FakePost
+from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost
+from tests.support.http import free_port
+from tests.support.smtp import SmtpSink
 
 POST = f"{PAGE_ID}_1"
 

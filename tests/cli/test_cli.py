@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 
 from tests.cli.conftest import run
-from tests.graph_payloads import PAGE_ID, FakeComment, FakePage, FakePost, fixture
+from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost, fixture
 
 POST = f"{PAGE_ID}_1"
 

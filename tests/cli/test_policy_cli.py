@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.cli.conftest import run
-from tests.graph_payloads import PAGE_ID, FakeComment, FakePage, FakePost
+from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost
 
 POST = f"{PAGE_ID}_1"
 

@@ -10,7 +10,7 @@ from connectors.base import GoneTarget
 from connectors.facebook import FacebookConnector
 from guard.errors import AuthExpired, PermissionMissing, RateLimited, Transient
 from tests.conftest import NOW
-from tests.graph_payloads import PAGE_ID, FakeComment, FakePage, FakePost, fixture
+from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost, fixture
 
 
 def make(post_limit: int = 25) -> FacebookConnector:

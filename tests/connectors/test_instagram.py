@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import responses
@@ -30,12 +30,6 @@ def load(name: str) -> Any:
 
 def after(cursor: str) -> list[Any]:
     return [matchers.query_param_matcher({"after": cursor}, strict_match=False)]
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 @pytest.fixture

@@ -53,12 +53,6 @@ def frozen() -> Iterator[Any]:
 
 
 @pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-@pytest.fixture
 def x() -> XConnector:
     return XConnector(USER, TOKEN)
 

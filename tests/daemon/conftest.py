@@ -1,12 +1,11 @@
-"""Helpers for daemon tests: a sandbox page, a config writer, a daemon subprocess, and polling
-the archive with a deadline (never a fixed sleep)."""
+"""Helpers for daemon tests: a sandbox page, an SMTP sink, a config writer, a daemon subprocess,
+and polling the archive with a deadline (never a fixed sleep)."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,8 +16,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from guard.demo.sinks import MailSink
-from guard.demo.sandbox import Sandbox
+from tests.support.graph import Sandbox
+from tests.support.http import free_port
+from tests.support.smtp import SmtpSink
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "tok-DAEMON-TEST-7f3a9c2e51"
@@ -33,16 +33,13 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def mail() -> Iterator[MailSink]:
-    with MailSink() as sink:
-        yield sink
+def mail() -> Iterator[SmtpSink]:
+    sink = SmtpSink(free_port()).start()
+    yield sink
+    sink.stop()
 
 
-def closed_port() -> int:
-    """A local port nothing listens on: connecting is refused at once."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+closed_port = free_port  # a local port nothing listens on: connecting is refused at once
 
 
 def account_toml(name: str, base_url: str, *, every: str = "1s",

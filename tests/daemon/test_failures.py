@@ -13,7 +13,7 @@ from guard.alerts.render import render_test
 from guard.archive.connection import open_archive
 from guard.config import load_config
 from guard.runtime.daemon import Daemon
-from guard.demo.sandbox import Sandbox
+from tests.support.graph import Sandbox
 from tests.daemon.conftest import (
     TOKEN,
     TOKEN_ENV,
@@ -46,7 +46,7 @@ def test_failing_accounts_do_not_stop_other_accounts_or_delivery(tmp_path, sandb
         d = start_daemon(config)
         wait_for(lambda: all(len(polls(d.db, a)) >= 3 for a in ("good", "broken", "dead")),
                  what="three polls of every account", daemon=d)
-        wait_for(lambda: mail.received, what="the queued alert to be delivered", daemon=d)
+        wait_for(lambda: mail.messages, what="the queued alert to be delivered", daemon=d)
         assert d.proc.poll() is None
         assert d.stop()[0] == 0
     assert all(error is None for _, _, error in polls(d.db, "good"))

@@ -8,7 +8,7 @@ import structlog
 
 from guard.runtime.logs import scrub_secrets
 from guard.runtime.logs import configure_logging
-from guard.demo.sandbox import Sandbox
+from tests.support.graph import Sandbox
 from tests.daemon.conftest import TOKEN, account_toml, polls, wait_for, write_config
 
 WRONG_TOKEN = "tok-REJECTED-SECRET-b83d01"

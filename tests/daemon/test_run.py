@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-
 from guard.demo.story import FIXED_TEXT, POST_TEXT, QUESTION
 from tests.daemon.conftest import account_toml, polls, query, wait_for, write_config
 
@@ -34,7 +31,7 @@ def test_daemon_archives_detects_and_delivers_the_alert(tmp_path, sandbox, mail,
     assert (rc, took < 10) == (0, True), d.stderr()
     assert query(db, "SELECT message, status FROM comments WHERE id = ?", [question]) == [
         (QUESTION, "deleted")]
-    message = email.message_from_bytes(mail.received[0], policy=email.policy.default)
+    message = mail.messages[0][2]
     assert QUESTION in message.get_body(preferencelist=("plain",)).get_content()
     assert all(finished for _, finished, _ in polls(db, "page"))
 

@@ -12,7 +12,7 @@ from connectors.facebook import FacebookConnector
 from guard.config import parse_config
 from guard.engine import run_engine
 from guard.runtime.pipeline import run_poll
-from tests.graph_payloads import PAGE_ID, FakeComment, FakePage, FakePost
+from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost
 
 POST = f"{PAGE_ID}_1"
 T0 = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)

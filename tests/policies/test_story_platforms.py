@@ -1,7 +1,7 @@
 """The Thursday/TONIGHT story on every platform: real connector (HTTP mocked), archive, engine.
 
 Each platform runs its own connector against a stateful fake of its API speaking the real
-payload shapes (``tests/graph_payloads.py``, ``tests/ig_payloads.py``, ``tests/x_payloads.py``).
+payload shapes (``tests/support/graph.py``, ``tests/support/x.py``).
 The story is the same everywhere; only what the platform does differs: Facebook and Instagram
 edit a post in place, X gives the edit a new id; Instagram needs two complete scans without the
 comment before it asks whether it is gone.
@@ -20,9 +20,18 @@ from connectors.instagram import InstagramConnector
 from connectors.x import XConnector
 from guard.config import parse_config
 from guard.runtime.pipeline import PollOutcome, run_poll
-from tests.graph_payloads import PAGE_ID, FakeComment, FakePage, FakePost
-from tests.ig_payloads import IG_USER_ID, FakeIG, FakeIGComment, FakeMedia, ig_time
-from tests.x_payloads import USER_ID, USERNAME, Clock, FakeX
+from tests.support.graph import (
+    IG_USER_ID,
+    PAGE_ID,
+    FakeComment,
+    FakeIG,
+    FakeIGComment,
+    FakeMedia,
+    FakePage,
+    FakePost,
+    ig_time,
+)
+from tests.support.x import USER_ID, USERNAME, Clock, FakeX
 
 T0 = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
 V1 = "Reminder: our community meeting is Thursday at 7pm in the library."

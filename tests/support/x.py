@@ -1,7 +1,7 @@
 """X API v2 payloads shaped exactly like the real ones, served by a stateful fake account.
 
 ``FakeX`` keeps a small in-memory model of one account's posts and the replies in their
-conversations, and answers through ``responses`` callbacks the four reads the connector makes
+conversations, and answers through one ``responses`` route the four reads the connector makes
 (user timeline, recent search ``conversation_id:``, lookup ``/2/tweets?ids=``, the user) and the
 hide/unhide PUT. Shapes follow ``tests/fixtures/x/`` (recorded X responses): ids are real
 snowflakes whose embedded time matches ``created_at``, only the requested ``tweet.fields`` are
@@ -21,6 +21,8 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 import responses
+
+from tests.support.http import serve
 
 API = "https://api.x.com/2"
 USER_ID = "1234567890"
@@ -116,9 +118,7 @@ class FakeX:
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, query)
         self.writes: list[tuple[str, str, dict[str, Any]]] = []
         self._seq = 0
-        pattern = re.compile(rf"{re.escape(self.base)}/.*")
-        rsps.add_callback(responses.GET, pattern, callback=self._get)
-        rsps.add_callback(responses.PUT, pattern, callback=self._put)
+        serve(rsps, self.base, self._serve, ("GET", "PUT"))
 
     # -- the model ---------------------------------------------------------------------------
 
@@ -192,6 +192,9 @@ class FakeX:
 
     def _visible(self, t: FakeTweet) -> bool:
         return t.id not in self.deleted and not self.users[t.author_id].protected
+
+    def _serve(self, request):
+        return self._get(request) if request.method == "GET" else self._put(request)
 
     def _get(self, request):
         url = urlsplit(request.url)
