@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import hashlib
 import sys
 from collections import Counter
@@ -33,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from policies.classify import Classification, classify  # noqa: E402
+from policies.classify import Classification  # noqa: E402
+from policies.classify import classify as _classify  # noqa: E402
 
 __all__ = ["DATA", "REAL", "Row", "RealRow", "Score", "RealScore", "held_out", "load_rows",
            "load_real", "score", "score_real", "main"]
@@ -42,6 +44,12 @@ DATA = ROOT / "tests" / "data" / "comments_labelled.csv"
 REAL = ROOT.parent / "shared" / "data" / "complaints_dev.csv"
 HELD_OUT_PERCENT = 30
 _SALT = b"comment-guard/classify-split/v1\0"
+
+
+@functools.lru_cache(maxsize=None)
+def classify(text: str, changed_words: tuple[str, ...] = ()) -> Classification:
+    """The classifier's verdict, computed once per text (the tables reuse rows)."""
+    return _classify(text, changed_words=changed_words)
 
 
 def held_out(text: str) -> bool:
@@ -141,7 +149,7 @@ def score(rows: Iterable[Row]) -> Score:
     tp = fp = fn = tn = 0
     wrong: list[tuple[Row, Classification]] = []
     for row in rows:
-        c = classify(row.text, changed_words=row.changed_words)
+        c = classify(row.text, row.changed_words)
         if c.critical and row.critical:
             tp += 1
         elif c.critical:

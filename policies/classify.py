@@ -1,13 +1,23 @@
 """Decide whether a comment is *critical*: one staff should answer publicly, not delete or hide.
 
-A critical comment asks a question, shows confusion or alarm, complains (VADER-negative or an
-explicit complaint phrase, sarcasm included), or mentions a word the correction changed. Spam,
-links-only comments and abuse are *excluded*: they are never protected, whatever else they say.
+A critical comment asks a question, shows confusion or alarm, complains (VADER-negative, an
+explicit complaint phrase, sarcasm), reports a problem, a missing delivery or a long wait, asks
+for help, says something fell short of what was promised, blames the organisation, disputes
+money, or mentions a word the correction changed. Spam, links-only comments and abuse are
+*excluded*: they are never protected, whatever else they say. Spam needs two pieces of spam
+evidence (a promotional pattern, a non-media link, a promotional word next to a link, the same
+text on other posts): one word such as "followers" in a complaint is not enough.
 
 The classifier returns reasons, not a score, because staff (and `comment-guard explain`) must
-be able to see *why* a comment is protected. Each reason starts with a stable tag
-("question:", "confusion:", "complaint:", "mentions changed word", "posted while the wrong
-version was live", "spam:", "links-only:", "abuse:") so other code can group them.
+be able to see *why* a comment is protected. Each reason starts with a stable tag so other code
+can group them: "question:", "confusion:", "complaint:", "problem:", "delivery:", "waiting:",
+"help:", "expectation:", "blame:", "money:", "mentions changed word", "posted while the wrong
+version was live", and for exclusions "spam:", "links-only:", "abuse:". `TAGS` says what each
+tag means; `explain` prints it.
+
+Languages: question marks of many scripts, question words of several languages and the
+phrase-based cues (problem, delivery, waiting, help, expectation, blame, money, complaint) work
+in English and Spanish. VADER sentiment and the all-caps and sarcasm cues are English only.
 
 Everything here is pure: no I/O, no SQLite, no network. The only state is a lazily created
 VADER analyzer, cached at module level because building it parses a lexicon file.
@@ -22,7 +32,7 @@ from dataclasses import dataclass
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-__all__ = ["Classification", "ClassifyConfig", "classify", "explain"]
+__all__ = ["TAGS", "Classification", "ClassifyConfig", "classify", "explain"]
 
 NEGATIVE_COMPOUND = -0.3  # VADER compound at or below this counts as a complaint
 POSITIVE_COMPOUND = 0.4  # at or above this, caps/"!!!"/"changed" read as enthusiasm, not alarm
@@ -42,8 +52,11 @@ class ClassifyConfig:
     """Word lists an organisation may want to tune; matched case-insensitively.
 
     `abuse_words` and `promo_words` are plain words or phrases matched on word boundaries
-    (a trailing "s"/"es" is allowed); `spam_patterns` are regular expressions that mark
-    spam on their own, while `promo_words` mark spam only together with a link.
+    (a trailing "s"/"es" is allowed); `spam_patterns` are regular expressions for promotional
+    phrases. A comment is spam when it shows at least two pieces of spam evidence: distinct
+    spam patterns, a link that is not a photo or video, a promotional word next to such a
+    link, or the same text posted on other posts. A single pattern is not spam: complaints
+    say "DM me" or mention their followers too.
     """
 
     abuse_words: tuple[str, ...] = (
@@ -51,13 +64,21 @@ class ClassifyConfig:
         "kill you", "kills you", "should be shot", "die in a fire", "i know where you live",
     )
     spam_patterns: tuple[str, ...] = (
-        r"\bdm me\b", r"\bpromo code\b", r"\bfollowers\b", r"\bcrypto", r"\bbitcoin\b",
-        r"\bgiveaway\b", r"\blink in (?:my )?bio\b", r"\bpassive income\b", r"\bforex\b",
-        r"\bwhatsapp\b", r"\bhot singles\b", r"\b(?:make|earn) \$\d", r"\bcheck out my page\b",
+        r"\b(?:dm|pm|inbox|message|text|whatsapp) me (?:for|to get|to earn|to join|now)\b",
+        r"\bpromo code\b",
+        r"\b(?:get|buy|gain|grow|cheap|free|real|instant|more|\d+k?\+?)\s+(?:real\s+|active\s+)?"
+        r"(?:followers|likes|subscribers|views)\b",
+        r"\bcrypto", r"\bbitcoin\b", r"\bgiveaway\b", r"\blink in (?:my )?bio\b",
+        r"\bpassive income\b", r"\bforex\b", r"\bwhatsapp\s*\+?\d", r"\bhot singles\b",
+        r"\b(?:make|earn) \$\d", r"\b(?:check out|check|visit|follow|subscribe to) my "
+        r"(?:page|profile|channel|account|site|store|shop)\b", r"\bfollow me back\b",
+        r"\b(?:message|contact|dm) me for (?:details|info|more)\b", r"\b100% (?:profit|free)\b",
+        r"\bno experience needed\b",
+        r"\bfor (?:daily|exclusive|amazing) (?:deals|discounts|offers)\b",
     )
     promo_words: tuple[str, ...] = (
         "free", "win", "winner", "click", "offer", "deal", "discount", "visit", "likes",
-        "cheap", "gift card", "limited", "claim", "order", "shop", "earn", "money", "income",
+        "cheap", "gift card", "limited", "claim", "shop", "earn", "money", "income",
         "prize", "bonus",
     )
     acronyms: tuple[str, ...] = (
@@ -135,6 +156,337 @@ _FALSE_FRIENDS = re.compile(r"\b(?:die|sin)\b", _I)
 _FOREIGN_HINT = re.compile(
     r"\b(?:der|das|und|für|mit|ist|nicht|el|los|las|por|para|que|con|les|des|est|pour|avec)\b", _I)
 
+# --- Cues for what real complaints say (English and Spanish) --------------------------------
+# Each cue is a phrase pattern; the reason quotes the words that matched, so staff can judge.
+_APOS = r"[’']?"
+_NEG = (rf"(?:(?:do|does|did|is|are|was|were|has|have|had|could|would)(?:n{_APOS}t|\s+not)"
+        rf"|won{_APOS}t|wont|can{_APOS}t|cant|cannot|can\s+not|dont|doesnt|didnt|isnt|wasnt"
+        r"|hasnt|havent|not|never|no\s+longer|unable\s+to|not\s+able\s+to|fail(?:s|ed)?\s+to"
+        r"|stopped|stops|refuses?\s+to|refused\s+to)")
+_FUNCTION = (r"(?:work(?:s|ed|ing)?|load(?:s|ed|ing)?|connect(?:s|ed|ing)?|charg(?:e|es|ed|ing)"
+             r"|print(?:s|ed|ing)?|scan(?:s|ned|ning)?|turn(?:s|ed|ing)?\s+on|power(?:s|ed|ing)?"
+             r"\s+(?:on|up)|boot(?:s|ed|ing)?|sync(?:s|ed|ing)?|install(?:s|ed|ing)?"
+             r"|download(?:s|ed|ing)?|upload(?:s|ed|ing)?|log(?:s|ged|ging)?\s*in"
+             r"|sign(?:s|ed|ing)?\s*in|activat(?:e|es|ed|ing)|stream(?:s|ed|ing)?"
+             r"|respond(?:s|ed|ing)?|function(?:s|ed|ing)?|pair(?:s|ed|ing)?|sav(?:e|es|ed|ing)"
+             r"|access(?:es|ed|ing)?|let(?:ting|s)?\s+(?:me|us)|allow(?:s|ed|ing)?\s+(?:me|us))")
+# "can't wait", "can't thank you enough", "can't make it" are not problems.
+_CANT = (rf"(?:can{_APOS}t|cant|cannot|can\s+not|couldn{_APOS}t|could\s+not|unable\s+to"
+         r"|not\s+able\s+to)\s+(?:even\s+|seem\s+to\s+|get\s+(?:it\s+"
+         r"|them\s+)?to\s+)?(?!(?:even\s+)?(?:wait|thank|stop"
+         r"|recommend|complain|beat|miss|make\s+it|come"
+         r"|attend|go\b|be\s+there|be\s+(?:happier|prouder|more|better)|join|agree|get\s+enough"
+         r"|say\s+enough|believe|ask\s+for|have\s+done|tell\s+you\s+how|express|help\s+but))"
+         r"[^\W\d_]{2,}")
+# problem: something broken or failing ("stopped working", "can't log in", "no power", "error").
+_PROBLEM = re.compile(
+    rf"\b{_NEG}\s+(?:\w+\s+){{0,3}}?{_FUNCTION}\b|\b{_CANT}"
+    r"|\bkeeps?\s+(?:on\s+)?(?:crash|fail|freez|drop|disconnect|restart|reset|reboot|telling"
+    r"|saying|asking|logging|kicking|being|getting|showing|happening|cancel|sending|loading"
+    r"|buffering|turning\s+off|shutting|going\s+(?:off|down|out))\w*"
+    r"|\b(?:broken|faulty|defective|damaged|ripped|torn|cracked|smashed|malfunction\w*"
+    r"|overheat\w*|crash(?:es|ed|ing)|froze|freez(?:es|ing)|stuck|glitch\w*|bugg?y|outage"
+    r"|error|unusable|expired|stale)\b|\bbroke\b(?!\s+up)|\bleak(?:s|ing|ed)\b"
+    r"|\b(?:a|the|this|that|found|major|annoying)\s+bugs?\b|\bbugs?\s+(?:in|with)\b"
+    r"|\b(?:site|website|app|server|service|system|network|internet|wi-?fi|line|portal|it)\s+"
+    r"(?:is\s+|was\s+|went\s+|has\s+been\s+|been\s+|still\s+|goes\s+|keeps\s+going\s+)+down\b"
+    r"|\bdown\s+(?:since|again|all\s+(?:day|night|morning|week))\b"
+    r"|\b(?:power|internet|wi-?fi|signal|service|network|electricity|water|heating|street\s*lights?"
+    r"|traffic\s*lights?)"
+    r"\s+(?:is\s+|are\s+|was\s+|were\s+|has\s+been\s+|went\s+|goes\s+|has\s+gone\s+|still\s+"
+    r"|keeps\s+going\s+)?"
+    r"(?:out|off|down)\b|\bno\s+(?:power|signal|service|internet|wi-?fi|network|connection"
+    r"|connectivity|water|heat|hot\s+water|electricity|coverage|dial\s+tone|[345]g|lte|sound)\b"
+    r"|\blost\s+(?:power|connection|signal|service|internet|all\s+my|my\s+(?:\w+\s+)?(?:data"
+    r"|account|photos|files|money|progress|contacts|number))"
+    r"|\b(?:an?|the|this|that|same|my|our|other|another|main|real|only|big|biggest|new|technical"
+    r"|login|billing|network|connection|battery|display|screen|software|hardware|account|payment"
+    r"|signal|\w+ing)\s+(?:issue|problem|fault)s?\b(?!\s+(?:was|is|has\s+been|got|now)\s+(?:solved"
+    r"|resolved|fixed|sorted))"
+    r"|(?<!\bno\s)(?<!\bnot\s)(?<!\bany\s)\b(?:issue|problem)s?\s+with\b"
+    rf"|\b(?:don{_APOS}t|do\s+not|dont|haven{_APOS}t\s+got|without)\s+(?:have\s+)?(?:any\s+)?(?:power"
+    r"|internet|wi-?fi|signal|service|water|electricity|heat|hot\s+water)\b"
+    r"|\bnot\s+(?:being\s+)?allowed\s+to\b|\bimpossible\s+to\b|\bout\s+of\s+stock\b"
+    r"|\b(?:does\s+not|doesn'?t|no\s+longer)\s+exist\b|\b(?:tried|trying|try)\s+(?:everything"
+    r"|every\w+|again\s+and\s+again|multiple\s+times|several\s+times|\d+\s+times|for\s+(?:hours"
+    r"|days|ages)|my\s+best)\b"
+    r"|\b(?:was|were|is|are|came|arrived|served|got|tasted|looked)\s+(?:\w+\s+)?(?:cold|raw"
+    r"|undercooked|overcooked|burnt|soggy|mouldy|moldy|rotten|spoiled|spoilt|tasteless|stale)\b"
+    r"|\b(?:fell|falling|came|coming)\s+apart\b|\b(?:shrunk|shrank|faded|peeling)\b"
+    r"|\b(?:poor|cheap|bad|low)\s+quality\b|\blocked\s+out\b|\b(?:account|card|number|line)\s+"
+    r"(?:was\s+|has\s+been\s+|got\s+|is\s+)?(?:suspended|locked|blocked|frozen|disabled"
+    r"|deactivated)\b|\bdropp(?:ed|ing)\s+(?:calls?|connection|out)\b|\b(?:stranded|overbooked)\b"
+    r"|\bmissed\s+(?:my|our)\s+(?:connection|flight|train|bus|appointment)\b"
+    r"|\bcancell?ed\s+(?:my|our)\s+(?:\w+\s+)?(?:flight|train|order|appointment|booking|reservation"
+    r"|subscription|account|service|delivery)\b|\b(?:flight|train|order|appointment|booking"
+    r"|reservation)\s+(?:was\s+|got\s+|has\s+been\s+|is\s+)cancell?ed\b"
+    r"|\bhaving\s+(?:an?\s+|some\s+|the\s+|same\s+|a\s+lot\s+of\s+|lots\s+of\s+)?(?:issue|problem"
+    r"|trouble)s?\b|\bevery\s*time\s+(?:i|we)\s+(?:try|open|click|log|go|use|call|turn)"
+    # Spanish
+    r"|\bno\s+(?:me\s+|nos\s+|le\s+|les\s+)?(?:funciona|funcionan|sirve|sirven|carga|conecta"
+    r"|enciende|prende|abre|arranca|imprime|deja|dejan|anda|responde)\b"
+    r"|\bno\s+(?:puedo|pude|podemos|pudimos)\s+(?!esperar|creer)\w+"
+    r"|\bdej[oó]\s+de\s+(?:funcionar|servir|cargar|andar)|\bse\s+(?:cay[oó]|cae"
+    r"|traba|trab[oó]|congel[aoó]|colg[oó]|apag[aoó])\b|\best[aá]\s+ca[ií]d[oa]"
+    r"|\b(?:sin|no\s+hay)\s+(?:luz|servicio|internet|se[nñ]al|agua|conexi[oó]n|gas"
+    r"|electricidad)\b|\bfall(?:a|an|ando|[oó])\b|\baveriad[oa]s?\b|\b(?:rot|da[nñ]ad"
+    r"|defectuos)[oa]s?\b|\bproblemas?\s+con\b|\btengo\s+(?:un\s+)?problemas?\b"
+    r"|\blleg[oó]\s+(?:fr[ií][oa]|mal|roto|rota|incomplet[oa]|tarde)\b", _I)
+# delivery: something never arrived ("never received", "hasn't arrived", "where's my").
+_DELIVERY = re.compile(
+    r"\bnever\s+(?:\w+\s+)?(?:received|arrived|came|got|showed\s+up|turned\s+up|delivered"
+    r"|shipped|gets?\s+to\s+me|reached)\b"
+    rf"|\b(?:has|have|had|hasen|did|does|is|was|were)(?:n{_APOS}t|\s+not)\s+(?:yet\s+|even\s+"
+    r"|still\s+)*(?:been\s+)?(?:received|arrived|arrive|come|came|delivered|deliver|shipped"
+    r"|dispatched|showed\s+up|turned\s+up|reached|refunded)\b"
+    r"|\bnot\s+(?:yet\s+)?(?:been\s+)?(?:received|arrived|delivered|shipped|dispatched)\b"
+    r"|\b(?:still|yet)\s+to\s+(?:receive|arrive|be\s+delivered|be\s+shipped)\b"
+    rf"|\b(?:didn{_APOS}t|did\s+not|never|haven{_APOS}t|have\s+not|hasn{_APOS}t|has\s+not|not"
+    r"|didnt|havent|hasnt)\s+(?:\w+\s+)?(?:get|got|receive)\s+(?:my|our|the|a|an|any)\s+"
+    r"(?:\w+\s+)?(?:order|package|parcel|delivery|refund|item|e-?mail|confirmation|code|card"
+    r"|letter|reply|response|call|money|bill|statement|tickets?|product|replacement|invoice"
+    r"|receipt|link|text|message|voucher)s?\b"
+    rf"|\bwhere{_APOS}s\s+my\b|\bwhere\s+(?:is|are)\s+(?:my|our)\b"
+    r"|\b(?:missing|lost|late|delayed|wrong|damaged)\s+(?:\w+\s+)?(?:package|parcel|order"
+    r"|delivery|item|items|shipment|luggage|bag|baggage|mail|letter|card)s?\b"
+    r"|\b(?:package|parcel|order|delivery|shipment|luggage|bag|mail|item)s?\s+(?:\w+\s+){0,3}?"
+    r"(?:never|still\s+not|missing|lost|late|delayed|stuck|not\s+(?:here|arrived|delivered))\b"
+    r"|\b(?:is|are|was|were|went|still|gone)\s+missing\b|\b(?:sent|got|received|gave|delivered)\s+"
+    r"(?:me\s+|us\s+)?(?:the\s+|a\s+)?wrong\b|\bjust\s+dispatched\b"
+    r"|\battempt(?:ed)?\s+(?:was\s+made\s+)?(?:\w+\s+){0,3}?to\s+deliver|\bfailed\s+delivery"
+    r"|\bmissed\s+delivery"
+    # Spanish
+    r"|\bno\s+(?:me\s+|nos\s+)?(?:ha|han)?\s*(?:llegado|llega|llegan|lleg[oó]|llegaron|entregado"
+    r"|entregaron|recibido)\b|\bnunca\s+(?:me\s+|nos\s+)?(?:lleg[oó]|llegaron|recib[ií]"
+    r"|entregaron)\b|\bno\s+(?:he|hemos)\s+recibido\b|\b(?:pedido|paquete|env[ií]o|orden"
+    r"|compra)\s+(?:\w+\s+){0,3}?(?:no\s+(?:ha\s+)?lleg|nunca|todav[ií]a\s+no|a[uú]n\s+no"
+    r"|perdid[oa]|retrasad[oa])|\bd[oó]nde\s+est[aá]\s+mi\b", _I)
+# waiting: kept waiting or unanswered ("on hold", "no response", "still not fixed", "3 days since").
+_WAITING = re.compile(
+    r"\bon\s+hold\b|\b(?:still|been|keep|keeps|kept|left|sat|sitting|stood|standing)\s+(?:\w+\s+)?"
+    r"waiting\b|\bwaiting\s+(?:on|since|over|for\s+(?:over|more\s+than|nearly|almost|about|\d"
+    r"|a\s+(?:week|month|day)|an?\s+hour|hours|days|weeks|months|ages|ever|my|our|a\s+(?:reply"
+    r"|response|refund|call)))\b"
+    r"|\bno\s+(?:\w+\s+)?(?:respon\w*|repl(?:y|ies)|answer|call\s?back|callback|feedback"
+    r"|follow.?up|word|news|update|acknowledg\w*)\b"
+    r"|\b(?:nobody|no\s*one|no-one)\s+(?:(?:from|at)\s+(?:the\s+"
+    r"|your\s+)?\S+\s+|has\s+|have\s+|ever\s+|even\s+"
+    r"|will\s+|seems\s+to\s+)*(?:got|get|gets|called|calls|call|contacted|contacts|replied"
+    r"|replies|reply|responded|responds|answered|answers|answer|came|comes|showed|shows"
+    r"|turned|helped|helps|help|picks|picked|bothered|bothers|cares|cared|knows|knew|told"
+    r"|tells|returned|returns)\b"
+    rf"|\b(?:haven{_APOS}t|hasn{_APOS}t|have\s+not|has\s+not|didn{_APOS}t|did\s+not|never"
+    r"|havent|hasnt|didnt)\s+(?:\w+\s+)?(?:heard|had\s+a\s+(?:reply|response|call)|got\s+back"
+    r"|gotten\s+back|called\s+back|replied|responded|answered|contacted)\b"
+    r"|\bnot\s+(?:yet\s+|been\s+)?(?:fixed|resolved|sorted|solved|repaired|refunded|replaced"
+    r"|restored|answered|addressed|processed|helped|helping|contacted)\b"
+    rf"|\bstill\s+(?:not|no|nothing|never|(?:hasn|haven|can|won|don|doesn|didn|isn|aren|wasn"
+    rf"|weren|couldn){_APOS}t|cannot|cant|wont|dont|doesnt|didnt|isnt|unable|waiting|trying\s+to"
+    r"\s+(?:get|reach|contact|fix|sort|log|sign|cancel|return|find\s+out)|having\s+(?:issues?"
+    r"|problems?|trouble)|getting\s+(?:\w+\s+)?(?:errors?|charged|billed)|broken|down|missing"
+    r"|unresolved|pending|stuck|charg\w+|without|got\s+nothing)\b"
+    r"|\b(?:\d+(?:[.,]\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|several|few"
+    r"|many|multiple)\s+(?:more\s+)?(?:hours?|hrs?|days?|weeks?|wks?|months?|mins?|minutes?)"
+    r"\s+(?:since|later|and\s+(?:still|no|nothing|counting)|of\s+(?:waiting|being|trying"
+    r"|calling|chasing))\b"
+    rf"|\b(?:it{_APOS}s|its|it\s+has|has|have|i{_APOS}ve|we{_APOS}ve)\s+been\s+(?:like\s+|over\s+"
+    r"|almost\s+|nearly\s+|more\s+than\s+|about\s+)?(?:\d+|a|an|one|two|three|four|five|six"
+    r"|several|few|many)\s+(?:more\s+|whole\s+|full\s+|couple\s+(?:of\s+)?)?(?:hours?|days?"
+    r"|weeks?|months?)\b|\b(?:already|over|more\s+than)\s+(?:a|an|one|two|three|\d+)\s+"
+    r"(?:weeks?|months?|days?)\s+(?:and|now|no|without|with\s+no)\b"
+    r"|(?<!without\s)(?<!no\s)\bdelay(?:ed|s)?\b|\b(?:\d+|\w+)\s+(?:mins?|minutes?|hours?|hrs?)\s+late\b"
+    r"|\b(?:late\s+again|always\s+late|running\s+late)\b|\b(?:keeps?|kept)\s+(?:me|us)\s+waiting"
+    r"|\btransferred\s+(?:\w+\s+){0,2}?(?:times|again)\b|\bbounced\s+(?:around|between)\b"
+    r"|\brun\s*-?around\b|\bchas(?:e|ed|ing)\s+(?:this|it\s+up|up|you|my|for)\b"
+    r"|\bmade\s+(?:me|us)\s+wait\b|\b(?:waited|stayed)\s+(?:in\s+|at\s+home\s+|home\s+)?(?:all\s+"
+    r"(?:day|morning|afternoon|evening|week)|for\s+(?:hours|ages|days|weeks|over|more|nearly|almost"
+    r"|\d)|\d+\s+(?:hours|days|mins|minutes))"
+    # Spanish
+    r"|\b(?:sigo|seguimos|estoy|estamos|llevo|llevamos)\s+esperando\b|\besperando\s+(?:desde"
+    r"|hace|m[aá]s|una|un|mi|la|el)\b|\b(?:llevo|llevamos|ya\s+van|van|hace|desde\s+hace)\s+"
+    r"(?:m[aá]s\s+de\s+)?(?:\d+|un|una|dos|tres|cuatro|cinco|varios|varias|muchos|muchas)\s+"
+    r"(?:horas?|d[ií]as?|semanas?|mes|meses|minutos?)\b|\bnadie\s+(?:me\s+|nos\s+)?(?:contesta"
+    r"|responde|atiende|llama|ayuda|resuelve|dice|hace\s+caso)\b|\bno\s+(?:me\s+|nos\s+)?"
+    r"(?:contestan|responden|atienden|llaman|resuelven|solucionan|arreglan|han\s+(?:contestado"
+    r"|respondido|llamado|resuelto|arreglado|solucionado))\b|\bsin\s+(?:respuesta|soluci[oó]n"
+    r"|contestar)\b|\b(?:todav[ií]a|a[uú]n)\s+(?:no|sin|nada|espero|esperando|estoy\s+esperando"
+    r"|sigo|seguimos)\b|\b(?:sigo|seguimos)\s+sin\b|\bnunca\s+(?:contestan|responden|atienden"
+    r"|llaman)\b", _I)
+# help: asks for help, contact or action ("please help", "check my DM", "I want a refund").
+_HELP = re.compile(
+    r"\b(?:please|pls|plz|kindly|urgently|someone|somebody|anyone|need|needs)\s+(?:\w+\s+)?"
+    r"help\b|\bhelp\s+(?:me|us|please|pls|plz)\b|(?<!the\s)(?<!your\s)(?<!for\s)(?<!all\s)"
+    r"\bhelp\s*!|^\W*help\b|#help\b|\bsos\b"
+    r"|\b(?:please|pls|plz|kindly|can\s+you|could\s+you|can\s+someone|could\s+someone|would\s+you"
+    r"|can\s+u|pl)\s+(?:\w+\s+)?(?:fix|look\s+into|resolve|check|respond|reply|contact|call"
+    r"|get\s+back|assist|advise|sort|refund|send|provide|restore|replace|escalate|investigate"
+    r"|answer|explain|reconsider|bring\s+back|restock|do\s+something|take\s+care|dm|pm|message"
+    r"|email|e-mail|reach\s+out|get\s+in\s+touch|let\s+me\s+know|help|find)\b"
+    r"|\b(?:check|read|see|answer|reply\s+to|respond\s+to|look\s+at|open)\s+(?:my|our|your|the)\s+"
+    r"(?:dms?|inbox|pms?|e-?mails?|messages?|mail|ticket|case|complaint)\b"
+    r"|\b(?:sent|send|dropped|sending)\s+(?:you\s+)?(?:a\s+|an\s+|the\s+|\w+\s+)?(?:dm|pm|e-?mail"
+    r"|message|complaint|ticket)s?\b|\bget\s+back\s+to\s+(?:me|us)\b|\bcall\s+(?:me|us)\s+back\b"
+    r"|\bcontact\s+(?:info|information|details|number|e-?mail)\b|\b(?:asap|urgent(?:ly)?)\b"
+    r"|\bany\s+(?:updates?|news|progress|word|response|reply|replies|help|solutions?|fix)\b"
+    rf"|\b(?:i|we|i{_APOS}d|we{_APOS}d)\s+(?:want|need|demand|would\s+like|expect|deserve|request"
+    r"|require)\s+(?:a\s+|an\s+|my\s+|our\s+|the\s+|some\s+|full\s+)*(?:refund|replacement"
+    r"|money\s+back|compensation|answer|explanation|solution|response|reply|call|fix|apology"
+    r"|update|resolution|manager|supervisor|to\s+(?:speak|talk|cancel|complain|return"
+    r"|downgrade|know\s+why))\b|\bneed\s+(?:a\s+|an\s+|some\s+)?(?:solution|fix|answer|refund"
+    r"|replacement|response|resolution)\b|\b(?:resolve|fix|sort\s+out)\s+(?:this|it|the\s+(?:issue"
+    r"|problem)|my\s+(?:issue|problem|account))\b"
+    # Spanish
+    r"|\bnecesito\s+(?:ayuda|que|hablar|una\s+soluci[oó]n|una\s+respuesta)\b"
+    r"|\bay[uú]d(?:enme|ame|anos|ennos)\b|\bayuda\s*(?:!|por\s+favor|urgente)|^\W*ayuda\b"
+    r"|\bpido\s+ayuda\b|\balguien\s+(?:que\s+)?(?:me\s+|nos\s+)?(?:puede\s+|pueda\s+)?ayud\w*"
+    r"|\bpor\s+favor\s+(?:\w+\s+)?(?:ayuden|revisen|contesten|respondan|arreglen|solucionen"
+    r"|llamen|atiendan|resuelvan|devuelvan|expliquen|informen|cont[aá]ct\w+)\b|\burgente\b"
+    r"|\b(?:revisen|lean|contesten)\s+(?:mi|el|los|mis)\s+(?:mensaje|correo|dm|inbox|privado)s?\b"
+    r"|\bles\s+(?:escrib[ií]|mand[eé]|envi[eé])\b|\bquiero\s+(?:mi\s+)?(?:reembolso|devoluci[oó]n"
+    r"|que\s+me\s+devuelvan|hablar\s+con|cancelar|una\s+respuesta|una\s+soluci[oó]n)\b", _I)
+# expectation: fell short of a promise or of how it was ("supposed to", "was working last week").
+_EXPECTATION = re.compile(
+    r"\bsupposed\s+to\b(?!\s+(?:rain|snow|be\s+(?:sunny|nice|warm|hot|cold|lovely|fun|great)))"
+    r"|\b(?:was|were|been|they|you|i|we)\s+promised\b|\bpromised\s+(?:me|us|to|for|a|an|that"
+    r"|by|within|on)\b|(?<!rest\s)\bassur(?:ed|ances?)\b"
+    r"|\b(?:it|this|that|which|everything|mine|the\s+\w+)\s+(?:was|were|has\s+been|had\s+been)\s+"
+    r"(?:\w+\s+)?(?:working|fine|ok|okay|good|perfect)\s+(?:\w+\s+)?(?:before|until|till|last"
+    r"|yesterday|earlier|this\s+morning|a\s+(?:day|week|month)\s+ago|previously|the\s+other\s+day"
+    r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+    r"|\d+\s+\w+\s+ago)\b"
+    r"|\b(?:it|this|that|which|everything|they|mine|the\s+(?:\w+\s+)?\w+)\s+(?:used\s+to"
+    r"|always)\s+(?:work|be\s+(?:fine"
+    r"|good|great|better|reliable|easy))\b|\b(?:worked|was\s+working)\s+(?:fine|perfectly|great"
+    r"|well)\s+(?:until|before|till)\b|\bexpect(?:ed|ing)?\s+(?:better|more|much\s+more)\b"
+    rf"|\bno\s+longer\b|(?:\bnot|n{_APOS}t)\s+(?!(?:even\s+)?wait\b)(?:\w+\s+){{0,4}}?any\s?more\b"
+    r"|\bnever\s+again\b|\b(?:only|just)\s+to\s+(?:have|find|be\s+told|get|see"
+    r"|discover|realis|realiz|learn|hear|watch|end\s+up)"
+    rf"|\b(?:wish\s+i\s+(?:had|hadn{_APOS}t|never|would\s+have)|regret\s+(?:buying|ordering"
+    r"|booking|choosing|signing|getting|using|trusting)|should\s+have\s+(?:gone|bought|stayed"
+    r"|read|known|listened)|shoulda)\b|\b(?:guess|apparently|evidently)\s+not\b"
+    r"|\bdespite\s+(?:\w+\s+){0,3}?(?:assurances?|promises?|calls?|emails?|complaints?"
+    r"|requests?|reminders?|paying|asking|calling|reporting|being\s+told)\b"
+    r"|\bnot\s+(?:what\s+(?:i|we)\s+(?:ordered|paid\s+for|expected|was\s+promised)|as\s+(?:described"
+    r"|advertised|pictured|promised|expected))\b|\bnothing\s+like\s+the\s+(?:photo|picture|ad"
+    r"|description|pic)"
+    # Spanish
+    r"|\bse\s+supon[ií]a\b|\bdeber[ií]a(?:n)?\s+(?:haber|de|estar|llegar|funcionar)\b"
+    r"|\bantes\s+(?:s[ií]\s+)?funcionaba\b|\bya\s+no\s+(?:funciona|sirve|carga|abre|prende"
+    r"|enciende|anda|conecta|responde|contestan|me\s+deja)\b|\bme\s+(?:prometieron|aseguraron"
+    r"|dijeron\s+que)\b|\bprometi(?:eron|do|da)\b|\bnunca\s+m[aá]s\b", _I)
+_BLAME_VERB = (
+    r"(?:cut\s+(?:me|us|my|our|off|the\s+(?:call|line|power|service))|charged|overcharged|scammed"
+    r"|lost\s+(?:my|our|me)|ruined|broke\s+(?:my|our)|cancell?ed\s+(?:my|our)|ignored|ignore"
+    r"|ignoring|lied|lie|lying|refused|refuse|refusing|failed|messed|screwed|stole|mistreated"
+    r"|denied|blocked|banned|deleted|removed|rejected|forgot|dropped\s+the\s+ball|hung\s+up"
+    r"|hang\s+up|sold\s+(?:me|us)"
+    r"|sent\s+(?:me|us)\s+(?:a\s+|the\s+|an\s+)?(?:wrong|broken|damaged|ripped|used|expired)"
+    r"|took\s+(?:my|our)\s+money|(?:kept|keep|keeps|left)\s+(?:me|us)\s+(?:waiting|on\s+hold"
+    r"|hanging|in\s+the\s+dark|without|with\s+no|stranded)"
+    r"|made\s+(?:me|us)\s+(?:wait|pay|call|go|drive|miss|lose"
+    rf"|redo)|won{_APOS}t\s+(?!regret|be\s+disappointed|believe|want\s+to\s+miss|forget)"
+    rf"|wont\s|can{_APOS}t\s+even|cannot\s+even|don{_APOS}t\s+care|do\s+not\s+care"
+    rf"|didn{_APOS}t\s+(?:even\s+)?(?:read|listen|care|bother|help|respond|reply|answer|fix|tell"
+    r"|call|show|deliver|send|refund)|never\s+(?!know|fail|disappoint|cease|stop\s+amaz))")
+# blame: the organisation addressed as the cause ("you charged me", "why are you", "your app is").
+_BLAME = re.compile(
+    rf"\b(?:you|u|y{_APOS}all|you\s+guys|you\s+people|your\s+(?:\w+\s+)?(?:staff|team|company"
+    r"|agents?|drivers?|store|site|website|app|system|support|service|customer\s+(?:service|care"
+    r"|support)|phones?|people|employees?|rep|representative|manager|technician|engineer))\s+"
+    rf"(?:\w+ly\s+|just\s+|still\s+|even\s+|have\s+|has\s+|had\s+|then\s+|also\s+)*{_BLAME_VERB}"
+    r"|\bthey\s+(?:\w+ly\s+|just\s+|have\s+|then\s+)*(?:scammed|lied|overcharged|charged\s+(?:me|us)"
+    r"|cut\s+(?:me|us|you)\s+off|hung\s+up|ignored|refused|stole|mistreated|lost\s+(?:my|our))\b"
+    rf"|\bwhy\s+(?:are|do|did|would|will|won{_APOS}t|don{_APOS}t|didn{_APOS}t|can{_APOS}t|is"
+    rf"|does|must|have|has|haven{_APOS}t|hasn{_APOS}t)\s+(?:you|u|your|y{_APOS}all)\b"
+    r"|\byour\s+(?:\w+\s+){0,2}?(?:is|are|was|were|has\s+been|keeps?)\s+(?:\w+\s+)?(?:useless"
+    r"|terrible|awful|worse|worst|slow|broken|down|rubbish|garbage|a\s+joke|pathetic|a\s+mess"
+    r"|unreliable|horrible|poor|bad|crap|shit|trash|a\s+nightmare|ridiculous|appalling|disgusting"
+    r"|unhelpful|incompetent|crashing|failing|not\s+working)\b"
+    # Spanish
+    r"|\b(?:me|nos)\s+(?:cobraron|cortaron|cancelaron|colgaron|mintieron|estafaron|robaron"
+    r"|enga[nñ]aron|bloquearon|borraron|cerraron|dejaron\s+(?:sin|esperando|tirad[oa]s?))\b"
+    r"|\b(?:ustedes|su\s+(?:servicio|empresa|personal|aplicaci[oó]n|app|p[aá]gina|tienda"
+    r"|atenci[oó]n))\s+(?:\w+\s+)?(?:no\s+(?:sirve|sirven|funciona|responde|responden|contesta"
+    r"|contestan|cumple|cumplen|hace\s+nada|hacen\s+nada)|nunca|siempre\s+(?:fallan|falla|tarda)"
+    r"|es\s+(?:un\s+|una\s+)?(?:p[eé]sim[oa]|mal[oa]|terrible|desastre|verg[uü]enza|burla))"
+    r"|\bno\s+les\s+importa\b|\bpor\s+qu[eé]\s+(?:me|nos)\s+\w+", _I)
+# money: charges, refunds, scams and prices ("overcharged", "refund", "rip-off").
+_MONEY = re.compile(
+    r"\bover-?charg\w*|\b(?:double|twice)[\s-]charg\w*|\bcharged\s+(?:me|us|twice|double|again"
+    r"|extra|for\s+(?:\w+\s+){0,3}?(?:someone|something|nothing|services?|items?)|\w+\s+(?:extra"
+    r"|more|twice))\b|\bcharging\s+(?:me|us)\b"
+    r"|(?<!got\smy\s)(?<!got\sthe\s)(?<!received\smy\s)(?<!received\sthe\s)(?<!thanks\sfor\s)"
+    r"(?<!you\sfor\s)(?<!thanks\sfor\sthe\s)(?<!you\sfor\sthe\s)(?<!you\sfor\smy\s)"
+    r"\brefund\w*|\bmoney\s+(?:back|was\s+taken|taken"
+    r"|gone|stolen)\b|\btook\s+(?:my|our)\s+money\b|\bscam(?:s"
+    r"|med|mer|mers|ming)?\b|\brip[\s-]?off\w*|\bripping\s+"
+    r"(?:\w+\s+)?off\b|\bfraud\w*|\bstolen\b|\bhidden\s+(?:fees?|charges?)\b|\bprice\s+(?:increase"
+    r"|hike|gouging|rise)s?\b|\boverpriced\b|\b(?:too|so|very|ridiculously)\s+expensive\b"
+    r"|\bextra\s+(?:fees?|charges?)\b|\bbilling\s+(?:error|issue|problem|mistake)s?\b"
+    r"|\bwrong(?:ly)?\s+(?:charged|billed)\b|\bcheaper\s+(?:at|elsewhere|than|on|from)\b"
+    # Spanish
+    r"|\b(?:me|nos)\s+(?:cobraron|cobran|est[aá]n\s+cobrando)\b|\bcobro\s+(?:indebido|doble"
+    r"|de\s+m[aá]s|excesivo)\b|\bde\s+m[aá]s\b(?=.*\bcobr)|\breembolso\b|\bdevoluci[oó]n\s+de\s+"
+    r"(?:mi\s+)?dinero\b|\b(?:devu[eé]lv\w+|regres\w+)\s+(?:mi|el|nuestro)\s+dinero\b|\bestaf\w+"
+    r"|\bfraude\b|\bme\s+robaron\b|\bnos\s+robaron\b|\bcar[ií]simo\b", _I)
+# Rhetorical questions without "?": "how come", "why so", "what gives", "are you kidding".
+_RHETORICAL = re.compile(
+    r"(?<!that's\s)(?<!that’s\s)(?<!thats\s)(?<!that\s)(?<!this\s)(?<!which\s)(?<!reason\s)(?<!wonder\s)"
+    r"(?<!see\s)(?<!know\s)(?<!understand\s)(?<!is\s)(?<!explains\s)(?<!the\s)\bwhy\b"
+    r"(?:\s+\w+){0,2}|\bhow\s+come\b|\bwhat\s+gives\b|\bwhat\s+the\s+(?:hell|heck|fuck|f|actual"
+    r"|frick|freak)\b|\bwtf\b|\bare\s+you\s+(?:kidding|serious|joking)|\bhow\s+(?:is|are|was|can"
+    r"|could|do|does|did)\s+(?:this|that|it|you|they)\b|(?:^|[.!]\s*)really\s*[.!]*\s*$"
+    r"|\bseriously\s*[.!]*\s*$|\bpor\s+qu[eé]\b|\bc[oó]mo\s+es\s+posible\b", _I)
+_SPANISH_QUESTION = re.compile(
+    r"(?:^|[.,;:!…]\s*)(?P<q>(?:por\s+qu[eé]|c[oó]mo|cu[aá]ndo|d[oó]nde|cu[aá]l(?:es)?"
+    r"|qui[eé]n(?:es)?|cu[aá]nt[oa]s?)\s|qu[eé]\s+(?:pas[aoó]|hago|hacemos|hora|d[ií]a|fecha"
+    r"|sucede|sucedi[oó])\b)|\balguien\s+sabe\b|\bme\s+(?:pueden|podr[ií]an|puede|podr[ií]a)\s+"
+    r"(?:ayudar|decir|explicar|informar|confirmar)\b|\bse\s+puede\s+\w+|\bsaben\s+si\b"
+    r"|\b(?:quisiera|quiero|necesito)\s+saber\b|\bhay\s+alguna\s+(?:forma|manera)\b", _I)
+# Words and hashtags of complaint that VADER scores as neutral (or does not see at all).
+_COMPLAINT_WORDS = re.compile(
+    r"\b(?:so|too|very|is|are|was|were|painfully|extremely|really|super)\s+slow\b|\bslow(?:est|er)?"
+    r"\s+(?:service|response|delivery|internet|connection|app|website|site|support)\b"
+    r"|\bunreliable\b|\buseless\b|\b(?:gutted|livid|fuming|appalled|unimpressed)\b"
+    r"|\b(?:smh|ugh+|argh+|ffs|fml)\b|\bincomplete\b|\binaccurate\b|\boutdated\b"
+    r"|\b(?:no|not\s+an?)\s+excuse\b|\b(?:way\s+|far\s+|much\s+)?too\s+(?:long|slow|small|large"
+    r"|big|tight|short|expensive|salty|loud|noisy|dirty|crowded)\b"
+    r"|\bunhelpful\b|\b(?:not|wasn'?t|isn'?t)\s+(?:very\s+)?helpful\b"
+    r"|\babsurd\b|\bridiculous\b|\brude\b|\bincompetent\w*|\bunsafe\b|\bdangerous\b"
+    r"|\bmistreated\b|\bworse\b|\bfed\s+up\b|\b(?:sick|tired)\s+(?:and\s+tired\s+)?of\b"
+    r"|\bfrustrat\w+|\binconvenien\w+|\bnightmare\b|\b(?:is|was"
+    r"|are|what)\s+a\s+joke\b|\bbeware\b|\bboycott\w*"
+    r"|\black\s+of\b|\bzero\s+(?:help|interest|response|support|communication|customer)"
+    r"|\bnot\s+(?:happy|pleased|satisfied|impressed|good\s+enough|fair)\b|\bunhappy\b"
+    r"|\bdissatisfied\b|\bunfair\b|\b(?:never|not|won'?t)\s+(?:be\s+)?(?:buy|us|shop|fly|order"
+    r"|recommend)\w*\s+(?:\w+\s+){0,3}?(?:again|anymore|from\s+you|with\s+you)\b"
+    r"|\b(?:ever|never)\s+(?:\w+ing\s+)?(?:your|you|this|that)\s+(?:company|again)\b"
+    r"|\blost\s+(?:a\s+)?(?:customer|business)\b|\bswitch(?:ing)?\s+to\s+(?:another|a\s+different)"
+    r"|\bdone\s+with\s+(?:you|this|your)\b|\bescalat\w+|\b(?:a|my|formal|official)\s+complaint\b"
+    r"|\bcomplaining\b|\bimpersonat\w*|\bhack(?:ed|er)"
+    r"|\bbreach\b|[😡😠🤬😤😞💔👎😩😫😖😣🙁☹]|(?:^|\s):-?\("
+    r"|#(?:\w*(?:fail|worst|shame|ripoff|scam|suck|disappoint|useless|fraud|boycott|nothappy"
+    r"|unhappy|rubbish|terrible|awful|horrible|nightmare|frustrat|outrage|furious|notimpressed"
+    r"|overpriced|neveragain)\w*|bad\w*service\w*"
+    r"|lost\w*(?:business|customer)\w*|poor\w*(?:service|quality)\w*|shoulda\w*)"
+    # Spanish
+    r"|\bp[eé]sim[oa]s?\b|\bmal[ií]sim[oa]s?\b|\bqu[eé]\s+mal\b|\buna\s+burla\b|\bindignante\b"
+    r"|\bhart[oa]s?\b|\bcansad[oa]s?\s+de\b|\bqueja\w*|\breclam\w+|\bdenunci\w+|\bterrible\b"
+    r"|\bhorrible\b|\bdesastre\b|\bvaya\s+servicio\b|\bfatal\b|\bmolest[oa]s?\b", _I)
+_SARCASM_EXTRA = re.compile(
+    r"#(?:great|best|awesome|excellent|amazing|brilliant|good|fantastic|stellar|wonderful)\w*"
+    r"(?:service|support|job|customer\w*|care|experience)\b"
+    r"|\b(?:great|brilliant|excellent|awesome|amazing|fantastic|stellar)\s+(?:customer\s+)?"
+    r"(?:service|support|job)\s*(?:!{2,}|\.{2,})"
+    r"|\bthanks?\s+(?:\w+\s+){0,3}?for\s+(?:\w+\s+){0,2}?(?:ruin\w*|wast(?:e|ed|ing)|ignor\w*"
+    r"|losing|lost|breaking|overcharg\w*|scamming|messing|delaying|cancell?ing)\b"
+    r"|\bthanks?\s+(?:\w+\s+){0,3}?for\s+(?:not|never|nothing)\b"
+    r"|\bthanks?\s+(?:\w+\s+){0,3}?for\s+(?:selling|sending|giving)\s+(?:me\s+|us\s+)?(?:\w+\s+){0,2}?"
+    r"(?:expired|broken|ripped|damaged|wrong|stale|cold|used|torn)\b"
+    r"|\b(?:super|so|really)\s+(?:stoked|happy|glad|thrilled)\s+(?:\w+\s+){0,6}?(?:just|only)\s+to\b"
+    r"|\bgracias\s+por\s+(?:nada|no)\b|\bqu[eé]\s+(?:buen|excelente)\s+servicio\s*(?:!{2,}|\.{2,})", _I)
+_MEDIA = re.compile(r"pic\.twitter\.com|\.(?:jpe?g|png|gif|webp|heic|mp4|mov)\b|imgur\.com", _I)
+
 _analyzer: SentimentIntensityAnalyzer | None = None
 
 
@@ -157,22 +509,40 @@ def _words_regex(words: tuple[str, ...], suffix: str = "") -> re.Pattern[str] | 
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")" + suffix + r"(?!\w)", _I)
 
 
-def _exclusion(text: str, config: ClassifyConfig) -> tuple[str, str] | None:
-    """Why this comment is never protected (kind, reason), or None."""
+def _exclusion(text: str, config: ClassifyConfig, copies_elsewhere: int) -> tuple[str, str] | None:
+    """Why this comment is never protected (kind, reason), or None.
+
+    Spam needs two pieces of evidence, so one promotional-sounding word in a genuine
+    complaint ("I lost half my followers after the hack") never hides it.
+    """
     links = _URL.findall(text)
     rest = _MENTION.sub(" ", _URL.sub(" ", text))
     if links and not re.search(r"[^\W_]", rest):
         return "links-only", "links-only: nothing but links and mentions"
+    evidence: list[str] = []
     for pattern in config.spam_patterns:
         if m := re.search(pattern, text, _I):
-            return "spam", f"spam: promotional pattern '{m.group(0).strip()}'"
-    promo = _words_regex(config.promo_words, r"(?:s|es)?")
-    if links and promo and (m := promo.search(rest)):
-        return "spam", f"spam: link with promotional word '{m.group(0)}'"
+            evidence.append(f"promotional pattern '{m.group(0).strip()}'")
+    # A photo or screenshot is how people show a broken product: not promotion.
+    if any(not _MEDIA.search(link) for link in links):
+        evidence.append("a link")
+        promo = _words_regex(config.promo_words, r"(?:s|es)?")
+        if promo and (m := promo.search(rest)):
+            evidence.append(f"promotional word '{m.group(0)}' next to it")
+    if copies_elsewhere >= 2:
+        evidence.append(f"the same text on {copies_elsewhere} other posts")
+    if len(evidence) >= 2:
+        return "spam", "spam: " + " + ".join(evidence)
     abuse = _words_regex(config.abuse_words, r"(?:s|es|ed)?")
     if abuse and (m := abuse.search(text)):
         return "abuse", f"abuse: contains '{m.group(0)}'"
     return None
+
+
+def _quote(m: re.Match[str]) -> str:
+    """The words a cue matched, trimmed for a reason string."""
+    words = " ".join(m.group(0).split()).strip(" ,.;:!")
+    return words if len(words) <= 40 else words[:39] + "…"
 
 
 def _question(text: str) -> str | None:
@@ -184,7 +554,19 @@ def _question(text: str) -> str | None:
     if m := _QUESTION_START.search(text) or _QUESTION_PHRASES.search(text):
         phrase = (m.groupdict().get("q") or m.group(0)).strip(" ,")
         return f"question: asks '{phrase}'"
+    if m := _SPANISH_QUESTION.search(text):
+        phrase = (m.group("q") or m.group(0)).strip(" ,")
+        return f"question: asks '{phrase}'"
+    if m := _RHETORICAL.search(text):
+        return f"question: rhetorical '{_quote(m)}'"
     return None
+
+
+# What real complaints do, in the order reasons are listed (see TAGS).
+_CUES = (
+    ("problem", _PROBLEM), ("delivery", _DELIVERY), ("waiting", _WAITING), ("help", _HELP),
+    ("expectation", _EXPECTATION), ("blame", _BLAME), ("money", _MONEY),
+)
 
 
 def _signals(text: str, compound: float, config: ClassifyConfig) -> list[str]:
@@ -211,10 +593,13 @@ def _signals(text: str, compound: float, config: ClassifyConfig) -> list[str]:
             reasons.append(f"confusion: talks about a change '{word}'")
     if compound <= NEGATIVE_COMPOUND:
         reasons.append(f"complaint: negative sentiment (VADER compound {compound:.2f})")
-    if m := _COMPLAINT_PHRASES.search(text):
-        reasons.append(f"complaint: says '{m.group(0).strip()}'")
-    if m := _SARCASM.search(text):
-        reasons.append(f"complaint: sarcasm '{m.group(0).strip(' ,.…')}'")
+    if m := _COMPLAINT_PHRASES.search(text) or _COMPLAINT_WORDS.search(text):
+        reasons.append(f"complaint: says '{_quote(m)}'")
+    if m := _SARCASM.search(text) or _SARCASM_EXTRA.search(text):
+        reasons.append(f"complaint: sarcasm '{_quote(m)}'")
+    for tag, pattern in _CUES:
+        if m := pattern.search(text):
+            reasons.append(f"{tag}: says '{_quote(m)}'")
     return reasons
 
 
@@ -223,6 +608,7 @@ def classify(
     *,
     changed_words: Iterable[str] = (),
     posted_while_wrong: bool = False,
+    copies_elsewhere: int = 0,
     config: ClassifyConfig = ClassifyConfig(),
 ) -> Classification:
     """Classify one comment's text.
@@ -232,9 +618,11 @@ def classify(
     `posted_while_wrong` only adds a reason: a comment written while the wrong text was live
     is critical when it also asks, worries, complains or mentions a changed word, not alone
     (otherwise every "Thanks!" under a corrected post would be protected).
+    `copies_elsewhere` is how many other posts carry the same text (from the caller, which
+    sees the archive); two or more counts as one piece of spam evidence, never as spam alone.
     """
     reasons: list[str] = []
-    excluded = _exclusion(text, config)
+    excluded = _exclusion(text, config, copies_elsewhere)
     if excluded:
         reasons.append(excluded[1])
     # Signals read the text without its links: "?" in a query string is not a question.
@@ -251,6 +639,32 @@ def classify(
     )
 
 
+TAGS: dict[str, str] = {
+    "question": "asks something (a question mark, question words, or a rhetorical 'why')",
+    "confusion": "shows confusion or alarm (caps, '?!', 'wait', talk of a change)",
+    "complaint": "complains: negative sentiment, a complaint word or hashtag, or sarcasm",
+    "problem": "reports something broken or failing (not working, error, outage, can't log in)",
+    "delivery": "says something never arrived (order, parcel, refund, bus)",
+    "waiting": "has been kept waiting: no reply, on hold, still unresolved, delayed",
+    "help": "asks for help, contact or action (please help, check my DM, I want a refund)",
+    "expectation": "says it fell short of what was promised or worked before",
+    "blame": "blames the organisation directly (you charged me, why are you doing this)",
+    "money": "disputes money: a charge, a refund, a scam, a price",
+    "mentions changed word": "mentions a word the correction changed",
+    "posted while the wrong version was live": "written while the wrong text was up",
+    "spam": "shows two pieces of spam evidence (promotional patterns, links, repeats)",
+    "links-only": "is nothing but links and mentions",
+    "abuse": "contains a slur or a threat",
+}
+
+
+def _tag(reason: str) -> str:
+    for tag in TAGS:
+        if reason == tag or reason.startswith(tag + ":") or reason.startswith(tag + " "):
+            return tag
+    return reason.split(":")[0]
+
+
 def explain(c: Classification) -> str:
     """Human-readable, multi-line account of a classification (for `comment-guard explain`)."""
     if c.excluded:
@@ -258,9 +672,13 @@ def explain(c: Classification) -> str:
     elif c.critical:
         head = "Critical: staff should answer this comment publicly, not delete or hide it."
     else:
-        head = "Not critical: no question, confusion, complaint or changed word found."
+        head = ("Not critical: no question, confusion, complaint, problem, request for help or"
+                " changed word found.")
     lines = [head]
     if c.reasons:
         lines.append("Reasons:")
         lines.extend(f"  - {r}" for r in c.reasons)
+        tags = list(dict.fromkeys(_tag(r) for r in c.reasons))
+        lines.append("What that means:")
+        lines.extend(f"  {t}: the comment {TAGS[t]}" for t in tags if t in TAGS)
     return "\n".join(lines)

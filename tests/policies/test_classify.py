@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,17 @@ import pytest
 from policies.classify import Classification, ClassifyConfig, classify, explain
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "comments_labelled.csv"
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "classify.py"
+
+
+def _bench():
+    """bench/classify.py as a module: the held-out split and the shared set's path live there."""
+    if "bench_classify" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("bench_classify", BENCH)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench_classify"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["bench_classify"]
 
 
 def _tags(c: Classification) -> list[str]:
@@ -166,8 +179,14 @@ def test_spam_with_link_is_not_protected() -> None:
 
 
 def test_spam_pattern_without_link_is_not_protected() -> None:
-    """Strong spam patterns ("DM me", "followers") exclude a comment without any link."""
+    """Two promotional patterns ("DM me for", "cheap followers") are spam without any link."""
     assert classify("DM me for cheap followers 💯").excluded == "spam"
+
+
+def test_one_promotional_word_is_not_spam() -> None:
+    """A single pattern is not spam evidence enough: complaints say "DM me" too."""
+    c = classify("Still no reply to my email, DM me please")
+    assert c.critical and c.excluded is None
 
 
 def test_promotional_word_without_link_is_not_spam() -> None:
@@ -233,3 +252,35 @@ def test_labelled_set_meets_precision_and_recall_floor() -> None:
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     assert precision >= 0.95, f"precision {precision:.3f}"
     assert recall >= 0.95, f"recall {recall:.3f}"
+
+
+def test_held_out_split_meets_precision_and_recall_floor() -> None:
+    """On the ~30 % of labelled rows tuning never looked at, precision and recall stay >= 0.90.
+
+    The split is a stable hash of the text (bench/classify.py), fixed before the issue-12
+    tuning; the in-sample floor above stays at 0.95.
+    """
+    bench = _bench()
+    rows = [r for r in bench.load_rows(DATA) if bench.held_out(r.text)]
+    assert 80 <= len(rows) <= 140
+    s = bench.score(rows)
+    assert s.precision >= 0.90, f"precision {s.precision:.3f}"
+    assert s.recall >= 0.90, f"recall {s.recall:.3f}"
+
+
+def test_held_out_split_is_stable() -> None:
+    """The split depends only on the text, so adding rows never moves existing ones."""
+    bench = _bench()
+    assert bench.held_out("What time does it start?") == bench.held_out(" What time does it start? ")
+    share = sum(bench.held_out(f"comment {i}") for i in range(2000)) / 2000
+    assert 0.25 <= share <= 0.35
+
+
+def test_real_complaints_are_protected_and_rarely_excluded() -> None:
+    """On the shared real set (when present): recall on complaints >= 0.90, exclusions < 1 %."""
+    bench = _bench()
+    if not bench.REAL.exists():
+        pytest.skip(f"{bench.REAL} not present")
+    s = bench.score_real(r for r in bench.load_real() if r.complaint)
+    assert s.recall >= 0.90, f"recall {s.recall:.3f}"
+    assert s.excluded_share < 0.01, f"excluded {s.excluded_share:.1%}"
