@@ -42,7 +42,7 @@ def mail() -> Iterator[SmtpSink]:
 closed_port = free_port  # a local port nothing listens on: connecting is refused at once
 
 
-def account_toml(name: str, base_url: str, *, every: str = "1s",
+def account_toml(name: str, base_url: str, *, every: str = "250ms",
                  token_env: str = TOKEN_ENV) -> str:
     return f"""
 [[accounts]]

@@ -7,7 +7,7 @@ from tests.daemon.conftest import account_toml, polls, query, wait_for, write_co
 
 
 def test_daemon_archives_detects_and_delivers_the_alert(tmp_path, sandbox, mail, start_daemon):
-    """With poll_every = 1s the daemon archives the thread, opens removed-critical once the
+    """With poll_every = 250ms the daemon archives the thread, opens removed-critical once the
     question is deleted, and emails the alert without waiting for the 30 s delivery tick."""
     post = sandbox.add_post(POST_TEXT)
     question = sandbox.add_comment(post, QUESTION, author="Dana Reader")
