@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from html import escape
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from guard.alerts._text import SECTION_LIMIT, fit, fit_mrkdwn, load_json, show_time
 from guard.alerts.channels import configured_channels
@@ -20,6 +18,9 @@ from guard.alerts.stages import Stage
 from guard.archive import outbox as store
 from guard.config import AlertSettings
 from guard.durations import format_duration
+
+if TYPE_CHECKING:  # the archive handle, a type only: SQL runs in guard.archive
+    from guard.archive.connection import Archive
 
 __all__ = ["build_digest", "enqueue_digest"]
 
@@ -31,7 +32,7 @@ def _parse(value: Any) -> datetime | None:
         return None
 
 
-def _digest_facts(db: sqlite_utils.Database, now: datetime,
+def _digest_facts(db: Archive, now: datetime,
                   window: timedelta) -> dict[str, Any]:
     since = (now - window).isoformat()
     open_rows = store.open_findings(db)
@@ -51,7 +52,7 @@ def _median(values: list[timedelta]) -> timedelta:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def build_digest(db: sqlite_utils.Database, now: datetime, *,
+def build_digest(db: Archive, now: datetime, *,
                  window: timedelta = timedelta(days=1)) -> AlertMessage:
     """Summarise open findings and response times over the last ``window``."""
     f = _digest_facts(db, now, window)
@@ -94,7 +95,7 @@ def _e(value: str) -> str:
     return escape(value, quote=True)
 
 
-def enqueue_digest(db: sqlite_utils.Database, settings: AlertSettings, *,
+def enqueue_digest(db: Archive, settings: AlertSettings, *,
                    now: datetime) -> list[int]:
     """Queue today's digest on every configured channel, once; nothing on a quiet day."""
     facts = _digest_facts(db, now, timedelta(days=1))

@@ -8,21 +8,22 @@ schema migration was needed.
 
 from __future__ import annotations
 
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from guard.archive import outbox as store
+
+if TYPE_CHECKING:  # the archive handle, a type only: SQL runs in guard.archive
+    from guard.archive.connection import Archive
 
 __all__ = ["list_outbox", "channel_health", "record_channel"]
 
 
-def list_outbox(db: sqlite_utils.Database, pending_only: bool = False) -> list[dict[str, Any]]:
+def list_outbox(db: Archive, pending_only: bool = False) -> list[dict[str, Any]]:
     """Outbox rows in id order, without the rendered payload (it is long)."""
     return store.list_rows(db, pending_only=pending_only)
 
 
-def record_channel(db: sqlite_utils.Database, channel: str, *, at: str, ok: bool,
+def record_channel(db: Archive, channel: str, *, at: str, ok: bool,
                    error: str | None = None) -> None:
     """Remember the last success or permanent failure of ``channel``; no commit (caller's)."""
     state = store.load_channel_state(db, channel)
@@ -35,7 +36,7 @@ def record_channel(db: sqlite_utils.Database, channel: str, *, at: str, ok: bool
     store.save_channel_state(db, channel, state)
 
 
-def channel_health(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
+def channel_health(db: Archive) -> dict[str, dict[str, Any]]:
     """Per channel: ``status`` (ok | retrying | failing) and the counts behind it.
 
     ``failing``: the last permanent failure is newer than the last success (Slack said

@@ -29,9 +29,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-import sqlite_utils
 import structlog
 
 from guard.alerts.channels import (
@@ -50,6 +49,10 @@ from guard.archive import outbox as store
 from guard.clock import iso
 from guard.config import AlertSettings
 from guard.errors import AlertPermanent, AlertRetryable, ArchiveError, ConfigError, GuardError
+from guard.states import FindingState
+
+if TYPE_CHECKING:  # the archive handle, a type only: SQL runs in guard.archive
+    from guard.archive.connection import Archive
 
 __all__ = ["DeliveryReport", "enqueue", "enqueue_message", "deliver_pending",
            "cancel_for_finding", "retry_failed", "send_test_alert", "iso"]
@@ -72,7 +75,7 @@ class DeliveryReport:
     errors: dict[int, str] = field(default_factory=dict)
 
 
-def enqueue(db: sqlite_utils.Database, finding: Mapping[str, Any], stage: str,
+def enqueue(db: Archive, finding: Mapping[str, Any], stage: str,
             settings: AlertSettings, *, now: datetime,
             not_before: datetime | None = None) -> list[int]:
     """Queue ``finding``'s alert for ``stage`` on every routed channel; returns new row ids.
@@ -94,7 +97,7 @@ def enqueue(db: sqlite_utils.Database, finding: Mapping[str, Any], stage: str,
                            finding_id=int(finding["id"]), not_before=not_before)
 
 
-def enqueue_message(db: sqlite_utils.Database, message: AlertMessage, *, stage: str,
+def enqueue_message(db: Archive, message: AlertMessage, *, stage: str,
                     channels: Iterable[str], key_prefix: str, now: datetime,
                     finding_id: int | None = None, not_before: datetime | None = None
                     ) -> list[int]:
@@ -108,7 +111,7 @@ def enqueue_message(db: sqlite_utils.Database, message: AlertMessage, *, stage: 
     return ids
 
 
-def _insert(db: sqlite_utils.Database, message: AlertMessage, *, stage: str, channel: str,
+def _insert(db: Archive, message: AlertMessage, *, stage: str, channel: str,
             key: str, now: datetime, finding_id: int | None,
             not_before: datetime | None = None) -> int | None:
     row_id = store.insert_row(db, finding_id=finding_id, stage=stage, channel=channel,
@@ -129,7 +132,7 @@ def _due_at(now: datetime, not_before: datetime | None) -> str:
     return iso(now)
 
 
-def cancel_for_finding(db: sqlite_utils.Database, finding_id: int,
+def cancel_for_finding(db: Archive, finding_id: int,
                        stages: Iterable[str] = FOLLOW_UP_STAGES) -> int:
     """Withdraw pending rows of ``stages`` (a resolved finding needs no reminder); no commit."""
     stages = list(stages)
@@ -139,7 +142,7 @@ def cancel_for_finding(db: sqlite_utils.Database, finding_id: int,
     return count
 
 
-def deliver_pending(db: sqlite_utils.Database, settings: AlertSettings, *, now: datetime,
+def deliver_pending(db: Archive, settings: AlertSettings, *, now: datetime,
                     senders: Mapping[str, Sender] | None = None,
                     only_ids: Iterable[int] | None = None) -> DeliveryReport:
     """Send every due row, in id order per channel, committing after each; see module doc.
@@ -162,7 +165,7 @@ def deliver_pending(db: sqlite_utils.Database, settings: AlertSettings, *, now: 
             wanted |= set(report.fallbacks)
 
 
-def _deliver_pass(db: sqlite_utils.Database, settings: AlertSettings, now: datetime,
+def _deliver_pass(db: Archive, settings: AlertSettings, now: datetime,
                   senders: Mapping[str, Sender], wanted: set[int] | None,
                   report: DeliveryReport) -> None:
     now_s = iso(now)
@@ -176,7 +179,7 @@ def _deliver_pass(db: sqlite_utils.Database, settings: AlertSettings, now: datet
             if row.attempts > 0 and wanted is None:
                 blocked.add(row.channel)  # an earlier alert is backing off: keep the order
             continue
-        if row.finding_state == "resolved" and row.stage in FOLLOW_UP_STAGES:
+        if row.finding_state == FindingState.RESOLVED and row.stage in FOLLOW_UP_STAGES:
             with db.atomic():
                 store.mark_cancelled(db, row.id)
             log.info("alert_cancelled", outbox_id=row.id, finding_id=row.finding_id,
@@ -190,7 +193,7 @@ def _deliver_pass(db: sqlite_utils.Database, settings: AlertSettings, now: datet
             blocked.add(row.channel)
 
 
-def _deliver_one(db: sqlite_utils.Database, settings: AlertSettings, item: OutboxItem,
+def _deliver_one(db: Archive, settings: AlertSettings, item: OutboxItem,
                  sender: Sender | None, now: datetime, report: DeliveryReport) -> bool:
     """Send one row and record the outcome; False when the channel should wait."""
     try:
@@ -222,7 +225,7 @@ def _deliver_one(db: sqlite_utils.Database, settings: AlertSettings, item: Outbo
     return True
 
 
-def _reschedule(db: sqlite_utils.Database, settings: AlertSettings, item: OutboxItem,
+def _reschedule(db: Archive, settings: AlertSettings, item: OutboxItem,
                 error: str, retry_after: float | None, now: datetime,
                 report: DeliveryReport) -> None:
     """Retry later: at the channel's ``Retry-After`` when it gave one, else 30 s · 2^attempts."""
@@ -240,7 +243,7 @@ def _reschedule(db: sqlite_utils.Database, settings: AlertSettings, item: Outbox
     report.errors[item.id] = error
 
 
-def _fail(db: sqlite_utils.Database, settings: AlertSettings, item: OutboxItem, error: str,
+def _fail(db: Archive, settings: AlertSettings, item: OutboxItem, error: str,
           now: datetime, report: DeliveryReport) -> None:
     """Mark the row failed, surface the channel, and fall back (Slack: to email) if configured.
 
@@ -280,7 +283,7 @@ def _fallback_message(message: AlertMessage, note: str) -> AlertMessage:
     )
 
 
-def retry_failed(db: sqlite_utils.Database, *, now: datetime,
+def retry_failed(db: Archive, *, now: datetime,
                  channel: str | None = None) -> int:
     """Put failed rows back in the queue (after fixing a webhook); commits. Returns the count.
 
@@ -293,7 +296,7 @@ def retry_failed(db: sqlite_utils.Database, *, now: datetime,
     return count
 
 
-def send_test_alert(db: sqlite_utils.Database, settings: AlertSettings, *, now: datetime,
+def send_test_alert(db: Archive, settings: AlertSettings, *, now: datetime,
                     channel: str | None = None,
                     senders: Mapping[str, Sender] | None = None) -> DeliveryReport:
     """Queue a sample alert on ``channel`` (default: all configured) and send it right away."""

@@ -12,10 +12,11 @@ from typing import Any, Mapping
 from guard.alerts.channels import configured_channels, outbox_channel
 from guard.alerts.stages import Stage
 from guard.config import AlertSettings, Route
+from guard.states import Severity
 
 __all__ = ["SEVERITY_RANK", "configured_channels", "routed_channels"]
 
-SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+SEVERITY_RANK: dict[str, int] = {severity: severity.rank for severity in Severity}
 
 
 def _matches(route: Route, finding: Mapping[str, Any]) -> bool:

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 import sqlite_utils
 
 from guard.archive.meta import meta_get, meta_set
+from guard.states import FindingState
 
 __all__ = [
     "OutboxStatus", "PendingRow",
@@ -39,7 +40,7 @@ PENDING, SENT, FAILED, CANCELLED = (OutboxStatus.PENDING, OutboxStatus.SENT, Out
 _CHANNEL_STATE_PREFIX = "alerts.channel."
 _LIST_COLUMNS = ("id, finding_id, stage, channel, dedupe_key, subject, status, attempts, "
                  "next_attempt_at, last_error, created_at, sent_at")
-_OPEN_FINDINGS = ("open", "acknowledged")
+_OPEN_FINDINGS = (FindingState.OPEN, FindingState.ACKNOWLEDGED)
 
 
 # -- writing rows ---------------------------------------------------------------------------
@@ -215,8 +216,8 @@ def open_findings(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 
 def resolved_since(db: sqlite_utils.Database, since: str) -> list[tuple[Any, Any]]:
     """(opened_at, resolved_at) of findings resolved at or after ``since``."""
-    rows = db.execute("SELECT opened_at, resolved_at FROM findings WHERE state = 'resolved' "
-                      "AND resolved_at >= ?", [since]).fetchall()
+    rows = db.execute("SELECT opened_at, resolved_at FROM findings WHERE state = ? "
+                      "AND resolved_at >= ?", [FindingState.RESOLVED, since]).fetchall()
     return [(r[0], r[1]) for r in rows]
 
 
