@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlite_utils
 import structlog
 
 from connectors.base import Connector
 from connectors.registry import connect
+from guard.archive.connection import Archive
 from guard.archive import findings as store
 from guard.archive import queries
 from guard.archive.events import append_events, make_event
@@ -49,7 +49,7 @@ class Protection:
         return self.analysis.classifications[self.comment.id].reasons
 
 
-def protection(db: sqlite_utils.Database, config: Config, comment_id: str) -> Protection:
+def protection(db: Archive, config: Config, comment_id: str) -> Protection:
     kind, _, post_id = queries.locate(db, comment_id)
     if kind != "comment":
         raise UsageError(f"{comment_id!r} is a post, not a comment")
@@ -60,7 +60,7 @@ def protection(db: sqlite_utils.Database, config: Config, comment_id: str) -> Pr
     return Protection(analysis, comment)
 
 
-def reply(db: sqlite_utils.Database, config: Config, target_id: str, text: str, *,
+def reply(db: Archive, config: Config, target_id: str, text: str, *,
           now: datetime, connector: Connector | None = None) -> str:
     """Post a public reply (to a comment, or to the post when the comment is gone)."""
     if not text.strip():
@@ -76,7 +76,7 @@ def reply(db: sqlite_utils.Database, config: Config, target_id: str, text: str, 
     return new_id
 
 
-def moderate(db: sqlite_utils.Database, config: Config, action: str, comment_id: str, *,
+def moderate(db: Archive, config: Config, action: str, comment_id: str, *,
              now: datetime, override_protection: bool = False, reason: str | None = None,
              connector: Connector | None = None) -> Protection:
     """hide / unhide / delete through the platform, refusing protected comments unless overridden."""
@@ -107,7 +107,7 @@ def moderate(db: sqlite_utils.Database, config: Config, action: str, comment_id:
     return prot
 
 
-def enforce(db: sqlite_utils.Database, to_unhide: list[tuple[str, str]],
+def enforce(db: Archive, to_unhide: list[tuple[str, str]],
             connectors: Mapping[str, Connector], *, now: datetime) -> list[str]:
     """Enforce mode: un-hide the protected comments the engine found hidden, once per hiding.
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlite_utils
 import structlog
 
+from guard.archive.connection import Archive
 from guard.alerts.outbox import cancel_for_finding, enqueue
 from guard.archive import findings as store
 from guard.archive.records import load_thread
@@ -54,12 +54,12 @@ def policy_config(config: Config) -> PolicyConfig:
                         markers=p.markers, abuse_words=p.abuse_words)
 
 
-def analyze_post(db: sqlite_utils.Database, config: Config, post_id: str) -> Analysis | None:
+def analyze_post(db: Archive, config: Config, post_id: str) -> Analysis | None:
     thread = load_thread(db, post_id)
     return analyze(thread, policy_config(config)) if thread else None
 
 
-def run_engine(db: sqlite_utils.Database, config: Config, *, now: datetime,
+def run_engine(db: Archive, config: Config, *, now: datetime,
                poll_id: int | None = None) -> EngineResult:
     result = EngineResult()
     analyses: list[Analysis] = []
@@ -95,7 +95,7 @@ def _reminder_after(config: Config) -> timedelta:
     return config.alerts.reminder_after or config.policy.reply_within
 
 
-def open_finding(db: sqlite_utils.Database, config: Config, draft: FindingDraft, now: datetime,
+def open_finding(db: Archive, config: Config, draft: FindingDraft, now: datetime,
                  *, note: str | None = None, remind: bool = True) -> int | None:
     """Store a new finding with its alerts (first, and a reminder unless ``remind`` is off);
     None when the situation already has one. Call inside the caller's transaction."""
@@ -112,7 +112,7 @@ def open_finding(db: sqlite_utils.Database, config: Config, draft: FindingDraft,
     return fid
 
 
-def set_state(db: sqlite_utils.Database, fid: int, state: FindingState | str, *, now: datetime,
+def set_state(db: Archive, fid: int, state: FindingState | str, *, now: datetime,
               note: str | None = None, actor: str = "staff") -> dict[str, Any]:
     """Move a finding along; acknowledging or resolving withdraws its pending follow-ups."""
     state = FindingState(state)
@@ -125,7 +125,7 @@ def set_state(db: sqlite_utils.Database, fid: int, state: FindingState | str, *,
     return store.require_finding(db, fid)
 
 
-def _auto_resolve(db: sqlite_utils.Database, a: Analysis, now: datetime) -> list[int]:
+def _auto_resolve(db: Archive, a: Analysis, now: datetime) -> list[int]:
     """Ask each open finding's rule whether its situation has resolved itself."""
     done = []
     for finding in store.open_findings_for_post(db, a.thread.post.id):
@@ -137,7 +137,7 @@ def _auto_resolve(db: sqlite_utils.Database, a: Analysis, now: datetime) -> list
     return done
 
 
-def _escalate(db: sqlite_utils.Database, config: Config, now: datetime) -> list[int]:
+def _escalate(db: Archive, config: Config, now: datetime) -> list[int]:
     gap = config.policy.escalate_after - config.policy.reply_within
     out = []
     for f in store.escalation_due(db):
@@ -158,7 +158,7 @@ def _json(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _to_unhide(db: sqlite_utils.Database, analyses: list[Analysis],
+def _to_unhide(db: Archive, analyses: list[Analysis],
                drafts: list[FindingDraft]) -> list[tuple[str, str]]:
     """Hidden protected comments to un-hide, once per hiding."""
     accounts = {a.thread.post.id: a.thread.post.account for a in analyses}

@@ -10,10 +10,14 @@ import sqlite_utils
 from guard.archive.schema import migrate
 from guard.errors import ArchiveError
 
-__all__ = ["open_archive"]
+__all__ = ["Archive", "open_archive"]
+
+# The handle every archive function takes. Code outside guard/archive/ names this type and
+# passes the handle along; it never runs SQL on it (tests/architecture checks the imports).
+Archive = sqlite_utils.Database
 
 
-def open_archive(path: str | Path) -> sqlite_utils.Database:
+def open_archive(path: str | Path) -> Archive:
     """Open (creating if needed) the archive with WAL and foreign keys, migrated to the latest schema."""
     p = Path(path)
     try:

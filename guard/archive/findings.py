@@ -22,6 +22,7 @@ __all__ = [
     "posts_touched_by_poll",
     "posts_for_sweep",
     "insert_finding",
+    "count_by_state",
     "get_finding",
     "require_finding",
     "set_finding_state",
@@ -81,6 +82,12 @@ def insert_finding(db: sqlite_utils.Database, draft: FindingDraft, *, at: str,
                                   object_id=draft.comment_id or draft.post_id,
                                   post_id=draft.post_id, finding_id=fid, finding_kind=draft.kind)])
     return fid
+
+
+def count_by_state(db: sqlite_utils.Database) -> dict[str, int]:
+    """How many findings are in each state (states with none are absent)."""
+    return {state: int(n) for state, n in
+            db.execute("SELECT state, count(*) FROM findings GROUP BY state").fetchall()}
 
 
 def get_finding(db: sqlite_utils.Database, fid: int) -> dict[str, Any] | None:

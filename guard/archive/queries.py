@@ -11,7 +11,7 @@ from guard.errors import NotInArchive
 from guard.text import render_diff
 
 __all__ = ["locate", "list_posts", "list_comments", "search", "thread", "history", "export_rows",
-           "account_status", "status_counts", "COMMENT_STATUSES"]
+           "account_status", "COMMENT_STATUSES"]
 
 COMMENT_STATUSES = ("present", "hidden", "deleted", "unknown")
 
@@ -159,14 +159,6 @@ def account_status(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             **{f"comments_{s}": counts.get(s, 0) for s in COMMENT_STATUSES},
         })
     return out
-
-
-def status_counts(db: sqlite_utils.Database) -> dict[str, dict[str, int]]:
-    """Findings by state and outbox rows by status, for `status` at a glance."""
-    return {
-        "findings": dict(db.execute("SELECT state, count(*) FROM findings GROUP BY state").fetchall()),
-        "outbox": dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall()),
-    }
 
 
 def _outcome(complete: int, error: str | None, items: int) -> str:

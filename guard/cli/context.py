@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import click
-import sqlite_utils
 
-from guard.archive.connection import open_archive
+from guard.archive.connection import Archive, open_archive
 from guard.clock import parse_iso
 from guard.config import Config, load_config
 
@@ -22,7 +21,7 @@ class Context:
     debug: bool = False
     log_level: str | None = None  # as given on the command line (None: the command's default)
     _config: Config | None = field(default=None, repr=False)
-    _db: sqlite_utils.Database | None = field(default=None, repr=False)
+    _db: Archive | None = field(default=None, repr=False)
 
     @property
     def config(self) -> Config:
@@ -31,7 +30,7 @@ class Context:
         return self._config
 
     @property
-    def db(self) -> sqlite_utils.Database:
+    def db(self) -> Archive:
         if self._db is None:
             self._db = open_archive(self.config.guard.database)
         return self._db

@@ -29,13 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-import sqlite_utils
 
 from guard.archive import queries
 from guard.archive.findings import list_findings
+from guard.archive.outbox import count_by_status
 from guard.demo.sinks import MailSink, SlackWebhookSink, blocks_as_text
 from guard.alerts.outbox import deliver_pending
-from guard.archive.connection import open_archive
+from guard.archive.connection import Archive, open_archive
 from guard.clock import utcnow
 from guard.config import Config, load_config
 from guard.durations import format_duration
@@ -101,7 +101,7 @@ def run_demo(*, workdir: Path | None = None, speed: float = 1.0) -> DemoResult:
 
 
 class _Story:
-    def __init__(self, sandbox: Sandbox, config: Config, db: sqlite_utils.Database,
+    def __init__(self, sandbox: Sandbox, config: Config, db: Archive,
                  speed: float) -> None:
         self.sandbox, self.config, self.db, self.speed = sandbox, config, db, speed
         self.account = config.account(ACCOUNT)
@@ -221,7 +221,7 @@ class _Story:
             for line in body.rstrip().splitlines():
                 say(f"  │ {line}".rstrip())
         say(f"  (the raw message, with its HTML part, is in {workdir / EMAIL_COPY})")
-        pending = queries.status_counts(self.db)["outbox"].get("pending", 0)
+        pending = count_by_status(self.db).get("pending", 0)
         if pending:
             wrap(f"{pending} reminder(s) wait in the outbox, to go out if nobody answers "
                  f"publicly within {format_duration(self.config.policy.reply_within)}.", "  ")

@@ -35,7 +35,6 @@ from types import FrameType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlite_utils
 import structlog
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -45,16 +44,16 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connectors.base import Connector
-from guard.archive.connection import open_archive
+from guard.archive.connection import Archive, open_archive
+from guard.archive.outbox import next_pending_at
 from guard.clock import iso, parse_iso, utcnow
 from guard.config import Account, Config, read_secret
 from connectors.registry import connect
-from guard.engine import run_engine
 from guard.errors import ConfigError, GuardError, RateLimited
 from guard.archive.meta import HEARTBEAT_KEY, meta_set
 from guard.runtime.lock import DaemonLock
 from guard.runtime.logs import bridge_scheduler_logs, scrub_secrets
-from guard.runtime.pipeline import run_poll
+from guard.runtime.pipeline import run_poll, sweep
 
 __all__ = ["Daemon", "poll_jitter", "next_poll_key", "hard_exit"]
 
@@ -118,7 +117,7 @@ class Daemon:
         self._every = {"heartbeat": heartbeat_every, "deliver": delivery_every,
                        "sweep": sweep_every}
         self._lock = DaemonLock(config.guard.database)
-        self._db: sqlite_utils.Database | None = None
+        self._db: Archive | None = None
         self._scheduler = _Scheduler(
             timezone=timezone.utc,
             executors={"default": ThreadPoolExecutor(1)},
@@ -298,8 +297,7 @@ class Daemon:
 
     def _sweep(self) -> None:
         # The poll connectors let enforce mode un-hide comments from the sweep too.
-        run_engine(self._require_db(), self.config, now=utcnow(),
-                   connectors=dict(self._connectors))
+        sweep(self.config, self._require_db(), dict(self._connectors), now=utcnow())
         self._kick_delivery()
 
     def _deliver(self) -> None:
@@ -327,17 +325,16 @@ class Daemon:
         job = self._scheduler.get_job("deliver") if self._alerts_configured() else None
         if job is None:
             return
-        row = self._require_db().execute(
-            "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'").fetchone()
-        if not row or not row[0]:
+        next_at = next_pending_at(self._require_db())
+        if next_at is None:
             return
-        due = max(parse_iso(row[0]), utcnow())
+        due = max(parse_iso(next_at), utcnow())
         if job.next_run_time is None or due < job.next_run_time:
             self._scheduler.modify_job("deliver", next_run_time=due)
 
     # -- archive -----------------------------------------------------------------------------
 
-    def _require_db(self) -> sqlite_utils.Database:
+    def _require_db(self) -> Archive:
         if self._db is None:
             raise RuntimeError("the daemon's archive is not open; call run()")
         return self._db

@@ -1,24 +1,98 @@
-"""One poll cycle for one account, wired end to end: connector → poller → archive → engine.
+"""One poll cycle for one account, wired end to end: connector → diff → archive → engine →
+actions.
 
 Both the CLI (`poll --once`) and the daemon call ``run_poll``, so they cannot drift apart.
+``poll_account`` is the archive half alone (no policies), which the benchmarks measure.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-import sqlite_utils
+import structlog
 
-from connectors.base import Connector
-from guard.clock import utcnow
-from guard.config import Account, Config
+from connectors.base import Connector, GoneStatus
 from connectors.registry import connect
-from guard.engine import run_engine
+from guard.archive.connection import Archive
+from guard.actions import enforce
 from guard.archive.meta import budget_key, meta_get, meta_set
-from guard.archive.poller import PollResult, poll_account
+from guard.archive.poller import PollDiff
+from guard.archive.polls import ensure_account, write_poll
+from guard.clock import iso, utcnow
+from guard.config import Account, Config
+from guard.engine import EngineResult, run_engine
+from guard.errors import ConnectorError
 
-__all__ = ["PollOutcome", "run_poll"]
+__all__ = ["PollResult", "PollOutcome", "poll_account", "run_poll", "sweep"]
+
+log = structlog.get_logger("guard.pipeline")
+
+
+@dataclass(frozen=True)
+class PollResult:
+    poll_id: int
+    account: str
+    complete: bool
+    api_calls: int
+    items: int
+    counts: dict[str, int] = field(default_factory=dict)
+    error: ConnectorError | None = None
+    duration: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None and self.items == 0
+
+
+def poll_account(db: Archive, account: Account, connector: Connector, *,
+                 now: datetime | None = None) -> PollResult:
+    """The archive half of a poll: fetch, diff, ask about suspects, write one poll atomically.
+
+    Every platform call happens here, before the write: ``PollDiff`` decides, the connector
+    answers. A failed ``confirm_gone`` leaves the suspects ``unknown``, never deleted.
+    """
+    t0 = time.perf_counter()
+    started = now or utcnow()
+    since = started - timedelta(days=account.watch_days)
+    calls_before = connector.api_calls
+    snapshot = connector.fetch(since)
+    stamp = iso(started)
+    diff = PollDiff(db, account, snapshot, iso(since), stamp)
+    suspects = diff.plan(connector.absences_before_confirm)
+    answers: dict[str, GoneStatus] = {}
+    error: ConnectorError | None = None
+    if suspects:
+        try:
+            answers = connector.confirm_gone(suspects)
+        except ConnectorError as exc:
+            error = exc
+    batch = diff.settle(answers, error)
+    batch.finished = iso(utcnow()) if now is None else stamp
+    batch.api_calls = connector.api_calls - calls_before
+    with db.atomic():
+        ensure_account(db, account.name, account.platform, account.page_id, stamp)
+        poll_id = write_poll(db, batch)
+    result = PollResult(poll_id=poll_id, account=account.name, complete=batch.complete,
+                        api_calls=batch.api_calls, items=batch.items, counts=batch.counts(),
+                        error=diff.error, duration=time.perf_counter() - t0)
+    _log_poll(result)
+    return result
+
+
+def _log_poll(r: PollResult) -> None:
+    c = r.counts
+    fields = dict(account=r.account, poll_id=r.poll_id, api_calls=r.api_calls, items=r.items,
+                  complete=r.complete, new=c.get("comment_added", 0) + c.get("post_added", 0),
+                  edited=c.get("comment_edited", 0) + c.get("post_edited", 0),
+                  hidden=c.get("comment_hidden", 0),
+                  deleted=c.get("comment_deleted", 0) + c.get("post_deleted", 0),
+                  duration=round(r.duration, 3))
+    if r.error is not None:
+        fields.update(error=str(r.error), error_type=type(r.error).__name__)
+    log.info("poll_done", **fields)
 
 
 @dataclass(frozen=True)
@@ -41,7 +115,7 @@ class PollOutcome:
         return lines
 
 
-def run_poll(config: Config, db: sqlite_utils.Database, account: Account, *,
+def run_poll(config: Config, db: Archive, account: Account, *,
              connector: Connector | None = None, now: datetime | None = None) -> PollOutcome:
     connector = connector or connect(account.connector_settings())
     moment = now or utcnow()
@@ -54,11 +128,21 @@ def run_poll(config: Config, db: sqlite_utils.Database, account: Account, *,
         spent = budget.spent
         with db.atomic():
             meta_set(db, budget_key(account.name, moment), str(spent))
-    engine = run_engine(db, config, now=moment, poll_id=result.poll_id,
-                        connectors={account.name: connector})
+    engine = run_engine(db, config, now=moment, poll_id=result.poll_id)
+    enforce(db, engine.to_unhide, {account.name: connector}, now=moment)
     return PollOutcome(poll=result, findings_opened=engine.opened,
                        interval_factor=_slowdown(spent, account.monthly_read_budget),
                        budget_spent=spent)
+
+
+def sweep(config: Config, db: Archive, connectors: Mapping[str, Connector], *,
+          now: datetime | None = None) -> EngineResult:
+    """The time-based rules (reply deadlines, escalation) over the whole archive; in enforce
+    mode, un-hide through ``connectors`` what they found hidden."""
+    moment = now or utcnow()
+    result = run_engine(db, config, now=moment)
+    enforce(db, result.to_unhide, connectors, now=moment)
+    return result
 
 
 def _slowdown(spent: int | None, budget: int | None) -> float:

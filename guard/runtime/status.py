@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlite_utils
 
+from guard.archive.connection import Archive
 from guard.clock import parse_iso, utcnow
 from guard.config import Config
 from guard.durations import format_duration
+from guard.archive import findings as findings_store
 from guard.archive import queries
+from guard.archive.outbox import count_by_status
 from guard.archive.meta import HEARTBEAT_KEY, budget_key, meta_get
 from guard.runtime.lock import running_daemon_pid
 
@@ -19,7 +21,7 @@ __all__ = ["status_report"]
 STALE_AFTER = timedelta(seconds=120)  # the daemon beats every 30 s; allow a few missed beats
 
 
-def status_report(config: Config, db: sqlite_utils.Database) -> dict[str, Any]:
+def status_report(config: Config, db: Archive) -> dict[str, Any]:
     now = utcnow()
     archived = {a["account"]: a for a in queries.account_status(db)}
     accounts = []
@@ -42,8 +44,8 @@ def status_report(config: Config, db: sqlite_utils.Database) -> dict[str, Any]:
             a["reads_this_month"] = spent
             lines.append(f"{acc.name}: {spent:,} of {acc.monthly_read_budget:,} monthly reads used "
                          f"({spent / acc.monthly_read_budget:.0%})")
-    counts = queries.status_counts(db)
-    findings, outbox = counts["findings"], counts["outbox"]
+    findings = findings_store.count_by_state(db)
+    outbox = count_by_status(db)
     lines.append(f"findings: {findings.get('open', 0)} open, "
                  f"{findings.get('acknowledged', 0)} acknowledged")
     lines.append(f"alerts: {outbox.get('pending', 0)} pending, {outbox.get('failed', 0)} failed")
