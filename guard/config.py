@@ -1,4 +1,4 @@
-"""The TOML config contract (DESIGN §3), validated into frozen dataclasses.
+"""The TOML config contract, validated into frozen dataclasses.
 
 Every problem becomes one ``ConfigError`` line naming the file, the line where we can find it,
 the key, what is wrong and how to fix it. Secrets are never in the file: keys ending in ``_env``
@@ -22,6 +22,7 @@ from guard.alerts.channels import parse_channels
 from guard.config_reader import Reader as _Reader
 from guard.config_reader import read_secret
 from guard.errors import ConfigError
+from guard.states import Mode, Severity
 
 __all__ = [
     "Config",
@@ -39,12 +40,11 @@ __all__ = [
 
 DEFAULT_CONFIG_PATH = "comment-guard.toml"
 DEFAULT_GRAPH_VERSION = "v24.0"
-SEVERITIES = ("info", "warning", "critical")
 
 @dataclass(frozen=True)
 class GuardSettings:
     database: Path
-    mode: str = "observe"  # observe | enforce
+    mode: Mode = Mode.OBSERVE
     timezone: str = "UTC"
     stop_timeout: timedelta = timedelta(seconds=8)  # <= 10 s: systemd's TimeoutStopSec is 15 s
 
@@ -154,7 +154,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
 def _guard(r: _Reader) -> GuardSettings:
     out = GuardSettings(
         database=Path(r.take("database", str, default="comment-guard.db")),
-        mode=r.choice("mode", ("observe", "enforce"), default="observe"),
+        mode=Mode(r.choice("mode", tuple(Mode), default="observe")),
         timezone=r.take("timezone", str, default="UTC"),
         stop_timeout=r.duration("stop_timeout", timedelta(seconds=8)),
     )
@@ -241,7 +241,7 @@ def _route(r: _Reader) -> Route:
     out = Route(
         channels=r.strings("channels"),
         kinds=r.strings("kinds", ("*",)),
-        min_severity=r.choice("min_severity", SEVERITIES, default="info"),
+        min_severity=r.choice("min_severity", tuple(Severity), default="info"),
     )
     r.finish()
     if not out.channels:

@@ -26,7 +26,7 @@ from guard.archive.records import load_thread
 from guard.clock import iso, parse_iso
 from guard.config import Config
 from guard.errors import ActionRefused
-from guard.states import FindingState
+from guard.states import FindingState, Mode
 from policies.analysis import Analysis, analyze
 from policies.records import FindingDraft, PolicyConfig
 from policies.rules import hidden_critical, resolution, run_rules
@@ -83,7 +83,7 @@ def run_engine(db: Archive, config: Config, *, now: datetime,
         for a in analyses:
             result.resolved.extend(_auto_resolve(db, a, now))
         result.escalated.extend(_escalate(db, config, now))
-    if config.guard.mode == "enforce":
+    if config.guard.mode == Mode.ENFORCE:
         result.to_unhide = _to_unhide(db, analyses, drafts)
     if result.opened or result.resolved or result.escalated or result.to_unhide:
         log.info("engine_done", opened=len(result.opened), resolved=len(result.resolved),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["CommentStatus", "PostStatus", "FindingState", "Severity", "LIVE_STATUSES"]
+__all__ = ["CommentStatus", "PostStatus", "FindingState", "Severity", "Mode", "LIVE_STATUSES"]
 
 
 class CommentStatus(StrEnum):
@@ -42,3 +42,10 @@ class Severity(StrEnum):
     @property
     def rank(self) -> int:
         return list(Severity).index(self)
+
+
+class Mode(StrEnum):
+    """``[guard] mode``: observe archives and alerts; enforce also un-hides protected comments."""
+
+    OBSERVE = "observe"
+    ENFORCE = "enforce"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from guard.states import CommentStatus
 from policies.analysis import Analysis
 from policies.corrections import Correction
 from policies.records import CommentRecord
@@ -29,7 +30,7 @@ def build_evidence(a: Analysis, summary: str, *, comment: CommentRecord | None =
                          "author_name": comment.author_name, "created_time": comment.created_time,
                          "status": comment.status, "parent_id": comment.parent_id}
         ev["reasons"] = list(a.classifications[comment.id].reasons)
-        if comment.status in ("present", "hidden"):
+        if comment.status in (CommentStatus.PRESENT, CommentStatus.HIDDEN):
             ev["reply_to"] = comment.id
     if correction is not None:
         ev["correction"] = {"version": correction.version, "at": correction.at,

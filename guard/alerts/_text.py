@@ -26,7 +26,7 @@ __all__ = [
     "load_json",
 ]
 
-# Block Kit limits (PLATFORMS.md §4, https://api.slack.com/reference/block-kit).
+# Block Kit limits (https://api.slack.com/reference/block-kit).
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
 BUTTON_TEXT_LIMIT = 75

@@ -31,23 +31,14 @@ from guard.alerts._text import (
 )
 from guard.alerts.stages import FOLLOW_UP_STAGES, Stage
 from guard.durations import format_duration
+from policies import rules
 
 __all__ = ["AlertMessage", "Facts", "STAGES", "render_alert", "render_test"]
 
 STAGES = tuple(Stage)  # kept for callers that list them
 
-_HEADLINES = {
-    "removed-critical": "A critical comment on a corrected post was deleted",
-    "hidden-critical": "A critical comment on a corrected post was hidden",
-    "unanswered": "A critical comment on a corrected post has no public reply",
-    "silent-correction": "A post was corrected without a public note",
-    "post-removed": "A corrected post with open questions was deleted",
-    "override": "A protected comment was removed with --override",
-}
 _STAGE_PREFIX: dict[str, str] = {Stage.REMINDER: "Reminder: ", Stage.ESCALATION: "Escalation: ",
                                  Stage.TEST: "Test: "}
-_STATUS_BY_KIND = {"removed-critical": "deleted", "hidden-critical": "hidden",
-                   "unanswered": "unanswered"}
 
 
 @dataclass(frozen=True)
@@ -122,7 +113,7 @@ def facts_for(finding: Mapping[str, Any], stage: str, *, now: datetime | None = 
     post = _table(ev, "post")
     comment = _table(ev, "comment")
     correction = _table(ev, "correction")
-    headline = _STAGE_PREFIX.get(stage, "") + _HEADLINES.get(kind, f"New finding: {kind}")
+    headline = _STAGE_PREFIX.get(stage, "") + rules.headline(kind)
     summary = str(ev.get("summary") or headline)
     platform = str(ev.get("platform") or "")
     context = " · ".join(x for x in (
@@ -132,7 +123,7 @@ def facts_for(finding: Mapping[str, Any], stage: str, *, now: datetime | None = 
     ) if x)
     post_text = str(post.get("message") or "").strip()
     comment_id = comment.get("id") or finding.get("comment_id")
-    status = str(comment.get("status") or _STATUS_BY_KIND.get(kind, "")) or None
+    status = str(comment.get("status") or rules.comment_label(kind) or "") or None
     reply = str(finding.get("suggested_reply") or "").strip() or None
     open_since = None
     if stage in FOLLOW_UP_STAGES and now is not None:

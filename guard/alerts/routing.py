@@ -1,4 +1,4 @@
-"""Which channels an alert goes to, from ``[alerts]`` routes (DESIGN §2, issue 4 item 4).
+"""Which channels an alert goes to, from ``[alerts]`` routes.
 
 Channel names are what the outbox stores and orders by: the registered channels (``slack``,
 ``email``) and the per-stage names a channel chooses (``slack-escalation``, the second

@@ -26,7 +26,7 @@ from guard.archive.events import make_event
 from guard.archive.polls import PollBatch
 from guard.clock import parse_iso
 from guard.config import Account
-from guard.states import LIVE_STATUSES
+from guard.states import LIVE_STATUSES, CommentStatus
 from guard.errors import ConnectorError
 from guard.text import sha256_text, word_diff
 
@@ -147,7 +147,7 @@ class PollDiff:
                "previous_ids": json.dumps(list(post.previous_ids)), "last_seen": self.now,
                "missing_count": 0}
         if old is None:
-            row.update(status="present", version=1, first_seen=self.now, status_changed_at=self.now)
+            row.update(status=CommentStatus.PRESENT, version=1, first_seen=self.now, status_changed_at=self.now)
             self.batch.posts.append(row)
             self.batch.post_versions.append(_version("post_id", post.id, 1, post.message, digest,
                                                      self.now, None, post.updated_time))
@@ -164,8 +164,8 @@ class PollDiff:
             self.event("post_edited", post.id, post.id, version=version, sha256=digest,
                        previous_sha256=old["sha256"], diff=diff)
             changed = True
-        if old["status"] != "present":
-            row.update(status="present", status_changed_at=self.now)
+        if old["status"] != CommentStatus.PRESENT:
+            row.update(status=CommentStatus.PRESENT, status_changed_at=self.now)
             self.event("post_reappeared", post.id, post.id, previous_status=old["status"])
             changed = True
         if changed or old["previous_ids"] != row["previous_ids"] or old["missing_count"]:
@@ -174,7 +174,7 @@ class PollDiff:
     def _comment(self, c: Comment, old: dict[str, Any] | None, scan_complete: bool) -> None:
         digest = sha256_text(c.message)
         if old is None:
-            status = "hidden" if c.hidden else "present"
+            status = CommentStatus.HIDDEN if c.hidden else CommentStatus.PRESENT
             self.batch.comments.append({
                 "id": c.id, "account": self.account.name, "post_id": c.post_id,
                 "parent_id": c.parent_id, "author_id": c.author_id, "author_name": c.author_name,
@@ -200,12 +200,12 @@ class PollDiff:
                        previous_sha256=old["sha256"], diff=diff)
             changed = True
         hidden = bool(old["hidden"]) if c.hidden is None else c.hidden
-        status = "hidden" if hidden else "present"
-        if old["status"] in ("deleted", "unknown"):
+        status = CommentStatus.HIDDEN if hidden else CommentStatus.PRESENT
+        if old["status"] in (CommentStatus.DELETED, CommentStatus.UNKNOWN):
             self.event("comment_reappeared", c.id, c.post_id, previous_status=old["status"])
-        elif old["status"] == "present" and status == "hidden":
+        elif old["status"] == CommentStatus.PRESENT and status == CommentStatus.HIDDEN:
             self.event("comment_hidden", c.id, c.post_id)
-        elif old["status"] == "hidden" and status == "present":
+        elif old["status"] == CommentStatus.HIDDEN and status == CommentStatus.PRESENT:
             self.event("comment_unhidden", c.id, c.post_id)
         if status != old["status"]:
             row.update(status=status, status_changed_at=self.now)
@@ -244,7 +244,7 @@ class PollDiff:
 
     def _absent_posts(self, seen: set[str], threshold: int) -> None:
         for pid, old in self.posts.items():
-            if pid in seen or old["status"] == "deleted" or (old["created_time"] or "") < self.since:
+            if pid in seen or old["status"] == CommentStatus.DELETED or (old["created_time"] or "") < self.since:
                 continue
             count = old["missing_count"] + 1
             self.batch.posts_missing.append((count, pid))
@@ -257,7 +257,7 @@ class PollDiff:
         """Apply one confirm_gone answer. "present" (exists, just not listed: a restricted
         user, list lag) changes nothing; "unavailable" is a visibility change, never a deletion.
         Both are asked again after ``confirm_every``, "unknown" on the next poll."""
-        status = {"deleted": "deleted", "present": old["status"]}.get(answer, "unknown")
+        status = {"deleted": CommentStatus.DELETED, "present": old["status"]}.get(answer, CommentStatus.UNKNOWN)
         changed = status != old["status"]
         if kind == "comment" and answer in ("present", "unavailable"):
             old["confirmed_at"] = self.now
@@ -265,7 +265,7 @@ class PollDiff:
             return
         if changed:
             post_id = old["post_id"] if kind == "comment" else old["id"]
-            if status == "deleted":
+            if status == CommentStatus.DELETED:
                 self.event(f"{kind}_deleted", old["id"], post_id, version=old["version"],
                            sha256=old["sha256"], previous_status=old["status"])
             else:

@@ -8,12 +8,14 @@ from typing import Any
 import sqlite_utils
 
 from guard.errors import NotInArchive
+from guard.states import CommentStatus, PostStatus
 from guard.text import render_diff
 
 __all__ = ["locate", "list_posts", "list_comments", "search", "thread", "history", "export_rows",
-           "account_status", "COMMENT_STATUSES"]
+           "account_status", "COMMENT_STATUSES", "POST_STATUSES"]
 
-COMMENT_STATUSES = ("present", "hidden", "deleted", "unknown")
+COMMENT_STATUSES = tuple(s.value for s in CommentStatus)
+POST_STATUSES = tuple(s.value for s in PostStatus)
 
 # A present comment was last seen at the post's last complete scan (we don't rewrite every
 # comment row on every poll); a gone one at the time it was last listed.

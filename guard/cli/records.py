@@ -23,7 +23,7 @@ __all__ = ["COMMANDS"]
 
 @click.command()
 @click.option("--account", metavar="NAME")
-@click.option("--status", type=click.Choice(["present", "deleted", "unknown"]))
+@click.option("--status", type=click.Choice(queries.POST_STATUSES))
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def posts(ctx: Context, account: str | None, status: str | None, as_json: bool) -> None:

@@ -1,6 +1,6 @@
 """A local fake of the slice of the Facebook Graph API our connector uses, for demo, tests, benches.
 
-Shapes follow ``/work/shared/PLATFORMS.md`` section 1: cursor paging with ``paging.next`` omitted on
+Shapes follow the Graph API's documented responses: cursor paging with ``paging.next`` omitted on
 the last page, nested field expansion (``comments.filter(stream).limit(100){...}``), the 100/33
 error for deleted or unknown objects, 190/463 for a wrong token, ``X-App-Usage`` on every response,
 and injectable failures (rate limits, expired token, plain 5xx) via :meth:`Sandbox.fail_next`.

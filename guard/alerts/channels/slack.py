@@ -5,7 +5,7 @@ Config: ``webhook_url_env`` names the variable holding the webhook URL;
 outbox channel ``slack-escalation``. A Slack row that fails permanently is queued by email
 when ``[alerts.email]`` is configured (``SPEC.fallback``).
 
-Slack answers a webhook with an HTTP status and a short text body (PLATFORMS.md §4):
+Slack answers a webhook with an HTTP status and a short text body:
 200 ``ok`` is success; 429 carries ``Retry-After``; 5xx is Slack's trouble; every other 4xx
 (``invalid_payload``, ``no_service``, ``channel_is_archived``, ...) will fail the same way
 forever. ``send_slack`` turns those into ``AlertRetryable``/``AlertPermanent`` and never
