@@ -19,10 +19,10 @@ import sqlite_utils  # noqa: E402
 import structlog  # noqa: E402
 
 from connectors.facebook import FacebookConnector  # noqa: E402
-from guard.config import Account  # noqa: E402
-from guard.runtime.pipeline import poll_account  # noqa: E402
-from guard.demo.sandbox import Sandbox  # noqa: E402
 from guard.archive.schema import migrate  # noqa: E402
+from guard.config import Account  # noqa: E402
+from guard.demo.sandbox import Sandbox  # noqa: E402
+from guard.runtime.pipeline import poll_account  # noqa: E402
 
 PAGE = 100
 
@@ -40,8 +40,9 @@ def measure(posts: int, comments: int) -> tuple[int, int, int]:
             pid = sandbox.add_post(f"post {p}", created_time=now - timedelta(hours=p + 1))
             for c in range(comments):
                 sandbox.add_comment(pid, f"comment {c} on {p}")
-        account = Account(name="bench", platform="facebook", page_id=sandbox.page_id,
-                          token_env="X", watch_days=14)
+        account = Account(
+            name="bench", platform="facebook", page_id=sandbox.page_id, token_env="X", watch_days=14
+        )
         db = sqlite_utils.Database(memory=True)
         migrate(db)
         connector = FacebookConnector(sandbox.page_id, "bench-token", base_url=sandbox.base_url)

@@ -37,8 +37,20 @@ if str(ROOT) not in sys.path:
 from policies.classify import Classification  # noqa: E402
 from policies.classify import classify as _classify  # noqa: E402
 
-__all__ = ["DATA", "REAL", "Row", "RealRow", "Score", "RealScore", "held_out", "load_rows",
-           "load_real", "score", "score_real", "main"]
+__all__ = [
+    "DATA",
+    "REAL",
+    "Row",
+    "RealRow",
+    "Score",
+    "RealScore",
+    "held_out",
+    "load_rows",
+    "load_real",
+    "score",
+    "score_real",
+    "main",
+]
 
 DATA = ROOT / "tests" / "data" / "comments_labelled.csv"
 REAL = ROOT.parent / "shared" / "data" / "complaints_dev.csv"
@@ -138,8 +150,7 @@ def load_real(path: Path = REAL) -> list[RealRow]:
     """Read the shared real set (text, complaint, domain)."""
     with path.open(newline="", encoding="utf-8") as f:
         return [
-            RealRow(text=r["text"], complaint=r["complaint"].strip() == "1",
-                    domain=r["domain"].strip())
+            RealRow(text=r["text"], complaint=r["complaint"].strip() == "1", domain=r["domain"].strip())
             for r in csv.DictReader(f)
         ]
 
@@ -199,25 +210,37 @@ def _print_real_misses(title: str, s: RealScore, limit: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", type=Path, default=REAL, help="shared real set (CSV)")
-    parser.add_argument("--misses", type=int, default=20, metavar="N",
-                        help="misclassified rows to print per tune part (default 20)")
-    parser.add_argument("--held-out-misses", action="store_true",
-                        help="also print held-out misses (never while tuning)")
+    parser.add_argument(
+        "--misses",
+        type=int,
+        default=20,
+        metavar="N",
+        help="misclassified rows to print per tune part (default 20)",
+    )
+    parser.add_argument(
+        "--held-out-misses", action="store_true", help="also print held-out misses (never while tuning)"
+    )
     args = parser.parse_args(argv)
 
     rows = load_rows()
-    parts = {"all": rows,
-             "tune": [r for r in rows if not held_out(r.text)],
-             "held-out": [r for r in rows if held_out(r.text)]}
+    parts = {
+        "all": rows,
+        "tune": [r for r in rows if not held_out(r.text)],
+        "held-out": [r for r in rows if held_out(r.text)],
+    }
     scores = {name: score(part) for name, part in parts.items()}
-    print("(a, b) team's labelled set, critical = protected"
-          f" ({len(rows)} rows; held-out = stable text hash, ~{HELD_OUT_PERCENT} %)")
+    print(
+        "(a, b) team's labelled set, critical = protected"
+        f" ({len(rows)} rows; held-out = stable text hash, ~{HELD_OUT_PERCENT} %)"
+    )
     print(f"  {'':<22}" + "".join(f"{name:>11}" for name in parts))
     print(f"  {'rows':<22}" + "".join(f"{len(p):>11}" for p in parts.values()))
     for label, attr in (("precision", "precision"), ("recall", "recall")):
         print(f"  {label:<22}" + "".join(f"{getattr(s, attr):>11.3f}" for s in scores.values()))
-    print(f"  {'tp / fp / fn / tn':<22}"
-          + "".join(f"{f'{s.tp}/{s.fp}/{s.fn}/{s.tn}':>11}" for s in scores.values()))
+    print(
+        f"  {'tp / fp / fn / tn':<22}"
+        + "".join(f"{f'{s.tp}/{s.fp}/{s.fn}/{s.tn}':>11}" for s in scores.values())
+    )
     total = Counter(r.category for r in rows)
     print("\n  errors by category      tune  held-out")
     tune_err = Counter(r.category for r, _ in scores["tune"].wrong)
@@ -228,21 +251,25 @@ def main(argv: list[str] | None = None) -> int:
     real_scores: dict[str, RealScore] = {}
     if args.real.exists():
         real = load_real(args.real)
-        real_parts = {"all": real,
-                      "tune": [r for r in real if not held_out(r.text)],
-                      "report": [r for r in real if held_out(r.text)]}
+        real_parts = {
+            "all": real,
+            "tune": [r for r in real if not held_out(r.text)],
+            "report": [r for r in real if held_out(r.text)],
+        }
         real_scores = {name: score_real(part) for name, part in real_parts.items()}
         print(f"\n(c) shared real set {args.real.name}: real posts to organisations' accounts")
         print(f"  {'':<30}" + "".join(f"{name:>11}" for name in real_parts))
         print(f"  {'complaints':<30}" + "".join(f"{s.complaints:>11}" for s in real_scores.values()))
-        print(f"  {'recall on complaints':<30}"
-              + "".join(f"{s.recall:>11.3f}" for s in real_scores.values()))
-        print(f"  {'complaints excluded':<30}"
-              + "".join(f"{f'{s.excluded} ({s.excluded_share:.1%})':>11}"
-                        for s in real_scores.values()))
+        print(f"  {'recall on complaints':<30}" + "".join(f"{s.recall:>11.3f}" for s in real_scores.values()))
+        print(
+            f"  {'complaints excluded':<30}"
+            + "".join(f"{f'{s.excluded} ({s.excluded_share:.1%})':>11}" for s in real_scores.values())
+        )
         print(f"  {'non-complaints':<30}" + "".join(f"{s.others:>11}" for s in real_scores.values()))
-        print(f"  {'non-complaints protected':<30}"
-              + "".join(f"{s.others_share:>11.3f}" for s in real_scores.values()))
+        print(
+            f"  {'non-complaints protected':<30}"
+            + "".join(f"{s.others_share:>11.3f}" for s in real_scores.values())
+        )
         print("  (non-complaints include questions, which are protected too: not an error rate)")
         domains = sorted({r.domain for r in real if r.complaint})
         print("\n  recall by domain            tune    report")
@@ -256,14 +283,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.misses > 0:
         _print_labelled_misses("labelled set, tune part: misclassified", scores["tune"], args.misses)
         if real_scores:
-            _print_real_misses("real set, tune part: complaints not protected",
-                               real_scores["tune"], args.misses)
+            _print_real_misses(
+                "real set, tune part: complaints not protected", real_scores["tune"], args.misses
+            )
     if args.held_out_misses:
-        _print_labelled_misses("labelled set, HELD-OUT part: misclassified", scores["held-out"],
-                               len(scores["held-out"].wrong))
+        _print_labelled_misses(
+            "labelled set, HELD-OUT part: misclassified", scores["held-out"], len(scores["held-out"].wrong)
+        )
         if real_scores:
-            _print_real_misses("real set, REPORT part: complaints not protected",
-                               real_scores["report"], len(real_scores["report"].missed))
+            _print_real_misses(
+                "real set, REPORT part: complaints not protected",
+                real_scores["report"],
+                len(real_scores["report"].missed),
+            )
     return 0
 
 

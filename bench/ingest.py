@@ -58,18 +58,29 @@ class SnapshotConnector:
 
 def make_snapshot(posts: int, per_post: int, seed: int = 7) -> Snapshot:
     rng = random.Random(seed)
-    words = ("meeting library thursday tonight volunteers parking free coffee schedule "
-             "question thanks community event please update park city council").split()
+    words = (
+        "meeting library thursday tonight volunteers parking free coffee schedule "
+        "question thanks community event please update park city council"
+    ).split()
     scans = []
     for p in range(posts):
         pid = f"1_{p}"
         created = (NOW - timedelta(hours=p)).isoformat()
         post = Post(pid, " ".join(rng.choices(words, k=30)), created, created, f"https://x/{p}")
         comments = tuple(
-            Comment(f"{p}_{c}", pid, f"{p}_{c - 1}" if c % 5 == 4 else None,
-                    " ".join(rng.choices(words, k=rng.randint(4, 25))), created,
-                    f"u{rng.randint(1, 5000)}", f"User {rng.randint(1, 5000)}", False, False)
-            for c in range(per_post))
+            Comment(
+                f"{p}_{c}",
+                pid,
+                f"{p}_{c - 1}" if c % 5 == 4 else None,
+                " ".join(rng.choices(words, k=rng.randint(4, 25))),
+                created,
+                f"u{rng.randint(1, 5000)}",
+                f"User {rng.randint(1, 5000)}",
+                False,
+                False,
+            )
+            for c in range(per_post)
+        )
         scans.append(PostScan(post, comments, True))
     return Snapshot(tuple(scans), True)
 
@@ -116,25 +127,52 @@ def raw_baseline(path: Path, snapshot: Snapshot) -> float:
         pversions.append((p.id, 1, p.message, sha, stamp))
         for c in scan.comments:
             sha = hashlib.sha256(c.message.encode()).hexdigest()
-            comments.append((c.id, "bench", c.post_id, c.parent_id, c.author_id, c.author_name,
-                             c.message, c.created_time, sha, stamp, stamp))
+            comments.append(
+                (
+                    c.id,
+                    "bench",
+                    c.post_id,
+                    c.parent_id,
+                    c.author_id,
+                    c.author_name,
+                    c.message,
+                    c.created_time,
+                    sha,
+                    stamp,
+                    stamp,
+                )
+            )
             cversions.append((c.id, 1, c.message, sha, stamp))
             data = json.dumps({"version": 1, "sha256": sha})
             prev = hashlib.sha256((prev + data).encode()).hexdigest()
             events.append((stamp, "bench", "comment_added", c.id, c.post_id, data, prev, prev))
     with conn:
         conn.execute("INSERT INTO accounts VALUES ('bench', 'facebook', '1', ?)", [stamp])
-        conn.executemany("INSERT INTO posts (id, account, message, created_time, sha256,"
-                         " first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)", posts)
-        conn.executemany("INSERT INTO post_versions (post_id, version, message, sha256, seen_at)"
-                         " VALUES (?, ?, ?, ?, ?)", pversions)
-        conn.executemany("INSERT INTO comments (id, account, post_id, parent_id, author_id,"
-                         " author_name, message, created_time, sha256, first_seen, last_seen)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", comments)
-        conn.executemany("INSERT INTO comment_versions (comment_id, version, message, sha256,"
-                         " seen_at) VALUES (?, ?, ?, ?, ?)", cversions)
-        conn.executemany("INSERT INTO events (at, account, kind, object_id, post_id, data,"
-                         " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", events)
+        conn.executemany(
+            "INSERT INTO posts (id, account, message, created_time, sha256,"
+            " first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            posts,
+        )
+        conn.executemany(
+            "INSERT INTO post_versions (post_id, version, message, sha256, seen_at) VALUES (?, ?, ?, ?, ?)",
+            pversions,
+        )
+        conn.executemany(
+            "INSERT INTO comments (id, account, post_id, parent_id, author_id,"
+            " author_name, message, created_time, sha256, first_seen, last_seen)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            comments,
+        )
+        conn.executemany(
+            "INSERT INTO comment_versions (comment_id, version, message, sha256,"
+            " seen_at) VALUES (?, ?, ?, ?, ?)",
+            cversions,
+        )
+        conn.executemany(
+            "INSERT INTO events (at, account, kind, object_id, post_id, data,"
+            " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            events,
+        )
     elapsed = time.perf_counter() - t0
     conn.close()
     return elapsed

@@ -107,11 +107,25 @@ class FacebookWorld(World):
             comments = []
             for c in scan.comments:
                 self.ids[c.id] = c.id
-                comments.append(FakeComment(c.id, c.message, author=c.author_name or "",
-                                            author_id=c.author_id or "", parent=c.parent_id,
-                                            created_time=_fb_time(c.created_time)))
-            posts.append(FakePost(pid, p.message, created_time=_fb_time(p.created_time),
-                                  updated_time=_fb_time(p.created_time), comments=comments))
+                comments.append(
+                    FakeComment(
+                        c.id,
+                        c.message,
+                        author=c.author_name or "",
+                        author_id=c.author_id or "",
+                        parent=c.parent_id,
+                        created_time=_fb_time(c.created_time),
+                    )
+                )
+            posts.append(
+                FakePost(
+                    pid,
+                    p.message,
+                    created_time=_fb_time(p.created_time),
+                    updated_time=_fb_time(p.created_time),
+                    comments=comments,
+                )
+            )
         self.fake = _timed_get(FakePage)(rsps, posts)
         self.connector = FacebookConnector(PAGE_ID, "bench-token")
 
@@ -136,18 +150,28 @@ class InstagramWorld(World):
             for n, c in enumerate(scan.comments):
                 cid = f"178500{p:05d}{n:05d}"
                 self.ids[c.id] = cid
-                fc = FakeIGComment(cid, c.message, username=f"user{c.author_id}",
-                                   user_id=f"1784140{(c.author_id or 'u0')[1:]:0>10}",
-                                   timestamp=ig_time(created))
+                fc = FakeIGComment(
+                    cid,
+                    c.message,
+                    username=f"user{c.author_id}",
+                    user_id=f"1784140{(c.author_id or 'u0')[1:]:0>10}",
+                    timestamp=ig_time(created),
+                )
                 parent = top.get(c.parent_id or "")
                 if parent is not None:
                     parent.replies.append(fc)  # Instagram nests one level of replies
                 else:
                     top[c.id] = fc
                     comments.append(fc)
-            media.append(FakeMedia(f"179000{p:011d}", scan.post.message, timestamp=ig_time(created),
-                                   permalink=f"https://www.instagram.com/p/bench{p}/",
-                                   comments=comments))
+            media.append(
+                FakeMedia(
+                    f"179000{p:011d}",
+                    scan.post.message,
+                    timestamp=ig_time(created),
+                    permalink=f"https://www.instagram.com/p/bench{p}/",
+                    comments=comments,
+                )
+            )
         self.fake = _timed_get(FakeIG)(rsps, media)
         self.connector = InstagramConnector(IG_USER_ID, "bench-token")
 
@@ -172,9 +196,13 @@ class XWorld(World):
             root = self.fake.post(scan.post.message, created)
             for c in scan.comments:
                 to = self.ids.get(c.parent_id or "", root)
-                self.ids[c.id] = self.fake.reply(to, c.message, created,
-                                                 author=str(10_000 + int(c.author_id[1:])),
-                                                 username=f"user{c.author_id}")
+                self.ids[c.id] = self.fake.reply(
+                    to,
+                    c.message,
+                    created,
+                    author=str(10_000 + int(c.author_id[1:])),
+                    username=f"user{c.author_id}",
+                )
         self.connector = XConnector(USER_ID, "bench-token", clock=clock)
 
     def apply(self, action, cid, message):
@@ -204,12 +232,14 @@ def churn_actions(snapshot: Snapshot) -> list[tuple[str, str, str]]:
 
 
 def account_for(world: World) -> Account:
-    return Account(name="bench", platform=world.platform, page_id=world.account_id,
-                   token_env="X", watch_days=14)
+    return Account(
+        name="bench", platform=world.platform, page_id=world.account_id, token_env="X", watch_days=14
+    )
 
 
-def measure(make: Callable[[responses.RequestsMock, Snapshot], World], snapshot: Snapshot,
-            tmp: Path) -> dict[str, Any]:
+def measure(
+    make: Callable[[responses.RequestsMock, Snapshot], World], snapshot: Snapshot, tmp: Path
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         world = make(rsps, snapshot)
@@ -262,31 +292,47 @@ def measure(make: Callable[[responses.RequestsMock, Snapshot], World], snapshot:
 
 
 def report(platform: str, r: dict[str, Any]) -> None:
-    print(f"{platform}: {r['comments']:,} comments over {r['posts']} posts, "
-          f"{r['calls']} requests (complete: {r['complete']})")
-    print(f"  first poll via connector {r['first']:7.3f} s  (fetch+parse {r['fetch']:.3f} s, "
-          f"of which fake server {r['serve'][0]:.3f} s)")
-    print(f"  snapshot-only first poll {r['snap_first']:7.3f} s  -> connector path = "
-          f"{r['first'] / r['snap_first']:.2f}x snapshot path "
-          f"({(r['first'] - r['serve'][0]) / r['snap_first']:.2f}x without the fake server)")
-    print(f"  re-poll, no changes      {r['same']:7.3f} s  = {r['same'] / r['first']:.1%} of first"
-          f" poll (snapshot path: {r['snap_same'] / r['snap_first']:.1%}); fetch+parse "
-          f"{r['fetches'][1]:.3f} s, archive {r['same'] - r['fetches'][1]:.3f} s")
-    print(f"  re-poll, 2% churn        {r['churn']:7.3f} s  = {r['churn'] / r['first']:.1%} of "
-          f"first poll (snapshot path: {r['snap_churn'] / r['snap_first']:.1%}); fetch+parse "
-          f"{r['fetches'][2]:.3f} s, archive+confirm {r['churn'] - r['fetches'][2]:.3f} s, "
-          f"{r['churn_calls']} requests")
+    print(
+        f"{platform}: {r['comments']:,} comments over {r['posts']} posts, "
+        f"{r['calls']} requests (complete: {r['complete']})"
+    )
+    print(
+        f"  first poll via connector {r['first']:7.3f} s  (fetch+parse {r['fetch']:.3f} s, "
+        f"of which fake server {r['serve'][0]:.3f} s)"
+    )
+    print(
+        f"  snapshot-only first poll {r['snap_first']:7.3f} s  -> connector path = "
+        f"{r['first'] / r['snap_first']:.2f}x snapshot path "
+        f"({(r['first'] - r['serve'][0]) / r['snap_first']:.2f}x without the fake server)"
+    )
+    print(
+        f"  re-poll, no changes      {r['same']:7.3f} s  = {r['same'] / r['first']:.1%} of first"
+        f" poll (snapshot path: {r['snap_same'] / r['snap_first']:.1%}); fetch+parse "
+        f"{r['fetches'][1]:.3f} s, archive {r['same'] - r['fetches'][1]:.3f} s"
+    )
+    print(
+        f"  re-poll, 2% churn        {r['churn']:7.3f} s  = {r['churn'] / r['first']:.1%} of "
+        f"first poll (snapshot path: {r['snap_churn'] / r['snap_first']:.1%}); fetch+parse "
+        f"{r['fetches'][2]:.3f} s, archive+confirm {r['churn'] - r['fetches'][2]:.3f} s, "
+        f"{r['churn_calls']} requests"
+    )
     if "confirm" in r:
-        print(f"  confirming poll          {r['confirm']:7.3f} s  = {r['confirm'] / r['first']:.1%}"
-              f" of first poll, {r['confirm_calls']} requests (second absence → 100/33 checks)")
+        print(
+            f"  confirming poll          {r['confirm']:7.3f} s  = {r['confirm'] / r['first']:.1%}"
+            f" of first poll, {r['confirm_calls']} requests (second absence → 100/33 checks)"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100)
     parser.add_argument("--comments-per-post", type=int, default=100)
-    parser.add_argument("--platform", choices=("facebook", "instagram", "x"), action="append",
-                        help="run only this platform (repeatable); default: all three")
+    parser.add_argument(
+        "--platform",
+        choices=("facebook", "instagram", "x"),
+        action="append",
+        help="run only this platform (repeatable); default: all three",
+    )
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     snapshot = ingest.make_snapshot(args.posts, args.comments_per_post)

@@ -24,7 +24,11 @@ X_API_BASE = "https://api.x.com"  # tweepy 4.17 hard-codes https://api.twitter.c
 DEFAULT_RETRY_AFTER = 15 * 60.0  # X rate-limit windows are 15 minutes
 BILLING_RETRY_AFTER = 60 * 60.0  # credits depleted / usage cap: check back hourly
 _STATUS_ERRORS: dict[int, type[tweepy.HTTPException]] = {
-    400: tweepy.BadRequest, 401: tweepy.Unauthorized, 403: tweepy.Forbidden, 404: tweepy.NotFound}
+    400: tweepy.BadRequest,
+    401: tweepy.Unauthorized,
+    403: tweepy.Forbidden,
+    404: tweepy.NotFound,
+}
 
 
 class XClient(tweepy.Client):
@@ -36,26 +40,33 @@ class XClient(tweepy.Client):
     not supported (``user_auth`` must be False): pass an OAuth 2.0 token as ``bearer_token``.
     """
 
-    def __init__(self, bearer_token: str, *, base_url: str = X_API_BASE,
-                 timeout: float = 30.0) -> None:
+    def __init__(self, bearer_token: str, *, base_url: str = X_API_BASE, timeout: float = 30.0) -> None:
         super().__init__(bearer_token=bearer_token, return_type=dict, wait_on_rate_limit=False)
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.calls = 0
 
-    def request(self, method: str, route: str, params: dict[str, Any] | None = None,
-                json: dict[str, Any] | None = None, user_auth: bool = False) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        route: str,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        user_auth: bool = False,
+    ) -> requests.Response:
         if user_auth:
             raise TypeError("XClient uses OAuth 2.0 bearer tokens only; call with user_auth=False")
         headers = {"User-Agent": self.user_agent, "Authorization": f"Bearer {self.bearer_token}"}
         self.calls += 1
-        with self.session.request(method, self.base_url + route, params=params, json=json,
-                                  headers=headers, timeout=self.timeout) as response:
+        with self.session.request(
+            method, self.base_url + route, params=params, json=json, headers=headers, timeout=self.timeout
+        ) as response:
             status = response.status_code
             if status == 429:  # never sleep here: the poller reschedules at the reset time
                 reset = response.headers.get("x-rate-limit-reset")
                 raise tweepy.TooManyRequests(
-                    response, reset_time=int(reset) if reset and reset.isdigit() else None)
+                    response, reset_time=int(reset) if reset and reset.isdigit() else None
+                )
             if status in _STATUS_ERRORS:
                 raise _STATUS_ERRORS[status](response)
             if status >= 500:
@@ -65,8 +76,7 @@ class XClient(tweepy.Client):
             return response
 
 
-def translate_tweepy_error(exc: tweepy.TweepyException, scopes: str,
-                           now: datetime) -> ConnectorError:
+def translate_tweepy_error(exc: tweepy.TweepyException, scopes: str, now: datetime) -> ConnectorError:
     """Map a tweepy exception to the decision the caller has to make."""
     if not isinstance(exc, tweepy.HTTPException):
         return ConnectorError(f"X API client error: {type(exc).__name__}")
@@ -74,24 +84,37 @@ def translate_tweepy_error(exc: tweepy.TweepyException, scopes: str,
     kind, text = _problem(exc.response)
     if status == 402 or kind.endswith(("/credits-depleted", "/usage-capped")):
         # Not healed by the 15-minute window: someone has to top up or wait for the cap period.
-        return RateLimited(f"X refuses reads until the account's API credits or usage cap allow "
-                           f"them (HTTP {status}: {text}); top up in the X developer console",
-                           retry_after=BILLING_RETRY_AFTER, code=status)
+        return RateLimited(
+            f"X refuses reads until the account's API credits or usage cap allow "
+            f"them (HTTP {status}: {text}); top up in the X developer console",
+            retry_after=BILLING_RETRY_AFTER,
+            code=status,
+        )
     if isinstance(exc, tweepy.TooManyRequests):
         if exc.reset_time is None:
-            return RateLimited(f"rate limited by the X API ({text}); no reset time given",
-                               retry_after=DEFAULT_RETRY_AFTER, code=status)
+            return RateLimited(
+                f"rate limited by the X API ({text}); no reset time given",
+                retry_after=DEFAULT_RETRY_AFTER,
+                code=status,
+            )
         reset = datetime.fromtimestamp(exc.reset_time, timezone.utc)
-        return RateLimited(f"rate limited by the X API until {reset:%H:%M:%S} UTC",
-                           retry_after=max(1.0, exc.reset_time - now.timestamp()), code=status)
+        return RateLimited(
+            f"rate limited by the X API until {reset:%H:%M:%S} UTC",
+            retry_after=max(1.0, exc.reset_time - now.timestamp()),
+            code=status,
+        )
     if isinstance(exc, tweepy.Unauthorized):
-        return AuthExpired(f"X rejected the token (HTTP 401: {text}); OAuth 2.0 user tokens "
-                           "expire after 2 hours: issue or refresh one and export it again",
-                           code=status)
+        return AuthExpired(
+            f"X rejected the token (HTTP 401: {text}); OAuth 2.0 user tokens "
+            "expire after 2 hours: issue or refresh one and export it again",
+            code=status,
+        )
     if isinstance(exc, tweepy.Forbidden):
-        return PermissionMissing(f"X refused the request (HTTP 403: {text}); the token needs the "
-                                 f"{scopes} scopes and the app must belong to a Project",
-                                 code=status)
+        return PermissionMissing(
+            f"X refused the request (HTTP 403: {text}); the token needs the "
+            f"{scopes} scopes and the app must belong to a Project",
+            code=status,
+        )
     if isinstance(exc, tweepy.NotFound):
         return NotFound(f"X says the object does not exist (HTTP 404: {text})", code=status)
     if isinstance(exc, tweepy.TwitterServerError):

@@ -142,7 +142,8 @@ class ReadBudget:
         raise RateLimited(
             f"monthly {self.platform} read budget reached ({self._spent} of {self.limit} post reads); "
             f"reads resume on {first:%Y-%m-%d} UTC or when monthly_read_budget is raised",
-            retry_after=max(1.0, (first - now).total_seconds()))
+            retry_after=max(1.0, (first - now).total_seconds()),
+        )
 
     def _now(self) -> datetime:
         now = self._clock()

@@ -10,8 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Sequence
 
-from connectors.base import (Comment, ConnectorSettings, GoneStatus, GoneTarget, Post, PostScan,
-                             ReadBudget, Snapshot)
+from connectors.base import (
+    Comment,
+    ConnectorSettings,
+    GoneStatus,
+    GoneTarget,
+    Post,
+    PostScan,
+    ReadBudget,
+    Snapshot,
+)
 from connectors.graph import GraphClient, graph_confirm_gone, next_page_params, normalize_time
 from guard.errors import ConnectorError
 
@@ -31,9 +39,16 @@ class FacebookConnector:
     platform = "facebook"
     absences_before_confirm = 1
 
-    def __init__(self, page_id: str, token: str, *, version: str = "v24.0",
-                 base_url: str | None = None, timeout: float = 30.0,
-                 post_page_size: int = POST_PAGE) -> None:
+    def __init__(
+        self,
+        page_id: str,
+        token: str,
+        *,
+        version: str = "v24.0",
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        post_page_size: int = POST_PAGE,
+    ) -> None:
         self.page_id = page_id
         self.client = GraphClient(token, version=version, base_url=base_url, timeout=timeout)
         self.post_page_size = post_page_size
@@ -56,7 +71,10 @@ class FacebookConnector:
         scans: list[PostScan] = []
         error: ConnectorError | None = None
         params: dict[str, Any] | None = {
-            "fields": POST_FIELDS, "limit": self.post_page_size, "since": int(since.timestamp())}
+            "fields": POST_FIELDS,
+            "limit": self.post_page_size,
+            "since": int(since.timestamp()),
+        }
         while params is not None and error is None:
             try:
                 page = self.client.edge(self.page_id, "posts", **params)
@@ -78,8 +96,7 @@ class FacebookConnector:
             error=error,
         )
 
-    def _scan_post(self, raw: dict[str, Any], *, skip_paging: bool
-                   ) -> tuple[PostScan, ConnectorError | None]:
+    def _scan_post(self, raw: dict[str, Any], *, skip_paging: bool) -> tuple[PostScan, ConnectorError | None]:
         post = _post(raw)
         edge = raw.get("comments") or {}
         comments = [_comment(c, post.id, self.page_id) for c in edge.get("data", [])]
@@ -167,5 +184,6 @@ def _unique(comments: list[Comment]) -> list[Comment]:
 
 def from_settings(settings: ConnectorSettings) -> FacebookConnector:
     """The registry's entry point (``connectors.registry``)."""
-    return FacebookConnector(settings.account_id, settings.token, base_url=settings.base_url,
-                             version=settings.graph_version)
+    return FacebookConnector(
+        settings.account_id, settings.token, base_url=settings.base_url, version=settings.graph_version
+    )

@@ -31,8 +31,14 @@ from guard.errors import (
     Transient,
 )
 
-__all__ = ["GraphClient", "translate_error", "retry_after_from_headers", "graph_confirm_gone",
-           "next_page_params", "normalize_time"]
+__all__ = [
+    "GraphClient",
+    "translate_error",
+    "retry_after_from_headers",
+    "graph_confirm_gone",
+    "next_page_params",
+    "normalize_time",
+]
 
 log = structlog.get_logger("connectors.graph")
 
@@ -56,11 +62,19 @@ class _TolerantRateLimit(RateLimit):
 class GraphClient:
     """One token, one Graph version, one base URL; counts requests in ``calls``."""
 
-    def __init__(self, token: str, *, version: str, base_url: str | None = None,
-                 default_base: str = "https://graph.facebook.com/", timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        token: str,
+        *,
+        version: str,
+        base_url: str | None = None,
+        default_base: str = "https://graph.facebook.com/",
+        timeout: float = 30.0,
+    ) -> None:
         base = (base_url or default_base).rstrip("/") + "/"
-        self.api = GraphAPI(access_token=token, version=version, base_url=base, timeout=timeout,
-                            sleep_on_rate_limit=False)
+        self.api = GraphAPI(
+            access_token=token, version=version, base_url=base, timeout=timeout, sleep_on_rate_limit=False
+        )
         self.api.rate_limit = _TolerantRateLimit()
         self.api.session.hooks["response"].append(self._on_response)
         self.calls = 0
@@ -93,8 +107,10 @@ class GraphClient:
             raise translate_error(_error_body(exc), self._status(), self._headers()) from None
         except LibraryError as exc:  # not JSON: a proxy or 5xx page
             status = self._status()
-            raise Transient(f"Graph API answered HTTP {status or '?'} without a JSON body"
-                            f" ({getattr(exc, 'message', exc)})") from None
+            raise Transient(
+                f"Graph API answered HTTP {status or '?'} without a JSON body"
+                f" ({getattr(exc, 'message', exc)})"
+            ) from None
         except requests.Timeout:
             raise Transient("Graph API request timed out") from None
         except requests.RequestException as exc:
@@ -112,8 +128,7 @@ def _error_body(exc: FacebookError) -> dict[str, Any]:
     return data.get("error", {}) if isinstance(data, dict) else {}
 
 
-def translate_error(error: dict[str, Any], status: int | None,
-                    headers: dict[str, str]) -> ConnectorError:
+def translate_error(error: dict[str, Any], status: int | None, headers: dict[str, str]) -> ConnectorError:
     """Map a Graph error body to the decision the caller has to make."""
     code = _int(error.get("code"))
     sub = _int(error.get("error_subcode"))
@@ -122,16 +137,25 @@ def translate_error(error: dict[str, Any], status: int | None,
     if code in AUTH_CODES:
         return AuthExpired(
             f"the access token was rejected ({tag}: {text}); generate a new token and export it again",
-            code=code, subcode=sub)
+            code=code,
+            subcode=sub,
+        )
     if code in THROTTLE_CODES:
         wait = retry_after_from_headers(headers) or DEFAULT_RETRY_AFTER
-        return RateLimited(f"rate limited by the Graph API ({tag}: {text}); next try in "
-                           f"{format_duration(timedelta(seconds=wait))}",
-                           retry_after=wait, code=code, subcode=sub)
+        return RateLimited(
+            f"rate limited by the Graph API ({tag}: {text}); next try in "
+            f"{format_duration(timedelta(seconds=wait))}",
+            retry_after=wait,
+            code=code,
+            subcode=sub,
+        )
     if code == 10 or code == 3 or (code is not None and 200 <= code <= 299):
-        return PermissionMissing(f"the token lacks a permission ({tag}: {text}); see the README's "
-                                 "app setup for the permissions comment-guard needs",
-                                 code=code, subcode=sub)
+        return PermissionMissing(
+            f"the token lacks a permission ({tag}: {text}); see the README's "
+            "app setup for the permissions comment-guard needs",
+            code=code,
+            subcode=sub,
+        )
     if code == 100 and sub == 33:
         return NotFound(f"object does not exist or is not visible ({tag})", code=code, subcode=sub)
     if code in TRANSIENT_CODES or (status is not None and status >= 500):
@@ -177,8 +201,9 @@ def next_page_params(paging: dict[str, Any] | None) -> dict[str, str] | None:
     return params
 
 
-def graph_confirm_gone(client: GraphClient, targets: Sequence[GoneTarget],
-                       control_fields: str = "id") -> dict[str, GoneStatus]:
+def graph_confirm_gone(
+    client: GraphClient, targets: Sequence[GoneTarget], control_fields: str = "id"
+) -> dict[str, GoneStatus]:
     """Graph's 100/33 means "deleted" *or* "not visible to this token". We call it deleted only
     when a control read of the parent, with the same token in the same run, succeeds.
     Throttling or an expired token stops the run: everything not yet decided stays unknown."""
@@ -235,4 +260,3 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-

@@ -16,8 +16,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from connectors.base import (Comment, ConnectorSettings, GoneStatus, GoneTarget, Post, PostScan,
-                             ReadBudget, Snapshot)
+from connectors.base import (
+    Comment,
+    ConnectorSettings,
+    GoneStatus,
+    GoneTarget,
+    Post,
+    PostScan,
+    ReadBudget,
+    Snapshot,
+)
 from connectors.graph import GraphClient, graph_confirm_gone, next_page_params, normalize_time
 from guard.errors import ConnectorError, NotFound
 
@@ -26,8 +34,10 @@ __all__ = ["InstagramConnector", "MEDIA_FIELDS", "COMMENT_FIELDS", "REPLY_FIELDS
 REPLY_FIELDS = "id,text,timestamp,username,from,hidden"
 COMMENT_FIELDS = f"id,text,timestamp,username,from,hidden,like_count,replies{{{REPLY_FIELDS}}}"
 COMMENT_PAGE = 50
-MEDIA_FIELDS = ("id,caption,timestamp,permalink,username,comments_count,"
-                f"comments.limit({COMMENT_PAGE}){{{COMMENT_FIELDS}}}")
+MEDIA_FIELDS = (
+    "id,caption,timestamp,permalink,username,comments_count,"
+    f"comments.limit({COMMENT_PAGE}){{{COMMENT_FIELDS}}}"
+)
 MEDIA_PAGE = 25
 
 
@@ -35,9 +45,16 @@ class InstagramConnector:
     platform = "instagram"
     absences_before_confirm = 2  # restricted users' comments are left out of lists
 
-    def __init__(self, ig_user_id: str, token: str, *, version: str = "v24.0",
-                 base_url: str | None = None, timeout: float = 30.0,
-                 media_page_size: int = MEDIA_PAGE) -> None:
+    def __init__(
+        self,
+        ig_user_id: str,
+        token: str,
+        *,
+        version: str = "v24.0",
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        media_page_size: int = MEDIA_PAGE,
+    ) -> None:
         self.ig_user_id = str(ig_user_id)
         self.client = GraphClient(token, version=version, base_url=base_url, timeout=timeout)
         self.media_page_size = media_page_size
@@ -98,8 +115,9 @@ class InstagramConnector:
             self.username = user.get("username")
         return self.username
 
-    def _scan_media(self, raw: dict[str, Any], *, skip_paging: bool
-                    ) -> tuple[PostScan, ConnectorError | None]:
+    def _scan_media(
+        self, raw: dict[str, Any], *, skip_paging: bool
+    ) -> tuple[PostScan, ConnectorError | None]:
         post = self._post(raw)
         comments: list[Comment] = []
         more_replies: list[tuple[str, dict[str, str]]] = []
@@ -119,15 +137,19 @@ class InstagramConnector:
                 while reply_params is not None:
                     reply_params.setdefault("fields", REPLY_FIELDS)
                     page = self.client.edge(comment_id, "replies", **reply_params)
-                    comments.extend(self._comment(r, post.id, comment_id)
-                                    for r in page.get("data", []))
+                    comments.extend(self._comment(r, post.id, comment_id) for r in page.get("data", []))
                     reply_params = next_page_params(page.get("paging"))
         except ConnectorError as exc:
             return PostScan(post, tuple(_unique(comments)), False, str(exc)), exc
         return PostScan(post, tuple(_unique(comments)), True), None
 
-    def _add_comments(self, items: list[dict[str, Any]] | None, post_id: str,
-                      out: list[Comment], more_replies: list[tuple[str, dict[str, str]]]) -> None:
+    def _add_comments(
+        self,
+        items: list[dict[str, Any]] | None,
+        post_id: str,
+        out: list[Comment],
+        more_replies: list[tuple[str, dict[str, str]]],
+    ) -> None:
         """Top-level comments with their first page of replies; note reply lists to page on."""
         for raw in items or ():
             comment = self._comment(raw, post_id, None)
@@ -176,8 +198,9 @@ class InstagramConnector:
         self.username = user.get("username")
         lines = [f"token can read Instagram account @{self.username or '?'} ({user.get('id')})"]
         media = self.client.edge(self.ig_user_id, "media", fields=MEDIA_FIELDS, limit=1)
-        lines.append("token can read media and comments "
-                     f"({len(media.get('data', []))} media on the first page)")
+        lines.append(
+            f"token can read media and comments ({len(media.get('data', []))} media on the first page)"
+        )
         return lines
 
     def reply(self, target_id: str, message: str) -> str:
@@ -235,5 +258,6 @@ def _unique(comments: list[Comment]) -> list[Comment]:
 
 def from_settings(settings: ConnectorSettings) -> InstagramConnector:
     """The registry's entry point (``connectors.registry``)."""
-    return InstagramConnector(settings.account_id, settings.token, base_url=settings.base_url,
-                              version=settings.graph_version)
+    return InstagramConnector(
+        settings.account_id, settings.token, base_url=settings.base_url, version=settings.graph_version
+    )

@@ -25,8 +25,7 @@ if TYPE_CHECKING:  # mypy proves here that every connector satisfies the protoco
     from connectors.instagram import InstagramConnector
     from connectors.x import XConnector
 
-    def _satisfy_protocol(fb: FacebookConnector, ig: InstagramConnector, x: XConnector
-                          ) -> list[Connector]:
+    def _satisfy_protocol(fb: FacebookConnector, ig: InstagramConnector, x: XConnector) -> list[Connector]:
         return [fb, ig, x]
 
 

@@ -31,9 +31,17 @@ import structlog
 import tweepy
 
 from connectors._x_client import X_API_BASE, XClient, translate_tweepy_error
+from connectors.base import (
+    Comment,
+    ConnectorSettings,
+    GoneStatus,
+    GoneTarget,
+    Post,
+    PostScan,
+    ReadBudget,
+    Snapshot,
+)
 from connectors.graph import normalize_time
-from connectors.base import (Comment, ConnectorSettings, GoneStatus, GoneTarget, Post, PostScan,
-                             ReadBudget, Snapshot)
 from guard.errors import (
     AuthExpired,
     ConnectorError,
@@ -43,13 +51,19 @@ from guard.errors import (
     Transient,
 )
 
-__all__ = ["XConnector", "TWEET_FIELDS", "PROBLEM_NOT_FOUND", "PROBLEM_NOT_AUTHORIZED",
-           "snowflake_time"]
+__all__ = ["XConnector", "TWEET_FIELDS", "PROBLEM_NOT_FOUND", "PROBLEM_NOT_AUTHORIZED", "snowflake_time"]
 
 log = structlog.get_logger("connectors.x")
 
-TWEET_FIELDS = ["created_at", "conversation_id", "edit_history_tweet_ids", "author_id",
-                "in_reply_to_user_id", "referenced_tweets", "note_tweet"]
+TWEET_FIELDS = [
+    "created_at",
+    "conversation_id",
+    "edit_history_tweet_ids",
+    "author_id",
+    "in_reply_to_user_id",
+    "referenced_tweets",
+    "note_tweet",
+]
 PROBLEM_NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 PROBLEM_NOT_AUTHORIZED = "https://api.twitter.com/2/problems/not-authorized-for-resource"
 PAGE_SIZE = 100  # max_results for timeline and recent search
@@ -67,18 +81,25 @@ class XConnector:
     platform = "x"
     absences_before_confirm = 1
 
-    def __init__(self, user_id: str, token: str, *, base_url: str | None = None,
-                 timeout: float = 30.0, monthly_read_budget: int | None = None,
-                 search_window_days: int = 7,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        user_id: str,
+        token: str,
+        *,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        monthly_read_budget: int | None = None,
+        search_window_days: int = 7,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.user_id = str(user_id)
         self.client = XClient(token, base_url=base_url or X_API_BASE, timeout=timeout)
         self.search_window_days = search_window_days
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self.reads = 0  # post resources returned since creation (what X bills)
         self.read_budget: ReadBudget | None = (
-            None if monthly_read_budget is None
-            else ReadBudget(monthly_read_budget, self._now, platform="X"))
+            None if monthly_read_budget is None else ReadBudget(monthly_read_budget, self._now, platform="X")
+        )
         self._latest: dict[str, str] = {}  # original id -> latest version id seen
         self._original: dict[str, str] = {}  # any version id -> original id
         self._authors: dict[str, str] = {}  # original id -> author id, as seen in reads
@@ -103,8 +124,7 @@ class XConnector:
         except requests.RequestException as exc:  # connection errors, a 2xx that is not JSON
             raise Transient(f"cannot read the X API: {type(exc).__name__}") from None
 
-    def _read(self, fn: Callable[..., Any], *args: Any, posts: bool = True,
-              **kwargs: Any) -> dict:
+    def _read(self, fn: Callable[..., Any], *args: Any, posts: bool = True, **kwargs: Any) -> dict:
         """A billed read: refused when the budget is spent, counted when it returns posts."""
         if self.read_budget is not None:
             self.read_budget.check()
@@ -145,28 +165,33 @@ class XConnector:
         token: str | None = None
         while error is None:
             try:
-                page = self._read(self.client.get_users_tweets, self.user_id, start_time=since,
-                                  tweet_fields=TWEET_FIELDS, exclude=["retweets", "replies"],
-                                  max_results=PAGE_SIZE, pagination_token=token)
+                page = self._read(
+                    self.client.get_users_tweets,
+                    self.user_id,
+                    start_time=since,
+                    tweet_fields=TWEET_FIELDS,
+                    exclude=["retweets", "replies"],
+                    max_results=PAGE_SIZE,
+                    pagination_token=token,
+                )
                 _raise_if_only_errors(page, f"the timeline of X user {self.user_id}")
             except ConnectorError as exc:
                 error = exc
                 break
             for raw in page.get("data") or ():
                 if error is not None:
-                    scans.append(PostScan(self._post(raw), (), False,
-                                          "scan stopped by an earlier error"))
+                    scans.append(PostScan(self._post(raw), (), False, "scan stopped by an earlier error"))
                     continue
                 scan, error = self._scan_post(raw, now)
                 scans.append(scan)
             token = (page.get("meta") or {}).get("next_token")
             if not token:
                 break
-        return Snapshot(posts=tuple(scans), posts_complete=error is None,
-                        api_calls=self.client.calls - start, error=error)
+        return Snapshot(
+            posts=tuple(scans), posts_complete=error is None, api_calls=self.client.calls - start, error=error
+        )
 
-    def _scan_post(self, raw: dict[str, Any], now: datetime
-                   ) -> tuple[PostScan, ConnectorError | None]:
+    def _scan_post(self, raw: dict[str, Any], now: datetime) -> tuple[PostScan, ConnectorError | None]:
         post = self._post(raw)
         chain = {post.id, *post.previous_ids}
         conversation = str(raw.get("conversation_id") or post.id)
@@ -176,10 +201,15 @@ class XConnector:
         failed: ConnectorError | None = None
         while True:
             try:
-                page = self._read(self.client.search_recent_tweets,
-                                  f"conversation_id:{conversation}", tweet_fields=TWEET_FIELDS,
-                                  expansions=["author_id"], user_fields=["username", "name"],
-                                  max_results=PAGE_SIZE, next_token=token)
+                page = self._read(
+                    self.client.search_recent_tweets,
+                    f"conversation_id:{conversation}",
+                    tweet_fields=TWEET_FIELDS,
+                    expansions=["author_id"],
+                    user_fields=["username", "name"],
+                    max_results=PAGE_SIZE,
+                    next_token=token,
+                )
             except ConnectorError as exc:
                 failed = exc
                 break
@@ -190,19 +220,25 @@ class XConnector:
             token = (page.get("meta") or {}).get("next_token")
             if not token:
                 break
-        comments = tuple({c.id: c for c in (self._comment(r, post.id, chain, users)
-                                            for r in replies)}.values())
+        comments = tuple(
+            {c.id: c for c in (self._comment(r, post.id, chain, users) for r in replies)}.values()
+        )
         if failed is not None:
             return PostScan(post, comments, False, str(failed)), failed
         cutoff = now - timedelta(days=self.search_window_days) + SEARCH_MARGIN
         if _parse(post.created_time) < cutoff:
-            return PostScan(post, comments, False, "older than X recent search "
-                            f"({self.search_window_days} days)", verify_by_id=True), None
+            return PostScan(
+                post,
+                comments,
+                False,
+                f"older than X recent search ({self.search_window_days} days)",
+                verify_by_id=True,
+            ), None
         return PostScan(post, comments, True), None
 
     def _post(self, raw: dict[str, Any]) -> Post:
         chain = self._remember(raw)
-        created = (normalize_time(raw.get("created_at")) or "")
+        created = normalize_time(raw.get("created_at")) or ""
         edited = len(chain) > 1
         return Post(
             id=chain[0],
@@ -215,12 +251,14 @@ class XConnector:
             previous_ids=tuple(chain[1:]),
         )
 
-    def _comment(self, raw: dict[str, Any], post_id: str, chain: set[str],
-                 users: dict[str, dict[str, Any]]) -> Comment:
+    def _comment(
+        self, raw: dict[str, Any], post_id: str, chain: set[str], users: dict[str, dict[str, Any]]
+    ) -> Comment:
         original = self._original.get(str(raw["id"]), str(raw["id"]))
-        created = (normalize_time(raw.get("created_at")) or "")
-        parent = next((str(r["id"]) for r in raw.get("referenced_tweets") or ()
-                       if r.get("type") == "replied_to"), None)
+        created = normalize_time(raw.get("created_at")) or ""
+        parent = next(
+            (str(r["id"]) for r in raw.get("referenced_tweets") or () if r.get("type") == "replied_to"), None
+        )
         parent = self._original.get(parent, parent) if parent else None
         author = str(raw.get("author_id") or "")
         return Comment(
@@ -228,8 +266,7 @@ class XConnector:
             post_id=post_id,
             parent_id=None if parent is None or parent in chain else parent,
             message=_text(raw),
-            created_time=(snowflake_time(original) or created) if original != str(raw["id"])
-            else created,
+            created_time=(snowflake_time(original) or created) if original != str(raw["id"]) else created,
             author_id=author or None,
             author_name=(users.get(author) or {}).get("username"),
             hidden=None,  # X does not report hidden replies in reads
@@ -249,8 +286,10 @@ class XConnector:
         result: dict[str, GoneStatus] = {t.id: "unknown" for t in targets}
         account_ok: bool | None = None
         for batch in _batches(targets, self.user_id):
-            ids = sorted({t.id for t in batch} | {t.control_id for t in batch
-                                                  if t.control_id not in (self.user_id, t.id)})
+            ids = sorted(
+                {t.id for t in batch}
+                | {t.control_id for t in batch if t.control_id not in (self.user_id, t.id)}
+            )
             try:
                 body = self._read(self.client.get_tweets, ids, tweet_fields=TWEET_FIELDS)
             except (RateLimited, AuthExpired):
@@ -259,8 +298,11 @@ class XConnector:
                 log.info("confirm_gone_unknown", ids=len(ids), reason=str(exc))
                 continue
             present = {str(d["id"]) for d in body.get("data") or ()}
-            problems = {str(e.get("resource_id") or e.get("value")): str(e.get("type"))
-                        for e in body.get("errors") or () if e.get("section") != "includes"}
+            problems = {
+                str(e.get("resource_id") or e.get("value")): str(e.get("type"))
+                for e in body.get("errors") or ()
+                if e.get("section") != "includes"
+            }
             for target in batch:
                 problem = problems.get(target.id)
                 if target.id in present:
@@ -292,25 +334,40 @@ class XConnector:
 
     def check(self) -> list[str]:
         """Live check: the token reads the account and its timeline (X has no dry-run writes)."""
-        user = self._read(self.client.get_user, id=self.user_id,
-                          user_fields=["username", "name"], posts=False)
+        user = self._read(
+            self.client.get_user, id=self.user_id, user_fields=["username", "name"], posts=False
+        )
         _raise_if_only_errors(user, f"X user {self.user_id}")
         data = user["data"]
         lines = [f"token can read X account @{data.get('username', '?')} ({data.get('id')})"]
-        timeline = self._read(self.client.get_users_tweets, self.user_id, max_results=5,
-                              tweet_fields=TWEET_FIELDS, exclude=["retweets", "replies"])
-        lines.append("token can read the account's posts "
-                     f"({len(timeline.get('data') or ())} on the first page)")
-        lines.append("replies need tweet.write and hide/unhide tweet.moderate.write: X cannot "
-                     "check those without acting")
+        timeline = self._read(
+            self.client.get_users_tweets,
+            self.user_id,
+            max_results=5,
+            tweet_fields=TWEET_FIELDS,
+            exclude=["retweets", "replies"],
+        )
+        lines.append(
+            f"token can read the account's posts ({len(timeline.get('data') or ())} on the first page)"
+        )
+        lines.append(
+            "replies need tweet.write and hide/unhide tweet.moderate.write: X cannot "
+            "check those without acting"
+        )
         if self.read_budget is not None:
-            lines.append(f"read budget: {self.read_budget.spent} of {self.read_budget.limit} "
-                         "post reads used this month")
+            lines.append(
+                f"read budget: {self.read_budget.spent} of {self.read_budget.limit} "
+                "post reads used this month"
+            )
         return lines
 
     def reply(self, target_id: str, message: str) -> str:
-        body = self._call(self.client.create_tweet, text=message,
-                          in_reply_to_tweet_id=self._live_id(target_id), scopes=WRITE_SCOPES)
+        body = self._call(
+            self.client.create_tweet,
+            text=message,
+            in_reply_to_tweet_id=self._live_id(target_id),
+            scopes=WRITE_SCOPES,
+        )
         return str(body["data"]["id"])
 
     def hide(self, comment_id: str) -> None:
@@ -329,7 +386,8 @@ class XConnector:
             author = str((body.get("data") or [{}])[0].get("author_id") or "")
         if author != self.user_id:
             raise PermissionMissing(
-                "X does not let an account delete other people's replies; hide it instead")
+                "X does not let an account delete other people's replies; hide it instead"
+            )
         self._call(self.client.delete_tweet, self._live_id(comment_id), scopes=WRITE_SCOPES)
 
     def close(self) -> None:
@@ -366,8 +424,7 @@ def _batches(targets: Sequence[GoneTarget], user_id: str) -> Iterable[list[GoneT
     batch: list[GoneTarget] = []
     ids: set[str] = set()
     for target in targets:
-        new = {target.id} | ({target.control_id}
-                             if target.control_id not in (user_id, target.id) else set())
+        new = {target.id} | ({target.control_id} if target.control_id not in (user_id, target.id) else set())
         if batch and len(ids | new) > LOOKUP_BATCH:
             yield batch
             batch, ids = [], set()
@@ -393,5 +450,9 @@ def _parse(value: str) -> datetime:
 
 def from_settings(settings: ConnectorSettings) -> XConnector:
     """The registry's entry point (``connectors.registry``)."""
-    return XConnector(settings.account_id, settings.token, base_url=settings.base_url,
-                      monthly_read_budget=settings.monthly_read_budget)
+    return XConnector(
+        settings.account_id,
+        settings.token,
+        base_url=settings.base_url,
+        monthly_read_budget=settings.monthly_read_budget,
+    )

@@ -15,9 +15,9 @@ import structlog
 
 from connectors.base import Connector
 from connectors.registry import connect
-from guard.archive.connection import Archive
 from guard.archive import findings as store
 from guard.archive import queries
+from guard.archive.connection import Archive
 from guard.archive.events import append_events, make_event
 from guard.archive.records import REPLY_EVENT
 from guard.clock import iso
@@ -60,8 +60,15 @@ def protection(db: Archive, config: Config, comment_id: str) -> Protection:
     return Protection(analysis, comment)
 
 
-def reply(db: Archive, config: Config, target_id: str, text: str, *,
-          now: datetime, connector: Connector | None = None) -> str:
+def reply(
+    db: Archive,
+    config: Config,
+    target_id: str,
+    text: str,
+    *,
+    now: datetime,
+    connector: Connector | None = None,
+) -> str:
     """Post a public reply (to a comment, or to the post when the comment is gone)."""
     if not text.strip():
         raise UsageError("the reply text is empty; write the public reply in quotes")
@@ -69,36 +76,71 @@ def reply(db: Archive, config: Config, target_id: str, text: str, *,
     connector = connector or connect(config.account(account).connector_settings())
     new_id = connector.reply(target_id, text)
     with db.atomic():
-        append_events(db, [make_event(REPLY_EVENT, at=iso(now), account=account, object_id=new_id,
-                                      post_id=post_id, target_id=target_id, target_type=kind,
-                                      sha256=sha256_text(text), message=text)])
+        append_events(
+            db,
+            [
+                make_event(
+                    REPLY_EVENT,
+                    at=iso(now),
+                    account=account,
+                    object_id=new_id,
+                    post_id=post_id,
+                    target_id=target_id,
+                    target_type=kind,
+                    sha256=sha256_text(text),
+                    message=text,
+                )
+            ],
+        )
     log.info("reply_posted", account=account, target_id=target_id, reply_id=new_id)
     return new_id
 
 
-def moderate(db: Archive, config: Config, action: str, comment_id: str, *,
-             now: datetime, override_protection: bool = False, reason: str | None = None,
-             connector: Connector | None = None) -> Protection:
+def moderate(
+    db: Archive,
+    config: Config,
+    action: str,
+    comment_id: str,
+    *,
+    now: datetime,
+    override_protection: bool = False,
+    reason: str | None = None,
+    connector: Connector | None = None,
+) -> Protection:
     """hide / unhide / delete through the platform, refusing protected comments unless overridden."""
     if action not in MODERATION:
         raise UsageError(f"unknown action {action!r}; use one of {', '.join(MODERATION)}")
     if override_protection and not (reason and reason.strip()):
-        raise UsageError("--override needs --reason \"why\"; overrides are audited")
+        raise UsageError('--override needs --reason "why"; overrides are audited')
     prot = protection(db, config, comment_id)
     guarded = action in ("hide", "delete") and prot.protected
     if guarded and not override_protection:
         raise ActionRefused(
             f"refused to {action} comment {comment_id}: it is protected ("
-            + "; ".join(prot.reasons) + "). Reply publicly instead "
-            f"(`comment-guard reply {comment_id} \"...\"`), or pass --override --reason \"...\"")
+            + "; ".join(prot.reasons)
+            + "). Reply publicly instead "
+            f'(`comment-guard reply {comment_id} "..."`), or pass --override --reason "..."'
+        )
     account = prot.analysis.thread.post.account
     connector = connector or connect(config.account(account).connector_settings())
     {"hide": connector.hide, "unhide": connector.unhide, "delete": connector.delete}[action](comment_id)
     with db.atomic():
-        append_events(db, [make_event(
-            f"comment_{action}_by_guard", at=iso(now), account=account, object_id=comment_id,
-            post_id=prot.comment.post_id, override=bool(guarded), reason=reason,
-            protected=prot.protected, reasons=list(prot.reasons))])
+        append_events(
+            db,
+            [
+                make_event(
+                    f"comment_{action}_by_guard",
+                    at=iso(now),
+                    account=account,
+                    object_id=comment_id,
+                    post_id=prot.comment.post_id,
+                    override=bool(guarded),
+                    reason=reason,
+                    protected=prot.protected,
+                    reasons=list(prot.reasons),
+                )
+            ],
+        )
         if guarded:
             nth = store.count_overrides(db, comment_id) + 1
             draft = override.draft(prot.analysis, prot.comment, action, reason or "", nth)
@@ -107,8 +149,9 @@ def moderate(db: Archive, config: Config, action: str, comment_id: str, *,
     return prot
 
 
-def enforce(db: Archive, to_unhide: list[tuple[str, str]],
-            connectors: Mapping[str, Connector], *, now: datetime) -> list[str]:
+def enforce(
+    db: Archive, to_unhide: list[tuple[str, str]], connectors: Mapping[str, Connector], *, now: datetime
+) -> list[str]:
     """Enforce mode: un-hide the protected comments the engine found hidden, once per hiding.
 
     A comment whose account has no connector here (the sweep of a one-account ``poll --once``)

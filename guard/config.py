@@ -41,12 +41,14 @@ __all__ = [
 DEFAULT_CONFIG_PATH = "comment-guard.toml"
 DEFAULT_GRAPH_VERSION = "v24.0"
 
+
 @dataclass(frozen=True)
 class GuardSettings:
     database: Path
     mode: Mode = Mode.OBSERVE
     timezone: str = "UTC"
     stop_timeout: timedelta = timedelta(seconds=8)  # <= 10 s: systemd's TimeoutStopSec is 15 s
+
 
 @dataclass(frozen=True)
 class Account:
@@ -66,10 +68,15 @@ class Account:
 
     def connector_settings(self) -> ConnectorSettings:
         """Reads the token from the environment: the only place tokens are read for polling."""
-        return ConnectorSettings(platform=self.platform, account_id=self.page_id,
-                                 token=self.token(), base_url=self.api_base_url,
-                                 graph_version=self.graph_version,
-                                 monthly_read_budget=self.monthly_read_budget)
+        return ConnectorSettings(
+            platform=self.platform,
+            account_id=self.page_id,
+            token=self.token(),
+            base_url=self.api_base_url,
+            graph_version=self.graph_version,
+            monthly_read_budget=self.monthly_read_budget,
+        )
+
 
 @dataclass(frozen=True)
 class PolicySettings:
@@ -78,6 +85,7 @@ class PolicySettings:
     markers: tuple[str, ...] = ("correction", "update", "edit", "clarification")
     abuse_words: tuple[str, ...] = ()
 
+
 @dataclass(frozen=True)
 class Route:
     """Which findings go to which channels: kinds ("*" = all) at or above a severity."""
@@ -85,6 +93,7 @@ class Route:
     channels: tuple[str, ...]
     kinds: tuple[str, ...] = ("*",)
     min_severity: str = "info"
+
 
 @dataclass(frozen=True)
 class AlertSettings:
@@ -95,6 +104,7 @@ class AlertSettings:
     digest_at: str | None = None  # "HH:MM" local time; None = no daily digest
     max_backoff: timedelta = timedelta(minutes=30)
     reminder_after: timedelta | None = None  # default: policy.reply_within
+
 
 @dataclass(frozen=True)
 class Config:
@@ -111,6 +121,7 @@ class Config:
         known = ", ".join(a.name for a in self.accounts) or "none"
         raise ConfigError(f"no account named {name!r} in the config (accounts: {known})")
 
+
 def load_config(path: str | os.PathLike[str]) -> Config:
     p = Path(path)
     try:
@@ -124,6 +135,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         raise ConfigError(f"cannot read config file {p}: {exc.strerror}") from None
     return parse_config(text, p)
 
+
 def parse_config(text: str, path: Path | None = None) -> Config:
     where = str(path or "<config>")
     try:
@@ -133,9 +145,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     r = _Reader(raw, where, text)
     guard = r.section("guard", _guard, required=True)
     accounts_raw = r.take("accounts", list, required=True)
-    accounts = tuple(
-        _account(r.child(f"accounts[{i}]", item)) for i, item in enumerate(accounts_raw)
-    )
+    accounts = tuple(_account(r.child(f"accounts[{i}]", item)) for i, item in enumerate(accounts_raw))
     if not accounts:
         raise ConfigError(f"{where}: [[accounts]] is empty; add at least one account")
     names = [a.name for a in accounts]
@@ -147,9 +157,13 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     r.finish()
     if path is not None and not guard.database.is_absolute():
         guard = GuardSettings(
-            database=path.parent / guard.database, mode=guard.mode, timezone=guard.timezone,
-            stop_timeout=guard.stop_timeout)
+            database=path.parent / guard.database,
+            mode=guard.mode,
+            timezone=guard.timezone,
+            stop_timeout=guard.stop_timeout,
+        )
     return Config(guard=guard, accounts=accounts, policy=policy, alerts=alerts, path=path)
+
 
 def _guard(r: _Reader) -> GuardSettings:
     out = GuardSettings(
@@ -160,14 +174,17 @@ def _guard(r: _Reader) -> GuardSettings:
     )
     r.finish()
     if out.stop_timeout > timedelta(seconds=10):
-        r.fail("stop_timeout", "guard.stop_timeout must be at most 10s (systemd stops the "
-                               "daemon after 15s)")
+        r.fail("stop_timeout", "guard.stop_timeout must be at most 10s (systemd stops the daemon after 15s)")
     try:
         ZoneInfo(out.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        r.fail("timezone", f"guard.timezone = {out.timezone!r} is not a known time zone; "
-                           "use an IANA name such as \"America/Chicago\" or \"UTC\"")
+        r.fail(
+            "timezone",
+            f"guard.timezone = {out.timezone!r} is not a known time zone; "
+            'use an IANA name such as "America/Chicago" or "UTC"',
+        )
     return out
+
 
 def _account(r: _Reader) -> Account:
     name = r.take("name", str, required=True)
@@ -181,13 +198,13 @@ def _account(r: _Reader) -> Account:
         r.fail("api_base_url", f"{r.prefix}api_base_url must start with http:// or https://")
     version = r.take("graph_version", str, default=DEFAULT_GRAPH_VERSION)
     if not re.fullmatch(r"v?\d+\.\d+", version):
-        r.fail("graph_version", f"{r.prefix}graph_version = {version!r}; write it like \"v24.0\"")
+        r.fail("graph_version", f'{r.prefix}graph_version = {version!r}; write it like "v24.0"')
     watch_days = r.take("watch_days", int, default=14)
     if watch_days < 1:
         r.fail("watch_days", f"{r.prefix}watch_days must be at least 1")
     budget = r.take("monthly_read_budget", int)
     if budget is not None and platform != "x":
-        r.fail("monthly_read_budget", f"{r.prefix}monthly_read_budget only applies to platform \"x\"")
+        r.fail("monthly_read_budget", f'{r.prefix}monthly_read_budget only applies to platform "x"')
     out = Account(
         name=name,
         platform=platform,
@@ -203,6 +220,7 @@ def _account(r: _Reader) -> Account:
     r.finish()
     return out
 
+
 def _policy(r: _Reader) -> PolicySettings:
     d = PolicySettings()
     out = PolicySettings(
@@ -216,13 +234,14 @@ def _policy(r: _Reader) -> PolicySettings:
         r.fail("escalate_after", "policy.escalate_after must not be shorter than policy.reply_within")
     return out
 
+
 def _alerts(r: _Reader) -> AlertSettings:
     channels = parse_channels(r)  # each registered channel reads its own [alerts.NAME] table
     routes_raw = r.take("routes", list, default=[])
     routes = tuple(_route(r.child(f"routes[{i}]", x)) for i, x in enumerate(routes_raw))
     digest_at = r.take("digest_at", str)
     if digest_at is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", digest_at):
-        r.fail("digest_at", f"{r.prefix}digest_at = {digest_at!r}; write it like \"08:30\"")
+        r.fail("digest_at", f'{r.prefix}digest_at = {digest_at!r}; write it like "08:30"')
     out = AlertSettings(
         channels=channels,
         routes=routes,
@@ -237,6 +256,7 @@ def _alerts(r: _Reader) -> AlertSettings:
                 r.fail("routes", f"alerts.routes names channel {ch!r}, but [alerts.{ch}] is not configured")
     return out
 
+
 def _route(r: _Reader) -> Route:
     out = Route(
         channels=r.strings("channels"),
@@ -247,4 +267,3 @@ def _route(r: _Reader) -> Route:
     if not out.channels:
         r.fail("channels", f"{r.prefix}channels must list at least one channel")
     return out
-

@@ -51,8 +51,9 @@ class Reader:
         loc = f"{self.where}:{line}" if line else self.where
         raise ConfigError(f"{loc}: {message}")
 
-    def take(self, key: str, kind: type | tuple[type, ...], *, required: bool = False,
-             default: Any = None) -> Any:
+    def take(
+        self, key: str, kind: type | tuple[type, ...], *, required: bool = False, default: Any = None
+    ) -> Any:
         full = f"{self.prefix}{key}"
         if key not in self.raw:
             if required:
@@ -93,8 +94,9 @@ class Reader:
             self.fail(key, f"{self.prefix}{key} must be a list of strings")
         return tuple(value)
 
-    def choice(self, key: str, choices: tuple[str, ...], default: str | None = None,
-               required: bool = False) -> str:
+    def choice(
+        self, key: str, choices: tuple[str, ...], default: str | None = None, required: bool = False
+    ) -> str:
         value = self.take(key, str, required=required, default=default)
         if value not in choices:
             self.fail(key, f"{self.prefix}{key} = {value!r} is not one of: {', '.join(choices)}")
@@ -109,12 +111,17 @@ class Reader:
     def finish(self) -> None:
         if self.raw:
             key = sorted(self.raw)[0]
-            self.fail(key, f"unknown key {self.prefix}{key}; check its spelling against "
-                           "config.example.toml")
+            self.fail(key, f"unknown key {self.prefix}{key}; check its spelling against config.example.toml")
 
 
-_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list",
-               dict: "a table", float: "a number"}
+_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    bool: "true or false",
+    list: "a list",
+    dict: "a table",
+    float: "a number",
+}
 
 
 def _line_of(text: str, key: str) -> int | None:

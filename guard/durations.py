@@ -15,7 +15,7 @@ def parse_duration(text: str) -> timedelta:
     """Parse "1h30m"-style text; raises ValueError with a hint on anything else."""
     s = text.strip().lower().replace(" ", "")
     if not s or _PART.sub("", s):
-        raise ValueError(f"{text!r} is not a duration; write it like \"30s\", \"5m\", \"2h\" or \"1h30m\"")
+        raise ValueError(f'{text!r} is not a duration; write it like "30s", "5m", "2h" or "1h30m"')
     seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(s))
     return timedelta(seconds=seconds)
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import structlog
 
-from guard.archive.connection import Archive
 from guard.alerts.outbox import cancel_for_finding, enqueue
 from guard.archive import findings as store
+from guard.archive.connection import Archive
 from guard.archive.records import load_thread
 from guard.clock import iso, parse_iso
 from guard.config import Config
@@ -31,8 +31,7 @@ from policies.analysis import Analysis, analyze
 from policies.records import FindingDraft, PolicyConfig
 from policies.rules import hidden_critical, resolution, run_rules
 
-__all__ = ["EngineResult", "run_engine", "policy_config", "set_state", "analyze_post",
-           "open_finding"]
+__all__ = ["EngineResult", "run_engine", "policy_config", "set_state", "analyze_post", "open_finding"]
 
 log = structlog.get_logger("guard.engine")
 SWEEP_DAYS = 30
@@ -49,9 +48,12 @@ class EngineResult:
 
 def policy_config(config: Config) -> PolicyConfig:
     p = config.policy
-    return PolicyConfig(reply_within_seconds=p.reply_within.total_seconds(),
-                        escalate_after_seconds=p.escalate_after.total_seconds(),
-                        markers=p.markers, abuse_words=p.abuse_words)
+    return PolicyConfig(
+        reply_within_seconds=p.reply_within.total_seconds(),
+        escalate_after_seconds=p.escalate_after.total_seconds(),
+        markers=p.markers,
+        abuse_words=p.abuse_words,
+    )
 
 
 def analyze_post(db: Archive, config: Config, post_id: str) -> Analysis | None:
@@ -59,16 +61,14 @@ def analyze_post(db: Archive, config: Config, post_id: str) -> Analysis | None:
     return analyze(thread, policy_config(config)) if thread else None
 
 
-def run_engine(db: Archive, config: Config, *, now: datetime,
-               poll_id: int | None = None) -> EngineResult:
+def run_engine(db: Archive, config: Config, *, now: datetime, poll_id: int | None = None) -> EngineResult:
     result = EngineResult()
     analyses: list[Analysis] = []
     drafts: list[FindingDraft] = []
     if poll_id is not None:
         post_ids = store.posts_touched_by_poll(db, poll_id)
     else:
-        post_ids = store.posts_for_sweep(db, iso(now - timedelta(days=SWEEP_DAYS)),
-                                         config.policy.markers)
+        post_ids = store.posts_for_sweep(db, iso(now - timedelta(days=SWEEP_DAYS)), config.policy.markers)
     for post_id in post_ids:
         a = analyze_post(db, config, post_id)
         if a is None:
@@ -86,8 +86,13 @@ def run_engine(db: Archive, config: Config, *, now: datetime,
     if config.guard.mode == Mode.ENFORCE:
         result.to_unhide = _to_unhide(db, analyses, drafts)
     if result.opened or result.resolved or result.escalated or result.to_unhide:
-        log.info("engine_done", opened=len(result.opened), resolved=len(result.resolved),
-                 escalated=len(result.escalated), to_unhide=len(result.to_unhide))
+        log.info(
+            "engine_done",
+            opened=len(result.opened),
+            resolved=len(result.resolved),
+            escalated=len(result.escalated),
+            to_unhide=len(result.to_unhide),
+        )
     return result
 
 
@@ -95,8 +100,15 @@ def _reminder_after(config: Config) -> timedelta:
     return config.alerts.reminder_after or config.policy.reply_within
 
 
-def open_finding(db: Archive, config: Config, draft: FindingDraft, now: datetime,
-                 *, note: str | None = None, remind: bool = True) -> int | None:
+def open_finding(
+    db: Archive,
+    config: Config,
+    draft: FindingDraft,
+    now: datetime,
+    *,
+    note: str | None = None,
+    remind: bool = True,
+) -> int | None:
     """Store a new finding with its alerts (first, and a reminder unless ``remind`` is off);
     None when the situation already has one. Call inside the caller's transaction."""
     fid = store.insert_finding(db, draft, at=iso(now), note=note)
@@ -105,15 +117,22 @@ def open_finding(db: Archive, config: Config, draft: FindingDraft, now: datetime
     row = store.require_finding(db, fid)
     enqueue(db, row, "first", config.alerts, now=now)
     if remind:
-        enqueue(db, row, "reminder", config.alerts, now=now,
-                not_before=now + _reminder_after(config))
-    log.info("finding_opened", finding_id=fid, kind=draft.kind, post_id=draft.post_id,
-             comment_id=draft.comment_id)
+        enqueue(db, row, "reminder", config.alerts, now=now, not_before=now + _reminder_after(config))
+    log.info(
+        "finding_opened", finding_id=fid, kind=draft.kind, post_id=draft.post_id, comment_id=draft.comment_id
+    )
     return fid
 
 
-def set_state(db: Archive, fid: int, state: FindingState | str, *, now: datetime,
-              note: str | None = None, actor: str = "staff") -> dict[str, Any]:
+def set_state(
+    db: Archive,
+    fid: int,
+    state: FindingState | str,
+    *,
+    now: datetime,
+    note: str | None = None,
+    actor: str = "staff",
+) -> dict[str, Any]:
     """Move a finding along; acknowledging or resolving withdraws its pending follow-ups."""
     state = FindingState(state)
     row = store.require_finding(db, fid)
@@ -131,8 +150,7 @@ def _auto_resolve(db: Archive, a: Analysis, now: datetime) -> list[int]:
     for finding in store.open_findings_for_post(db, a.thread.post.id):
         note = resolution(a, finding)
         if note:
-            set_state(db, finding.id, FindingState.RESOLVED, now=now, note=note,
-                      actor="comment-guard")
+            set_state(db, finding.id, FindingState.RESOLVED, now=now, note=note, actor="comment-guard")
             done.append(finding.id)
     return done
 
@@ -158,8 +176,7 @@ def _json(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _to_unhide(db: Archive, analyses: list[Analysis],
-               drafts: list[FindingDraft]) -> list[tuple[str, str]]:
+def _to_unhide(db: Archive, analyses: list[Analysis], drafts: list[FindingDraft]) -> list[tuple[str, str]]:
     """Hidden protected comments to un-hide, once per hiding."""
     accounts = {a.thread.post.id: a.thread.post.account for a in analyses}
     out = []

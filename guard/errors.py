@@ -68,8 +68,9 @@ class ConnectorError(GuardError):
 class RateLimited(ConnectorError):
     """The platform throttled us; ``retry_after`` is in seconds."""
 
-    def __init__(self, message: str, *, retry_after: float, code: int | None = None,
-                 subcode: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float, code: int | None = None, subcode: int | None = None
+    ) -> None:
         super().__init__(message, code=code, subcode=subcode)
         self.retry_after = retry_after
 
@@ -129,7 +130,8 @@ class AlreadyRunning(GuardError):
 
     def __init__(self, database: Path, pid: int | None) -> None:
         who = f"pid {pid}" if pid else "pid unknown"
-        super().__init__(f"another comment-guard daemon is already running on {database} "
-                         f"({who}); stop it first")
+        super().__init__(
+            f"another comment-guard daemon is already running on {database} ({who}); stop it first"
+        )
         self.database = database
         self.pid = pid

@@ -52,8 +52,7 @@ def changed_words(diff: list[list[str]]) -> tuple[list[str], list[str]]:
             if word not in target:
                 target.append(word)
     common = {w.lower() for w in removed} & {w.lower() for w in added}
-    return ([w for w in removed if w.lower() not in common],
-            [w for w in added if w.lower() not in common])
+    return ([w for w in removed if w.lower() not in common], [w for w in added if w.lower() not in common])
 
 
 def render_diff(diff: list[list[str]]) -> str:

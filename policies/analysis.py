@@ -46,7 +46,8 @@ class Analysis:
             if not other.from_page or other.created_time < comment.created_time:
                 continue
             if other.parent_id == comment.id or (
-                    other.parent_id == comment.parent_id and comment.parent_id is not None):
+                other.parent_id == comment.parent_id and comment.parent_id is not None
+            ):
                 times.append(other.created_time)
             elif first and len(first) > 1 and first in other.message.lower():
                 times.append(other.created_time)
@@ -66,9 +67,14 @@ class Analysis:
                 continue
             if c.created_time >= correction.at:
                 return c.created_time
-            if correction.wrong_since and c.created_time >= correction.wrong_since and (
+            if (
+                correction.wrong_since
+                and c.created_time >= correction.wrong_since
+                and (
                     words & {w.lower() for w in c.message.split()}
-                    or find_marker(c.message, self.config.markers)):
+                    or find_marker(c.message, self.config.markers)
+                )
+            ):
                 return c.created_time
         posted = [at for target, at in self.thread.replies_posted if at >= correction.at]
         return min(posted) if posted else None
@@ -83,8 +89,10 @@ def analyze(thread: Thread, config: PolicyConfig) -> Analysis:
         if comment.from_page:
             verdicts[comment.id] = _NOT_PROTECTED
             continue
-        while_wrong = any(c.wrong_since and c.wrong_since <= comment.created_time < c.at
-                          for c in corrections if c.material)
-        verdicts[comment.id] = classify(comment.message, changed_words=removed,
-                                        posted_while_wrong=while_wrong, config=ccfg)
+        while_wrong = any(
+            c.wrong_since and c.wrong_since <= comment.created_time < c.at for c in corrections if c.material
+        )
+        verdicts[comment.id] = classify(
+            comment.message, changed_words=removed, posted_while_wrong=while_wrong, config=ccfg
+        )
     return Analysis(thread, corrections, verdicts, config)

@@ -60,57 +60,120 @@ class ClassifyConfig:
     """
 
     abuse_words: tuple[str, ...] = (
-        "idiot", "moron", "scum", "retard", "bitch", "brainless",
-        "kill you", "kills you", "should be shot", "die in a fire", "i know where you live",
+        "idiot",
+        "moron",
+        "scum",
+        "retard",
+        "bitch",
+        "brainless",
+        "kill you",
+        "kills you",
+        "should be shot",
+        "die in a fire",
+        "i know where you live",
     )
     spam_patterns: tuple[str, ...] = (
         r"\b(?:dm|pm|inbox|message|text|whatsapp) me (?:for|to get|to earn|to join|now)\b",
         r"\bpromo code\b",
         r"\b(?:get|buy|gain|grow|cheap|free|real|instant|more|\d+k?\+?)\s+(?:real\s+|active\s+)?"
         r"(?:followers|likes|subscribers|views)\b",
-        r"\bcrypto", r"\bbitcoin\b", r"\bgiveaway\b", r"\blink in (?:my )?bio\b",
-        r"\bpassive income\b", r"\bforex\b", r"\bwhatsapp\s*\+?\d", r"\bhot singles\b",
-        r"\b(?:make|earn) \$\d", r"\b(?:check out|check|visit|follow|subscribe to) my "
-        r"(?:page|profile|channel|account|site|store|shop)\b", r"\bfollow me back\b",
-        r"\b(?:message|contact|dm) me for (?:details|info|more)\b", r"\b100% (?:profit|free)\b",
+        r"\bcrypto",
+        r"\bbitcoin\b",
+        r"\bgiveaway\b",
+        r"\blink in (?:my )?bio\b",
+        r"\bpassive income\b",
+        r"\bforex\b",
+        r"\bwhatsapp\s*\+?\d",
+        r"\bhot singles\b",
+        r"\b(?:make|earn) \$\d",
+        r"\b(?:check out|check|visit|follow|subscribe to) my "
+        r"(?:page|profile|channel|account|site|store|shop)\b",
+        r"\bfollow me back\b",
+        r"\b(?:message|contact|dm) me for (?:details|info|more)\b",
+        r"\b100% (?:profit|free)\b",
         r"\bno experience needed\b",
         r"\bfor (?:daily|exclusive|amazing) (?:deals|discounts|offers)\b",
     )
     promo_words: tuple[str, ...] = (
-        "free", "win", "winner", "click", "offer", "deal", "discount", "visit", "likes",
-        "cheap", "gift card", "limited", "claim", "shop", "earn", "money", "income",
-        "prize", "bonus",
+        "free",
+        "win",
+        "winner",
+        "click",
+        "offer",
+        "deal",
+        "discount",
+        "visit",
+        "likes",
+        "cheap",
+        "gift card",
+        "limited",
+        "claim",
+        "shop",
+        "earn",
+        "money",
+        "income",
+        "prize",
+        "bonus",
     )
     acronyms: tuple[str, ...] = (
-        "USA", "FAQ", "RSVP", "ASAP", "HOA", "DIY", "LOL", "TBD", "ETA", "ATM", "PTA", "NYC",
-        "CEO", "LGBTQ", "COVID", "ID", "AM", "PM",
+        "USA",
+        "FAQ",
+        "RSVP",
+        "ASAP",
+        "HOA",
+        "DIY",
+        "LOL",
+        "TBD",
+        "ETA",
+        "ATM",
+        "PTA",
+        "NYC",
+        "CEO",
+        "LGBTQ",
+        "COVID",
+        "ID",
+        "AM",
+        "PM",
     )
 
 
 _I = re.IGNORECASE
 _URL = re.compile(
     r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|co|ly|me|gl|be|info|biz"
-    r"|shop|app|gov|edu|example)\b(?:/\S*)?", _I)
+    r"|shop|app|gov|edu|example)\b(?:/\S*)?",
+    _I,
+)
 _MENTION = re.compile(r"@\w+")
 _GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
-_QUESTION_MARKS = (("¿", "inverted '¿'"), ("？", "full-width '？'"), ("؟", "Arabic '؟'"),
-                   (" ?", "spaced '?'"), ("?", "'?'"))
-_SUBJECT = (r"it|this|that|there|the|we|i|you|they|he|she|anyone|anybody|someone|somebody"
-            r"|everyone|my|our|your|these|those|kids|children|dogs|parking|tickets")
+_QUESTION_MARKS = (
+    ("¿", "inverted '¿'"),
+    ("？", "full-width '？'"),
+    ("؟", "Arabic '؟'"),
+    (" ?", "spaced '?'"),
+    ("?", "'?'"),
+)
+_SUBJECT = (
+    r"it|this|that|there|the|we|i|you|they|he|she|anyone|anybody|someone|somebody"
+    r"|everyone|my|our|your|these|those|kids|children|dogs|parking|tickets"
+)
 _CLAUSE_START = r"(?:^|[.,;:!…]\s*|\b(?:so|wait|hi|hey|ok|okay|but|and|also|sorry|um)\s+)"
 _QUESTION_START = re.compile(
     _CLAUSE_START + r"(?P<q>(?:is|are|was|were|do|does|did|can|could|will|would|should|has"
     r"|have)\s+(?:" + _SUBJECT + r")\b|(?:when|where|which|who|why|whose)\b"
     r"|how\s+(?:do|does|did|can|could|long|much|many|late|early|far|is|are|will|would|should"
     r"|about)\b|what(?:'s|’s|s\b|\s+(?:time|day|date|happened|is|are|was|were|about|do|does|did"
-    r"|should|will|if)\b)|(?:wann|warum|wo|cuándo|dónde|quand|pourquoi|quando|dove|هل)\s)", _I)
+    r"|should|will|if)\b)|(?:wann|warum|wo|cuándo|dónde|quand|pourquoi|quando|dove|هل)\s)",
+    _I,
+)
 _QUESTION_PHRASES = re.compile(
     r"does this mean|is this still|which day|what time|can (?:someone|anyone|you) confirm"
     r"|i thought it (?:was|is|said)|\bdo we\b|\bare we\b|anyone know|wondering (?:if|whether)"
     r"|not sure (?:if|whether)|please (?:confirm|clarify)|to know (?:if|whether)"
     r"|(?:love|like|want|need) to know|double.check|is there a way|\bor not\b"
     r"|[,\s](?:right|correct)\s*$|(?:吗|嗎|ですか|ますか)\s*$|\b(\w+) or no \1\b"
-    r"|please tell me|\byou mean(?:t)?\b", _I)
+    r"|please tell me|\byou mean(?:t)?\b",
+    _I,
+)
 _CONFUSION_PHRASES = re.compile(
     r"confus|\b(?:i'?m|i am|so|totally|completely) lost\b|\bhuh\b|\bhmm+\b|\bhang on\b"
     r"|\bhold (?:on|up)\b|\bi was told\b|\bit (?:said|says)\b|\bstill (?:says|shows|has|lists)\b"
@@ -118,24 +181,30 @@ _CONFUSION_PHRASES = re.compile(
     r"|\bdo(?:es)?n'?t match\b|\bdoes not match\b|\bwhat\?!"
     r"|\b(?:says?|said|shows?|showed|listed)\b[^.]*\bdifferent\b"
     r"|comprends (?:pas|plus|rien)|no entiendo|verstehe (?:nicht|das nicht)|わかりません|不明白"
-    r"|看不懂", _I)
+    r"|看不懂",
+    _I,
+)
 _WAIT = re.compile(r"\bwait\b", _I)
 # "can't wait" is anticipation, "wait till you see" a promise: neither is alarm.
 _NOT_WAIT = re.compile(
-    r"\b(?:can'?t|can’t|cannot|can not|couldn'?t) wait\b|\bwait (?:for|to|till|until)\b", _I)
+    r"\b(?:can'?t|can’t|cannot|can not|couldn'?t) wait\b|\bwait (?:for|to|till|until)\b", _I
+)
 # Talk about a change counts only when it is about the schedule or the post, not "my kids changed".
 _CHANGE = r"\b(?:cancell?ed|moved|changed?|changes|changing|rescheduled|edit(?:ed|ing)?)\b"
-_SCHEDULE = (r"\b(?:it|date|time|day|venue|location|place|address|room|meeting|event|post"
-             r"|schedule|session|clinic|class|concert|show)\b")
+_SCHEDULE = (
+    r"\b(?:it|date|time|day|venue|location|place|address|room|meeting|event|post"
+    r"|schedule|session|clinic|class|concert|show)\b"
+)
 _NEAR = r"\W+(?:\w+\W+){0,3}?"  # within four words
-_CHANGE_WORDS = re.compile(
-    rf"(?:{_SCHEDULE}{_NEAR}(?P<a>{_CHANGE})|(?P<b>{_CHANGE}){_NEAR}{_SCHEDULE})", _I)
+_CHANGE_WORDS = re.compile(rf"(?:{_SCHEDULE}{_NEAR}(?P<a>{_CHANGE})|(?P<b>{_CHANGE}){_NEAR}{_SCHEDULE})", _I)
 _MIXED_PUNCT = re.compile(r"\?!|!\?|[?？]{2,}")
 _BANGS = re.compile(r"!{2,}")
 _SARCASM = re.compile(
     r"\byeah,? right\b|thanks for nothing|\bso much for\b|\bfor nothing\b|\breal smooth\b"
     r"|\boh,? (?:great|wonderful|perfect|fantastic|brilliant|lovely)\b|/s\s*$"
-    r"|(?:…|\.\.\.|,)\s*(?-i:NOT)\b|[🙄🙃😒😑🤦]", _I)
+    r"|(?:…|\.\.\.|,)\s*(?-i:NOT)\b|[🙄🙃😒😑🤦]",
+    _I,
+)
 _COMPLAINT_PHRASES = re.compile(
     r"you deleted|why did you delete|misleading|wrong (?:date|day|time|address|info)"
     r"|fix the post|unacceptable|not acceptable|disappointed|\bnot ok(?:ay)?\b|\bshame\b"
@@ -148,36 +217,45 @@ _COMPLAINT_PHRASES = re.compile(
     r"|错了|間違|\bstill waiting\b|\b(?:no|any) (?:answer|reply|response)\b"
     r"|\basked (?:\w+ )?(?:times|twice|again|already)\b|\bfor no reason\b"
     r"|\b(?:nobody|no one) (?:was|is|showed|answers|replies|responds|notices|noticed)\b"
-    r"|\bcorrect (?:this|it|the post)\b|\bproofread", _I)
+    r"|\bcorrect (?:this|it|the post)\b|\bproofread",
+    _I,
+)
 _CAPS_WORD = re.compile(r"\b[^\W\d_]{3,}\b")
 # VADER is English-only; a few of its negative words are everyday words elsewhere ("die" is a
 # German article, "sin" Spanish for "without"). Drop them when the text looks non-English.
 _FALSE_FRIENDS = re.compile(r"\b(?:die|sin)\b", _I)
 _FOREIGN_HINT = re.compile(
-    r"\b(?:der|das|und|für|mit|ist|nicht|el|los|las|por|para|que|con|les|des|est|pour|avec)\b", _I)
+    r"\b(?:der|das|und|für|mit|ist|nicht|el|los|las|por|para|que|con|les|des|est|pour|avec)\b", _I
+)
 
 # --- Cues for what real complaints say (English and Spanish) --------------------------------
 # Each cue is a phrase pattern; the reason quotes the words that matched, so staff can judge.
 _APOS = r"[’']?"
-_NEG = (rf"(?:(?:do|does|did|is|are|was|were|has|have|had|could|would)(?:n{_APOS}t|\s+not)"
-        rf"|won{_APOS}t|wont|can{_APOS}t|cant|cannot|can\s+not|dont|doesnt|didnt|isnt|wasnt"
-        r"|hasnt|havent|not|never|no\s+longer|unable\s+to|not\s+able\s+to|fail(?:s|ed)?\s+to"
-        r"|stopped|stops|refuses?\s+to|refused\s+to)")
-_FUNCTION = (r"(?:work(?:s|ed|ing)?|load(?:s|ed|ing)?|connect(?:s|ed|ing)?|charg(?:e|es|ed|ing)"
-             r"|print(?:s|ed|ing)?|scan(?:s|ned|ning)?|turn(?:s|ed|ing)?\s+on|power(?:s|ed|ing)?"
-             r"\s+(?:on|up)|boot(?:s|ed|ing)?|sync(?:s|ed|ing)?|install(?:s|ed|ing)?"
-             r"|download(?:s|ed|ing)?|upload(?:s|ed|ing)?|log(?:s|ged|ging)?\s*in"
-             r"|sign(?:s|ed|ing)?\s*in|activat(?:e|es|ed|ing)|stream(?:s|ed|ing)?"
-             r"|respond(?:s|ed|ing)?|function(?:s|ed|ing)?|pair(?:s|ed|ing)?|sav(?:e|es|ed|ing)"
-             r"|access(?:es|ed|ing)?|let(?:ting|s)?\s+(?:me|us)|allow(?:s|ed|ing)?\s+(?:me|us))")
+_NEG = (
+    rf"(?:(?:do|does|did|is|are|was|were|has|have|had|could|would)(?:n{_APOS}t|\s+not)"
+    rf"|won{_APOS}t|wont|can{_APOS}t|cant|cannot|can\s+not|dont|doesnt|didnt|isnt|wasnt"
+    r"|hasnt|havent|not|never|no\s+longer|unable\s+to|not\s+able\s+to|fail(?:s|ed)?\s+to"
+    r"|stopped|stops|refuses?\s+to|refused\s+to)"
+)
+_FUNCTION = (
+    r"(?:work(?:s|ed|ing)?|load(?:s|ed|ing)?|connect(?:s|ed|ing)?|charg(?:e|es|ed|ing)"
+    r"|print(?:s|ed|ing)?|scan(?:s|ned|ning)?|turn(?:s|ed|ing)?\s+on|power(?:s|ed|ing)?"
+    r"\s+(?:on|up)|boot(?:s|ed|ing)?|sync(?:s|ed|ing)?|install(?:s|ed|ing)?"
+    r"|download(?:s|ed|ing)?|upload(?:s|ed|ing)?|log(?:s|ged|ging)?\s*in"
+    r"|sign(?:s|ed|ing)?\s*in|activat(?:e|es|ed|ing)|stream(?:s|ed|ing)?"
+    r"|respond(?:s|ed|ing)?|function(?:s|ed|ing)?|pair(?:s|ed|ing)?|sav(?:e|es|ed|ing)"
+    r"|access(?:es|ed|ing)?|let(?:ting|s)?\s+(?:me|us)|allow(?:s|ed|ing)?\s+(?:me|us))"
+)
 # "can't wait", "can't thank you enough", "can't make it" are not problems.
-_CANT = (rf"(?:can{_APOS}t|cant|cannot|can\s+not|couldn{_APOS}t|could\s+not|unable\s+to"
-         r"|not\s+able\s+to)\s+(?:even\s+|seem\s+to\s+|get\s+(?:it\s+"
-         r"|them\s+)?to\s+)?(?!(?:even\s+)?(?:wait|thank|stop"
-         r"|recommend|complain|beat|miss|make\s+it|come"
-         r"|attend|go\b|be\s+there|be\s+(?:happier|prouder|more|better)|join|agree|get\s+enough"
-         r"|say\s+enough|believe|ask\s+for|have\s+done|tell\s+you\s+how|express|help\s+but))"
-         r"[^\W\d_]{2,}")
+_CANT = (
+    rf"(?:can{_APOS}t|cant|cannot|can\s+not|couldn{_APOS}t|could\s+not|unable\s+to"
+    r"|not\s+able\s+to)\s+(?:even\s+|seem\s+to\s+|get\s+(?:it\s+"
+    r"|them\s+)?to\s+)?(?!(?:even\s+)?(?:wait|thank|stop"
+    r"|recommend|complain|beat|miss|make\s+it|come"
+    r"|attend|go\b|be\s+there|be\s+(?:happier|prouder|more|better)|join|agree|get\s+enough"
+    r"|say\s+enough|believe|ask\s+for|have\s+done|tell\s+you\s+how|express|help\s+but))"
+    r"[^\W\d_]{2,}"
+)
 # problem: something broken or failing ("stopped working", "can't log in", "no power", "error").
 _PROBLEM = re.compile(
     rf"\b{_NEG}\s+(?:\w+\s+){{0,3}}?{_FUNCTION}\b|\b{_CANT}"
@@ -231,7 +309,9 @@ _PROBLEM = re.compile(
     r"|\b(?:sin|no\s+hay)\s+(?:luz|servicio|internet|se[nñ]al|agua|conexi[oó]n|gas"
     r"|electricidad)\b|\bfall(?:a|an|ando|[oó])\b|\baveriad[oa]s?\b|\b(?:rot|da[nñ]ad"
     r"|defectuos)[oa]s?\b|\bproblemas?\s+con\b|\btengo\s+(?:un\s+)?problemas?\b"
-    r"|\blleg[oó]\s+(?:fr[ií][oa]|mal|roto|rota|incomplet[oa]|tarde)\b", _I)
+    r"|\blleg[oó]\s+(?:fr[ií][oa]|mal|roto|rota|incomplet[oa]|tarde)\b",
+    _I,
+)
 # delivery: something never arrived ("never received", "hasn't arrived", "where's my").
 _DELIVERY = re.compile(
     r"\bnever\s+(?:\w+\s+)?(?:received|arrived|came|got|showed\s+up|turned\s+up|delivered"
@@ -260,7 +340,9 @@ _DELIVERY = re.compile(
     r"|entregaron|recibido)\b|\bnunca\s+(?:me\s+|nos\s+)?(?:lleg[oó]|llegaron|recib[ií]"
     r"|entregaron)\b|\bno\s+(?:he|hemos)\s+recibido\b|\b(?:pedido|paquete|env[ií]o|orden"
     r"|compra)\s+(?:\w+\s+){0,3}?(?:no\s+(?:ha\s+)?lleg|nunca|todav[ií]a\s+no|a[uú]n\s+no"
-    r"|perdid[oa]|retrasad[oa])|\bd[oó]nde\s+est[aá]\s+mi\b", _I)
+    r"|perdid[oa]|retrasad[oa])|\bd[oó]nde\s+est[aá]\s+mi\b",
+    _I,
+)
 # waiting: kept waiting or unanswered ("on hold", "no response", "still not fixed", "3 days since").
 _WAITING = re.compile(
     r"\bon\s+hold\b|\b(?:still|been|keep|keeps|kept|left|sat|sitting|stood|standing)\s+(?:\w+\s+)?"
@@ -311,7 +393,9 @@ _WAITING = re.compile(
     r"|respondido|llamado|resuelto|arreglado|solucionado))\b|\bsin\s+(?:respuesta|soluci[oó]n"
     r"|contestar)\b|\b(?:todav[ií]a|a[uú]n)\s+(?:no|sin|nada|espero|esperando|estoy\s+esperando"
     r"|sigo|seguimos)\b|\b(?:sigo|seguimos)\s+sin\b|\bnunca\s+(?:contestan|responden|atienden"
-    r"|llaman)\b", _I)
+    r"|llaman)\b",
+    _I,
+)
 # help: asks for help, contact or action ("please help", "check my DM", "I want a refund").
 _HELP = re.compile(
     r"\b(?:please|pls|plz|kindly|urgently|someone|somebody|anyone|need|needs)\s+(?:\w+\s+)?"
@@ -343,7 +427,9 @@ _HELP = re.compile(
     r"|llamen|atiendan|resuelvan|devuelvan|expliquen|informen|cont[aá]ct\w+)\b|\burgente\b"
     r"|\b(?:revisen|lean|contesten)\s+(?:mi|el|los|mis)\s+(?:mensaje|correo|dm|inbox|privado)s?\b"
     r"|\bles\s+(?:escrib[ií]|mand[eé]|envi[eé])\b|\bquiero\s+(?:mi\s+)?(?:reembolso|devoluci[oó]n"
-    r"|que\s+me\s+devuelvan|hablar\s+con|cancelar|una\s+respuesta|una\s+soluci[oó]n)\b", _I)
+    r"|que\s+me\s+devuelvan|hablar\s+con|cancelar|una\s+respuesta|una\s+soluci[oó]n)\b",
+    _I,
+)
 # expectation: fell short of a promise or of how it was ("supposed to", "was working last week").
 _EXPECTATION = re.compile(
     r"\bsupposed\s+to\b(?!\s+(?:rain|snow|be\s+(?:sunny|nice|warm|hot|cold|lovely|fun|great)))"
@@ -373,7 +459,9 @@ _EXPECTATION = re.compile(
     r"|\bse\s+supon[ií]a\b|\bdeber[ií]a(?:n)?\s+(?:haber|de|estar|llegar|funcionar)\b"
     r"|\bantes\s+(?:s[ií]\s+)?funcionaba\b|\bya\s+no\s+(?:funciona|sirve|carga|abre|prende"
     r"|enciende|anda|conecta|responde|contestan|me\s+deja)\b|\bme\s+(?:prometieron|aseguraron"
-    r"|dijeron\s+que)\b|\bprometi(?:eron|do|da)\b|\bnunca\s+m[aá]s\b", _I)
+    r"|dijeron\s+que)\b|\bprometi(?:eron|do|da)\b|\bnunca\s+m[aá]s\b",
+    _I,
+)
 _BLAME_VERB = (
     r"(?:cut\s+(?:me|us|my|our|off|the\s+(?:call|line|power|service))|charged|overcharged|scammed"
     r"|lost\s+(?:my|our|me)|ruined|broke\s+(?:my|our)|cancell?ed\s+(?:my|our)|ignored|ignore"
@@ -387,7 +475,8 @@ _BLAME_VERB = (
     rf"|redo)|won{_APOS}t\s+(?!regret|be\s+disappointed|believe|want\s+to\s+miss|forget)"
     rf"|wont\s|can{_APOS}t\s+even|cannot\s+even|don{_APOS}t\s+care|do\s+not\s+care"
     rf"|didn{_APOS}t\s+(?:even\s+)?(?:read|listen|care|bother|help|respond|reply|answer|fix|tell"
-    r"|call|show|deliver|send|refund)|never\s+(?!know|fail|disappoint|cease|stop\s+amaz))")
+    r"|call|show|deliver|send|refund)|never\s+(?!know|fail|disappoint|cease|stop\s+amaz))"
+)
 # blame: the organisation addressed as the cause ("you charged me", "why are you", "your app is").
 _BLAME = re.compile(
     rf"\b(?:you|u|y{_APOS}all|you\s+guys|you\s+people|your\s+(?:\w+\s+)?(?:staff|team|company"
@@ -409,7 +498,9 @@ _BLAME = re.compile(
     r"|atenci[oó]n))\s+(?:\w+\s+)?(?:no\s+(?:sirve|sirven|funciona|responde|responden|contesta"
     r"|contestan|cumple|cumplen|hace\s+nada|hacen\s+nada)|nunca|siempre\s+(?:fallan|falla|tarda)"
     r"|es\s+(?:un\s+|una\s+)?(?:p[eé]sim[oa]|mal[oa]|terrible|desastre|verg[uü]enza|burla))"
-    r"|\bno\s+les\s+importa\b|\bpor\s+qu[eé]\s+(?:me|nos)\s+\w+", _I)
+    r"|\bno\s+les\s+importa\b|\bpor\s+qu[eé]\s+(?:me|nos)\s+\w+",
+    _I,
+)
 # money: charges, refunds, scams and prices ("overcharged", "refund", "rip-off").
 _MONEY = re.compile(
     r"\bover-?charg\w*|\b(?:double|twice)[\s-]charg\w*|\bcharged\s+(?:me|us|twice|double|again"
@@ -428,7 +519,9 @@ _MONEY = re.compile(
     r"|\b(?:me|nos)\s+(?:cobraron|cobran|est[aá]n\s+cobrando)\b|\bcobro\s+(?:indebido|doble"
     r"|de\s+m[aá]s|excesivo)\b|\bde\s+m[aá]s\b(?=.*\bcobr)|\breembolso\b|\bdevoluci[oó]n\s+de\s+"
     r"(?:mi\s+)?dinero\b|\b(?:devu[eé]lv\w+|regres\w+)\s+(?:mi|el|nuestro)\s+dinero\b|\bestaf\w+"
-    r"|\bfraude\b|\bme\s+robaron\b|\bnos\s+robaron\b|\bcar[ií]simo\b", _I)
+    r"|\bfraude\b|\bme\s+robaron\b|\bnos\s+robaron\b|\bcar[ií]simo\b",
+    _I,
+)
 # Rhetorical questions without "?": "how come", "why so", "what gives", "are you kidding".
 _RHETORICAL = re.compile(
     r"(?<!that's\s)(?<!that’s\s)(?<!thats\s)(?<!that\s)(?<!this\s)(?<!which\s)(?<!reason\s)(?<!wonder\s)"
@@ -436,13 +529,17 @@ _RHETORICAL = re.compile(
     r"(?:\s+\w+){0,2}|\bhow\s+come\b|\bwhat\s+gives\b|\bwhat\s+the\s+(?:hell|heck|fuck|f|actual"
     r"|frick|freak)\b|\bwtf\b|\bare\s+you\s+(?:kidding|serious|joking)|\bhow\s+(?:is|are|was|can"
     r"|could|do|does|did)\s+(?:this|that|it|you|they)\b|(?:^|[.!]\s*)really\s*[.!]*\s*$"
-    r"|\bseriously\s*[.!]*\s*$|\bpor\s+qu[eé]\b|\bc[oó]mo\s+es\s+posible\b", _I)
+    r"|\bseriously\s*[.!]*\s*$|\bpor\s+qu[eé]\b|\bc[oó]mo\s+es\s+posible\b",
+    _I,
+)
 _SPANISH_QUESTION = re.compile(
     r"(?:^|[.,;:!…]\s*)(?P<q>(?:por\s+qu[eé]|c[oó]mo|cu[aá]ndo|d[oó]nde|cu[aá]l(?:es)?"
     r"|qui[eé]n(?:es)?|cu[aá]nt[oa]s?)\s|qu[eé]\s+(?:pas[aoó]|hago|hacemos|hora|d[ií]a|fecha"
     r"|sucede|sucedi[oó])\b)|\balguien\s+sabe\b|\bme\s+(?:pueden|podr[ií]an|puede|podr[ií]a)\s+"
     r"(?:ayudar|decir|explicar|informar|confirmar)\b|\bse\s+puede\s+\w+|\bsaben\s+si\b"
-    r"|\b(?:quisiera|quiero|necesito)\s+saber\b|\bhay\s+alguna\s+(?:forma|manera)\b", _I)
+    r"|\b(?:quisiera|quiero|necesito)\s+saber\b|\bhay\s+alguna\s+(?:forma|manera)\b",
+    _I,
+)
 # Words and hashtags of complaint that VADER scores as neutral (or does not see at all).
 _COMPLAINT_WORDS = re.compile(
     r"\b(?:so|too|very|is|are|was|were|painfully|extremely|really|super)\s+slow\b|\bslow(?:est|er)?"
@@ -472,7 +569,9 @@ _COMPLAINT_WORDS = re.compile(
     # Spanish
     r"|\bp[eé]sim[oa]s?\b|\bmal[ií]sim[oa]s?\b|\bqu[eé]\s+mal\b|\buna\s+burla\b|\bindignante\b"
     r"|\bhart[oa]s?\b|\bcansad[oa]s?\s+de\b|\bqueja\w*|\breclam\w+|\bdenunci\w+|\bterrible\b"
-    r"|\bhorrible\b|\bdesastre\b|\bvaya\s+servicio\b|\bfatal\b|\bmolest[oa]s?\b", _I)
+    r"|\bhorrible\b|\bdesastre\b|\bvaya\s+servicio\b|\bfatal\b|\bmolest[oa]s?\b",
+    _I,
+)
 _SARCASM_EXTRA = re.compile(
     r"#(?:great|best|awesome|excellent|amazing|brilliant|good|fantastic|stellar|wonderful)\w*"
     r"(?:service|support|job|customer\w*|care|experience)\b"
@@ -484,7 +583,9 @@ _SARCASM_EXTRA = re.compile(
     r"|\bthanks?\s+(?:\w+\s+){0,3}?for\s+(?:selling|sending|giving)\s+(?:me\s+|us\s+)?(?:\w+\s+){0,2}?"
     r"(?:expired|broken|ripped|damaged|wrong|stale|cold|used|torn)\b"
     r"|\b(?:super|so|really)\s+(?:stoked|happy|glad|thrilled)\s+(?:\w+\s+){0,6}?(?:just|only)\s+to\b"
-    r"|\bgracias\s+por\s+(?:nada|no)\b|\bqu[eé]\s+(?:buen|excelente)\s+servicio\s*(?:!{2,}|\.{2,})", _I)
+    r"|\bgracias\s+por\s+(?:nada|no)\b|\bqu[eé]\s+(?:buen|excelente)\s+servicio\s*(?:!{2,}|\.{2,})",
+    _I,
+)
 _MEDIA = re.compile(r"pic\.twitter\.com|\.(?:jpe?g|png|gif|webp|heic|mp4|mov)\b|imgur\.com", _I)
 
 _analyzer: SentimentIntensityAnalyzer | None = None
@@ -564,8 +665,13 @@ def _question(text: str) -> str | None:
 
 # What real complaints do, in the order reasons are listed (see TAGS).
 _CUES = (
-    ("problem", _PROBLEM), ("delivery", _DELIVERY), ("waiting", _WAITING), ("help", _HELP),
-    ("expectation", _EXPECTATION), ("blame", _BLAME), ("money", _MONEY),
+    ("problem", _PROBLEM),
+    ("delivery", _DELIVERY),
+    ("waiting", _WAITING),
+    ("help", _HELP),
+    ("expectation", _EXPECTATION),
+    ("blame", _BLAME),
+    ("money", _MONEY),
 )
 
 
@@ -672,8 +778,10 @@ def explain(c: Classification) -> str:
     elif c.critical:
         head = "Critical: staff should answer this comment publicly, not delete or hide it."
     else:
-        head = ("Not critical: no question, confusion, complaint, problem, request for help or"
-                " changed word found.")
+        head = (
+            "Not critical: no question, confusion, complaint, problem, request for help or"
+            " changed word found."
+        )
     lines = [head]
     if c.reasons:
         lines.append("Reasons:")

@@ -43,13 +43,15 @@ def find_marker(text: str, markers: tuple[str, ...]) -> str | None:
         return None
     words = "|".join(re.escape(m) for m in markers)
     pattern = re.compile(
-        rf"(?i)(?:[*_\[(]\s*(?:{words})(?:ed|s)?\s*[*_\])]|\b(?:{words})(?:ed|s)?\s*(?:\d+\s*)?[:\-–—!])")
+        rf"(?i)(?:[*_\[(]\s*(?:{words})(?:ed|s)?\s*[*_\])]|\b(?:{words})(?:ed|s)?\s*(?:\d+\s*)?[:\-–—!])"
+    )
     m = pattern.search(text)
     return m.group(0).strip() if m else None
 
 
-def detect_corrections(post: PostRecord, marks: tuple[ManualMark, ...] = (),
-                       markers: tuple[str, ...] = ()) -> list[Correction]:
+def detect_corrections(
+    post: PostRecord, marks: tuple[ManualMark, ...] = (), markers: tuple[str, ...] = ()
+) -> list[Correction]:
     out: list[Correction] = []
     versions = sorted(post.versions, key=lambda v: v.version)
     for prev, cur in zip(versions, versions[1:]):
@@ -60,28 +62,53 @@ def detect_corrections(post: PostRecord, marks: tuple[ManualMark, ...] = (),
             continue
         diff = [list(d) for d in cur.diff] if cur.diff else word_diff(prev.message, cur.message)
         removed, added = changed_words(diff)
-        out.append(Correction(
-            post_id=post.id, version=cur.version, at=cur.seen_at,
-            reason="material edit" if material else f"marker {marker!r}",
-            removed=tuple(removed), added=tuple(added), summary=_summary(diff),
-            wrong_since=prev.seen_at, material=material, marker=new_marker,
-            before=prev.message, after=cur.message))
+        out.append(
+            Correction(
+                post_id=post.id,
+                version=cur.version,
+                at=cur.seen_at,
+                reason="material edit" if material else f"marker {marker!r}",
+                removed=tuple(removed),
+                added=tuple(added),
+                summary=_summary(diff),
+                wrong_since=prev.seen_at,
+                material=material,
+                marker=new_marker,
+                before=prev.message,
+                after=cur.message,
+            )
+        )
     if versions and not out:
         marker = find_marker(versions[0].message, markers)
         if marker:
-            out.append(Correction(post_id=post.id, version=versions[0].version,
-                                  at=versions[0].seen_at, reason=f"marker {marker!r}",
-                                  marker=marker, after=versions[0].message))
+            out.append(
+                Correction(
+                    post_id=post.id,
+                    version=versions[0].version,
+                    at=versions[0].seen_at,
+                    reason=f"marker {marker!r}",
+                    marker=marker,
+                    after=versions[0].message,
+                )
+            )
     for mark in marks:
-        out.append(Correction(post_id=post.id, version=0, at=mark.at, reason="marked by staff",
-                              note=mark.note, summary=mark.note,
-                              wrong_since=versions[0].seen_at if versions else None,
-                              after=versions[-1].message if versions else None))
+        out.append(
+            Correction(
+                post_id=post.id,
+                version=0,
+                at=mark.at,
+                reason="marked by staff",
+                note=mark.note,
+                summary=mark.note,
+                wrong_since=versions[0].seen_at if versions else None,
+                after=versions[-1].message if versions else None,
+            )
+        )
     return sorted(out, key=lambda c: c.at)
 
 
 def _summary(diff: list[list[str]]) -> str | None:
-    """"Thursday → the Thirteenth": the first removed run paired with what replaced it."""
+    """ "Thursday → the Thirteenth": the first removed run paired with what replaced it."""
     for i, (op, text) in enumerate(diff):
         if op == "-":
             nxt = diff[i + 1] if i + 1 < len(diff) else None

@@ -7,8 +7,16 @@ from typing import Any
 
 from guard.states import Severity
 
-__all__ = ["Version", "PostRecord", "CommentRecord", "ManualMark", "FindingDraft", "Thread",
-           "PolicyConfig", "OpenFinding"]
+__all__ = [
+    "Version",
+    "PostRecord",
+    "CommentRecord",
+    "ManualMark",
+    "FindingDraft",
+    "Thread",
+    "PolicyConfig",
+    "OpenFinding",
+]
 
 
 @dataclass(frozen=True)

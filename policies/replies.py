@@ -31,32 +31,38 @@ def _what_changed(c: Correction | None) -> str | None:
     return None
 
 
-def suggest_reply(comment: CommentRecord | None, correction: Correction | None, *,
-                  gone: bool = False) -> str:
+def suggest_reply(comment: CommentRecord | None, correction: Correction | None, *, gone: bool = False) -> str:
     name = _first_name(comment)
     changed = _what_changed(correction)
     if gone:
         quoted = _quote(comment.message) if comment else "a question"
         who = f"{name} asked" if name else "Someone asked"
         if changed:
-            return (f"{who} earlier: {quoted} You were right to ask: we made a mistake in this "
-                    f"post. {changed} Sorry for the confusion!")
+            return (
+                f"{who} earlier: {quoted} You were right to ask: we made a mistake in this "
+                f"post. {changed} Sorry for the confusion!"
+            )
         return f"{who} earlier: {quoted} Thanks for asking. {PLACEHOLDER}"
     greeting = f", {name}" if name else ""
     if changed:
-        return (f"You're right to ask{greeting} — we made a mistake in this post. {changed} "
-                "We've corrected it. Sorry for the confusion!")
+        return (
+            f"You're right to ask{greeting} — we made a mistake in this post. {changed} "
+            "We've corrected it. Sorry for the confusion!"
+        )
     if correction is not None:
-        return (f"You're right to ask{greeting} — we corrected this post. {PLACEHOLDER} "
-                "Sorry for the confusion!")
+        return (
+            f"You're right to ask{greeting} — we corrected this post. {PLACEHOLDER} Sorry for the confusion!"
+        )
     return f"Thanks for asking{greeting}. {PLACEHOLDER}"
 
 
 def suggest_correction_note(correction: Correction) -> str:
     changed = _what_changed(correction)
     if changed:
-        return (f"Correction: this post originally had a mistake. {changed} "
-                "We've updated it. Sorry for the confusion!")
+        return (
+            f"Correction: this post originally had a mistake. {changed} "
+            "We've updated it. Sorry for the confusion!"
+        )
     return f"Correction: we updated this post. {PLACEHOLDER} Sorry for the confusion!"
 
 

@@ -10,8 +10,8 @@ import responses
 import sqlite_utils
 import structlog
 
-from guard.config import Account
 from guard.archive.schema import migrate
+from guard.config import Account
 from tests.support.graph import PAGE_ID
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
@@ -20,8 +20,7 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 @pytest.fixture(autouse=True)
 def _reset_logging_and_env(monkeypatch):
     """Every test starts with default structlog config and no real secrets in the environment."""
-    for name in ("FB_PAGE_TOKEN", "SLACK_WEBHOOK_URL", "SMTP_USER", "SMTP_PASSWORD",
-                 "COMMENT_GUARD_CONFIG"):
+    for name in ("FB_PAGE_TOKEN", "SLACK_WEBHOOK_URL", "SMTP_USER", "SMTP_PASSWORD", "COMMENT_GUARD_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     yield
     structlog.reset_defaults()
@@ -36,8 +35,9 @@ def db() -> sqlite_utils.Database:
 
 @pytest.fixture
 def account() -> Account:
-    return Account(name="main-page", platform="facebook", page_id=PAGE_ID,
-                   token_env="FB_PAGE_TOKEN", watch_days=14)
+    return Account(
+        name="main-page", platform="facebook", page_id=PAGE_ID, token_env="FB_PAGE_TOKEN", watch_days=14
+    )
 
 
 @pytest.fixture

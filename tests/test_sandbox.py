@@ -94,8 +94,7 @@ def test_nested_expansion_embeds_first_comment_page_with_next_to_the_comments_ed
 ) -> None:
     """``comments.limit(N){...}`` embeds N comments and a ``next`` URL to /{post}/comments."""
     post = sandbox.add_post("Pool closes early on Friday", T0)
-    made = [sandbox.add_comment(post, f"c{i}", created_time=T0 + timedelta(minutes=i))
-            for i in range(5)]
+    made = [sandbox.add_comment(post, f"c{i}", created_time=T0 + timedelta(minutes=i)) for i in range(5)]
     fields = "id,message,comments.filter(stream).limit(2){id,message,is_hidden}"
     item = get(sandbox, f"{sandbox.page_id}/posts", fields=fields).json()["data"][0]
     assert set(item) == {"id", "message", "comments"}
@@ -135,8 +134,9 @@ def test_stream_lists_replies_with_parent_and_toplevel_does_not(sandbox: Sandbox
     """``filter(stream)`` is flat with ``parent`` on replies; default toplevel omits replies."""
     post = sandbox.add_post("p", T0)
     top = sandbox.add_comment(post, "Why is the pool closed?", created_time=T0)
-    reply = sandbox.add_comment(post, "Staff shortage.", parent_id=top, from_page=True,
-                                created_time=T0 + timedelta(minutes=1))
+    reply = sandbox.add_comment(
+        post, "Staff shortage.", parent_id=top, from_page=True, created_time=T0 + timedelta(minutes=1)
+    )
     fields = "id,comments.filter(stream){id,parent}"
     stream = get(sandbox, f"{sandbox.page_id}/posts", fields=fields).json()["data"][0]["comments"]
     assert [c["id"] for c in stream["data"]] == [top, reply]
@@ -170,8 +170,7 @@ def test_get_object_returns_only_requested_fields_plus_id(sandbox: Sandbox) -> N
     """A node GET honours ``fields`` and always includes ``id``, as Graph does."""
     post = sandbox.add_post("Hello", T0)
     assert get(sandbox, post, fields="message").json() == {"message": "Hello", "id": post}
-    assert get(sandbox, sandbox.page_id).json() == {"name": sandbox.page_name,
-                                                   "id": sandbox.page_id}
+    assert get(sandbox, sandbox.page_id).json() == {"name": sandbox.page_name, "id": sandbox.page_id}
 
 
 def test_unknown_field_is_rejected_like_graph(sandbox: Sandbox) -> None:
@@ -247,13 +246,13 @@ def test_page_reply_and_delete_over_http(sandbox: Sandbox) -> None:
     created = requests.post(url, data={"message": "Thanks!", "access_token": TOKEN}, timeout=5)
     new_id = created.json()["id"]
     assert get(sandbox, new_id, fields="from,message").json() == {
-        "from": {"name": sandbox.page_name, "id": sandbox.page_id}, "message": "Thanks!",
-        "id": new_id}
-    gone = requests.delete(f"{sandbox.base_url}v24.0/{new_id}", params={"access_token": TOKEN},
-                           timeout=5)
+        "from": {"name": sandbox.page_name, "id": sandbox.page_id},
+        "message": "Thanks!",
+        "id": new_id,
+    }
+    gone = requests.delete(f"{sandbox.base_url}v24.0/{new_id}", params={"access_token": TOKEN}, timeout=5)
     assert gone.json() == {"success": True}
-    again = requests.delete(f"{sandbox.base_url}v24.0/{new_id}", params={"access_token": TOKEN},
-                            timeout=5)
+    again = requests.delete(f"{sandbox.base_url}v24.0/{new_id}", params={"access_token": TOKEN}, timeout=5)
     assert error_of(again)["message"].startswith("Unsupported delete request.")
 
 
@@ -270,12 +269,11 @@ def test_edit_post_bumps_updated_time_and_edit_comment_changes_message(sandbox: 
 
 
 @pytest.mark.parametrize("token", ["wrong-token", None])
-def test_wrong_or_missing_token_gets_190_oauth_exception(
-    sandbox: Sandbox, token: str | None
-) -> None:
+def test_wrong_or_missing_token_gets_190_oauth_exception(sandbox: Sandbox, token: str | None) -> None:
     """Any token but the current one is answered with 190/463 and ``WWW-Authenticate``."""
-    response = requests.get(f"{sandbox.base_url}v24.0/{sandbox.page_id}",
-                            params={"access_token": token}, timeout=5)
+    response = requests.get(
+        f"{sandbox.base_url}v24.0/{sandbox.page_id}", params={"access_token": token}, timeout=5
+    )
     assert response.status_code == 400
     error = error_of(response)
     assert (error["type"], error["code"], error["error_subcode"]) == ("OAuthException", 190, 463)
@@ -303,10 +301,22 @@ def test_injected_buc_rate_limit_carries_regain_access_header(sandbox: Sandbox) 
 
 def test_injected_error_uses_given_status_message_and_headers(sandbox: Sandbox) -> None:
     """``fail_next`` passes status, code, subcode, message and headers through."""
-    buc = json.dumps({sandbox.page_id: [{"type": "pages", "call_count": 100, "total_cputime": 10,
-                                         "total_time": 10, "estimated_time_to_regain_access": 7}]})
-    sandbox.fail_next(2, status=403, code=613, subcode=1996, message="slow down",
-                      headers={"X-Business-Use-Case-Usage": buc})
+    buc = json.dumps(
+        {
+            sandbox.page_id: [
+                {
+                    "type": "pages",
+                    "call_count": 100,
+                    "total_cputime": 10,
+                    "total_time": 10,
+                    "estimated_time_to_regain_access": 7,
+                }
+            ]
+        }
+    )
+    sandbox.fail_next(
+        2, status=403, code=613, subcode=1996, message="slow down", headers={"X-Business-Use-Case-Usage": buc}
+    )
     for _ in range(2):
         response = get(sandbox, sandbox.page_id)
         error = error_of(response)
@@ -338,8 +348,11 @@ def test_injection_with_path_contains_skips_other_requests(sandbox: Sandbox) -> 
 
 def test_every_response_is_json_with_small_app_usage(sandbox: Sandbox) -> None:
     """Successes and errors alike carry the JSON content type and X-App-Usage percentages."""
-    for response in (get(sandbox, sandbox.page_id), get(sandbox, "nope_1"),
-                     get(sandbox, sandbox.page_id, access_token="bad")):
+    for response in (
+        get(sandbox, sandbox.page_id),
+        get(sandbox, "nope_1"),
+        get(sandbox, sandbox.page_id, access_token="bad"),
+    ):
         assert response.headers["Content-Type"] == "application/json; charset=UTF-8"
         usage = json.loads(response.headers["X-App-Usage"])
         assert set(usage) == {"call_count", "total_cputime", "total_time"}
@@ -351,8 +364,9 @@ def test_request_log_records_params_without_the_token(sandbox: Sandbox) -> None:
     post = sandbox.add_post("p", T0)
     comment = sandbox.add_comment(post, "c")
     get(sandbox, f"{post}/comments", limit=5)
-    requests.post(f"{sandbox.base_url}v24.0/{comment}?access_token={TOKEN}",
-                  data={"is_hidden": "true"}, timeout=5)
+    requests.post(
+        f"{sandbox.base_url}v24.0/{comment}?access_token={TOKEN}", data={"is_hidden": "true"}, timeout=5
+    )
     assert sandbox.requests == [
         ("GET", f"/v24.0/{post}/comments", {"limit": "5"}),
         ("POST", f"/v24.0/{comment}", {"is_hidden": "true"}),

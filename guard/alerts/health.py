@@ -23,8 +23,7 @@ def list_outbox(db: Archive, pending_only: bool = False) -> list[dict[str, Any]]
     return store.list_rows(db, pending_only=pending_only)
 
 
-def record_channel(db: Archive, channel: str, *, at: str, ok: bool,
-                   error: str | None = None) -> None:
+def record_channel(db: Archive, channel: str, *, at: str, ok: bool, error: str | None = None) -> None:
     """Remember the last success or permanent failure of ``channel``; no commit (caller's)."""
     state = store.load_channel_state(db, channel)
     if ok:
@@ -52,7 +51,8 @@ def channel_health(db: Archive) -> dict[str, dict[str, Any]]:
         state = store.load_channel_state(db, channel)
         head = store.retry_head(db, channel)
         failing = bool(state.get("last_failure_at")) and (
-            state.get("last_failure_at", "") > state.get("last_success_at", ""))
+            state.get("last_failure_at", "") > state.get("last_success_at", "")
+        )
         status = "failing" if failing else "retrying" if head else "ok"
         out[channel] = {
             "status": status,

@@ -54,8 +54,16 @@ from guard.states import FindingState
 if TYPE_CHECKING:  # the archive handle, a type only: SQL runs in guard.archive
     from guard.archive.connection import Archive
 
-__all__ = ["DeliveryReport", "enqueue", "enqueue_message", "deliver_pending",
-           "cancel_for_finding", "retry_failed", "send_test_alert", "iso"]
+__all__ = [
+    "DeliveryReport",
+    "enqueue",
+    "enqueue_message",
+    "deliver_pending",
+    "cancel_for_finding",
+    "retry_failed",
+    "send_test_alert",
+    "iso",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -75,9 +83,15 @@ class DeliveryReport:
     errors: dict[int, str] = field(default_factory=dict)
 
 
-def enqueue(db: Archive, finding: Mapping[str, Any], stage: str,
-            settings: AlertSettings, *, now: datetime,
-            not_before: datetime | None = None) -> list[int]:
+def enqueue(
+    db: Archive,
+    finding: Mapping[str, Any],
+    stage: str,
+    settings: AlertSettings,
+    *,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> list[int]:
     """Queue ``finding``'s alert for ``stage`` on every routed channel; returns new row ids.
 
     Does not commit: call it inside the transaction that writes the finding. ``not_before``
@@ -88,39 +102,81 @@ def enqueue(db: Archive, finding: Mapping[str, Any], stage: str,
         raise ValueError("enqueue needs a finding row with an id")
     channels = routed_channels(finding, stage, settings)
     if not channels:
-        log.info("alert_not_routed", finding_id=finding["id"], kind=finding.get("kind"),
-                 severity=finding.get("severity"), stage=stage)
+        log.info(
+            "alert_not_routed",
+            finding_id=finding["id"],
+            kind=finding.get("kind"),
+            severity=finding.get("severity"),
+            stage=stage,
+        )
         return []
     message = render_alert(finding, stage, now=max(not_before or now, now))  # age at send
-    return enqueue_message(db, message, stage=stage, channels=channels,
-                           key_prefix=f"{finding['id']}:{stage}", now=now,
-                           finding_id=int(finding["id"]), not_before=not_before)
+    return enqueue_message(
+        db,
+        message,
+        stage=stage,
+        channels=channels,
+        key_prefix=f"{finding['id']}:{stage}",
+        now=now,
+        finding_id=int(finding["id"]),
+        not_before=not_before,
+    )
 
 
-def enqueue_message(db: Archive, message: AlertMessage, *, stage: str,
-                    channels: Iterable[str], key_prefix: str, now: datetime,
-                    finding_id: int | None = None, not_before: datetime | None = None
-                    ) -> list[int]:
+def enqueue_message(
+    db: Archive,
+    message: AlertMessage,
+    *,
+    stage: str,
+    channels: Iterable[str],
+    key_prefix: str,
+    now: datetime,
+    finding_id: int | None = None,
+    not_before: datetime | None = None,
+) -> list[int]:
     """Queue a rendered message as ``<key_prefix>:<channel>`` rows; duplicates are ignored."""
     ids = []
     for channel in channels:
-        row_id = _insert(db, message, stage=stage, channel=channel, key=f"{key_prefix}:{channel}",
-                         now=now, finding_id=finding_id, not_before=not_before)
+        row_id = _insert(
+            db,
+            message,
+            stage=stage,
+            channel=channel,
+            key=f"{key_prefix}:{channel}",
+            now=now,
+            finding_id=finding_id,
+            not_before=not_before,
+        )
         if row_id is not None:
             ids.append(row_id)
     return ids
 
 
-def _insert(db: Archive, message: AlertMessage, *, stage: str, channel: str,
-            key: str, now: datetime, finding_id: int | None,
-            not_before: datetime | None = None) -> int | None:
-    row_id = store.insert_row(db, finding_id=finding_id, stage=stage, channel=channel,
-                              dedupe_key=key, subject=message.subject, payload=message.to_json(),
-                              next_attempt_at=_due_at(now, not_before), created_at=iso(now))
+def _insert(
+    db: Archive,
+    message: AlertMessage,
+    *,
+    stage: str,
+    channel: str,
+    key: str,
+    now: datetime,
+    finding_id: int | None,
+    not_before: datetime | None = None,
+) -> int | None:
+    row_id = store.insert_row(
+        db,
+        finding_id=finding_id,
+        stage=stage,
+        channel=channel,
+        dedupe_key=key,
+        subject=message.subject,
+        payload=message.to_json(),
+        next_attempt_at=_due_at(now, not_before),
+        created_at=iso(now),
+    )
     if row_id is None:
         return None
-    log.info("alert_enqueued", outbox_id=row_id, finding_id=finding_id, stage=stage,
-             channel=channel)
+    log.info("alert_enqueued", outbox_id=row_id, finding_id=finding_id, stage=stage, channel=channel)
     return row_id
 
 
@@ -132,8 +188,7 @@ def _due_at(now: datetime, not_before: datetime | None) -> str:
     return iso(now)
 
 
-def cancel_for_finding(db: Archive, finding_id: int,
-                       stages: Iterable[str] = FOLLOW_UP_STAGES) -> int:
+def cancel_for_finding(db: Archive, finding_id: int, stages: Iterable[str] = FOLLOW_UP_STAGES) -> int:
     """Withdraw pending rows of ``stages`` (a resolved finding needs no reminder); no commit."""
     stages = list(stages)
     count = store.cancel_pending_for_finding(db, finding_id, stages)
@@ -142,17 +197,24 @@ def cancel_for_finding(db: Archive, finding_id: int,
     return count
 
 
-def deliver_pending(db: Archive, settings: AlertSettings, *, now: datetime,
-                    senders: Mapping[str, Sender] | None = None,
-                    only_ids: Iterable[int] | None = None) -> DeliveryReport:
+def deliver_pending(
+    db: Archive,
+    settings: AlertSettings,
+    *,
+    now: datetime,
+    senders: Mapping[str, Sender] | None = None,
+    only_ids: Iterable[int] | None = None,
+) -> DeliveryReport:
     """Send every due row, in id order per channel, committing after each; see module doc.
 
     Must be called outside a transaction. ``senders`` overrides channels (tests, the demo's
     mail sink); ``only_ids`` sends just those rows (``test-alert``), ignoring queue order.
     """
     if db.conn.in_transaction:
-        raise ArchiveError("deliver_pending must run outside a transaction: it commits after "
-                           "every send so a crash cannot lose a delivery record")
+        raise ArchiveError(
+            "deliver_pending must run outside a transaction: it commits after "
+            "every send so a crash cannot lose a delivery record"
+        )
     all_senders = {**default_senders(settings), **(senders or {})}
     wanted = set(only_ids) if only_ids is not None else None
     report = DeliveryReport()
@@ -165,9 +227,14 @@ def deliver_pending(db: Archive, settings: AlertSettings, *, now: datetime,
             wanted |= set(report.fallbacks)
 
 
-def _deliver_pass(db: Archive, settings: AlertSettings, now: datetime,
-                  senders: Mapping[str, Sender], wanted: set[int] | None,
-                  report: DeliveryReport) -> None:
+def _deliver_pass(
+    db: Archive,
+    settings: AlertSettings,
+    now: datetime,
+    senders: Mapping[str, Sender],
+    wanted: set[int] | None,
+    report: DeliveryReport,
+) -> None:
     now_s = iso(now)
     blocked: set[str] = set()
     for row in store.pending_rows(db):
@@ -182,26 +249,44 @@ def _deliver_pass(db: Archive, settings: AlertSettings, now: datetime,
         if row.finding_state == FindingState.RESOLVED and row.stage in FOLLOW_UP_STAGES:
             with db.atomic():
                 store.mark_cancelled(db, row.id)
-            log.info("alert_cancelled", outbox_id=row.id, finding_id=row.finding_id,
-                     stage=row.stage, reason="finding_resolved")
+            log.info(
+                "alert_cancelled",
+                outbox_id=row.id,
+                finding_id=row.finding_id,
+                stage=row.stage,
+                reason="finding_resolved",
+            )
             report.cancelled.append(row.id)
             continue
-        item = OutboxItem(id=row.id, finding_id=row.finding_id, stage=row.stage,
-                          channel=row.channel, dedupe_key=row.dedupe_key, attempts=row.attempts,
-                          message=AlertMessage.from_json(row.payload))
+        item = OutboxItem(
+            id=row.id,
+            finding_id=row.finding_id,
+            stage=row.stage,
+            channel=row.channel,
+            dedupe_key=row.dedupe_key,
+            attempts=row.attempts,
+            message=AlertMessage.from_json(row.payload),
+        )
         if not _deliver_one(db, settings, item, senders.get(row.channel), now, report):
             blocked.add(row.channel)
 
 
-def _deliver_one(db: Archive, settings: AlertSettings, item: OutboxItem,
-                 sender: Sender | None, now: datetime, report: DeliveryReport) -> bool:
+def _deliver_one(
+    db: Archive,
+    settings: AlertSettings,
+    item: OutboxItem,
+    sender: Sender | None,
+    now: datetime,
+    report: DeliveryReport,
+) -> bool:
     """Send one row and record the outcome; False when the channel should wait."""
     try:
         if sender is None:
             spec = channel_spec(item.channel)
             table = spec.name if spec is not None else item.channel.split("-")[0]
-            raise ConfigError(f"alert channel {item.channel!r} is not configured; "
-                              f"add [alerts.{table}] to the config")
+            raise ConfigError(
+                f"alert channel {item.channel!r} is not configured; add [alerts.{table}] to the config"
+            )
         sender(item)
     except AlertPermanent as exc:
         _fail(db, settings, item, str(exc), now, report)
@@ -219,15 +304,27 @@ def _deliver_one(db: Archive, settings: AlertSettings, item: OutboxItem,
     with db.atomic():
         store.mark_sent(db, item.id, sent_at=iso(now))
         record_channel(db, item.channel, at=now.isoformat(), ok=True)
-    log.info("alert_sent", outbox_id=item.id, finding_id=item.finding_id, stage=item.stage,
-             channel=item.channel, attempts=item.attempts + 1)
+    log.info(
+        "alert_sent",
+        outbox_id=item.id,
+        finding_id=item.finding_id,
+        stage=item.stage,
+        channel=item.channel,
+        attempts=item.attempts + 1,
+    )
     report.sent.append(item.id)
     return True
 
 
-def _reschedule(db: Archive, settings: AlertSettings, item: OutboxItem,
-                error: str, retry_after: float | None, now: datetime,
-                report: DeliveryReport) -> None:
+def _reschedule(
+    db: Archive,
+    settings: AlertSettings,
+    item: OutboxItem,
+    error: str,
+    retry_after: float | None,
+    now: datetime,
+    report: DeliveryReport,
+) -> None:
     """Retry later: at the channel's ``Retry-After`` when it gave one, else 30 s · 2^attempts."""
     if retry_after is not None:
         delay = min(timedelta(seconds=max(retry_after, 1.0)), MAX_RETRY_AFTER)
@@ -237,14 +334,21 @@ def _reschedule(db: Archive, settings: AlertSettings, item: OutboxItem,
     next_at = iso(now + delay, round_up=True)
     with db.atomic():
         store.reschedule(db, item.id, next_attempt_at=next_at, error=error)
-    log.warning("alert_retry_scheduled", outbox_id=item.id, channel=item.channel,
-                attempts=item.attempts + 1, next_attempt_at=next_at, error=error)
+    log.warning(
+        "alert_retry_scheduled",
+        outbox_id=item.id,
+        channel=item.channel,
+        attempts=item.attempts + 1,
+        next_attempt_at=next_at,
+        error=error,
+    )
     report.retrying.append(item.id)
     report.errors[item.id] = error
 
 
-def _fail(db: Archive, settings: AlertSettings, item: OutboxItem, error: str,
-          now: datetime, report: DeliveryReport) -> None:
+def _fail(
+    db: Archive, settings: AlertSettings, item: OutboxItem, error: str, now: datetime, report: DeliveryReport
+) -> None:
     """Mark the row failed, surface the channel, and fall back (Slack: to email) if configured.
 
     No fallback when the alert was routed to the fallback channel anyway (its sibling row).
@@ -259,12 +363,23 @@ def _fail(db: Archive, settings: AlertSettings, item: OutboxItem, error: str,
             sibling = item.dedupe_key.rsplit(":", 1)[0] + ":" + fallback
             if not store.dedupe_key_exists(db, sibling):
                 note = spec.fallback_note.format(error=error)
-                row_id = _insert(db, _fallback_message(item.message, note), stage=item.stage,
-                                 channel=fallback, key=f"{item.dedupe_key}:fallback-{fallback}",
-                                 now=now, finding_id=item.finding_id)
+                row_id = _insert(
+                    db,
+                    _fallback_message(item.message, note),
+                    stage=item.stage,
+                    channel=fallback,
+                    key=f"{item.dedupe_key}:fallback-{fallback}",
+                    now=now,
+                    finding_id=item.finding_id,
+                )
                 fallback_ids = [row_id] if row_id is not None else []
-    log.error("alert_failed_permanently", outbox_id=item.id, channel=item.channel,
-              error=error, fallback_ids=fallback_ids)
+    log.error(
+        "alert_failed_permanently",
+        outbox_id=item.id,
+        channel=item.channel,
+        error=error,
+        fallback_ids=fallback_ids,
+    )
     report.failed.append(item.id)
     report.errors[item.id] = error
     report.fallbacks.extend(fallback_ids)
@@ -275,7 +390,7 @@ def _fallback_message(message: AlertMessage, note: str) -> AlertMessage:
     body_html = message.email_html
     start = body_html.find("<body")
     end = body_html.find(">", start) + 1 if start >= 0 else 0
-    banner = f"\n<p style=\"color:#cf222e\"><strong>{html.escape(note)}</strong></p>"
+    banner = f'\n<p style="color:#cf222e"><strong>{html.escape(note)}</strong></p>'
     return replace(
         message,
         email_text=f"{note}\n\n{message.email_text or message.text}",
@@ -283,8 +398,7 @@ def _fallback_message(message: AlertMessage, note: str) -> AlertMessage:
     )
 
 
-def retry_failed(db: Archive, *, now: datetime,
-                 channel: str | None = None) -> int:
+def retry_failed(db: Archive, *, now: datetime, channel: str | None = None) -> int:
     """Put failed rows back in the queue (after fixing a webhook); commits. Returns the count.
 
     A Slack row whose email fallback was already delivered is then posted to Slack as well:
@@ -296,9 +410,14 @@ def retry_failed(db: Archive, *, now: datetime,
     return count
 
 
-def send_test_alert(db: Archive, settings: AlertSettings, *, now: datetime,
-                    channel: str | None = None,
-                    senders: Mapping[str, Sender] | None = None) -> DeliveryReport:
+def send_test_alert(
+    db: Archive,
+    settings: AlertSettings,
+    *,
+    now: datetime,
+    channel: str | None = None,
+    senders: Mapping[str, Sender] | None = None,
+) -> DeliveryReport:
     """Queue a sample alert on ``channel`` (default: all configured) and send it right away."""
     channels = configured_channels(settings) if channel is None else [channel]
     if channel is not None and channel not in configured_channels(settings):
@@ -307,6 +426,12 @@ def send_test_alert(db: Archive, settings: AlertSettings, *, now: datetime,
         tables = " or ".join(f"[alerts.{name}]" for name in channel_names())
         raise ConfigError(f"no alert channel is configured; add {tables}")
     with db.atomic():
-        ids = enqueue_message(db, render_test(now), stage=Stage.TEST, channels=channels,
-                              key_prefix=f"test:{now.isoformat()}", now=now)
+        ids = enqueue_message(
+            db,
+            render_test(now),
+            stage=Stage.TEST,
+            channels=channels,
+            key_prefix=f"test:{now.isoformat()}",
+            now=now,
+        )
     return deliver_pending(db, settings, now=now, senders=senders, only_ids=ids)

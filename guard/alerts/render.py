@@ -37,8 +37,11 @@ __all__ = ["AlertMessage", "Facts", "STAGES", "render_alert", "render_test"]
 
 STAGES = tuple(Stage)  # kept for callers that list them
 
-_STAGE_PREFIX: dict[str, str] = {Stage.REMINDER: "Reminder: ", Stage.ESCALATION: "Escalation: ",
-                                 Stage.TEST: "Test: "}
+_STAGE_PREFIX: dict[str, str] = {
+    Stage.REMINDER: "Reminder: ",
+    Stage.ESCALATION: "Escalation: ",
+    Stage.TEST: "Test: ",
+}
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,7 @@ class Facts:
     command: str | None = None
 
 
-def render_alert(finding: Mapping[str, Any], stage: str, *,
-                 now: datetime | None = None) -> AlertMessage:
+def render_alert(finding: Mapping[str, Any], stage: str, *, now: datetime | None = None) -> AlertMessage:
     """Render a ``findings`` row for ``stage``; every evidence key is optional."""
     if stage not in STAGES:
         raise ValueError(f"unknown alert stage {stage!r}; expected one of {', '.join(STAGES)}")
@@ -116,11 +118,17 @@ def facts_for(finding: Mapping[str, Any], stage: str, *, now: datetime | None = 
     headline = _STAGE_PREFIX.get(stage, "") + rules.headline(kind)
     summary = str(ev.get("summary") or headline)
     platform = str(ev.get("platform") or "")
-    context = " · ".join(x for x in (
-        platform, str(finding.get("account") or ""), str(finding.get("severity") or ""),
-        f"finding #{finding['id']}" if finding.get("id") is not None else "",
-        f"opened {show_time(finding.get('opened_at'))}" if finding.get("opened_at") else "",
-    ) if x)
+    context = " · ".join(
+        x
+        for x in (
+            platform,
+            str(finding.get("account") or ""),
+            str(finding.get("severity") or ""),
+            f"finding #{finding['id']}" if finding.get("id") is not None else "",
+            f"opened {show_time(finding.get('opened_at'))}" if finding.get("opened_at") else "",
+        )
+        if x
+    )
     post_text = str(post.get("message") or "").strip()
     comment_id = comment.get("id") or finding.get("comment_id")
     status = str(comment.get("status") or rules.comment_label(kind) or "") or None
@@ -149,17 +157,26 @@ def facts_for(finding: Mapping[str, Any], stage: str, *, now: datetime | None = 
 def render_test(now: datetime) -> AlertMessage:
     """A sample alert (the "Thursday" story) for ``comment-guard test-alert``."""
     finding = {
-        "id": None, "account": "test", "kind": "removed-critical", "severity": "critical",
-        "comment_id": "0_0", "post_id": "0", "opened_at": now.isoformat(),
+        "id": None,
+        "account": "test",
+        "kind": "removed-critical",
+        "severity": "critical",
+        "comment_id": "0_0",
+        "post_id": "0",
+        "opened_at": now.isoformat(),
         "suggested_reply": "We made a mistake: the meeting is on the 13th, not Thursday. "
-                           "Sorry for the confusion!",
+        "Sorry for the confusion!",
         "evidence": {
             "platform": "test",
             "summary": "This is a test alert from comment-guard: nothing happened. "
-                       "If you can read this, the channel works.",
-            "comment": {"id": "0_0", "message": "wait, the meeting is TONIGHT?!?",
-                        "author_name": "A reader", "created_time": now.isoformat(),
-                        "status": "deleted"},
+            "If you can read this, the channel works.",
+            "comment": {
+                "id": "0_0",
+                "message": "wait, the meeting is TONIGHT?!?",
+                "author_name": "A reader",
+                "created_time": now.isoformat(),
+                "status": "deleted",
+            },
             "post": {"id": "0", "message": "Town meeting on Thirteenth at 7pm."},
             "correction": {"removed": ["Thursday"], "added": ["Thirteenth"]},
         },
@@ -177,8 +194,9 @@ def _correction(c: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _command(finding: Mapping[str, Any], comment: Mapping[str, Any], status: str | None,
-             reply: str | None) -> str | None:
+def _command(
+    finding: Mapping[str, Any], comment: Mapping[str, Any], status: str | None, reply: str | None
+) -> str | None:
     """The exact CLI line to post the suggested reply.
 
     A deleted comment can no longer be replied to on any platform, so the reply then goes to
@@ -187,8 +205,11 @@ def _command(finding: Mapping[str, Any], comment: Mapping[str, Any], status: str
     if not reply:
         return None
     target = comment.get("id") or finding.get("comment_id")
-    if status == "deleted" or finding.get("kind") in ("removed-critical", "post-removed",
-                                                      "silent-correction") or not target:
+    if (
+        status == "deleted"
+        or finding.get("kind") in ("removed-critical", "post-removed", "silent-correction")
+        or not target
+    ):
         target = finding.get("post_id") or target
     if not target:
         return None
@@ -210,10 +231,16 @@ def _blocks(f: Facts) -> list[dict[str, Any]]:
         return {"type": "section", "text": {"type": "mrkdwn", "text": md}}
 
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": fit(f.headline, HEADER_LIMIT),
-                                    "emoji": True}},
-        section(fit_mrkdwn(f.summary + (f"\nOpen for {f.open_since} without a public reply."
-                                        if f.open_since else ""), SECTION_LIMIT)),
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": fit(f.headline, HEADER_LIMIT), "emoji": True},
+        },
+        section(
+            fit_mrkdwn(
+                f.summary + (f"\nOpen for {f.open_since} without a public reply." if f.open_since else ""),
+                SECTION_LIMIT,
+            )
+        ),
     ]
     post = []
     if f.post_url:
@@ -226,28 +253,44 @@ def _blocks(f: Facts) -> list[dict[str, Any]]:
     if post:
         blocks.append(section("\n".join(post)))
     if f.comment_status or f.comment_text:
-        head = fit_mrkdwn(f"Comment by {f.comment_author or 'someone'} · "
-                          f"{f.comment_time or 'unknown time'} · ", 400)
+        head = fit_mrkdwn(
+            f"Comment by {f.comment_author or 'someone'} · {f.comment_time or 'unknown time'} · ", 400
+        )
         head = f"*{head}{(f.comment_status or 'unknown').upper()}*"
         quote = quote_mrkdwn(f.comment_text or "(text not archived)", SECTION_LIMIT - len(head) - 1)
         blocks.append(section(head + "\n" + quote))
     if f.reasons:
-        blocks.append(section(fit_mrkdwn("Why it matters: " + "; ".join(f.reasons),
-                                         SECTION_LIMIT)))
+        blocks.append(section(fit_mrkdwn("Why it matters: " + "; ".join(f.reasons), SECTION_LIMIT)))
     if f.reply:
-        blocks.append(section("*Suggested public reply:*\n"
-                              + quote_mrkdwn(f.reply, SECTION_LIMIT - 30)))
+        blocks.append(section("*Suggested public reply:*\n" + quote_mrkdwn(f.reply, SECTION_LIMIT - 30)))
     if f.command:
-        blocks.append(section("*Post it from the command line:*\n```"
-                              + fit_mrkdwn(f.command, SECTION_LIMIT - 50) + "```"))
+        blocks.append(
+            section(
+                "*Post it from the command line:*\n```" + fit_mrkdwn(f.command, SECTION_LIMIT - 50) + "```"
+            )
+        )
     if f.context:
-        blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": fit_mrkdwn(f.context, SECTION_LIMIT)}]})
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": fit_mrkdwn(f.context, SECTION_LIMIT)}],
+            }
+        )
     if f.post_url:
-        blocks.append({"type": "actions", "elements": [{
-            "type": "button", "text": {"type": "plain_text",
-                                       "text": fit("Open post", BUTTON_TEXT_LIMIT)},
-            "url": f.post_url, "style": "primary", "action_id": "open_post"}]})
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": fit("Open post", BUTTON_TEXT_LIMIT)},
+                        "url": f.post_url,
+                        "style": "primary",
+                        "action_id": "open_post",
+                    }
+                ],
+            }
+        )
     return blocks
 
 
@@ -261,8 +304,11 @@ def _plain(f: Facts, *, short: bool) -> str:
     if f.correction:
         lines.append(f"What was corrected: {f.correction}")
     if f.comment_status or f.comment_text:
-        lines += ["", f"Comment by {f.comment_author or 'someone'} · "
-                      f"{f.comment_time or 'unknown time'} · {(f.comment_status or '').upper()}"]
+        lines += [
+            "",
+            f"Comment by {f.comment_author or 'someone'} · "
+            f"{f.comment_time or 'unknown time'} · {(f.comment_status or '').upper()}",
+        ]
         lines += ["> " + line for line in (f.comment_text or "(text not archived)").splitlines()]
     if short:
         return "\n".join(lines)

@@ -34,8 +34,7 @@ def routed_channels(finding: Mapping[str, Any], stage: str, settings: AlertSetti
     """
     configured = configured_channels(settings)
     if settings.routes and stage not in (Stage.DIGEST, Stage.TEST):
-        wanted = {ch for route in settings.routes if _matches(route, finding)
-                  for ch in route.channels}
+        wanted = {ch for route in settings.routes if _matches(route, finding) for ch in route.channels}
         base = [ch for ch in configured if ch in wanted]
     else:
         base = configured

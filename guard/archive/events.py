@@ -15,17 +15,38 @@ __all__ = ["append_events", "make_event", "verify_chain", "ChainCheck", "GENESIS
 GENESIS_HASH = "0" * 64
 
 
-def make_event(kind: str, *, at: str, account: str, object_id: str | None = None,
-               post_id: str | None = None, **data: Any) -> dict[str, Any]:
-    return {"at": at, "account": account, "kind": kind, "object_id": object_id,
-            "post_id": post_id, "poll_id": None, "data": data}
+def make_event(
+    kind: str, *, at: str, account: str, object_id: str | None = None, post_id: str | None = None, **data: Any
+) -> dict[str, Any]:
+    return {
+        "at": at,
+        "account": account,
+        "kind": kind,
+        "object_id": object_id,
+        "post_id": post_id,
+        "poll_id": None,
+        "data": data,
+    }
 
 
 def _content(event: dict[str, Any]) -> str:
-    data = event["data"] if isinstance(event["data"], str) else json.dumps(
-        event["data"], sort_keys=True, ensure_ascii=False)
-    return json.dumps([event["at"], event["account"], event["kind"], event["object_id"],
-                       event["post_id"], event["poll_id"], data], ensure_ascii=False)
+    data = (
+        event["data"]
+        if isinstance(event["data"], str)
+        else json.dumps(event["data"], sort_keys=True, ensure_ascii=False)
+    )
+    return json.dumps(
+        [
+            event["at"],
+            event["account"],
+            event["kind"],
+            event["object_id"],
+            event["post_id"],
+            event["poll_id"],
+            data,
+        ],
+        ensure_ascii=False,
+    )
 
 
 def _chain(prev_hash: str, event: dict[str, Any]) -> str:
@@ -46,12 +67,26 @@ def append_events(db: sqlite_utils.Database, events: Iterable[dict[str, Any]]) -
             record = {**event, "data": data}
             digest = _chain(prev, record)
             seq += 1
-            rows.append((seq, record["at"], record["account"], record["kind"], record["object_id"],
-                         record["post_id"], record["poll_id"], data, prev, digest))
+            rows.append(
+                (
+                    seq,
+                    record["at"],
+                    record["account"],
+                    record["kind"],
+                    record["object_id"],
+                    record["post_id"],
+                    record["poll_id"],
+                    data,
+                    prev,
+                    digest,
+                )
+            )
             prev = digest
         db.conn.executemany(
             "INSERT INTO events (seq, at, account, kind, object_id, post_id, poll_id, data,"
-            " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
     return [r[0] for r in rows]
 
 

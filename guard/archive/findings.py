@@ -39,29 +39,43 @@ ENFORCED_EVENT = "comment_unhidden_by_guard"
 
 
 def posts_touched_by_poll(db: sqlite_utils.Database, poll_id: int) -> list[str]:
-    return [r[0] for r in db.execute(
-        "SELECT DISTINCT post_id FROM events WHERE poll_id = ? AND post_id IS NOT NULL"
-        " ORDER BY post_id", [poll_id])]
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT post_id FROM events WHERE poll_id = ? AND post_id IS NOT NULL ORDER BY post_id",
+            [poll_id],
+        )
+    ]
 
 
 def posts_for_sweep(db: sqlite_utils.Database, since: str, markers: tuple[str, ...]) -> list[str]:
     """Posts a time-based rule may still fire on: corrected since ``since`` (edited, marked,
     or carrying a marker), or with findings still open."""
-    ids = {r[0] for r in db.execute(
-        "SELECT id FROM posts WHERE last_seen >= ? AND status != 'deleted' AND (version > 1 OR"
-        " id IN (SELECT post_id FROM events WHERE kind = ?))"
-        " UNION SELECT post_id FROM findings WHERE state != 'resolved' AND post_id IS NOT NULL",
-        [since, MARK_EVENT])}
+    ids = {
+        r[0]
+        for r in db.execute(
+            "SELECT id FROM posts WHERE last_seen >= ? AND status != 'deleted' AND (version > 1 OR"
+            " id IN (SELECT post_id FROM events WHERE kind = ?))"
+            " UNION SELECT post_id FROM findings WHERE state != 'resolved' AND post_id IS NOT NULL",
+            [since, MARK_EVENT],
+        )
+    }
     if markers:
         likes = " OR ".join("message LIKE ?" for _ in markers)
-        ids.update(r[0] for r in db.execute(
-            f"SELECT id FROM posts WHERE last_seen >= ? AND version = 1 AND status != 'deleted'"
-            f" AND ({likes})", [since, *(f"%{m}%" for m in markers)]))
+        ids.update(
+            r[0]
+            for r in db.execute(
+                f"SELECT id FROM posts WHERE last_seen >= ? AND version = 1 AND status != 'deleted'"
+                f" AND ({likes})",
+                [since, *(f"%{m}%" for m in markers)],
+            )
+        )
     return sorted(ids)
 
 
-def insert_finding(db: sqlite_utils.Database, draft: FindingDraft, *, at: str,
-                   note: str | None = None) -> int | None:
+def insert_finding(
+    db: sqlite_utils.Database, draft: FindingDraft, *, at: str, note: str | None = None
+) -> int | None:
     """Open ``draft`` unless its situation (``dedupe_key``) already has a finding; writes the
     ``finding_opened`` event. Returns the new id, or None when it existed."""
     if db.execute("SELECT 1 FROM findings WHERE dedupe_key = ?", [draft.dedupe_key]).fetchone():
@@ -74,20 +88,45 @@ def insert_finding(db: sqlite_utils.Database, draft: FindingDraft, *, at: str,
         "INSERT INTO findings (account, kind, severity, state, dedupe_key, post_id, comment_id,"
         " opened_at, updated_at, evidence, suggested_reply, note)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [account, draft.kind, str(draft.severity), str(FindingState.OPEN), draft.dedupe_key,
-         draft.post_id, draft.comment_id, at, at, json.dumps(draft.evidence, ensure_ascii=False),
-         draft.suggested_reply, note])
+        [
+            account,
+            draft.kind,
+            str(draft.severity),
+            str(FindingState.OPEN),
+            draft.dedupe_key,
+            draft.post_id,
+            draft.comment_id,
+            at,
+            at,
+            json.dumps(draft.evidence, ensure_ascii=False),
+            draft.suggested_reply,
+            note,
+        ],
+    )
     fid = int(cur.lastrowid or 0)
-    append_events(db, [make_event("finding_opened", at=at, account=account,
-                                  object_id=draft.comment_id or draft.post_id,
-                                  post_id=draft.post_id, finding_id=fid, finding_kind=draft.kind)])
+    append_events(
+        db,
+        [
+            make_event(
+                "finding_opened",
+                at=at,
+                account=account,
+                object_id=draft.comment_id or draft.post_id,
+                post_id=draft.post_id,
+                finding_id=fid,
+                finding_kind=draft.kind,
+            )
+        ],
+    )
     return fid
 
 
 def count_by_state(db: sqlite_utils.Database) -> dict[str, int]:
     """How many findings are in each state (states with none are absent)."""
-    return {state: int(n) for state, n in
-            db.execute("SELECT state, count(*) FROM findings GROUP BY state").fetchall()}
+    return {
+        state: int(n)
+        for state, n in db.execute("SELECT state, count(*) FROM findings GROUP BY state").fetchall()
+    }
 
 
 def get_finding(db: sqlite_utils.Database, fid: int) -> dict[str, Any] | None:
@@ -102,41 +141,83 @@ def require_finding(db: sqlite_utils.Database, fid: int) -> dict[str, Any]:
     return row
 
 
-def set_finding_state(db: sqlite_utils.Database, row: dict[str, Any], state: FindingState, *,
-                      at: str, note: str | None, actor: str) -> None:
+def set_finding_state(
+    db: sqlite_utils.Database,
+    row: dict[str, Any],
+    state: FindingState,
+    *,
+    at: str,
+    note: str | None,
+    actor: str,
+) -> None:
     """Move a finding to ``state`` and record who did it in the event log."""
-    db.execute("UPDATE findings SET state = ?, updated_at = ?, resolved_at = ?,"
-               " note = COALESCE(?, note) WHERE id = ?",
-               [str(state), at, at if state == FindingState.RESOLVED else None, note, row["id"]])
-    append_events(db, [make_event(f"finding_{state}", at=at, account=row["account"],
-                                  object_id=row["comment_id"] or row["post_id"],
-                                  post_id=row["post_id"], finding_id=row["id"], by=actor,
-                                  note=note)])
+    db.execute(
+        "UPDATE findings SET state = ?, updated_at = ?, resolved_at = ?,"
+        " note = COALESCE(?, note) WHERE id = ?",
+        [str(state), at, at if state == FindingState.RESOLVED else None, note, row["id"]],
+    )
+    append_events(
+        db,
+        [
+            make_event(
+                f"finding_{state}",
+                at=at,
+                account=row["account"],
+                object_id=row["comment_id"] or row["post_id"],
+                post_id=row["post_id"],
+                finding_id=row["id"],
+                by=actor,
+                note=note,
+            )
+        ],
+    )
 
 
 def open_findings_for_post(db: sqlite_utils.Database, post_id: str) -> list[OpenFinding]:
-    return [OpenFinding(id=r["id"], kind=r["kind"], dedupe_key=r["dedupe_key"],
-                        post_id=r["post_id"], comment_id=r["comment_id"])
-            for r in db.query("SELECT id, kind, dedupe_key, post_id, comment_id FROM findings"
-                              " WHERE post_id = ? AND state != 'resolved' ORDER BY id", [post_id])]
+    return [
+        OpenFinding(
+            id=r["id"],
+            kind=r["kind"],
+            dedupe_key=r["dedupe_key"],
+            post_id=r["post_id"],
+            comment_id=r["comment_id"],
+        )
+        for r in db.query(
+            "SELECT id, kind, dedupe_key, post_id, comment_id FROM findings"
+            " WHERE post_id = ? AND state != 'resolved' ORDER BY id",
+            [post_id],
+        )
+    ]
 
 
 def escalation_due(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Open findings not yet escalated; the caller decides which are due."""
-    return list(db.query("SELECT * FROM findings WHERE state = 'open' AND escalated_at IS NULL"
-                         " ORDER BY id"))
+    return list(db.query("SELECT * FROM findings WHERE state = 'open' AND escalated_at IS NULL ORDER BY id"))
 
 
 def mark_escalated(db: sqlite_utils.Database, row: dict[str, Any], *, at: str) -> None:
-    db.execute("UPDATE findings SET escalated_at = ?, severity = 'critical', updated_at = ?"
-               " WHERE id = ?", [at, at, row["id"]])
-    append_events(db, [make_event("finding_escalated", at=at, account=row["account"],
-                                  object_id=row["comment_id"] or row["post_id"],
-                                  post_id=row["post_id"], finding_id=row["id"])])
+    db.execute(
+        "UPDATE findings SET escalated_at = ?, severity = 'critical', updated_at = ? WHERE id = ?",
+        [at, at, row["id"]],
+    )
+    append_events(
+        db,
+        [
+            make_event(
+                "finding_escalated",
+                at=at,
+                account=row["account"],
+                object_id=row["comment_id"] or row["post_id"],
+                post_id=row["post_id"],
+                finding_id=row["id"],
+            )
+        ],
+    )
 
 
-def list_findings(db: sqlite_utils.Database, *, state: str = "open",
-                  kind: str | None = None) -> list[dict[str, Any]]:
+def list_findings(
+    db: sqlite_utils.Database, *, state: str = "open", kind: str | None = None
+) -> list[dict[str, Any]]:
     """Newest first. ``state``: open (not resolved), acknowledged, resolved or all."""
     where, args = [], []
     if state == "open":
@@ -148,8 +229,7 @@ def list_findings(db: sqlite_utils.Database, *, state: str = "open",
         where.append("kind = ?")
         args.append(kind)
     sql = "SELECT * FROM findings" + (" WHERE " + " AND ".join(where) if where else "")
-    return [{**r, "evidence": json.loads(r["evidence"])}
-            for r in db.query(sql + " ORDER BY id DESC", args)]
+    return [{**r, "evidence": json.loads(r["evidence"])} for r in db.query(sql + " ORDER BY id DESC", args)]
 
 
 def already_enforced(db: sqlite_utils.Database, comment_id: str) -> bool:
@@ -157,17 +237,32 @@ def already_enforced(db: sqlite_utils.Database, comment_id: str) -> bool:
     row = db.execute(
         "SELECT max(CASE WHEN kind = 'comment_hidden' THEN seq END),"
         " max(CASE WHEN kind = ? THEN seq END) FROM events WHERE object_id = ?",
-        [ENFORCED_EVENT, comment_id]).fetchone()
+        [ENFORCED_EVENT, comment_id],
+    ).fetchone()
     hidden, enforced = row
     return enforced is not None and (hidden is None or enforced > hidden)
 
 
 def record_enforced(db: sqlite_utils.Database, account: str, comment_id: str, *, at: str) -> None:
     row = db.execute("SELECT post_id FROM comments WHERE id = ?", [comment_id]).fetchone()
-    append_events(db, [make_event(ENFORCED_EVENT, at=at, account=account, object_id=comment_id,
-                                  post_id=row[0] if row else None, mode="enforce")])
+    append_events(
+        db,
+        [
+            make_event(
+                ENFORCED_EVENT,
+                at=at,
+                account=account,
+                object_id=comment_id,
+                post_id=row[0] if row else None,
+                mode="enforce",
+            )
+        ],
+    )
 
 
 def count_overrides(db: sqlite_utils.Database, comment_id: str) -> int:
-    return int(db.execute("SELECT count(*) FROM findings WHERE kind = 'override' AND comment_id = ?",
-                          [comment_id]).fetchone()[0])
+    return int(
+        db.execute(
+            "SELECT count(*) FROM findings WHERE kind = 'override' AND comment_id = ?", [comment_id]
+        ).fetchone()[0]
+    )

@@ -27,5 +27,7 @@ def meta_get(db: sqlite_utils.Database, key: str) -> str | None:
 
 
 def meta_set(db: sqlite_utils.Database, key: str, value: str) -> None:
-    db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET"
-               " value = excluded.value", [key, value])
+    db.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )

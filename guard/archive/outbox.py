@@ -18,12 +18,28 @@ from guard.archive.meta import meta_get, meta_set
 from guard.states import FindingState
 
 __all__ = [
-    "OutboxStatus", "PendingRow",
-    "insert_row", "cancel_pending_for_finding", "pending_rows", "mark_cancelled", "mark_sent",
-    "reschedule", "mark_failed", "dedupe_key_exists", "requeue_failed",
-    "list_rows", "channel_stats", "retry_head", "count_by_status", "next_pending_at",
-    "load_channel_state", "save_channel_state", "channels_with_state",
-    "open_findings", "resolved_since", "opened_since",
+    "OutboxStatus",
+    "PendingRow",
+    "insert_row",
+    "cancel_pending_for_finding",
+    "pending_rows",
+    "mark_cancelled",
+    "mark_sent",
+    "reschedule",
+    "mark_failed",
+    "dedupe_key_exists",
+    "requeue_failed",
+    "list_rows",
+    "channel_stats",
+    "retry_head",
+    "count_by_status",
+    "next_pending_at",
+    "load_channel_state",
+    "save_channel_state",
+    "channels_with_state",
+    "open_findings",
+    "resolved_since",
+    "opened_since",
 ]
 
 
@@ -34,43 +50,58 @@ class OutboxStatus(StrEnum):
     CANCELLED = "cancelled"  # a follow-up withdrawn because its finding was resolved
 
 
-PENDING, SENT, FAILED, CANCELLED = (OutboxStatus.PENDING, OutboxStatus.SENT, OutboxStatus.FAILED,
-                                    OutboxStatus.CANCELLED)
+PENDING, SENT, FAILED, CANCELLED = (
+    OutboxStatus.PENDING,
+    OutboxStatus.SENT,
+    OutboxStatus.FAILED,
+    OutboxStatus.CANCELLED,
+)
 
 _CHANNEL_STATE_PREFIX = "alerts.channel."
-_LIST_COLUMNS = ("id, finding_id, stage, channel, dedupe_key, subject, status, attempts, "
-                 "next_attempt_at, last_error, created_at, sent_at")
+_LIST_COLUMNS = (
+    "id, finding_id, stage, channel, dedupe_key, subject, status, attempts, "
+    "next_attempt_at, last_error, created_at, sent_at"
+)
 _OPEN_FINDINGS = (FindingState.OPEN, FindingState.ACKNOWLEDGED)
 
 
 # -- writing rows ---------------------------------------------------------------------------
 
-def insert_row(db: sqlite_utils.Database, *, finding_id: int | None, stage: str, channel: str,
-               dedupe_key: str, subject: str, payload: str, next_attempt_at: str,
-               created_at: str) -> int | None:
+
+def insert_row(
+    db: sqlite_utils.Database,
+    *,
+    finding_id: int | None,
+    stage: str,
+    channel: str,
+    dedupe_key: str,
+    subject: str,
+    payload: str,
+    next_attempt_at: str,
+    created_at: str,
+) -> int | None:
     """A new pending row; None when ``dedupe_key`` is already queued (INSERT OR IGNORE)."""
     cursor = db.execute(
         "INSERT OR IGNORE INTO outbox (finding_id, stage, channel, dedupe_key, subject, "
         "payload, status, attempts, next_attempt_at, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
-        [finding_id, stage, channel, dedupe_key, subject, payload, PENDING, next_attempt_at,
-         created_at],
+        [finding_id, stage, channel, dedupe_key, subject, payload, PENDING, next_attempt_at, created_at],
     )
     if cursor.rowcount != 1 or cursor.lastrowid is None:
         return None
     return int(cursor.lastrowid)
 
 
-def cancel_pending_for_finding(db: sqlite_utils.Database, finding_id: int,
-                               stages: Iterable[str]) -> int:
+def cancel_pending_for_finding(db: sqlite_utils.Database, finding_id: int, stages: Iterable[str]) -> int:
     """Cancel ``finding_id``'s pending rows of ``stages``; returns how many."""
     stages = list(stages)
     if not stages:
         return 0
     marks = ", ".join("?" for _ in stages)
     cursor = db.execute(
-        f"UPDATE outbox SET status = ? WHERE finding_id = ? AND status = ? "
-        f"AND stage IN ({marks})", [CANCELLED, finding_id, PENDING, *stages])
+        f"UPDATE outbox SET status = ? WHERE finding_id = ? AND status = ? AND stage IN ({marks})",
+        [CANCELLED, finding_id, PENDING, *stages],
+    )
     return int(cursor.rowcount)
 
 
@@ -79,24 +110,28 @@ def mark_cancelled(db: sqlite_utils.Database, row_id: int) -> None:
 
 
 def mark_sent(db: sqlite_utils.Database, row_id: int, *, sent_at: str) -> None:
-    db.execute("UPDATE outbox SET status = ?, sent_at = ?, attempts = attempts + 1, "
-               "last_error = NULL WHERE id = ?", [SENT, sent_at, row_id])
+    db.execute(
+        "UPDATE outbox SET status = ?, sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+        [SENT, sent_at, row_id],
+    )
 
 
-def reschedule(db: sqlite_utils.Database, row_id: int, *, next_attempt_at: str,
-               error: str) -> None:
+def reschedule(db: sqlite_utils.Database, row_id: int, *, next_attempt_at: str, error: str) -> None:
     """Count the attempt and keep the row pending until ``next_attempt_at``."""
-    db.execute("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, "
-               "last_error = ? WHERE id = ?", [next_attempt_at, error, row_id])
+    db.execute(
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+        [next_attempt_at, error, row_id],
+    )
 
 
 def mark_failed(db: sqlite_utils.Database, row_id: int, *, error: str) -> None:
-    db.execute("UPDATE outbox SET status = ?, attempts = attempts + 1, "
-               "last_error = ? WHERE id = ?", [FAILED, error, row_id])
+    db.execute(
+        "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
+        [FAILED, error, row_id],
+    )
 
 
-def requeue_failed(db: sqlite_utils.Database, *, next_attempt_at: str,
-                   channel: str | None = None) -> int:
+def requeue_failed(db: sqlite_utils.Database, *, next_attempt_at: str, channel: str | None = None) -> int:
     """Failed rows (of ``channel``) back to pending with no attempts; returns how many."""
     sql = "UPDATE outbox SET status = ?, attempts = 0, next_attempt_at = ? WHERE status = ?"
     params: list[Any] = [PENDING, next_attempt_at, FAILED]
@@ -107,6 +142,7 @@ def requeue_failed(db: sqlite_utils.Database, *, next_attempt_at: str,
 
 
 # -- reading rows ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PendingRow:
@@ -129,27 +165,28 @@ def pending_rows(db: sqlite_utils.Database) -> list[PendingRow]:
         "SELECT o.id, o.finding_id, o.stage, o.channel, o.dedupe_key, o.attempts, "
         "o.next_attempt_at, o.payload, f.state FROM outbox o "
         "LEFT JOIN findings f ON f.id = o.finding_id WHERE o.status = ? ORDER BY o.id",
-        [PENDING])
+        [PENDING],
+    )
     return [PendingRow(*row) for row in cursor.fetchall()]
 
 
 def dedupe_key_exists(db: sqlite_utils.Database, dedupe_key: str) -> bool:
-    return db.execute("SELECT 1 FROM outbox WHERE dedupe_key = ?",
-                      [dedupe_key]).fetchone() is not None
+    return db.execute("SELECT 1 FROM outbox WHERE dedupe_key = ?", [dedupe_key]).fetchone() is not None
 
 
 def list_rows(db: sqlite_utils.Database, pending_only: bool = False) -> list[dict[str, Any]]:
     """Rows in id order, without the rendered payload (it is long)."""
     if pending_only:
-        return list(db.query(f"SELECT {_LIST_COLUMNS} FROM outbox WHERE status = ? ORDER BY id",
-                             [PENDING]))
+        return list(db.query(f"SELECT {_LIST_COLUMNS} FROM outbox WHERE status = ? ORDER BY id", [PENDING]))
     return list(db.query(f"SELECT {_LIST_COLUMNS} FROM outbox ORDER BY id"))
 
 
 def channel_stats(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Per outbox channel: pending, retrying (pending after an attempt), failed, sent counts
     and the oldest pending row's ``created_at``."""
-    return list(db.query("""
+    return list(
+        db.query(
+            """
         SELECT channel,
                SUM(status = :pending) AS pending,
                SUM(status = :pending AND attempts > 0) AS retrying,
@@ -157,31 +194,37 @@ def channel_stats(db: sqlite_utils.Database) -> list[dict[str, Any]]:
                SUM(status = :sent) AS sent,
                MIN(CASE WHEN status = :pending THEN created_at END) AS oldest_pending_at
         FROM outbox GROUP BY channel ORDER BY channel""",
-                         {"pending": PENDING, "failed": FAILED, "sent": SENT}))
+            {"pending": PENDING, "failed": FAILED, "sent": SENT},
+        )
+    )
 
 
 def retry_head(db: sqlite_utils.Database, channel: str) -> tuple[str | None, str] | None:
     """(last_error, next_attempt_at) of ``channel``'s first pending row that was already tried."""
     row = db.execute(
         "SELECT last_error, next_attempt_at FROM outbox WHERE channel = ? AND "
-        "status = ? AND attempts > 0 ORDER BY id LIMIT 1", [channel, PENDING]).fetchone()
+        "status = ? AND attempts > 0 ORDER BY id LIMIT 1",
+        [channel, PENDING],
+    ).fetchone()
     return (row[0], row[1]) if row else None
 
 
 def count_by_status(db: sqlite_utils.Database) -> dict[str, int]:
     """How many rows have each status (statuses with no rows are absent)."""
-    return {status: int(n) for status, n in
-            db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall()}
+    return {
+        status: int(n)
+        for status, n in db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall()
+    }
 
 
 def next_pending_at(db: sqlite_utils.Database) -> str | None:
     """When the earliest pending row is due; None when nothing is pending."""
-    row = db.execute("SELECT min(next_attempt_at) FROM outbox WHERE status = ?",
-                     [PENDING]).fetchone()
+    row = db.execute("SELECT min(next_attempt_at) FROM outbox WHERE status = ?", [PENDING]).fetchone()
     return row[0] if row else None
 
 
 # -- channel state in meta ------------------------------------------------------------------
+
 
 def load_channel_state(db: sqlite_utils.Database, channel: str) -> dict[str, Any]:
     """The JSON kept under ``alerts.channel.<name>``; {} when absent or unreadable."""
@@ -199,29 +242,33 @@ def save_channel_state(db: sqlite_utils.Database, channel: str, state: dict[str,
 
 def channels_with_state(db: sqlite_utils.Database) -> list[str]:
     """Channels that have state in ``meta``, even if they have no rows any more."""
-    rows = db.execute("SELECT key FROM meta WHERE key LIKE ?",
-                      [_CHANNEL_STATE_PREFIX + "%"]).fetchall()
-    return [r[0][len(_CHANNEL_STATE_PREFIX):] for r in rows]
+    rows = db.execute("SELECT key FROM meta WHERE key LIKE ?", [_CHANNEL_STATE_PREFIX + "%"]).fetchall()
+    return [r[0][len(_CHANNEL_STATE_PREFIX) :] for r in rows]
 
 
 # -- the digest's findings ------------------------------------------------------------------
+
 
 def open_findings(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Open and acknowledged findings, oldest first, with what the digest lists."""
     cols = "id, account, kind, severity, state, opened_at, resolved_at, evidence"
     marks = ", ".join("?" for _ in _OPEN_FINDINGS)
-    return list(db.query(f"SELECT {cols} FROM findings WHERE state IN ({marks}) ORDER BY opened_at",
-                         list(_OPEN_FINDINGS)))
+    return list(
+        db.query(
+            f"SELECT {cols} FROM findings WHERE state IN ({marks}) ORDER BY opened_at", list(_OPEN_FINDINGS)
+        )
+    )
 
 
 def resolved_since(db: sqlite_utils.Database, since: str) -> list[tuple[Any, Any]]:
     """(opened_at, resolved_at) of findings resolved at or after ``since``."""
-    rows = db.execute("SELECT opened_at, resolved_at FROM findings WHERE state = ? "
-                      "AND resolved_at >= ?", [FindingState.RESOLVED, since]).fetchall()
+    rows = db.execute(
+        "SELECT opened_at, resolved_at FROM findings WHERE state = ? AND resolved_at >= ?",
+        [FindingState.RESOLVED, since],
+    ).fetchall()
     return [(r[0], r[1]) for r in rows]
 
 
 def opened_since(db: sqlite_utils.Database, since: str) -> int:
     """How many findings were opened at or after ``since``."""
-    return int(db.execute("SELECT COUNT(*) FROM findings WHERE opened_at >= ?",
-                          [since]).fetchone()[0])
+    return int(db.execute("SELECT COUNT(*) FROM findings WHERE opened_at >= ?", [since]).fetchone()[0])

@@ -26,8 +26,8 @@ from guard.archive.events import make_event
 from guard.archive.polls import PollBatch
 from guard.clock import parse_iso
 from guard.config import Account
-from guard.states import LIVE_STATUSES, CommentStatus
 from guard.errors import ConnectorError
+from guard.states import LIVE_STATUSES, CommentStatus
 from guard.text import sha256_text, word_diff
 
 __all__ = ["PollDiff"]
@@ -54,8 +54,9 @@ FROM comments c WHERE post_id IN (SELECT value FROM json_each(?))
 class PollDiff:
     """One poll's comparison. State lives here only for the length of the poll."""
 
-    def __init__(self, db: sqlite_utils.Database, account: Account, snapshot: Snapshot,
-                 since: str, now: str) -> None:
+    def __init__(
+        self, db: sqlite_utils.Database, account: Account, snapshot: Snapshot, since: str, now: str
+    ) -> None:
         self.db = db
         self.account = account
         self.snapshot = snapshot
@@ -64,10 +65,14 @@ class PollDiff:
         self.error: ConnectorError | None = snapshot.error
         self.batch = PollBatch(account=account.name, started=now, finished=now)
         seen_ids = [s.post.id for s in snapshot.posts]
-        self.posts = {r["id"]: r for r in db.query(
-            "SELECT * FROM posts WHERE account = ? AND (id IN (SELECT value FROM json_each(?))"
-            " OR (created_time >= ? AND status != 'deleted'))",
-            [account.name, json.dumps(seen_ids), since])}
+        self.posts = {
+            r["id"]: r
+            for r in db.query(
+                "SELECT * FROM posts WHERE account = ? AND (id IN (SELECT value FROM json_each(?))"
+                " OR (created_time >= ? AND status != 'deleted'))",
+                [account.name, json.dumps(seen_ids), since],
+            )
+        }
         # The hot path of every poll. What the scan saw goes into a temp table and SQLite
         # picks out the few comments that need attention (new, edited, hidden or unhidden,
         # back from missing): Python never hashes or compares the unchanged majority.
@@ -76,8 +81,12 @@ class PollDiff:
             db.execute(_SEEN_TABLE)
             db.conn.executemany(
                 "INSERT INTO temp.poll_seen (id, message, hidden) VALUES (?, ?, ?)",
-                [(c.id, c.message, None if c.hidden is None else int(c.hidden))
-                 for scan in snapshot.posts for c in scan.comments])
+                [
+                    (c.id, c.message, None if c.hidden is None else int(c.hidden))
+                    for scan in snapshot.posts
+                    for c in scan.comments
+                ],
+            )
             db.execute("CREATE INDEX temp.poll_seen_id ON poll_seen(id)")  # after the bulk insert
         self.attention: dict[str, dict[str, Any] | None] = {}
         for row in db.query(_ATTENTION):
@@ -87,8 +96,11 @@ class PollDiff:
         self.suspects: dict[str, GoneTarget] = {}
 
     def event(self, kind: str, object_id: str, post_id: str | None, **data: Any) -> None:
-        self.batch.events.append(make_event(kind, at=self.now, account=self.account.name,
-                                            object_id=object_id, post_id=post_id, **data))
+        self.batch.events.append(
+            make_event(
+                kind, at=self.now, account=self.account.name, object_id=object_id, post_id=post_id, **data
+            )
+        )
 
     def plan(self, absences_before_confirm: int) -> list[GoneTarget]:
         """Compare the scan with the archive; returns the objects to ask the platform about
@@ -101,8 +113,7 @@ class PollDiff:
         for scan in self.snapshot.posts:
             seen_posts.add(scan.post.id)
             self._post(scan.post)
-            self.batch.posts_scanned.append(
-                (self.now, self.now if scan.complete else None, scan.post.id))
+            self.batch.posts_scanned.append((self.now, self.now if scan.complete else None, scan.post.id))
             for comment in scan.comments:
                 if comment.id in self.attention:
                     self._comment(comment, self.attention[comment.id], scan.complete)
@@ -140,17 +151,28 @@ class PollDiff:
     def _post(self, post: Post) -> None:
         digest = sha256_text(post.message)
         old = self.posts.get(post.id)
-        row = {"id": post.id, "account": self.account.name, "message": post.message,
-               "created_time": post.created_time, "updated_time": post.updated_time,
-               "permalink_url": post.permalink_url, "author_id": post.author_id,
-               "author_name": post.author_name, "sha256": digest,
-               "previous_ids": json.dumps(list(post.previous_ids)), "last_seen": self.now,
-               "missing_count": 0}
+        row = {
+            "id": post.id,
+            "account": self.account.name,
+            "message": post.message,
+            "created_time": post.created_time,
+            "updated_time": post.updated_time,
+            "permalink_url": post.permalink_url,
+            "author_id": post.author_id,
+            "author_name": post.author_name,
+            "sha256": digest,
+            "previous_ids": json.dumps(list(post.previous_ids)),
+            "last_seen": self.now,
+            "missing_count": 0,
+        }
         if old is None:
-            row.update(status=CommentStatus.PRESENT, version=1, first_seen=self.now, status_changed_at=self.now)
+            row.update(
+                status=CommentStatus.PRESENT, version=1, first_seen=self.now, status_changed_at=self.now
+            )
             self.batch.posts.append(row)
-            self.batch.post_versions.append(_version("post_id", post.id, 1, post.message, digest,
-                                                     self.now, None, post.updated_time))
+            self.batch.post_versions.append(
+                _version("post_id", post.id, 1, post.message, digest, self.now, None, post.updated_time)
+            )
             self.event("post_added", post.id, post.id, version=1, sha256=digest)
             self.posts[post.id] = row
             return
@@ -159,10 +181,18 @@ class PollDiff:
             version = old["version"] + 1
             diff = word_diff(old["message"], post.message)
             row["version"] = version
-            self.batch.post_versions.append(_version("post_id", post.id, version, post.message,
-                                                     digest, self.now, diff, post.updated_time))
-            self.event("post_edited", post.id, post.id, version=version, sha256=digest,
-                       previous_sha256=old["sha256"], diff=diff)
+            self.batch.post_versions.append(
+                _version("post_id", post.id, version, post.message, digest, self.now, diff, post.updated_time)
+            )
+            self.event(
+                "post_edited",
+                post.id,
+                post.id,
+                version=version,
+                sha256=digest,
+                previous_sha256=old["sha256"],
+                diff=diff,
+            )
             changed = True
         if old["status"] != CommentStatus.PRESENT:
             row.update(status=CommentStatus.PRESENT, status_changed_at=self.now)
@@ -175,17 +205,40 @@ class PollDiff:
         digest = sha256_text(c.message)
         if old is None:
             status = CommentStatus.HIDDEN if c.hidden else CommentStatus.PRESENT
-            self.batch.comments.append({
-                "id": c.id, "account": self.account.name, "post_id": c.post_id,
-                "parent_id": c.parent_id, "author_id": c.author_id, "author_name": c.author_name,
-                "message": c.message, "created_time": c.created_time,
-                "hidden": None if c.hidden is None else int(c.hidden), "from_page": int(c.from_page),
-                "status": status, "version": 1, "sha256": digest, "first_seen": self.now,
-                "last_seen": self.now, "missing_count": 0, "status_changed_at": self.now})
+            self.batch.comments.append(
+                {
+                    "id": c.id,
+                    "account": self.account.name,
+                    "post_id": c.post_id,
+                    "parent_id": c.parent_id,
+                    "author_id": c.author_id,
+                    "author_name": c.author_name,
+                    "message": c.message,
+                    "created_time": c.created_time,
+                    "hidden": None if c.hidden is None else int(c.hidden),
+                    "from_page": int(c.from_page),
+                    "status": status,
+                    "version": 1,
+                    "sha256": digest,
+                    "first_seen": self.now,
+                    "last_seen": self.now,
+                    "missing_count": 0,
+                    "status_changed_at": self.now,
+                }
+            )
             self.batch.comment_versions.append(
-                _version("comment_id", c.id, 1, c.message, digest, self.now, None))
-            self.event("comment_added", c.id, c.post_id, version=1, sha256=digest,
-                       parent_id=c.parent_id, from_page=c.from_page, hidden=bool(c.hidden))
+                _version("comment_id", c.id, 1, c.message, digest, self.now, None)
+            )
+            self.event(
+                "comment_added",
+                c.id,
+                c.post_id,
+                version=1,
+                sha256=digest,
+                parent_id=c.parent_id,
+                from_page=c.from_page,
+                hidden=bool(c.hidden),
+            )
             if c.hidden:
                 self.event("comment_hidden", c.id, c.post_id, first_seen_hidden=True)
             return
@@ -194,10 +247,18 @@ class PollDiff:
         if old["sha256"] != digest:
             row.update(message=c.message, sha256=digest, version=old["version"] + 1)
             diff = word_diff(old["message"], c.message)
-            self.batch.comment_versions.append(_version(
-                "comment_id", c.id, row["version"], c.message, digest, self.now, diff))
-            self.event("comment_edited", c.id, c.post_id, version=row["version"], sha256=digest,
-                       previous_sha256=old["sha256"], diff=diff)
+            self.batch.comment_versions.append(
+                _version("comment_id", c.id, row["version"], c.message, digest, self.now, diff)
+            )
+            self.event(
+                "comment_edited",
+                c.id,
+                c.post_id,
+                version=row["version"],
+                sha256=digest,
+                previous_sha256=old["sha256"],
+                diff=diff,
+            )
             changed = True
         hidden = bool(old["hidden"]) if c.hidden is None else c.hidden
         status = CommentStatus.HIDDEN if hidden else CommentStatus.PRESENT
@@ -244,7 +305,11 @@ class PollDiff:
 
     def _absent_posts(self, seen: set[str], threshold: int) -> None:
         for pid, old in self.posts.items():
-            if pid in seen or old["status"] == CommentStatus.DELETED or (old["created_time"] or "") < self.since:
+            if (
+                pid in seen
+                or old["status"] == CommentStatus.DELETED
+                or (old["created_time"] or "") < self.since
+            ):
                 continue
             count = old["missing_count"] + 1
             self.batch.posts_missing.append((count, pid))
@@ -252,12 +317,13 @@ class PollDiff:
             if count >= threshold:
                 self.suspects[pid] = GoneTarget(pid, self.account.page_id)
 
-    def _settle(self, old: dict[str, Any], answer: GoneStatus, kind: str,
-                rows: list[dict[str, Any]]) -> None:
+    def _settle(self, old: dict[str, Any], answer: GoneStatus, kind: str, rows: list[dict[str, Any]]) -> None:
         """Apply one confirm_gone answer. "present" (exists, just not listed: a restricted
         user, list lag) changes nothing; "unavailable" is a visibility change, never a deletion.
         Both are asked again after ``confirm_every``, "unknown" on the next poll."""
-        status = {"deleted": CommentStatus.DELETED, "present": old["status"]}.get(answer, CommentStatus.UNKNOWN)
+        status = {"deleted": CommentStatus.DELETED, "present": old["status"]}.get(
+            answer, CommentStatus.UNKNOWN
+        )
         changed = status != old["status"]
         if kind == "comment" and answer in ("present", "unavailable"):
             old["confirmed_at"] = self.now
@@ -266,19 +332,43 @@ class PollDiff:
         if changed:
             post_id = old["post_id"] if kind == "comment" else old["id"]
             if status == CommentStatus.DELETED:
-                self.event(f"{kind}_deleted", old["id"], post_id, version=old["version"],
-                           sha256=old["sha256"], previous_status=old["status"])
+                self.event(
+                    f"{kind}_deleted",
+                    old["id"],
+                    post_id,
+                    version=old["version"],
+                    sha256=old["sha256"],
+                    previous_status=old["status"],
+                )
             else:
-                self.event(f"{kind}_{'unavailable' if answer == 'unavailable' else 'missing'}",
-                           old["id"], post_id, previous_status=old["status"])
+                self.event(
+                    f"{kind}_{'unavailable' if answer == 'unavailable' else 'missing'}",
+                    old["id"],
+                    post_id,
+                    previous_status=old["status"],
+                )
             old.update(status=status, status_changed_at=self.now)
         rows.append(old)
 
 
-def _version(key: str, oid: str, version: int, message: str, digest: str, seen_at: str,
-             diff: list[list[str]] | None, updated_time: str | None = None) -> dict[str, Any]:
-    row = {key: oid, "version": version, "message": message, "sha256": digest,
-           "seen_at": seen_at, "diff": json.dumps(diff, ensure_ascii=False) if diff else None}
+def _version(
+    key: str,
+    oid: str,
+    version: int,
+    message: str,
+    digest: str,
+    seen_at: str,
+    diff: list[list[str]] | None,
+    updated_time: str | None = None,
+) -> dict[str, Any]:
+    row = {
+        key: oid,
+        "version": version,
+        "message": message,
+        "sha256": digest,
+        "seen_at": seen_at,
+        "diff": json.dumps(diff, ensure_ascii=False) if diff else None,
+    }
     if key == "post_id":
         row["updated_time"] = updated_time
     return row

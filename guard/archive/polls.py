@@ -24,19 +24,21 @@ _COMMENT_UPDATE = (
     "UPDATE comments SET sha256 = :sha256,"
     " version = :version, status = :status, hidden = :hidden, missing_count = :missing_count,"
     " last_seen = :last_seen, status_changed_at = :status_changed_at,"
-    " confirmed_at = :confirmed_at WHERE id = :id")
+    " confirmed_at = :confirmed_at WHERE id = :id"
+)
 
 
-def ensure_account(db: sqlite_utils.Database, name: str, platform: str, page_id: str,
-                   now: str) -> None:
+def ensure_account(db: sqlite_utils.Database, name: str, platform: str, page_id: str, now: str) -> None:
     row = db.execute("SELECT platform, page_id FROM accounts WHERE name = ?", [name]).fetchone()
     if row is None:
-        db.table("accounts").insert({"name": name, "platform": platform, "page_id": page_id,
-                               "first_seen": now})
+        db.table("accounts").insert(
+            {"name": name, "platform": platform, "page_id": page_id, "first_seen": now}
+        )
     elif tuple(row) != (platform, page_id):
         raise ArchiveError(
             f"account {name!r} is archived as {row[0]} {row[1]} but configured as {platform} "
-            f"{page_id}; give the new account another name so the two archives don't mix")
+            f"{page_id}; give the new account another name so the two archives don't mix"
+        )
 
 
 @dataclass
@@ -50,11 +52,11 @@ class PollBatch:
     items: int = 0
     complete: bool = False
     error: str | None = None
-    posts: list[dict[str, Any]] = field(default_factory=list)          # new or changed, full rows
+    posts: list[dict[str, Any]] = field(default_factory=list)  # new or changed, full rows
     post_versions: list[dict[str, Any]] = field(default_factory=list)
     # (last_seen, comments_complete_at or None, id) for every post the scan saw
     posts_scanned: list[tuple[str, str | None, str]] = field(default_factory=list)
-    comments: list[dict[str, Any]] = field(default_factory=list)       # new, full rows
+    comments: list[dict[str, Any]] = field(default_factory=list)  # new, full rows
     comment_updates: list[dict[str, Any]] = field(default_factory=list)  # changed: _COMMENT_UPDATE keys
     comment_versions: list[dict[str, Any]] = field(default_factory=list)
     comments_seen: list[tuple[str, str]] = field(default_factory=list)  # (last_seen, id)
@@ -76,18 +78,30 @@ def write_poll(db: sqlite_utils.Database, batch: PollBatch) -> int:
         cur = db.execute(
             "INSERT INTO polls (account, started, finished, api_calls, items, complete, error, counts)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [batch.account, batch.started, batch.finished, batch.api_calls, batch.items,
-             int(batch.complete), batch.error, json.dumps(batch.counts(), sort_keys=True)])
+            [
+                batch.account,
+                batch.started,
+                batch.finished,
+                batch.api_calls,
+                batch.items,
+                int(batch.complete),
+                batch.error,
+                json.dumps(batch.counts(), sort_keys=True),
+            ],
+        )
         poll_id = int(cur.lastrowid or 0)
         if batch.posts:
             db.table("posts").upsert_all(batch.posts, pk="id", batch_size=_BATCH)
         if batch.post_versions:
             db.table("post_versions").insert_all(batch.post_versions, batch_size=_BATCH)
-        _executemany(db, "UPDATE posts SET last_seen = ?, comments_complete_at ="
-                     " COALESCE(?, comments_complete_at) WHERE id = ?", batch.posts_scanned)
+        _executemany(
+            db,
+            "UPDATE posts SET last_seen = ?, comments_complete_at ="
+            " COALESCE(?, comments_complete_at) WHERE id = ?",
+            batch.posts_scanned,
+        )
         _executemany(db, "UPDATE posts SET missing_count = ? WHERE id = ?", batch.posts_missing)
-        _executemany(db, "UPDATE posts SET comments_verified_at = ? WHERE id = ?",
-                     batch.posts_verified)
+        _executemany(db, "UPDATE posts SET comments_verified_at = ? WHERE id = ?", batch.posts_verified)
         if batch.comments:
             db.table("comments").insert_all(batch.comments, batch_size=_BATCH)
         if batch.comment_updates:
@@ -96,8 +110,7 @@ def write_poll(db: sqlite_utils.Database, batch: PollBatch) -> int:
         if batch.comment_versions:
             db.table("comment_versions").insert_all(batch.comment_versions, batch_size=_BATCH)
         _executemany(db, "UPDATE comments SET last_seen = ? WHERE id = ?", batch.comments_seen)
-        _executemany(db, "UPDATE comments SET missing_count = ? WHERE id = ?",
-                     batch.comments_missing)
+        _executemany(db, "UPDATE comments SET missing_count = ? WHERE id = ?", batch.comments_missing)
         for event in batch.events:
             event["poll_id"] = poll_id
         append_events(db, batch.events)

@@ -11,8 +11,18 @@ from guard.errors import NotInArchive
 from guard.states import CommentStatus, PostStatus
 from guard.text import render_diff
 
-__all__ = ["locate", "list_posts", "list_comments", "search", "thread", "history", "export_rows",
-           "account_status", "COMMENT_STATUSES", "POST_STATUSES"]
+__all__ = [
+    "locate",
+    "list_posts",
+    "list_comments",
+    "search",
+    "thread",
+    "history",
+    "export_rows",
+    "account_status",
+    "COMMENT_STATUSES",
+    "POST_STATUSES",
+]
 
 COMMENT_STATUSES = tuple(s.value for s in CommentStatus)
 POST_STATUSES = tuple(s.value for s in PostStatus)
@@ -31,18 +41,26 @@ FROM comments c JOIN posts p ON p.id = c.post_id
 
 def locate(db: sqlite_utils.Database, object_id: str) -> tuple[str, str, str]:
     """(``"post"`` or ``"comment"``, account, post id) of an archived post or comment."""
-    row = db.execute("SELECT 'comment', account, post_id FROM comments WHERE id = ? UNION ALL "
-                     "SELECT 'post', account, id FROM posts WHERE id = ?",
-                     [object_id, object_id]).fetchone()
+    row = db.execute(
+        "SELECT 'comment', account, post_id FROM comments WHERE id = ? UNION ALL "
+        "SELECT 'post', account, id FROM posts WHERE id = ?",
+        [object_id, object_id],
+    ).fetchone()
     if row is None:
         raise NotInArchive(
             f"no post or comment with id {object_id!r} in the archive; poll first "
-            "(`comment-guard poll --once`) or check the id with `comment-guard comments`")
+            "(`comment-guard poll --once`) or check the id with `comment-guard comments`"
+        )
     return row[0], row[1], row[2]
 
 
-def list_posts(db: sqlite_utils.Database, *, account: str | None = None,
-               status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+def list_posts(
+    db: sqlite_utils.Database,
+    *,
+    account: str | None = None,
+    status: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
     where, args = _where([("p.account = ?", account), ("p.status = ?", status)])
     sql = (
         "SELECT p.id, p.account, p.status, p.version, p.created_time, p.first_seen, p.last_seen,"
@@ -50,16 +68,29 @@ def list_posts(db: sqlite_utils.Database, *, account: str | None = None,
         " (SELECT count(*) FROM comments c WHERE c.post_id = p.id) AS comments,"
         " (SELECT count(*) FROM comments c WHERE c.post_id = p.id AND c.status = 'deleted')"
         " AS deleted_comments"
-        f" FROM posts p {where} ORDER BY p.created_time DESC" + (f" LIMIT {int(limit)}" if limit else ""))
+        f" FROM posts p {where} ORDER BY p.created_time DESC" + (f" LIMIT {int(limit)}" if limit else "")
+    )
     return list(db.query(sql, args))
 
 
-def list_comments(db: sqlite_utils.Database, *, post: str | None = None,
-                  status: str | None = None, since: str | None = None,
-                  author: str | None = None, account: str | None = None) -> list[dict[str, Any]]:
-    where, args = _where([
-        ("c.post_id = ?", post), ("c.status = ?", status), ("c.created_time >= ?", since),
-        ("c.author_name = ? COLLATE NOCASE", author), ("c.account = ?", account)])
+def list_comments(
+    db: sqlite_utils.Database,
+    *,
+    post: str | None = None,
+    status: str | None = None,
+    since: str | None = None,
+    author: str | None = None,
+    account: str | None = None,
+) -> list[dict[str, Any]]:
+    where, args = _where(
+        [
+            ("c.post_id = ?", post),
+            ("c.status = ?", status),
+            ("c.created_time >= ?", since),
+            ("c.author_name = ? COLLATE NOCASE", author),
+            ("c.account = ?", account),
+        ]
+    )
     rows = db.query(f"{_COMMENT_SELECT} {where} ORDER BY c.created_time, c.id", args)
     return [_bools(r) for r in rows]
 
@@ -69,11 +100,14 @@ def search(db: sqlite_utils.Database, query: str, *, limit: int = 50) -> list[di
     q = db.quote_fts(query)
     comments = db.query(
         f"{_COMMENT_SELECT} WHERE c.rowid IN (SELECT rowid FROM comments_fts WHERE comments_fts"
-        " MATCH ?) ORDER BY c.created_time DESC LIMIT ?", [q, limit])
+        " MATCH ?) ORDER BY c.created_time DESC LIMIT ?",
+        [q, limit],
+    )
     posts = db.query(
         "SELECT id, account, status, created_time, message FROM posts WHERE rowid IN"
         " (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?) ORDER BY created_time DESC LIMIT ?",
-        [q, limit])
+        [q, limit],
+    )
     out = [{"type": "post", "post_id": p["id"], **p} for p in posts]
     out += [{"type": "comment", **_bools(c)} for c in comments]
     return out
@@ -84,9 +118,11 @@ def thread(db: sqlite_utils.Database, post_id: str) -> dict[str, Any]:
     post["versions"] = _versions(db, "post_versions", "post_id", post_id)
     comments = list_comments(db, post=post_id)
     versions: dict[str, list[dict[str, Any]]] = {}
-    for v in db.query("SELECT * FROM comment_versions WHERE comment_id IN"
-                      " (SELECT id FROM comments WHERE post_id = ?) ORDER BY comment_id, version",
-                      [post_id]):
+    for v in db.query(
+        "SELECT * FROM comment_versions WHERE comment_id IN"
+        " (SELECT id FROM comments WHERE post_id = ?) ORDER BY comment_id, version",
+        [post_id],
+    ):
         versions.setdefault(v["comment_id"], []).append(_version_out(v))
     by_id = {c["id"]: {**c, "versions": versions.get(c["id"], []), "replies": []} for c in comments}
     roots: list[dict[str, Any]] = []
@@ -99,11 +135,15 @@ def thread(db: sqlite_utils.Database, post_id: str) -> dict[str, Any]:
 
 def history(db: sqlite_utils.Database, object_id: str) -> dict[str, Any]:
     """Every version of a post or comment, with diffs, and every event about it."""
-    row = db.execute("SELECT 'comment' FROM comments WHERE id = ? UNION ALL "
-                     "SELECT 'post' FROM posts WHERE id = ?", [object_id, object_id]).fetchone()
+    row = db.execute(
+        "SELECT 'comment' FROM comments WHERE id = ? UNION ALL SELECT 'post' FROM posts WHERE id = ?",
+        [object_id, object_id],
+    ).fetchone()
     if row is None:
-        raise NotInArchive(f"no post or comment with id {object_id!r} in the archive; "
-                         "`comment-guard comments --json` lists comment ids")
+        raise NotInArchive(
+            f"no post or comment with id {object_id!r} in the archive; "
+            "`comment-guard comments --json` lists comment ids"
+        )
     kind = row[0]
     if kind == "comment":
         current = list_comments_by_id(db, object_id)
@@ -111,10 +151,13 @@ def history(db: sqlite_utils.Database, object_id: str) -> dict[str, Any]:
     else:
         current = _one(db, "SELECT * FROM posts WHERE id = ?", object_id, "post")
         versions = _versions(db, "post_versions", "post_id", object_id)
-    events = [{**e, "data": json.loads(e["data"])} for e in db.query(
-        "SELECT seq, at, kind, data FROM events WHERE object_id = ? ORDER BY seq", [object_id])]
-    return {"type": kind, "id": object_id, "current": current, "versions": versions,
-            "events": events}
+    events = [
+        {**e, "data": json.loads(e["data"])}
+        for e in db.query(
+            "SELECT seq, at, kind, data FROM events WHERE object_id = ? ORDER BY seq", [object_id]
+        )
+    ]
+    return {"type": kind, "id": object_id, "current": current, "versions": versions, "events": events}
 
 
 def list_comments_by_id(db: sqlite_utils.Database, comment_id: str) -> dict[str, Any]:
@@ -126,15 +169,18 @@ def list_comments_by_id(db: sqlite_utils.Database, comment_id: str) -> dict[str,
 
 def export_rows(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Every version of every post and comment, one row each, with the SHA-256 of its text."""
-    rows = list(db.query(
-        "SELECT 'post' AS type, v.post_id AS id, v.post_id AS post_id, NULL AS parent_id,"
-        " p.author_name AS author, v.version, v.seen_at, p.status, v.message, v.sha256"
-        " FROM post_versions v JOIN posts p ON p.id = v.post_id"
-        " UNION ALL "
-        "SELECT 'comment', v.comment_id, c.post_id, c.parent_id, c.author_name, v.version,"
-        " v.seen_at, c.status, v.message, v.sha256"
-        " FROM comment_versions v JOIN comments c ON c.id = v.comment_id"
-        " ORDER BY 3, 1 DESC, 2, 6"))
+    rows = list(
+        db.query(
+            "SELECT 'post' AS type, v.post_id AS id, v.post_id AS post_id, NULL AS parent_id,"
+            " p.author_name AS author, v.version, v.seen_at, p.status, v.message, v.sha256"
+            " FROM post_versions v JOIN posts p ON p.id = v.post_id"
+            " UNION ALL "
+            "SELECT 'comment', v.comment_id, c.post_id, c.parent_id, c.author_name, v.version,"
+            " v.seen_at, c.status, v.message, v.sha256"
+            " FROM comment_versions v JOIN comments c ON c.id = v.comment_id"
+            " ORDER BY 3, 1 DESC, 2, 6"
+        )
+    )
     return rows
 
 
@@ -144,22 +190,30 @@ def account_status(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     for acc in db.query("SELECT * FROM accounts ORDER BY name"):
         last = db.execute(
             "SELECT id, started, finished, complete, error, api_calls, items FROM polls"
-            " WHERE account = ? ORDER BY id DESC LIMIT 1", [acc["name"]]).fetchone()
-        counts = dict(db.execute(
-            "SELECT status, count(*) FROM comments WHERE account = ? GROUP BY status",
-            [acc["name"]]).fetchall())
-        out.append({
-            "account": acc["name"], "platform": acc["platform"],
-            "last_poll": last[2] if last else None,
-            "last_poll_ok": bool(last and last[4] is None) if last else None,
-            "last_poll_complete": bool(last[3]) if last else None,
-            "last_error": last[4] if last else None,
-            "last_poll_outcome": _outcome(last[3], last[4], last[6]) if last else None,
-            "posts": db.execute("SELECT count(*) FROM posts WHERE account = ?",
-                                [acc["name"]]).fetchone()[0],
-            "comments": sum(counts.values()),
-            **{f"comments_{s}": counts.get(s, 0) for s in COMMENT_STATUSES},
-        })
+            " WHERE account = ? ORDER BY id DESC LIMIT 1",
+            [acc["name"]],
+        ).fetchone()
+        counts = dict(
+            db.execute(
+                "SELECT status, count(*) FROM comments WHERE account = ? GROUP BY status", [acc["name"]]
+            ).fetchall()
+        )
+        out.append(
+            {
+                "account": acc["name"],
+                "platform": acc["platform"],
+                "last_poll": last[2] if last else None,
+                "last_poll_ok": bool(last and last[4] is None) if last else None,
+                "last_poll_complete": bool(last[3]) if last else None,
+                "last_error": last[4] if last else None,
+                "last_poll_outcome": _outcome(last[3], last[4], last[6]) if last else None,
+                "posts": db.execute("SELECT count(*) FROM posts WHERE account = ?", [acc["name"]]).fetchone()[
+                    0
+                ],
+                "comments": sum(counts.values()),
+                **{f"comments_{s}": counts.get(s, 0) for s in COMMENT_STATUSES},
+            }
+        )
     return out
 
 
@@ -171,14 +225,21 @@ def _outcome(complete: int, error: str | None, items: int) -> str:
 
 
 def _versions(db: sqlite_utils.Database, table: str, key: str, oid: str) -> list[dict[str, Any]]:
-    return [_version_out(v) for v in db.query(
-        f"SELECT * FROM {table} WHERE {key} = ? ORDER BY version", [oid])]
+    return [
+        _version_out(v) for v in db.query(f"SELECT * FROM {table} WHERE {key} = ? ORDER BY version", [oid])
+    ]
 
 
 def _version_out(v: dict[str, Any]) -> dict[str, Any]:
     diff = json.loads(v["diff"]) if v.get("diff") else None
-    return {"version": v["version"], "seen_at": v["seen_at"], "message": v["message"],
-            "sha256": v["sha256"], "diff": diff, "diff_text": render_diff(diff) if diff else None}
+    return {
+        "version": v["version"],
+        "seen_at": v["seen_at"],
+        "message": v["message"],
+        "sha256": v["sha256"],
+        "diff": diff,
+        "diff_text": render_diff(diff) if diff else None,
+    }
 
 
 def _one(db: sqlite_utils.Database, sql: str, oid: str, what: str) -> dict[str, Any]:

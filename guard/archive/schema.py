@@ -155,9 +155,7 @@ def _v1_archive(db: sqlite_utils.Database) -> None:
         CREATE INDEX outbox_pending ON outbox(status, next_attempt_at);
         """
     )
-    db.table("comments").enable_fts(
-        ["message", "author_name"], create_triggers=True, tokenize="unicode61"
-    )
+    db.table("comments").enable_fts(["message", "author_name"], create_triggers=True, tokenize="unicode61")
     db.table("posts").enable_fts(["message"], create_triggers=True, tokenize="unicode61")
     # Re-index only when the indexed text changes, not on every status or last_seen update.
     for table, cols in (("comments", ("message", "author_name")), ("posts", ("message",))):

@@ -10,8 +10,8 @@ from guard.alerts.channels import channel_names
 from guard.alerts.health import channel_health, list_outbox
 from guard.alerts.outbox import deliver_pending, retry_failed, send_test_alert
 from guard.cli.context import Context, pass_ctx
-from guard.clock import utcnow
 from guard.cli.output import emit_json, emit_table
+from guard.clock import utcnow
 
 __all__ = ["COMMANDS"]
 
@@ -27,9 +27,11 @@ def alerts(ctx: Context, pending: bool, as_json: bool) -> None:
     if as_json:
         emit_json({"outbox": rows, "channels": health})
         return
-    emit_table(rows, ["id", "finding_id", "stage", "channel", "status", "attempts",
-                      "next_attempt_at", "last_error"],
-               empty="no pending alerts" if pending else "no alerts yet")
+    emit_table(
+        rows,
+        ["id", "finding_id", "stage", "channel", "status", "attempts", "next_attempt_at", "last_error"],
+        empty="no pending alerts" if pending else "no alerts yet",
+    )
     for name, h in sorted(health.items()):
         line = f"channel {name}: {h.get('status', '?')}"
         if h.get("last_error"):
@@ -38,8 +40,9 @@ def alerts(ctx: Context, pending: bool, as_json: bool) -> None:
 
 
 @click.command("test-alert")
-@click.option("--channel", type=click.Choice(list(channel_names())),
-              help="Default: every configured channel.")
+@click.option(
+    "--channel", type=click.Choice(list(channel_names())), help="Default: every configured channel."
+)
 @pass_ctx
 def test_alert(ctx: Context, channel: str | None) -> None:
     """Send a sample alert through the real outbox and channel."""
@@ -53,8 +56,12 @@ def test_alert(ctx: Context, channel: str | None) -> None:
 
 
 @click.command()
-@click.option("--retry-failed", "requeue", is_flag=True,
-              help="First requeue alerts that failed permanently (after fixing the channel).")
+@click.option(
+    "--retry-failed",
+    "requeue",
+    is_flag=True,
+    help="First requeue alerts that failed permanently (after fixing the channel).",
+)
 @pass_ctx
 def deliver(ctx: Context, requeue: bool) -> None:
     """Deliver due alerts now (the daemon does this every 30 s)."""

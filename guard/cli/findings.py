@@ -11,12 +11,12 @@ from guard import actions
 from guard.archive import findings as store
 from guard.archive import queries
 from guard.archive.events import append_events, make_event
+from guard.archive.records import MARK_EVENT
 from guard.cli.context import Context, pass_ctx
+from guard.cli.output import emit_json, excerpt
 from guard.clock import iso, utcnow
 from guard.engine import run_engine, set_state
 from guard.errors import UsageError
-from guard.cli.output import emit_json, excerpt
-from guard.archive.records import MARK_EVENT
 from policies.rules import finding_kinds
 
 __all__ = ["COMMANDS"]
@@ -47,14 +47,18 @@ def findings(ctx: Context, state: str, kind: str | None, as_json: bool) -> None:
         click.echo(f"#{r['id']} {r['kind']} [{r['severity']}, {r['state']}] opened {r['opened_at']}")
         click.echo(f"    {ev.get('summary', '')}")
         if comment:
-            click.echo(f"    comment {comment.get('id')} by {comment.get('author_name') or '?'} "
-                       f"({comment.get('status')}): {excerpt(comment.get('message'), 90)}")
+            click.echo(
+                f"    comment {comment.get('id')} by {comment.get('author_name') or '?'} "
+                f"({comment.get('status')}): {excerpt(comment.get('message'), 90)}"
+            )
         if ev.get("correction", {}).get("summary"):
             click.echo(f"    corrected: {ev['correction']['summary']}")
         if r["suggested_reply"]:
             click.echo(f"    suggested reply: {r['suggested_reply']}")
-            click.echo(f"    reply with: comment-guard reply {ev.get('reply_to', r['post_id'])} "
-                       f"{shlex.quote(r['suggested_reply'])}")
+            click.echo(
+                f"    reply with: comment-guard reply {ev.get('reply_to', r['post_id'])} "
+                f"{shlex.quote(r['suggested_reply'])}"
+            )
 
 
 @click.command()
@@ -78,22 +82,31 @@ def resolve(ctx: Context, finding_id: int, note: str | None) -> None:
 
 @click.command("mark-corrected")
 @click.argument("post_id")
-@click.option("--note", help="What was wrong and what is right, e.g. \"Thursday → the 13th\".")
+@click.option("--note", help='What was wrong and what is right, e.g. "Thursday → the 13th".')
 @pass_ctx
 def mark_corrected(ctx: Context, post_id: str, note: str | None) -> None:
     """Record that a post was corrected (when the edit itself doesn't show it)."""
     db = ctx.db
     kind, account, _ = queries.locate(db, post_id)
     if kind != "post":
-        raise UsageError(f"{post_id!r} is a comment; mark-corrected takes a post id "
-                         "(`comment-guard posts` lists them)")
+        raise UsageError(
+            f"{post_id!r} is a comment; mark-corrected takes a post id (`comment-guard posts` lists them)"
+        )
     now = utcnow()
     with db.atomic():
-        append_events(db, [make_event(MARK_EVENT, at=iso(now), account=account,
-                                      object_id=post_id, post_id=post_id, note=note)])
+        append_events(
+            db,
+            [
+                make_event(
+                    MARK_EVENT, at=iso(now), account=account, object_id=post_id, post_id=post_id, note=note
+                )
+            ],
+        )
     result = run_engine(db, ctx.config, now=now)
-    click.echo(f"post {post_id} marked corrected"
-               + (f"; {len(result.opened)} new finding(s)" if result.opened else ""))
+    click.echo(
+        f"post {post_id} marked corrected"
+        + (f"; {len(result.opened)} new finding(s)" if result.opened else "")
+    )
 
 
 @click.command()
@@ -106,12 +119,18 @@ def explain(ctx: Context, comment_id: str, as_json: bool) -> None:
     verdict = prot.analysis.classifications[comment_id]
     corrections = [c.summary or c.reason for c in prot.analysis.corrections]
     if as_json:
-        emit_json({"comment_id": comment_id, "protected": verdict.critical,
-                   "excluded": verdict.excluded, "reasons": list(verdict.reasons),
-                   "corrections": corrections})
+        emit_json(
+            {
+                "comment_id": comment_id,
+                "protected": verdict.critical,
+                "excluded": verdict.excluded,
+                "reasons": list(verdict.reasons),
+                "corrections": corrections,
+            }
+        )
         return
     click.echo(f"comment {comment_id}: {'PROTECTED' if verdict.critical else 'not protected'}")
-    click.echo(f"    \"{excerpt(prot.comment.message, 100)}\"")
+    click.echo(f'    "{excerpt(prot.comment.message, 100)}"')
     for reason in verdict.reasons:
         click.echo(f"    - {reason}")
     if corrections:
@@ -129,20 +148,31 @@ def reply(ctx: Context, target_id: str, text: str) -> None:
 
 
 def _moderation(action: str) -> click.Command:
-    @click.command(action, help=f"{action.capitalize()} a comment; protected comments are refused "
-                                "unless --override --reason is given (audited and alerted).")
+    @click.command(
+        action,
+        help=f"{action.capitalize()} a comment; protected comments are refused "
+        "unless --override --reason is given (audited and alerted).",
+    )
     @click.argument("comment_id")
     @click.option("--override", is_flag=True, help="Do it even though the comment is protected.")
     @click.option("--reason", help="Why (required with --override).")
     @pass_ctx
     def command(ctx: Context, comment_id: str, override: bool, reason: str | None) -> None:
-        prot = actions.moderate(ctx.db, ctx.config, action, comment_id, now=utcnow(),
-                                override_protection=override, reason=reason)
+        prot = actions.moderate(
+            ctx.db, ctx.config, action, comment_id, now=utcnow(), override_protection=override, reason=reason
+        )
         suffix = " (override recorded and alerted)" if override and prot.protected else ""
         click.echo(f"{action} {comment_id}: done{suffix}")
 
     return command
 
 
-COMMANDS = [findings, ack, resolve, mark_corrected, explain, reply,
-            *(_moderation(a) for a in actions.MODERATION)]
+COMMANDS = [
+    findings,
+    ack,
+    resolve,
+    mark_corrected,
+    explain,
+    reply,
+    *(_moderation(a) for a in actions.MODERATION),
+]

@@ -25,11 +25,21 @@ COMMAND_GROUPS = (setup, polling, records, findings, alerts, service)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", envvar="COMMENT_GUARD_CONFIG",
-              default=DEFAULT_CONFIG_PATH, show_default=True, metavar="PATH",
-              help="Config file (env COMMENT_GUARD_CONFIG).")
-@click.option("--log-level", type=click.Choice(LEVELS), default=None,
-              help="Default: error for one-shot commands (their result is printed), info for `run`.")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="COMMENT_GUARD_CONFIG",
+    default=DEFAULT_CONFIG_PATH,
+    show_default=True,
+    metavar="PATH",
+    help="Config file (env COMMENT_GUARD_CONFIG).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(LEVELS),
+    default=None,
+    help="Default: error for one-shot commands (their result is printed), info for `run`.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(__version__, prog_name="comment-guard")
 @click.pass_context
@@ -71,6 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: say so in one line, full story with --debug
         if debug:
             raise
-        click.echo(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the "
-                   "traceback and please report it)", err=True)
+        click.echo(
+            f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the "
+            "traceback and please report it)",
+            err=True,
+        )
         sys.exit(1)

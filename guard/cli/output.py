@@ -20,8 +20,9 @@ def excerpt(text: str | None, width: int = 60) -> str:
     return one_line if len(one_line) <= width else one_line[: width - 1] + "…"
 
 
-def emit_table(rows: Sequence[dict[str, Any]], columns: Iterable[str], *,
-               empty: str = "nothing to show") -> None:
+def emit_table(
+    rows: Sequence[dict[str, Any]], columns: Iterable[str], *, empty: str = "nothing to show"
+) -> None:
     cols = list(columns)
     if not rows:
         click.echo(empty)

@@ -18,8 +18,8 @@ __all__ = ["COMMANDS"]
 @pass_ctx
 def poll(ctx: Context, once: bool, account_name: str | None) -> None:
     """Poll accounts once: archive new posts, comments, versions and confirmed deletions."""
-    from guard.clock import utcnow
     from connectors.registry import connect
+    from guard.clock import utcnow
     from guard.runtime.pipeline import run_poll, sweep
 
     if not once:
@@ -33,8 +33,9 @@ def poll(ctx: Context, once: bool, account_name: str | None) -> None:
         r = outcome.poll
         counts = ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items())) or "no changes"
         state = "complete" if r.complete else "FAILED" if r.failed else "INCOMPLETE"
-        click.echo(f"{account.name}: poll {r.poll_id} {state}, {r.api_calls} API calls, "
-                   f"{r.items} items; {counts}")
+        click.echo(
+            f"{account.name}: poll {r.poll_id} {state}, {r.api_calls} API calls, {r.items} items; {counts}"
+        )
         for line in outcome.summary_lines():
             click.echo(f"{account.name}: {line}")
         if r.error is not None:
@@ -43,8 +44,10 @@ def poll(ctx: Context, once: bool, account_name: str | None) -> None:
     # Time-based rules (reply deadlines, escalation) for people who poll from cron.
     swept = sweep(config, ctx.db, connectors, now=utcnow())
     if swept.opened:
-        click.echo(f"{len(swept.opened)} finding(s) from reply deadlines: "
-                   + ", ".join(f"#{i}" for i in swept.opened))
+        click.echo(
+            f"{len(swept.opened)} finding(s) from reply deadlines: "
+            + ", ".join(f"#{i}" for i in swept.opened)
+        )
     if failed:
         sys.exit(1)
 

@@ -32,29 +32,36 @@ def posts(ctx: Context, account: str | None, status: str | None, as_json: bool) 
     if as_json:
         emit_json(rows)
     else:
-        emit_table(rows, ["id", "status", "version", "created_time", "comments",
-                          "deleted_comments", "message"], empty="no posts archived yet")
+        emit_table(
+            rows,
+            ["id", "status", "version", "created_time", "comments", "deleted_comments", "message"],
+            empty="no posts archived yet",
+        )
 
 
 @click.command()
 @click.option("--post", metavar="ID", help="Only comments on this post.")
 @click.option("--status", type=click.Choice(queries.COMMENT_STATUSES))
-@click.option("--since", type=IsoDate(), metavar="DATE",
-              help="Created on or after this date or time (UTC unless an offset is given), "
-                   "e.g. 2026-11-01 or 2026-11-01T18:00:00+02:00.")
+@click.option(
+    "--since",
+    type=IsoDate(),
+    metavar="DATE",
+    help="Created on or after this date or time (UTC unless an offset is given), "
+    "e.g. 2026-11-01 or 2026-11-01T18:00:00+02:00.",
+)
 @click.option("--author", metavar="NAME", help="Author name (case-insensitive).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def comments(ctx: Context, post: str | None, status: str | None, since: Any,
-             author: str | None, as_json: bool) -> None:
+def comments(
+    ctx: Context, post: str | None, status: str | None, since: Any, author: str | None, as_json: bool
+) -> None:
     """List archived comments, including deleted and hidden ones."""
     since_iso = iso(since) if since else None
     rows = queries.list_comments(ctx.db, post=post, status=status, since=since_iso, author=author)
     if as_json:
         emit_json(rows)
     else:
-        emit_table(rows, ["id", "status", "author", "created_time", "message"],
-                   empty="no comments match")
+        emit_table(rows, ["id", "status", "author", "created_time", "message"], empty="no comments match")
 
 
 @click.command()
@@ -68,8 +75,9 @@ def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
     else:
-        emit_table(rows, ["type", "id", "status", "created_time", "message"],
-                   empty=f"nothing matches {query!r}")
+        emit_table(
+            rows, ["type", "id", "status", "created_time", "message"], empty=f"nothing matches {query!r}"
+        )
 
 
 @click.command()
@@ -93,8 +101,9 @@ def _print_comment(c: dict[str, Any], depth: int) -> None:
     mark = "" if c["status"] == "present" else f" [{c['status'].upper()}]"
     edits = f" (edited, {len(c['versions'])} versions)" if len(c["versions"]) > 1 else ""
     page = " (page)" if c["from_page"] else ""
-    click.echo(f"{'  ' * depth}- {c['author'] or '?'}{page}{mark}{edits}: "
-               f"{excerpt(c['message'], 90)}  [{c['id']}]")
+    click.echo(
+        f"{'  ' * depth}- {c['author'] or '?'}{page}{mark}{edits}: {excerpt(c['message'], 90)}  [{c['id']}]"
+    )
     for r in c["replies"]:
         _print_comment(r, depth + 1)
 
@@ -122,8 +131,13 @@ def history(ctx: Context, object_id: str, as_json: bool) -> None:
 
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default="-",
-              help="File to write (default: stdout).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default="-",
+    help="File to write (default: stdout).",
+)
 @pass_ctx
 def export(ctx: Context, fmt: str, output: str) -> None:
     """Export every version of every post and comment with its SHA-256."""
@@ -133,8 +147,18 @@ def export(ctx: Context, fmt: str, output: str) -> None:
             json.dump(rows, out, indent=2, ensure_ascii=False)
             out.write("\n")
         else:
-            fields = ["type", "id", "post_id", "parent_id", "author", "version", "seen_at",
-                      "status", "sha256", "message"]
+            fields = [
+                "type",
+                "id",
+                "post_id",
+                "parent_id",
+                "author",
+                "version",
+                "seen_at",
+                "status",
+                "sha256",
+                "message",
+            ]
             writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(rows)

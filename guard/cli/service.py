@@ -45,11 +45,20 @@ def run(ctx: Context) -> None:
 
 
 @click.command()
-@click.option("--speed", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="Multiplies the pauses between steps; 0 runs without pauses.")
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              metavar="DIR", help="Where to write the demo's config, archive and alert copies "
-              "(default: a new temporary directory).")
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Multiplies the pauses between steps; 0 runs without pauses.",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Where to write the demo's config, archive and alert copies (default: a new temporary directory).",
+)
 def demo(speed: float, workdir: Path | None) -> None:
     """Watch comment-guard catch a deleted question, with no account and no network.
 

@@ -17,8 +17,9 @@ __all__ = ["COMMANDS"]
 
 
 @click.command()
-@click.option("--path", "target", default=None, metavar="PATH",
-              help="Where to write the config (default: --config).")
+@click.option(
+    "--path", "target", default=None, metavar="PATH", help="Where to write the config (default: --config)."
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
 @pass_ctx
 def init(ctx: Context, target: str | None, force: bool) -> None:
@@ -32,8 +33,10 @@ def init(ctx: Context, target: str | None, force: bool) -> None:
     config = load_config(path)
     open_archive(config.guard.database)
     click.echo(f"wrote {path} and created {config.guard.database}")
-    click.echo("next: edit the [[accounts]] section, export the token variables it names, "
-               f"then run `comment-guard --config {path} check --live`")
+    click.echo(
+        "next: edit the [[accounts]] section, export the token variables it names, "
+        f"then run `comment-guard --config {path} check --live`"
+    )
 
 
 @click.command()
@@ -42,7 +45,6 @@ def init(ctx: Context, target: str | None, force: bool) -> None:
 def check(ctx: Context, live: bool) -> None:
     """Validate the config, the environment variables it names and (--live) the tokens."""
     from connectors.registry import connect
-
     from guard.alerts.channels import channel_secrets
 
     config = ctx.config
@@ -50,8 +52,10 @@ def check(ctx: Context, live: bool) -> None:
         account.token()
     for env_name, key in channel_secrets(config.alerts):
         read_secret(env_name, key)
-    click.echo(f"config {config.path} is valid: {len(config.accounts)} account(s), "
-               f"mode {config.guard.mode}, archive {config.guard.database}")
+    click.echo(
+        f"config {config.path} is valid: {len(config.accounts)} account(s), "
+        f"mode {config.guard.mode}, archive {config.guard.database}"
+    )
     if not live:
         return
     failed = False

@@ -20,13 +20,33 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 __all__ = [
-    "FieldSpec", "FieldsSyntaxError", "parse_fields", "format_fields",
-    "GraphError", "Failure", "missing", "bad_path", "token_error", "unmodelled",
-    "failure_headers", "canned_message",
-    "Key", "to_unix", "iso", "cursor", "uncursor", "int_param", "bool_param", "time_param",
+    "FieldSpec",
+    "FieldsSyntaxError",
+    "parse_fields",
+    "format_fields",
+    "GraphError",
+    "Failure",
+    "missing",
+    "bad_path",
+    "token_error",
+    "unmodelled",
+    "failure_headers",
+    "canned_message",
+    "Key",
+    "to_unix",
+    "iso",
+    "cursor",
+    "uncursor",
+    "int_param",
+    "bool_param",
+    "time_param",
     "JsonHandler",
-    "POST_DEFAULT", "COMMENT_DEFAULT", "PAGE_DEFAULT",
-    "POST_UNMODELLED", "COMMENT_UNMODELLED", "PAGE_UNMODELLED",
+    "POST_DEFAULT",
+    "COMMENT_DEFAULT",
+    "PAGE_DEFAULT",
+    "POST_UNMODELLED",
+    "COMMENT_UNMODELLED",
+    "PAGE_UNMODELLED",
 ]
 
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
@@ -61,8 +81,7 @@ class _Parser:
     def fail(self, expected: str) -> FieldsSyntaxError:
         got = self.text[self.pos] if self.pos < len(self.text) else "end of string"
         return FieldsSyntaxError(
-            f'Syntax error "Expected {expected} instead of "{got}"." '
-            f"at character {self.pos}: {self.text}"
+            f'Syntax error "Expected {expected} instead of "{got}"." at character {self.pos}: {self.text}'
         )
 
     def peek(self) -> str:
@@ -146,9 +165,7 @@ COMMENT_UNMODELLED = frozenset(
     "admin_creator application attachment live_broadcast_timestamp message_tags object "
     "private_reply_conversation reactions likes".split()
 )
-PAGE_UNMODELLED = frozenset(
-    "about category fan_count followers_count link username picture".split()
-)
+PAGE_UNMODELLED = frozenset("about category fan_count followers_count link username picture".split())
 _TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, *range(80000, 80015)})
 _CANNED: dict[int, str] = {
     1: "An unknown error occurred",
@@ -170,8 +187,16 @@ Key = tuple[int, int]  # (created unix seconds, insertion sequence): the order o
 class GraphError(Exception):
     """An error response: HTTP status, the Graph ``{"error": {...}}`` envelope, extra headers."""
 
-    def __init__(self, status: int, code: int, message: str, *, subcode: int | None = None,
-                 kind: str = "OAuthException", headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: int,
+        message: str,
+        *,
+        subcode: int | None = None,
+        kind: str = "OAuthException",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         error: dict[str, Any] = {"message": message, "type": kind, "code": code}
         if code in _TRANSIENT_CODES:
@@ -204,17 +229,32 @@ class Failure:
 
     def error(self) -> GraphError:
         if self.code is None:
-            return GraphError.html(self.status or 500,
-                                   self.message or "Sorry, something went wrong.", self.headers)
-        return GraphError(self.status or 400, self.code, self.message or canned_message(self.code),
-                          subcode=self.subcode, headers=self.headers)
+            return GraphError.html(
+                self.status or 500, self.message or "Sorry, something went wrong.", self.headers
+            )
+        return GraphError(
+            self.status or 400,
+            self.code,
+            self.message or canned_message(self.code),
+            subcode=self.subcode,
+            headers=self.headers,
+        )
 
 
 def failure_headers(code: int | None, page_id: str) -> dict[str, str]:
     """Usage headers Graph sends with a throttling error: BUC for 80000-80014, app for 4."""
     if code is not None and 80000 <= code <= 80014:
-        usage = {page_id: [{"type": "pages", "call_count": 100, "total_cputime": 10,
-                            "total_time": 10, "estimated_time_to_regain_access": 5}]}
+        usage = {
+            page_id: [
+                {
+                    "type": "pages",
+                    "call_count": 100,
+                    "total_cputime": 10,
+                    "total_time": 10,
+                    "estimated_time_to_regain_access": 5,
+                }
+            ]
+        }
         return {"X-Business-Use-Case-Usage": json.dumps(usage, separators=(",", ":"))}
     if code == 4:
         usage_app = {"call_count": 100, "total_cputime": 10, "total_time": 10}
@@ -230,10 +270,14 @@ def canned_message(code: int) -> str:
 def missing(method: str, object_id: str) -> GraphError:
     """100/33: deleted, unknown, or not visible to this token -- Graph does not say which."""
     return GraphError(
-        400, 100, f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not "
+        400,
+        100,
+        f"Unsupported {method.lower()} request. Object with ID '{object_id}' does not "
         "exist, cannot be loaded due to missing permissions, or does not support this operation. "
         "Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
-        subcode=33, kind="GraphMethodException")
+        subcode=33,
+        kind="GraphMethodException",
+    )
 
 
 def bad_path(path: str) -> GraphError:
@@ -244,9 +288,11 @@ def token_error() -> GraphError:
     """190/463 with the ``WWW-Authenticate`` header Graph adds to token errors."""
     now = time.time()
     fmt = "%A, %d-%b-%y %H:%M:%S UTC"
-    message = (f"Error validating access token: Session has expired on "
-               f"{datetime.fromtimestamp(now - 3600, timezone.utc):{fmt}}. "
-               f"The current time is {datetime.fromtimestamp(now, timezone.utc):{fmt}}.")
+    message = (
+        f"Error validating access token: Session has expired on "
+        f"{datetime.fromtimestamp(now - 3600, timezone.utc):{fmt}}. "
+        f"The current time is {datetime.fromtimestamp(now, timezone.utc):{fmt}}."
+    )
     auth = f'OAuth "Facebook Platform" "invalid_token" "{message}"'
     return GraphError(400, 190, message, subcode=463, headers={"WWW-Authenticate": auth})
 
@@ -254,8 +300,9 @@ def token_error() -> GraphError:
 def unmodelled(name: str, known: frozenset[str], node_type: str) -> None:
     """None for a real field we do not model; Graph's error for a field that does not exist."""
     if name not in known:
-        raise GraphError(400, 100, f"(#100) Tried accessing nonexisting field ({name}) "
-                                   f"on node type ({node_type})")
+        raise GraphError(
+            400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type ({node_type})"
+        )
     return None
 
 
@@ -318,8 +365,7 @@ def time_param(raw: str | None, name: str) -> int | None:
 
 
 class _App(Protocol):
-    def _handle(self, method: str, path: str, params: dict[str, str]) -> tuple[int, dict, bytes]:
-        ...
+    def _handle(self, method: str, path: str, params: dict[str, str]) -> tuple[int, dict, bytes]: ...
 
     def _track(self, conn: Any, open_: bool) -> None: ...
 
@@ -372,8 +418,7 @@ class JsonHandler(BaseHTTPRequestHandler):
                 except ValueError:
                     loaded = {}
                 if isinstance(loaded, dict):
-                    params.update({k: v if isinstance(v, str) else json.dumps(v)
-                                   for k, v in loaded.items()})
+                    params.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in loaded.items()})
             else:
                 params.update(parse_qsl(raw, keep_blank_values=True))
         status, headers, body = self.app._handle(method, unquote(split.path), params)

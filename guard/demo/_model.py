@@ -73,8 +73,9 @@ COMMENT_VALUES: dict[str, Callable[["Sandbox", Comment], Any]] = {
     "message": lambda sb, c: c.message,
     "created_time": lambda sb, c: iso(c.created),
     "is_hidden": lambda sb, c: c.hidden,
-    "permalink_url": lambda sb, c: f"{_FB}/{sb.page_id}/posts/"
-    f"{sb._posts[c.post_id].number}?comment_id={c.id.rsplit('_', 1)[-1]}",
+    "permalink_url": lambda sb, c: (
+        f"{_FB}/{sb.page_id}/posts/{sb._posts[c.post_id].number}?comment_id={c.id.rsplit('_', 1)[-1]}"
+    ),
     "comment_count": lambda sb, c: sum(1 for e in c.entries if sb._alive(sb._comments[e[2]])),
     "like_count": lambda sb, c: 0,
     "can_comment": lambda sb, c: c.parent_id is None,

@@ -22,20 +22,46 @@ import time
 import zlib
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
+from collections.abc import Mapping
 from datetime import datetime
 from http.server import ThreadingHTTPServer
-from collections.abc import Mapping
 from typing import Any, Callable
 from urllib.parse import urlencode
 
-from guard.demo._model import (
-    COMMENT_VALUES, PAGE_VALUES, POST_VALUES, Comment, Node, Post, edit_post,
-)
 from guard.demo._fields import (
-    COMMENT_DEFAULT, COMMENT_UNMODELLED, PAGE_DEFAULT, PAGE_UNMODELLED, POST_DEFAULT,
-    POST_UNMODELLED, Failure, FieldSpec, FieldsSyntaxError, GraphError, JsonHandler, bad_path,
-    bool_param, cursor, failure_headers, format_fields, int_param, missing, parse_fields,
-    time_param, to_unix, token_error, uncursor, unmodelled,
+    COMMENT_DEFAULT,
+    COMMENT_UNMODELLED,
+    PAGE_DEFAULT,
+    PAGE_UNMODELLED,
+    POST_DEFAULT,
+    POST_UNMODELLED,
+    Failure,
+    FieldSpec,
+    FieldsSyntaxError,
+    GraphError,
+    JsonHandler,
+    bad_path,
+    bool_param,
+    cursor,
+    failure_headers,
+    format_fields,
+    int_param,
+    missing,
+    parse_fields,
+    time_param,
+    to_unix,
+    token_error,
+    uncursor,
+    unmodelled,
+)
+from guard.demo._model import (
+    COMMENT_VALUES,
+    PAGE_VALUES,
+    POST_VALUES,
+    Comment,
+    Node,
+    Post,
+    edit_post,
 )
 
 __all__ = ["Sandbox"]
@@ -52,10 +78,18 @@ class _Server(ThreadingHTTPServer):
 class Sandbox:
     """A fake Graph API for one Page: mutate it from Python, read it over HTTP at ``base_url``."""
 
-    def __init__(self, page_id: str = "100200300", page_name: str = "Riverside Community Center",
-                 token: str = "sandbox-token", version: str = "v24.0", page_size: int = 25,
-                 comment_page_size: int = 100, *, max_page_size: int = 100,
-                 log_limit: int = _LOG_LIMIT) -> None:
+    def __init__(
+        self,
+        page_id: str = "100200300",
+        page_name: str = "Riverside Community Center",
+        token: str = "sandbox-token",
+        version: str = "v24.0",
+        page_size: int = 25,
+        comment_page_size: int = 100,
+        *,
+        max_page_size: int = 100,
+        log_limit: int = _LOG_LIMIT,
+    ) -> None:
         self.page_id: str = page_id
         self.page_name: str = page_name
         self.version = version
@@ -85,8 +119,9 @@ class Sandbox:
         server.app = self  # type: ignore[attr-defined]
         self._server = server
         self._base_url = f"http://127.0.0.1:{server.server_address[1]}/"
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="graph-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="graph-sandbox", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -131,8 +166,7 @@ class Sandbox:
 
     # -- Python-side state changes -----------------------------------------------------------
 
-    def add_post(self, message: str, created_time: datetime | None = None,
-                 post_id: str | None = None) -> str:
+    def add_post(self, message: str, created_time: datetime | None = None, post_id: str | None = None) -> str:
         """Publish a Page post; return its id ``{page_id}_{n}`` (or ``post_id`` when given)."""
         with self._lock:
             self._seq += 1
@@ -155,16 +189,24 @@ class Sandbox:
         with self._lock:
             self._post(post_id).deleted = True
 
-    def add_comment(self, post_id: str, message: str, author: str = "Dana Reader",
-                    author_id: str | None = None, parent_id: str | None = None,
-                    from_page: bool = False, created_time: datetime | None = None) -> str:
+    def add_comment(
+        self,
+        post_id: str,
+        message: str,
+        author: str = "Dana Reader",
+        author_id: str | None = None,
+        parent_id: str | None = None,
+        from_page: bool = False,
+        created_time: datetime | None = None,
+    ) -> str:
         """Add a comment (a reply when ``parent_id`` is set); return its id ``{post_n}_{n}``.
 
         Like Facebook, a reply to a reply is attached to the top-level comment.
         """
         with self._lock:
-            return self._add_comment(post_id, message, author, author_id, parent_id, from_page,
-                                     to_unix(created_time))
+            return self._add_comment(
+                post_id, message, author, author_id, parent_id, from_page, to_unix(created_time)
+            )
 
     def edit_comment(self, comment_id: str, message: str) -> None:
         """Change a comment's message."""
@@ -186,9 +228,17 @@ class Sandbox:
         with self._lock:
             self._token = token
 
-    def fail_next(self, n: int = 1, *, status: int | None = None, code: int | None = None,
-                  subcode: int | None = None, message: str | None = None,
-                  headers: dict[str, str] | None = None, path_contains: str | None = None) -> None:
+    def fail_next(
+        self,
+        n: int = 1,
+        *,
+        status: int | None = None,
+        code: int | None = None,
+        subcode: int | None = None,
+        message: str | None = None,
+        headers: dict[str, str] | None = None,
+        path_contains: str | None = None,
+    ) -> None:
         """Answer the next ``n`` requests whose path contains ``path_contains`` with an error.
 
         With ``code``: a Graph JSON error (HTTP ``status``, default 400; canned message per
@@ -220,11 +270,22 @@ class Sandbox:
         if isinstance(node, Post):
             return not node.deleted
         parent = self._comments.get(node.parent_id) if node.parent_id else None
-        return (not node.deleted and not self._posts[node.post_id].deleted
-                and (parent is None or not parent.deleted))
+        return (
+            not node.deleted
+            and not self._posts[node.post_id].deleted
+            and (parent is None or not parent.deleted)
+        )
 
-    def _add_comment(self, post_id: str, message: str, author: str, author_id: str | None,
-                     parent_id: str | None, from_page: bool, created: int) -> str:
+    def _add_comment(
+        self,
+        post_id: str,
+        message: str,
+        author: str,
+        author_id: str | None,
+        parent_id: str | None,
+        from_page: bool,
+        created: int,
+    ) -> str:
         post = self._post(post_id)
         parent = self._comment(parent_id) if parent_id else None
         if parent is not None and parent.parent_id is not None:
@@ -236,8 +297,16 @@ class Sandbox:
         elif author_id is None:
             author_id = str(10**15 + zlib.crc32(author.encode("utf-8")))
         self._seq += 1
-        comment = Comment(f"{post.number}_{self._seq}", post_id, parent.id if parent else None,
-                           message, author, author_id, created, self._seq)
+        comment = Comment(
+            f"{post.number}_{self._seq}",
+            post_id,
+            parent.id if parent else None,
+            message,
+            author,
+            author_id,
+            created,
+            self._seq,
+        )
         self._comments[comment.id] = comment
         insort(post.entries, (*comment.key, comment.id))
         if parent is not None:
@@ -250,10 +319,12 @@ class Sandbox:
         headers = {"Content-Type": _JSON, "facebook-api-version": self.version}
         with self._lock:
             self._count += 1
-            self._log.append((method, path, {k: v for k, v in params.items()
-                                             if k not in _SECRET_PARAMS}))
-            usage = {"call_count": min(10, 1 + self._count // 1000), "total_cputime": 1,
-                     "total_time": 1}  # stays low so clients never throttle themselves
+            self._log.append((method, path, {k: v for k, v in params.items() if k not in _SECRET_PARAMS}))
+            usage = {
+                "call_count": min(10, 1 + self._count // 1000),
+                "total_cputime": 1,
+                "total_time": 1,
+            }  # stays low so clients never throttle themselves
             headers["X-App-Usage"] = json.dumps(usage, separators=(",", ":"))
             try:
                 failure = self._take_failure(path)
@@ -316,8 +387,11 @@ class Sandbox:
                 raise GraphError(400, 100, "(#100) Missing message or attachment")
             post_id = node.id if isinstance(node, Post) else node.post_id
             parent = None if isinstance(node, Post) else node.id
-            return {"id": self._add_comment(post_id, params["message"], self.page_name, None,
-                                            parent, True, int(time.time()))}
+            return {
+                "id": self._add_comment(
+                    post_id, params["message"], self.page_name, None, parent, True, int(time.time())
+                )
+            }
         if method == "POST" and edge is None:
             if "is_hidden" in params:
                 node.hidden = bool_param(params["is_hidden"], "is_hidden")
@@ -334,8 +408,14 @@ class Sandbox:
 
     # -- listing and rendering (lock held) ---------------------------------------------------
 
-    def _list(self, owner: Node | None, opts: dict[str, str], fields: tuple[FieldSpec, ...],
-              next_params: dict[str, str], embedded: bool = False) -> dict | None:
+    def _list(
+        self,
+        owner: Node | None,
+        opts: dict[str, str],
+        fields: tuple[FieldSpec, ...],
+        next_params: dict[str, str],
+        embedded: bool = False,
+    ) -> dict | None:
         """One page of an edge: the Page's posts (owner None) or an object's comments."""
         if owner is None:
             entries, newest_first = self._index, True
@@ -355,10 +435,10 @@ class Sandbox:
             if newest_first:
                 ordered = entries[: bisect_left(entries, after, key=lambda e: e[:2])]
             else:
-                ordered = entries[bisect_right(entries, after, key=lambda e: e[:2]):]
+                ordered = entries[bisect_right(entries, after, key=lambda e: e[:2]) :]
         found: list[Any] = []
         more = False
-        for entry in (reversed(ordered) if newest_first else ordered):
+        for entry in reversed(ordered) if newest_first else ordered:
             node = nodes[entry[2]]
             if self._alive(node) and keep(node):
                 if len(found) == limit:
@@ -370,29 +450,34 @@ class Sandbox:
             return None
         out: dict[str, Any] = {"data": [self._render(node, fields, next_params) for node in found]}
         if found:
-            paging: dict[str, Any] = {"cursors": {"before": cursor(found[0].key),
-                                                  "after": cursor(found[-1].key)}}
+            paging: dict[str, Any] = {
+                "cursors": {"before": cursor(found[0].key), "after": cursor(found[-1].key)}
+            }
             if more:
                 path = f"{self.version}/{owner.id if owner else self.page_id}/" + (
-                    "comments" if owner else "posts")
+                    "comments" if owner else "posts"
+                )
                 query = {k: v for k, v in next_params.items() if k not in ("after", "before")}
                 query["after"] = cursor(found[-1].key)
                 paging["next"] = f"{self._base_url}{path}?{urlencode(query)}"
             out["paging"] = paging
         if summary:
             total = sum(1 for e in entries if self._alive(nodes[e[2]]) and keep(nodes[e[2]]))
-            out["summary"] = {"order": opts.get("order", "chronological"), "total_count": total,
-                              "can_comment": True}
+            out["summary"] = {
+                "order": opts.get("order", "chronological"),
+                "total_count": total,
+                "can_comment": True,
+            }
         return out
 
     def _window(self, opts: dict[str, str]) -> Callable[[Node], bool]:
         since = time_param(opts.get("since"), "since")
         until = time_param(opts.get("until"), "until")
-        return lambda n: (since is None or n.created >= since) and (until is None or
-                                                                  n.created <= until)
+        return lambda n: (since is None or n.created >= since) and (until is None or n.created <= until)
 
-    def _render(self, node: Node | None, fields: tuple[FieldSpec, ...],
-                params: dict[str, str]) -> dict[str, Any]:
+    def _render(
+        self, node: Node | None, fields: tuple[FieldSpec, ...], params: dict[str, str]
+    ) -> dict[str, Any]:
         """A node as JSON with only the requested fields (plus ``id``, which Graph always adds)."""
         out: dict[str, Any] = {}
         for spec in fields:
@@ -406,15 +491,20 @@ class Sandbox:
         """One field of a node; None when Graph would omit it."""
         name = spec.name
         if name == "from" and node is not None:
-            author = (node.author, node.author_id) if isinstance(node, Comment) else (
-                self.page_name, self.page_id)
+            author = (
+                (node.author, node.author_id) if isinstance(node, Comment) else (self.page_name, self.page_id)
+            )
             wanted = {s.name for s in spec.children or ()} or {"name"}
             return {k: v for k, v in zip(("name", "id"), author) if k in wanted or k == "id"}
         if name == "comments" and node is not None:
             opts = dict(spec.modifiers)
             fields = spec.children or COMMENT_DEFAULT
-            next_params = {"access_token": params.get("access_token", ""), "pretty": "0",
-                           "fields": format_fields(fields), **opts}
+            next_params = {
+                "access_token": params.get("access_token", ""),
+                "pretty": "0",
+                "fields": format_fields(fields),
+                **opts,
+            }
             next_params.setdefault("limit", str(self.comment_page_size))
             return self._list(node, opts, fields, next_params, embedded=True)
         if name == "parent" and isinstance(node, Comment):

@@ -69,8 +69,9 @@ class _Sink:
 
     def __enter__(self) -> Any:
         self._server = self._make_server()
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -195,11 +196,12 @@ def blocks_as_text(blocks: list[dict[str, Any]]) -> list[str]:
         elif kind == "section":
             lines += _mrkdwn(str(block.get("text", {}).get("text", ""))).splitlines()
         elif kind == "context":
-            lines.append(" · ".join(_mrkdwn(str(e.get("text", "")))
-                                    for e in block.get("elements", [])))
+            lines.append(" · ".join(_mrkdwn(str(e.get("text", ""))) for e in block.get("elements", [])))
         elif kind == "actions":
-            lines += [f"[{e.get('text', {}).get('text', 'button')}] {e.get('url', '')}".rstrip()
-                      for e in block.get("elements", [])]
+            lines += [
+                f"[{e.get('text', {}).get('text', 'button')}] {e.get('url', '')}".rstrip()
+                for e in block.get("elements", [])
+            ]
         elif kind == "divider":
             lines.append("-" * 40)
         lines.append("")

@@ -30,27 +30,34 @@ from typing import Any
 
 import click
 
+from guard.alerts.outbox import deliver_pending
 from guard.archive import queries
+from guard.archive.connection import Archive, open_archive
 from guard.archive.findings import list_findings
 from guard.archive.outbox import count_by_status
-from guard.demo.sinks import MailSink, SlackWebhookSink, blocks_as_text
-from guard.alerts.outbox import deliver_pending
-from guard.archive.connection import Archive, open_archive
+from guard.cli.output import emit_table, excerpt
 from guard.clock import utcnow
 from guard.config import Config, load_config
+from guard.demo.sandbox import Sandbox
+from guard.demo.sinks import MailSink, SlackWebhookSink, blocks_as_text
 from guard.durations import format_duration
 from guard.errors import GuardError
-from guard.cli.output import emit_table, excerpt
 from guard.runtime.pipeline import PollOutcome, run_poll
-from guard.demo.sandbox import Sandbox
 
-__all__ = ["run_demo", "DemoResult", "POST_TEXT", "FIXED_TEXT", "QUESTION", "ORDINARY", "SPAM",
-           "CONFIG_NAME", "DATABASE_NAME"]
+__all__ = [
+    "run_demo",
+    "DemoResult",
+    "POST_TEXT",
+    "FIXED_TEXT",
+    "QUESTION",
+    "ORDINARY",
+    "SPAM",
+    "CONFIG_NAME",
+    "DATABASE_NAME",
+]
 
-POST_TEXT = ("Reminder: our community meeting is Thursday at 7pm in the library. "
-             "Everyone welcome!")
-FIXED_TEXT = ("Reminder: our community meeting is the Thirteenth at 7pm in the library. "
-              "Everyone welcome!")
+POST_TEXT = "Reminder: our community meeting is Thursday at 7pm in the library. Everyone welcome!"
+FIXED_TEXT = "Reminder: our community meeting is the Thirteenth at 7pm in the library. Everyone welcome!"
 QUESTION = "wait, the meeting is TONIGHT?!?"
 ORDINARY = "See you there 👋"
 SPAM = "WIN a free iPhone!!! http://spam.example"
@@ -62,8 +69,14 @@ EMAIL_COPY = "alert-email.eml"
 TOKEN_ENV = "COMMENT_GUARD_DEMO_TOKEN"
 SLACK_ENV = "COMMENT_GUARD_DEMO_SLACK_WEBHOOK"
 ACCOUNT = "riverside-page"
-_OWN_FILES = (CONFIG_NAME, DATABASE_NAME, f"{DATABASE_NAME}-wal", f"{DATABASE_NAME}-shm",
-              SLACK_COPY, EMAIL_COPY)
+_OWN_FILES = (
+    CONFIG_NAME,
+    DATABASE_NAME,
+    f"{DATABASE_NAME}-wal",
+    f"{DATABASE_NAME}-shm",
+    SLACK_COPY,
+    EMAIL_COPY,
+)
 
 
 @dataclass
@@ -101,8 +114,7 @@ def run_demo(*, workdir: Path | None = None, speed: float = 1.0) -> DemoResult:
 
 
 class _Story:
-    def __init__(self, sandbox: Sandbox, config: Config, db: Archive,
-                 speed: float) -> None:
+    def __init__(self, sandbox: Sandbox, config: Config, db: Archive, speed: float) -> None:
         self.sandbox, self.config, self.db, self.speed = sandbox, config, db, speed
         self.account = config.account(ACCOUNT)
         self.polls = 0
@@ -110,10 +122,11 @@ class _Story:
     # -- the four steps ------------------------------------------------------------------------
 
     def intro(self, workdir: Path, config_path: Path) -> None:
-        say("comment-guard demo: a post gets quietly corrected and a reader's question vanishes.",
-            bold=True)
-        say(f"A stand-in for the Facebook Graph API is serving the page "
-            f"\"{self.sandbox.page_name}\" at {self.sandbox.base_url}")
+        say("comment-guard demo: a post gets quietly corrected and a reader's question vanishes.", bold=True)
+        say(
+            f"A stand-in for the Facebook Graph API is serving the page "
+            f'"{self.sandbox.page_name}" at {self.sandbox.base_url}'
+        )
         say(f"Demo files (config, archive, alert copies) are in {workdir}")
         say("Every step below is a real poll: Facebook connector → archive → policies → alerts.")
 
@@ -128,8 +141,7 @@ class _Story:
         question = sb.add_comment(post, QUESTION, author="Dana Reader")
         sb.add_comment(post, ORDINARY, author="Sam Neighbor")
         spam = sb.add_comment(post, SPAM, author="Prize Bot")
-        for who, text in (("Dana Reader", QUESTION), ("Sam Neighbor", ORDINARY),
-                          ("Prize Bot", SPAM)):
+        for who, text in (("Dana Reader", QUESTION), ("Sam Neighbor", ORDINARY), ("Prize Bot", SPAM)):
             quote(text, who)
         self.poll()
 
@@ -145,9 +157,11 @@ class _Story:
         sb.delete_comment(spam)
         outcome = self.poll()
         if not outcome.findings_opened:
-            raise GuardError("the demo expected comment-guard to open a removed-critical "
-                             "finding for the deleted question, and it opened none; "
-                             "please report this")
+            raise GuardError(
+                "the demo expected comment-guard to open a removed-critical "
+                "finding for the deleted question, and it opened none; "
+                "please report this"
+            )
         return outcome.findings_opened
 
     def step(self, n: int, what: str) -> None:
@@ -162,8 +176,10 @@ class _Story:
         r = outcome.poll
         if r.error is not None:
             raise GuardError(f"demo poll {self.polls} failed: {r.error}")
-        say(f"  poll {self.polls}: {_describe(r.counts)}"
-            f" ({r.api_calls} API call{'s' if r.api_calls != 1 else ''})")
+        say(
+            f"  poll {self.polls}: {_describe(r.counts)}"
+            f" ({r.api_calls} API call{'s' if r.api_calls != 1 else ''})"
+        )
         if outcome.findings_opened:
             say(f"  → {len(outcome.findings_opened)} new finding: staff are alerted now")
         return outcome
@@ -185,8 +201,7 @@ class _Story:
                     wrap(str(value), f"  {key:<16}", " " * 18)
             comment = evidence.get("comment") or {}
             say(f"  {'evidence':<16}{evidence.get('summary', '')}")
-            say(f"  {'':<16}comment: \"{comment.get('message', '')}\" "
-                f"[{comment.get('status', '?')}]")
+            say(f'  {"":<16}comment: "{comment.get("message", "")}" [{comment.get("status", "?")}]')
             wrap(f"why protected: {'; '.join(evidence.get('reasons') or [])}", " " * 18)
             correction = evidence.get("correction") or {}
             if correction.get("summary"):
@@ -203,8 +218,9 @@ class _Story:
         say("")
         say("The alert, as it arrives in Slack (Block Kit, rendered as text)", bold=True)
         for payload in slack.received:
-            (workdir / SLACK_COPY).write_text(json.dumps(payload, indent=2, ensure_ascii=False),
-                                              encoding="utf-8")
+            (workdir / SLACK_COPY).write_text(
+                json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8"
+            )
             for line in blocks_as_text(payload.get("blocks") or []):
                 wrap(line, "  │ ", "  │   ") if line else say("  │")
         say(f"  (the exact webhook JSON is in {workdir / SLACK_COPY})")
@@ -223,8 +239,11 @@ class _Story:
         say(f"  (the raw message, with its HTML part, is in {workdir / EMAIL_COPY})")
         pending = count_by_status(self.db).get("pending", 0)
         if pending:
-            wrap(f"{pending} reminder(s) wait in the outbox, to go out if nobody answers "
-                 f"publicly within {format_duration(self.config.policy.reply_within)}.", "  ")
+            wrap(
+                f"{pending} reminder(s) wait in the outbox, to go out if nobody answers "
+                f"publicly within {format_duration(self.config.policy.reply_within)}.",
+                "  ",
+            )
 
     def show_archive(self, config_path: Path) -> None:
         self.pause(1.5)
@@ -232,18 +251,22 @@ class _Story:
         say("")
         say("The deleted comments are still in the archive, word for word", bold=True)
         say(f"  $ {cmd} comments --status deleted")
-        emit_table(queries.list_comments(self.db, status="deleted"),
-                   ["id", "status", "author", "created_time", "message"],
-                   empty="no comments match")
+        emit_table(
+            queries.list_comments(self.db, status="deleted"),
+            ["id", "status", "author", "created_time", "message"],
+            empty="no comments match",
+        )
         say("")
         say("Try it yourself against the demo archive:", bold=True)
         post = queries.list_posts(self.db)[-1]["id"]
         question = next(c["id"] for c in queries.list_comments(self.db) if c["message"] == QUESTION)
-        for args, why in ((("comments", "--status", "deleted"), "deleted comments, kept"),
-                          (("thread", post), "the post, both versions, every comment"),
-                          (("history", question), "the question's record and events"),
-                          (("findings",), "what needs a human"),
-                          (("verify",), "prove the record was not altered")):
+        for args, why in (
+            (("comments", "--status", "deleted"), "deleted comments, kept"),
+            (("thread", post), "the post, both versions, every comment"),
+            (("history", question), "the question's record and events"),
+            (("findings",), "what needs a human"),
+            (("verify",), "prove the record was not altered"),
+        ):
             say(f"  {cmd} {' '.join(shlex.quote(a) for a in args)}")
             say(f"      # {why}")
 
@@ -253,31 +276,35 @@ def say(text: str, *, bold: bool = False) -> None:
 
 
 def wrap(text: str, first: str, rest: str | None = None) -> None:
-    for line in textwrap.wrap(text, width=96, initial_indent=first,
-                              subsequent_indent=rest if rest is not None else " " * len(first)):
+    for line in textwrap.wrap(
+        text, width=96, initial_indent=first, subsequent_indent=rest if rest is not None else " " * len(first)
+    ):
         say(line)
 
 
 def quote(text: str, who: str | None = None) -> None:
     prefix = f"  {who}: " if who else "  "
-    wrapped = textwrap.wrap(f"“{text}”", width=88, initial_indent=prefix,
-                            subsequent_indent=" " * len(prefix))
+    wrapped = textwrap.wrap(f"“{text}”", width=88, initial_indent=prefix, subsequent_indent=" " * len(prefix))
     for line in wrapped:
         say(line)
 
 
-_WORDS = (("post_added", "new post", "new posts"),
-          ("post_edited", "post edited (new version archived)", "posts edited"),
-          ("comment_added", "new comment", "new comments"),
-          ("comment_edited", "comment edited", "comments edited"),
-          ("comment_hidden", "comment hidden", "comments hidden"),
-          ("comment_deleted", "comment confirmed deleted by the platform",
-           "comments confirmed deleted by the platform"))
+_WORDS = (
+    ("post_added", "new post", "new posts"),
+    ("post_edited", "post edited (new version archived)", "posts edited"),
+    ("comment_added", "new comment", "new comments"),
+    ("comment_edited", "comment edited", "comments edited"),
+    ("comment_hidden", "comment hidden", "comments hidden"),
+    (
+        "comment_deleted",
+        "comment confirmed deleted by the platform",
+        "comments confirmed deleted by the platform",
+    ),
+)
 
 
 def _describe(counts: dict[str, int]) -> str:
-    parts = [f"{counts[k]} {one if counts[k] == 1 else many}"
-             for k, one, many in _WORDS if counts.get(k)]
+    parts = [f"{counts[k]} {one if counts[k] == 1 else many}" for k, one, many in _WORDS if counts.get(k)]
     return ", ".join(parts) or "no changes"
 
 

@@ -44,13 +44,13 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connectors.base import Connector
+from connectors.registry import connect
 from guard.archive.connection import Archive, open_archive
+from guard.archive.meta import HEARTBEAT_KEY, meta_set
 from guard.archive.outbox import next_pending_at
 from guard.clock import iso, parse_iso, utcnow
 from guard.config import Account, Config, read_secret
-from connectors.registry import connect
 from guard.errors import ConfigError, GuardError, RateLimited
-from guard.archive.meta import HEARTBEAT_KEY, meta_set
 from guard.runtime.lock import DaemonLock
 from guard.runtime.logs import bridge_scheduler_logs, scrub_secrets
 from guard.runtime.pipeline import run_poll, sweep
@@ -106,22 +106,29 @@ class _Scheduler(BlockingScheduler):
 class Daemon:
     """The scheduler, its jobs and their one archive connection. ``run()`` blocks."""
 
-    def __init__(self, config: Config, *, senders: Mapping[str, Any] | None = None,
-                 connectors: Mapping[str, Connector] | None = None,
-                 stop_timeout: float = STOP_TIMEOUT, heartbeat_every: float = HEARTBEAT_EVERY,
-                 delivery_every: float = DELIVERY_EVERY, sweep_every: float = SWEEP_EVERY) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        senders: Mapping[str, Any] | None = None,
+        connectors: Mapping[str, Connector] | None = None,
+        stop_timeout: float = STOP_TIMEOUT,
+        heartbeat_every: float = HEARTBEAT_EVERY,
+        delivery_every: float = DELIVERY_EVERY,
+        sweep_every: float = SWEEP_EVERY,
+    ) -> None:
         self.config = config
         self.stop_timeout = stop_timeout
         self._senders = dict(senders) if senders else None
         self._connectors: dict[str, Connector] = dict(connectors or {})
-        self._every = {"heartbeat": heartbeat_every, "deliver": delivery_every,
-                       "sweep": sweep_every}
+        self._every = {"heartbeat": heartbeat_every, "deliver": delivery_every, "sweep": sweep_every}
         self._lock = DaemonLock(config.guard.database)
         self._db: Archive | None = None
         self._scheduler = _Scheduler(
             timezone=timezone.utc,
             executors={"default": ThreadPoolExecutor(1)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
         self._idle = threading.Condition()
         self._running: str | None = None
         self._signals = 0
@@ -140,11 +147,13 @@ class Daemon:
             self._db = open_archive(self.config.guard.database)
             self._add_jobs()
             if install_signals:
-                previous = {s: signal.signal(s, self._on_signal)
-                            for s in (signal.SIGTERM, signal.SIGINT)}
-            log.info("daemon_started", database=str(self.config.guard.database),
-                     accounts=[a.name for a in self.config.accounts],
-                     jobs=sorted(j.id for j in self._scheduler.get_jobs()))
+                previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+            log.info(
+                "daemon_started",
+                database=str(self.config.guard.database),
+                accounts=[a.name for a in self.config.accounts],
+                jobs=sorted(j.id for j in self._scheduler.get_jobs()),
+            )
             self._scheduler.start()  # returns once stop is requested
             clean = self._shut_down()
         finally:
@@ -174,9 +183,12 @@ class Daemon:
         with self._idle:
             idle = self._idle.wait_for(lambda: self._running is None, timeout=self.stop_timeout)
         if not idle:
-            log.warning("daemon_stop_timeout", running=self._running,
-                        waited_seconds=self.stop_timeout,
-                        note="nothing of the unfinished job was written; it reruns next start")
+            log.warning(
+                "daemon_stop_timeout",
+                running=self._running,
+                waited_seconds=self.stop_timeout,
+                note="nothing of the unfinished job was written; it reruns next start",
+            )
             return False
         log.info("daemon_stopped")
         return True
@@ -199,8 +211,11 @@ class Daemon:
             try:
                 values.append(read_secret(name, key))
             except ConfigError:
-                log.warning("alert_secret_missing", variable=name,
-                            note="alerts on this channel are retried until it is set")
+                log.warning(
+                    "alert_secret_missing",
+                    variable=name,
+                    note="alerts on this channel are retried until it is set",
+                )
         return values
 
     # -- scheduling ------------------------------------------------------------------------
@@ -210,25 +225,48 @@ class Daemon:
         add = self._scheduler.add_job
         for account in self.config.accounts:
             interval = account.poll_every.total_seconds()
-            add(self._job, IntervalTrigger(seconds=interval, jitter=poll_jitter(account.poll_every),
-                                           timezone=timezone.utc),
-                args=(f"poll:{account.name}", self._poll, account), id=f"poll:{account.name}",
-                name=f"poll {account.name}", next_run_time=now)
+            add(
+                self._job,
+                IntervalTrigger(
+                    seconds=interval, jitter=poll_jitter(account.poll_every), timezone=timezone.utc
+                ),
+                args=(f"poll:{account.name}", self._poll, account),
+                id=f"poll:{account.name}",
+                name=f"poll {account.name}",
+                next_run_time=now,
+            )
             self._write_meta({next_poll_key(account.name): iso(now)})
-        add(self._job, IntervalTrigger(seconds=self._every["heartbeat"], timezone=timezone.utc),
-            args=("heartbeat", self._heartbeat), id="heartbeat", next_run_time=now)
-        add(self._job, IntervalTrigger(seconds=self._every["sweep"], timezone=timezone.utc),
-            args=("sweep", self._sweep), id="sweep",
-            next_run_time=now + timedelta(seconds=self._every["sweep"]))
+        add(
+            self._job,
+            IntervalTrigger(seconds=self._every["heartbeat"], timezone=timezone.utc),
+            args=("heartbeat", self._heartbeat),
+            id="heartbeat",
+            next_run_time=now,
+        )
+        add(
+            self._job,
+            IntervalTrigger(seconds=self._every["sweep"], timezone=timezone.utc),
+            args=("sweep", self._sweep),
+            id="sweep",
+            next_run_time=now + timedelta(seconds=self._every["sweep"]),
+        )
         if self._alerts_configured():
-            add(self._job, IntervalTrigger(seconds=self._every["deliver"], timezone=timezone.utc),
-                args=("deliver", self._deliver), id="deliver", next_run_time=now)
+            add(
+                self._job,
+                IntervalTrigger(seconds=self._every["deliver"], timezone=timezone.utc),
+                args=("deliver", self._deliver),
+                id="deliver",
+                next_run_time=now,
+            )
             digest_at = self.config.alerts.digest_at
             if digest_at:
                 hour, minute = (int(x) for x in digest_at.split(":"))
-                add(self._job, CronTrigger(hour=hour, minute=minute,
-                                           timezone=ZoneInfo(self.config.guard.timezone)),
-                    args=("digest", self._digest), id="digest")
+                add(
+                    self._job,
+                    CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(self.config.guard.timezone)),
+                    args=("digest", self._digest),
+                    id="digest",
+                )
         self._scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
 
     def _alerts_configured(self) -> bool:
@@ -237,8 +275,13 @@ class Daemon:
         return bool(configured_channels(self.config.alerts))
 
     def _on_skipped(self, event: JobEvent) -> None:
-        log.info("job_skipped", job=event.job_id, reason="previous run still in progress"
-                 if event.code == EVENT_JOB_MAX_INSTANCES else "missed its run time")
+        log.info(
+            "job_skipped",
+            job=event.job_id,
+            reason="previous run still in progress"
+            if event.code == EVENT_JOB_MAX_INSTANCES
+            else "missed its run time",
+        )
 
     # -- jobs ------------------------------------------------------------------------------
 
@@ -253,8 +296,7 @@ class Daemon:
         except GuardError as exc:  # expected trouble (config, archive, channel): one line
             log.error("job_failed", job=name, error=str(exc), error_type=type(exc).__name__)
         except Exception as exc:  # a bug: keep the traceback, keep the scheduler
-            log.error("job_failed", job=name, error=str(exc), error_type=type(exc).__name__,
-                      exc_info=True)
+            log.error("job_failed", job=name, error=str(exc), error_type=type(exc).__name__, exc_info=True)
         finally:
             self._end_transaction(name)
             with self._idle:
@@ -272,8 +314,9 @@ class Daemon:
     def _poll(self, account: Account) -> None:
         job_id = f"poll:{account.name}"
         try:
-            error = run_poll(self.config, self._require_db(), account,
-                             connector=self._connector(account)).poll.error
+            error = run_poll(
+                self.config, self._require_db(), account, connector=self._connector(account)
+            ).poll.error
         except RateLimited as exc:  # raised outside the scan (e.g. building the connector)
             error = exc
         job = self._scheduler.get_job(job_id)
@@ -281,8 +324,12 @@ class Daemon:
         if isinstance(error, RateLimited):
             next_run = utcnow() + timedelta(seconds=max(error.retry_after, 1.0))
             self._scheduler.modify_job(job_id, next_run_time=next_run)
-            log.warning("poll_rate_limited", account=account.name,
-                        retry_after=error.retry_after, next_poll=iso(next_run))
+            log.warning(
+                "poll_rate_limited",
+                account=account.name,
+                retry_after=error.retry_after,
+                next_poll=iso(next_run),
+            )
         if next_run is not None:
             self._write_meta({next_poll_key(account.name): iso(next_run)})
         self._kick_delivery()
@@ -303,11 +350,14 @@ class Daemon:
     def _deliver(self) -> None:
         from guard.alerts.outbox import deliver_pending
 
-        report = deliver_pending(self._require_db(), self.config.alerts, now=utcnow(),
-                                 senders=self._senders)
+        report = deliver_pending(self._require_db(), self.config.alerts, now=utcnow(), senders=self._senders)
         if report.sent or report.failed or report.retrying:
-            log.info("alerts_delivered", sent=len(report.sent), retrying=len(report.retrying),
-                     failed=len(report.failed))
+            log.info(
+                "alerts_delivered",
+                sent=len(report.sent),
+                retrying=len(report.retrying),
+                failed=len(report.failed),
+            )
 
     def _digest(self) -> None:
         from guard.alerts.digest import enqueue_digest

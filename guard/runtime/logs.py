@@ -27,8 +27,9 @@ def configure_logging(level: str = "info", *, json: bool | None = None, stream: 
     stream = stream or sys.stderr
     if json is None:
         json = not getattr(stream, "isatty", lambda: False)()
-    renderer: Any = (structlog.processors.JSONRenderer() if json
-                     else structlog.dev.ConsoleRenderer(colors=False))
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -54,8 +55,7 @@ def scrub_secrets(values: Iterable[str]) -> None:
     secrets = sorted({v for v in values if v and len(v) >= 8}, key=len, reverse=True)
     if not secrets:
         return
-    processors = [p for p in structlog.get_config()["processors"]
-                  if not isinstance(p, _Scrubber)]
+    processors = [p for p in structlog.get_config()["processors"] if not isinstance(p, _Scrubber)]
     structlog.configure(processors=[*processors, _Scrubber(secrets)])
 
 
@@ -83,8 +83,10 @@ class _SchedulerLogBridge(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         structlog.get_logger(record.name).error(
-            "scheduler_error", message=record.getMessage(),
-            exc_info=record.exc_info if record.exc_info else None)
+            "scheduler_error",
+            message=record.getMessage(),
+            exc_info=record.exc_info if record.exc_info else None,
+        )
 
 
 def bridge_scheduler_logs() -> Callable[[], None]:

@@ -16,8 +16,8 @@ import structlog
 
 from connectors.base import Connector, GoneStatus
 from connectors.registry import connect
-from guard.archive.connection import Archive
 from guard.actions import enforce
+from guard.archive.connection import Archive
 from guard.archive.meta import budget_key, meta_get, meta_set
 from guard.archive.poller import PollDiff
 from guard.archive.polls import ensure_account, write_poll
@@ -47,8 +47,9 @@ class PollResult:
         return self.error is not None and self.items == 0
 
 
-def poll_account(db: Archive, account: Account, connector: Connector, *,
-                 now: datetime | None = None) -> PollResult:
+def poll_account(
+    db: Archive, account: Account, connector: Connector, *, now: datetime | None = None
+) -> PollResult:
     """The archive half of a poll: fetch, diff, ask about suspects, write one poll atomically.
 
     Every platform call happens here, before the write: ``PollDiff`` decides, the connector
@@ -75,21 +76,34 @@ def poll_account(db: Archive, account: Account, connector: Connector, *,
     with db.atomic():
         ensure_account(db, account.name, account.platform, account.page_id, stamp)
         poll_id = write_poll(db, batch)
-    result = PollResult(poll_id=poll_id, account=account.name, complete=batch.complete,
-                        api_calls=batch.api_calls, items=batch.items, counts=batch.counts(),
-                        error=diff.error, duration=time.perf_counter() - t0)
+    result = PollResult(
+        poll_id=poll_id,
+        account=account.name,
+        complete=batch.complete,
+        api_calls=batch.api_calls,
+        items=batch.items,
+        counts=batch.counts(),
+        error=diff.error,
+        duration=time.perf_counter() - t0,
+    )
     _log_poll(result)
     return result
 
 
 def _log_poll(r: PollResult) -> None:
     c = r.counts
-    fields = dict(account=r.account, poll_id=r.poll_id, api_calls=r.api_calls, items=r.items,
-                  complete=r.complete, new=c.get("comment_added", 0) + c.get("post_added", 0),
-                  edited=c.get("comment_edited", 0) + c.get("post_edited", 0),
-                  hidden=c.get("comment_hidden", 0),
-                  deleted=c.get("comment_deleted", 0) + c.get("post_deleted", 0),
-                  duration=round(r.duration, 3))
+    fields = dict(
+        account=r.account,
+        poll_id=r.poll_id,
+        api_calls=r.api_calls,
+        items=r.items,
+        complete=r.complete,
+        new=c.get("comment_added", 0) + c.get("post_added", 0),
+        edited=c.get("comment_edited", 0) + c.get("post_edited", 0),
+        hidden=c.get("comment_hidden", 0),
+        deleted=c.get("comment_deleted", 0) + c.get("post_deleted", 0),
+        duration=round(r.duration, 3),
+    )
     if r.error is not None:
         fields.update(error=str(r.error), error_type=type(r.error).__name__)
     log.info("poll_done", **fields)
@@ -106,17 +120,27 @@ class PollOutcome:
     def summary_lines(self) -> list[str]:
         lines = []
         if self.findings_opened:
-            lines.append(f"{len(self.findings_opened)} new finding(s): "
-                         + ", ".join(f"#{i}" for i in self.findings_opened)
-                         + " (see `comment-guard findings`)")
+            lines.append(
+                f"{len(self.findings_opened)} new finding(s): "
+                + ", ".join(f"#{i}" for i in self.findings_opened)
+                + " (see `comment-guard findings`)"
+            )
         if self.interval_factor > 1:
-            lines.append(f"read budget {self.budget_spent} used: polling {self.interval_factor:g}x "
-                         "less often until the month ends")
+            lines.append(
+                f"read budget {self.budget_spent} used: polling {self.interval_factor:g}x "
+                "less often until the month ends"
+            )
         return lines
 
 
-def run_poll(config: Config, db: Archive, account: Account, *,
-             connector: Connector | None = None, now: datetime | None = None) -> PollOutcome:
+def run_poll(
+    config: Config,
+    db: Archive,
+    account: Account,
+    *,
+    connector: Connector | None = None,
+    now: datetime | None = None,
+) -> PollOutcome:
     connector = connector or connect(account.connector_settings())
     moment = now or utcnow()
     budget = connector.read_budget if account.monthly_read_budget is not None else None
@@ -130,13 +154,17 @@ def run_poll(config: Config, db: Archive, account: Account, *,
             meta_set(db, budget_key(account.name, moment), str(spent))
     engine = run_engine(db, config, now=moment, poll_id=result.poll_id)
     enforce(db, engine.to_unhide, {account.name: connector}, now=moment)
-    return PollOutcome(poll=result, findings_opened=engine.opened,
-                       interval_factor=_slowdown(spent, account.monthly_read_budget),
-                       budget_spent=spent)
+    return PollOutcome(
+        poll=result,
+        findings_opened=engine.opened,
+        interval_factor=_slowdown(spent, account.monthly_read_budget),
+        budget_spent=spent,
+    )
 
 
-def sweep(config: Config, db: Archive, connectors: Mapping[str, Connector], *,
-          now: datetime | None = None) -> EngineResult:
+def sweep(
+    config: Config, db: Archive, connectors: Mapping[str, Connector], *, now: datetime | None = None
+) -> EngineResult:
     """The time-based rules (reply deadlines, escalation) over the whole archive; in enforce
     mode, un-hide through ``connectors`` what they found hidden."""
     moment = now or utcnow()

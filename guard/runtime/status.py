@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-
+from guard.archive import findings as findings_store
+from guard.archive import queries
 from guard.archive.connection import Archive
+from guard.archive.meta import HEARTBEAT_KEY, budget_key, meta_get
+from guard.archive.outbox import count_by_status
 from guard.clock import parse_iso, utcnow
 from guard.config import Config
 from guard.durations import format_duration
-from guard.archive import findings as findings_store
-from guard.archive import queries
-from guard.archive.outbox import count_by_status
-from guard.archive.meta import HEARTBEAT_KEY, budget_key, meta_get
 from guard.runtime.lock import running_daemon_pid
 
 __all__ = ["status_report"]
@@ -36,18 +35,21 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
         outcome = a["last_poll_outcome"] + (f": {a['last_error']}" if a["last_error"] else "")
         age = format_duration(now - parse_iso(a["last_poll"]))
         nxt = f", next {a['next_poll']}" if a["next_poll"] else ""
-        lines.append(f"{acc.name} ({acc.platform}): last poll {a['last_poll']} ({age} ago) "
-                     f"{outcome}{nxt}; {a['posts']} posts, {a['comments']} comments "
-                     f"({a['comments_deleted']} deleted, {a['comments_hidden']} hidden)")
+        lines.append(
+            f"{acc.name} ({acc.platform}): last poll {a['last_poll']} ({age} ago) "
+            f"{outcome}{nxt}; {a['posts']} posts, {a['comments']} comments "
+            f"({a['comments_deleted']} deleted, {a['comments_hidden']} hidden)"
+        )
         if acc.monthly_read_budget:
             spent = int(meta_get(db, budget_key(acc.name, now)) or 0)
             a["reads_this_month"] = spent
-            lines.append(f"{acc.name}: {spent:,} of {acc.monthly_read_budget:,} monthly reads used "
-                         f"({spent / acc.monthly_read_budget:.0%})")
+            lines.append(
+                f"{acc.name}: {spent:,} of {acc.monthly_read_budget:,} monthly reads used "
+                f"({spent / acc.monthly_read_budget:.0%})"
+            )
     findings = findings_store.count_by_state(db)
     outbox = count_by_status(db)
-    lines.append(f"findings: {findings.get('open', 0)} open, "
-                 f"{findings.get('acknowledged', 0)} acknowledged")
+    lines.append(f"findings: {findings.get('open', 0)} open, {findings.get('acknowledged', 0)} acknowledged")
     lines.append(f"alerts: {outbox.get('pending', 0)} pending, {outbox.get('failed', 0)} failed")
     beat = meta_get(db, HEARTBEAT_KEY)
     pid = running_daemon_pid(config.guard.database)
@@ -59,9 +61,18 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
     else:
         heartbeat_age = (now - parse_iso(beat)).total_seconds()
         unhealthy = heartbeat_age > STALE_AFTER.total_seconds()
-        lines.append(f"daemon: {running}, heartbeat "
-                     f"{format_duration(timedelta(seconds=heartbeat_age))} ago"
-                     + (f" (STALE: more than {format_duration(STALE_AFTER)})" if unhealthy else ""))
-    return {"accounts": accounts, "findings": findings, "outbox": outbox,
-            "heartbeat": beat, "heartbeat_age_seconds": heartbeat_age, "daemon_pid": pid,
-            "unhealthy": unhealthy, "lines": lines}
+        lines.append(
+            f"daemon: {running}, heartbeat "
+            f"{format_duration(timedelta(seconds=heartbeat_age))} ago"
+            + (f" (STALE: more than {format_duration(STALE_AFTER)})" if unhealthy else "")
+        )
+    return {
+        "accounts": accounts,
+        "findings": findings,
+        "outbox": outbox,
+        "heartbeat": beat,
+        "heartbeat_age_seconds": heartbeat_age,
+        "daemon_pid": pid,
+        "unhealthy": unhealthy,
+        "lines": lines,
+    }

@@ -15,12 +15,25 @@ from typing import Protocol
 
 from policies.analysis import Analysis
 from policies.records import FindingDraft, OpenFinding
-from policies.rules import (hidden_critical, override, post_removed, removed_critical,
-                            silent_correction, unanswered)
+from policies.rules import (
+    hidden_critical,
+    override,
+    post_removed,
+    removed_critical,
+    silent_correction,
+    unanswered,
+)
 
-__all__ = ["Rule", "RULES", "run_rules", "rule_for", "finding_kinds", "headline", "comment_label",
-           "resolution"]
-
+__all__ = [
+    "Rule",
+    "RULES",
+    "run_rules",
+    "rule_for",
+    "finding_kinds",
+    "headline",
+    "comment_label",
+    "resolution",
+]
 
 
 class Rule(Protocol):
@@ -35,8 +48,14 @@ class Rule(Protocol):
     def resolve(self, a: Analysis, finding: OpenFinding) -> str | None: ...
 
 
-RULES: tuple[Rule, ...] = (removed_critical, hidden_critical, unanswered, silent_correction,
-                                 post_removed, override)
+RULES: tuple[Rule, ...] = (
+    removed_critical,
+    hidden_critical,
+    unanswered,
+    silent_correction,
+    post_removed,
+    override,
+)
 _BY_KIND = {rule.KIND: rule for rule in RULES}
 
 

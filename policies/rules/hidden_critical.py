@@ -21,13 +21,21 @@ COMMENT_LABEL: str | None = "hidden"
 
 
 def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
-    return [FindingDraft(
-        kind=KIND, severity=Severity.CRITICAL if a.corrected else Severity.WARNING,
-        dedupe_key=f"{KIND}:{c.id}", post_id=c.post_id, comment_id=c.id,
-        evidence=build_evidence(a, "A critical comment was hidden", comment=c,
-                                hidden_at=c.status_changed_at),
-        suggested_reply=suggest_reply(c, a.latest))
-        for c in a.thread.comments if c.status == CommentStatus.HIDDEN and a.protected(c)]
+    return [
+        FindingDraft(
+            kind=KIND,
+            severity=Severity.CRITICAL if a.corrected else Severity.WARNING,
+            dedupe_key=f"{KIND}:{c.id}",
+            post_id=c.post_id,
+            comment_id=c.id,
+            evidence=build_evidence(
+                a, "A critical comment was hidden", comment=c, hidden_at=c.status_changed_at
+            ),
+            suggested_reply=suggest_reply(c, a.latest),
+        )
+        for c in a.thread.comments
+        if c.status == CommentStatus.HIDDEN and a.protected(c)
+    ]
 
 
 def resolve(a: Analysis, finding: OpenFinding) -> str | None:

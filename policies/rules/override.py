@@ -32,8 +32,17 @@ def resolve(a: Analysis, finding: OpenFinding) -> str | None:
 def draft(a: Analysis, comment: CommentRecord, action: str, reason: str, nth: int) -> FindingDraft:
     """The finding for the ``nth`` override of ``action`` on ``comment`` (each one is kept)."""
     return FindingDraft(
-        kind=KIND, severity=Severity.WARNING, dedupe_key=f"{KIND}:{comment.id}:{action}:{nth}",
-        post_id=comment.post_id, comment_id=comment.id,
-        evidence=build_evidence(a, f"Staff used --override to {action} a protected comment",
-                                comment=comment, action=action, override_reason=reason),
-        suggested_reply=suggest_reply(comment, a.latest, gone=action == "delete"))
+        kind=KIND,
+        severity=Severity.WARNING,
+        dedupe_key=f"{KIND}:{comment.id}:{action}:{nth}",
+        post_id=comment.post_id,
+        comment_id=comment.id,
+        evidence=build_evidence(
+            a,
+            f"Staff used --override to {action} a protected comment",
+            comment=comment,
+            action=action,
+            override_reason=reason,
+        ),
+        suggested_reply=suggest_reply(comment, a.latest, gone=action == "delete"),
+    )

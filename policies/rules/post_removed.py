@@ -23,14 +23,23 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
     open_kinds = a.thread.open_kinds - {KIND}
     if post.status != PostStatus.DELETED or not a.corrected or not open_kinds:
         return []
-    return [FindingDraft(
-        kind=KIND, severity=Severity.CRITICAL, dedupe_key=f"{KIND}:{post.id}", post_id=post.id,
-        comment_id=None,
-        evidence=build_evidence(a, "A corrected post with open questions was deleted",
-                                open_findings=sorted(open_kinds)),
-        suggested_reply=("We removed a post that had a mistake in it, and some of you had "
-                         f"questions about it. Here is the correct information: {PLACEHOLDER} "
-                         "Sorry for the confusion!"))]
+    return [
+        FindingDraft(
+            kind=KIND,
+            severity=Severity.CRITICAL,
+            dedupe_key=f"{KIND}:{post.id}",
+            post_id=post.id,
+            comment_id=None,
+            evidence=build_evidence(
+                a, "A corrected post with open questions was deleted", open_findings=sorted(open_kinds)
+            ),
+            suggested_reply=(
+                "We removed a post that had a mistake in it, and some of you had "
+                f"questions about it. Here is the correct information: {PLACEHOLDER} "
+                "Sorry for the confusion!"
+            ),
+        )
+    ]
 
 
 def resolve(a: Analysis, finding: OpenFinding) -> str | None:

@@ -28,15 +28,26 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
         if c.status != CommentStatus.DELETED or not a.protected(c):
             continue
         what = "question or complaint" if a.corrected else "critical comment"
-        summary = (f"A {what} on a corrected post was removed" if a.corrected
-                   else "A critical comment was removed")
-        out.append(FindingDraft(
-            kind=KIND, severity=Severity.CRITICAL if a.corrected else Severity.WARNING,
-            dedupe_key=f"{KIND}:{c.id}", post_id=c.post_id, comment_id=c.id,
-            evidence=build_evidence(a, summary, comment=c, removed_at=c.status_changed_at,
-                                    note="Platforms do not say whether the page or the author "
-                                         "deleted a comment."),
-            suggested_reply=suggest_reply(c, a.latest, gone=True)))
+        summary = (
+            f"A {what} on a corrected post was removed" if a.corrected else "A critical comment was removed"
+        )
+        out.append(
+            FindingDraft(
+                kind=KIND,
+                severity=Severity.CRITICAL if a.corrected else Severity.WARNING,
+                dedupe_key=f"{KIND}:{c.id}",
+                post_id=c.post_id,
+                comment_id=c.id,
+                evidence=build_evidence(
+                    a,
+                    summary,
+                    comment=c,
+                    removed_at=c.status_changed_at,
+                    note="Platforms do not say whether the page or the author deleted a comment.",
+                ),
+                suggested_reply=suggest_reply(c, a.latest, gone=True),
+            )
+        )
     return out
 
 

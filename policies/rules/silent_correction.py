@@ -32,12 +32,19 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
         due = parse_iso(c.at) + timedelta(seconds=a.config.reply_within_seconds)
         if now < due:
             continue
-        out.append(FindingDraft(
-            kind=KIND, severity=Severity.WARNING, dedupe_key=_key(c.post_id, c.version),
-            post_id=c.post_id, comment_id=None,
-            evidence=build_evidence(a, "A post was corrected without a public note", correction=c,
-                                    due_at=iso(due)),
-            suggested_reply=suggest_correction_note(c)))
+        out.append(
+            FindingDraft(
+                kind=KIND,
+                severity=Severity.WARNING,
+                dedupe_key=_key(c.post_id, c.version),
+                post_id=c.post_id,
+                comment_id=None,
+                evidence=build_evidence(
+                    a, "A post was corrected without a public note", correction=c, due_at=iso(due)
+                ),
+                suggested_reply=suggest_correction_note(c),
+            )
+        )
     return out
 
 

@@ -37,12 +37,23 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
         if now < due:
             continue
         escalate = start + timedelta(seconds=a.config.escalate_after_seconds)
-        out.append(FindingDraft(
-            kind=KIND, severity=Severity.WARNING, dedupe_key=f"{KIND}:{c.id}",
-            post_id=c.post_id, comment_id=c.id,
-            evidence=build_evidence(a, "A question on a corrected post has no public reply",
-                                    comment=c, due_at=iso(due), escalate_at=iso(escalate)),
-            suggested_reply=suggest_reply(c, a.latest)))
+        out.append(
+            FindingDraft(
+                kind=KIND,
+                severity=Severity.WARNING,
+                dedupe_key=f"{KIND}:{c.id}",
+                post_id=c.post_id,
+                comment_id=c.id,
+                evidence=build_evidence(
+                    a,
+                    "A question on a corrected post has no public reply",
+                    comment=c,
+                    due_at=iso(due),
+                    escalate_at=iso(escalate),
+                ),
+                suggested_reply=suggest_reply(c, a.latest),
+            )
+        )
     return out
 
 

@@ -15,8 +15,7 @@ from tests.support.smtp import SmtpSink
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch):
     """No proxy may divert loopback traffic; the webhook URL comes from the fake server."""
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
-                 "all_proxy"):
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
 
@@ -42,8 +41,14 @@ def smtp(smtp_port):
 
 
 def email_settings(port: int, **overrides) -> EmailSettings:
-    values = dict(smtp_host="127.0.0.1", smtp_port=port, starttls=False,
-                  from_addr="guard@example.org", to=("comms@example.org",), timeout=2.0)
+    values = dict(
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        starttls=False,
+        from_addr="guard@example.org",
+        to=("comms@example.org",),
+        timeout=2.0,
+    )
     values.update(overrides)
     return EmailSettings(**values)
 
@@ -55,8 +60,12 @@ def slack_only() -> AlertSettings:
 
 @pytest.fixture
 def slack_and_email(smtp_port) -> AlertSettings:
-    return AlertSettings(channels={"slack": SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL"),
-                                   "email": email_settings(smtp_port)})
+    return AlertSettings(
+        channels={
+            "slack": SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL"),
+            "email": email_settings(smtp_port),
+        }
+    )
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from guard.alerts.channels.email import message_id_for
 from guard.alerts.channels.slack import SlackSettings
 from guard.alerts.health import list_outbox
 from guard.alerts.outbox import deliver_pending, enqueue
-from guard.config import AlertSettings, Route
 from guard.archive.schema import migrate
+from guard.config import AlertSettings, Route
 from tests.alerts.conftest import email_settings
 from tests.alerts.helpers import T0, add_finding
 
@@ -104,8 +104,9 @@ def test_one_hour_of_slack_500s_then_every_alert_delivered_in_order_once(db, sla
     now = T0
     for tick in range(3600 // 30):
         if tick % 10 == 0:  # a new finding every five minutes during the outage
-            f = add_finding(db, dedupe_key=f"k{tick}", comment_id=f"111_{tick}",
-                            suggested_reply=f"answer number {tick}")
+            f = add_finding(
+                db, dedupe_key=f"k{tick}", comment_id=f"111_{tick}", suggested_reply=f"answer number {tick}"
+            )
             with db.atomic():
                 enqueue(db, f, "first", slack_only, now=now)
             expected.append(f"answer number {tick}")
@@ -121,13 +122,16 @@ def test_one_hour_of_slack_500s_then_every_alert_delivered_in_order_once(db, sla
     assert {r["status"] for r in list_outbox(db)} == {"sent"}
 
 
-def test_outage_on_slack_with_email_fallback_configured_does_not_fall_back(db, slack, smtp,
-                                                                           smtp_port):
+def test_outage_on_slack_with_email_fallback_configured_does_not_fall_back(db, slack, smtp, smtp_port):
     """500s are temporary: they are retried on Slack, never diverted to email."""
     smtp.start()
-    settings = AlertSettings(channels={"slack": SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL"),
-                                       "email": email_settings(smtp_port)},
-                             routes=(Route(channels=("slack",)),))
+    settings = AlertSettings(
+        channels={
+            "slack": SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL"),
+            "email": email_settings(smtp_port),
+        },
+        routes=(Route(channels=("slack",)),),
+    )
     with db.atomic():
         enqueue(db, add_finding(db), "first", settings, now=T0)
     slack.add(500, "rollup_error", times=2)

@@ -30,7 +30,7 @@ def test_email_arrives_with_subject_recipients_text_html_and_message_id(db, smtp
     smtp.start()
     _queue(db, email_only)
     assert deliver_pending(db, email_only, now=T0).sent == [1]
-    (mail_from, rcpts, msg), = smtp.messages
+    ((mail_from, rcpts, msg),) = smtp.messages
     assert mail_from == "guard@example.org" and rcpts == ["comms@example.org"]
     assert msg["Subject"] == "[comment-guard] A critical comment on a corrected post was deleted"
     assert msg["To"] == "comms@example.org"
@@ -83,8 +83,9 @@ def test_email_partly_rejected_recipients_still_counts_as_sent(db, smtp_port):
     """When the server takes the message for some recipients, the alert was delivered."""
     sink = SmtpSink(smtp_port, handler_kwargs={"reject": ("gone@example.org",)}).start()
     try:
-        settings = AlertSettings(channels={"email": email_settings(
-            smtp_port, to=("comms@example.org", "gone@example.org"))})
+        settings = AlertSettings(
+            channels={"email": email_settings(smtp_port, to=("comms@example.org", "gone@example.org"))}
+        )
         _queue(db, settings)
         assert deliver_pending(db, settings, now=T0).sent == [1]
         assert sink.messages[0][1] == ["comms@example.org"]
@@ -95,11 +96,12 @@ def test_email_partly_rejected_recipients_still_counts_as_sent(db, smtp_port):
 def test_escalation_goes_to_escalation_addresses_threaded_under_first_alert(db, smtp, smtp_port):
     """Escalations use escalation_to and reference the first alert's Message-ID."""
     smtp.start()
-    settings = AlertSettings(channels={"email": email_settings(smtp_port,
-                                                               escalation_to=("boss@example.org",))})
+    settings = AlertSettings(
+        channels={"email": email_settings(smtp_port, escalation_to=("boss@example.org",))}
+    )
     _queue(db, settings, stage="escalation")
     deliver_pending(db, settings, now=T0)
-    (_, rcpts, msg), = smtp.messages
+    ((_, rcpts, msg),) = smtp.messages
     assert rcpts == ["boss@example.org"]
     assert msg["Subject"].startswith("[comment-guard] Escalation: ")
     assert msg["References"] == message_id_for("1:first:email")
@@ -118,8 +120,12 @@ def test_email_login_uses_credentials_from_environment(smtp_port, monkeypatch):
     monkeypatch.setenv("SMTP_PASSWORD", "s3cret")
     try:
         settings = email_settings(smtp_port, username_env="SMTP_USER", password_env="SMTP_PASSWORD")
-        send_email(settings, render_alert({"id": 1, "kind": "unanswered"}, "first"),
-                   to=settings.to, message_id=message_id_for("x"))
+        send_email(
+            settings,
+            render_alert({"id": 1, "kind": "unanswered"}, "first"),
+            to=settings.to,
+            message_id=message_id_for("x"),
+        )
         assert seen == [(b"guard", b"s3cret")] and len(sink.messages) == 1
     finally:
         sink.stop()
@@ -127,6 +133,7 @@ def test_email_login_uses_credentials_from_environment(smtp_port, monkeypatch):
 
 def test_email_wrong_password_is_permanent(smtp_port, monkeypatch):
     """A 535 authentication failure is not retried forever: it needs a human."""
+
     def refuse(server, session, envelope, mechanism, auth_data):
         return AuthResult(success=False, handled=False)
 
@@ -136,8 +143,12 @@ def test_email_wrong_password_is_permanent(smtp_port, monkeypatch):
     try:
         settings = email_settings(smtp_port, username_env="SMTP_USER", password_env="SMTP_PASSWORD")
         with pytest.raises(AlertPermanent, match="535"):
-            send_email(settings, render_alert({"id": 1, "kind": "unanswered"}, "first"),
-                       to=settings.to, message_id=message_id_for("x"))
+            send_email(
+                settings,
+                render_alert({"id": 1, "kind": "unanswered"}, "first"),
+                to=settings.to,
+                message_id=message_id_for("x"),
+            )
     finally:
         sink.stop()
 
@@ -145,5 +156,9 @@ def test_email_wrong_password_is_permanent(smtp_port, monkeypatch):
 def test_send_email_to_closed_port_raises_retryable(smtp_port):
     """Nothing listening is a temporary condition."""
     with pytest.raises(AlertRetryable):
-        send_email(email_settings(smtp_port), render_alert({"id": 1}, "first"),
-                   to=("comms@example.org",), message_id=message_id_for("x"))
+        send_email(
+            email_settings(smtp_port),
+            render_alert({"id": 1}, "first"),
+            to=("comms@example.org",),
+            message_id=message_id_for("x"),
+        )

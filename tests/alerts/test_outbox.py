@@ -22,8 +22,12 @@ from guard.errors import AlertPermanent, AlertRetryable, ArchiveError
 from tests.alerts.helpers import T0, add_finding
 
 SLACK = SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL")
-EMAIL = EmailSettings(smtp_host="127.0.0.1", from_addr="g@example.org", to=("a@example.org",),
-                      escalation_to=("boss@example.org",))
+EMAIL = EmailSettings(
+    smtp_host="127.0.0.1",
+    from_addr="g@example.org",
+    to=("a@example.org",),
+    escalation_to=("boss@example.org",),
+)
 
 
 class Recorder:
@@ -52,7 +56,11 @@ def test_same_finding_stage_and_channel_is_queued_once(db):
     assert _enqueue(db, f, "first", settings) == []
     assert _enqueue(db, f, "reminder", settings) == [3, 4]
     assert [r["dedupe_key"] for r in list_outbox(db)] == [
-        "1:first:slack", "1:first:email", "1:reminder:slack", "1:reminder:email"]
+        "1:first:slack",
+        "1:first:email",
+        "1:reminder:slack",
+        "1:reminder:email",
+    ]
 
 
 def test_enqueue_joins_the_callers_transaction(db):
@@ -71,28 +79,36 @@ def test_enqueue_joins_the_callers_transaction(db):
 
 def test_routes_filter_by_kind_and_severity():
     """Routes send kinds at or above min_severity to their channels; no match means no alert."""
-    settings = AlertSettings(channels={"slack": SLACK, "email": EMAIL}, routes=(
-        Route(channels=("slack",), min_severity="warning"),
-        Route(channels=("email",), kinds=("removed-critical",), min_severity="critical"),
-    ))
+    settings = AlertSettings(
+        channels={"slack": SLACK, "email": EMAIL},
+        routes=(
+            Route(channels=("slack",), min_severity="warning"),
+            Route(channels=("email",), kinds=("removed-critical",), min_severity="critical"),
+        ),
+    )
     crit = {"kind": "removed-critical", "severity": "critical"}
     assert routed_channels(crit, "first", settings) == ["slack", "email"]
-    assert routed_channels({"kind": "unanswered", "severity": "critical"}, "first",
-                           settings) == ["slack"]
+    assert routed_channels({"kind": "unanswered", "severity": "critical"}, "first", settings) == ["slack"]
     assert routed_channels({"kind": "unanswered", "severity": "info"}, "first", settings) == []
 
 
 def test_no_routes_means_every_configured_channel():
     """Without [[alerts.routes]] every finding goes everywhere that is configured."""
-    assert routed_channels({"kind": "x", "severity": "info"}, "first",
-                           AlertSettings(channels={"slack": SLACK, "email": EMAIL})) == ["slack", "email"]
+    assert routed_channels(
+        {"kind": "x", "severity": "info"}, "first", AlertSettings(channels={"slack": SLACK, "email": EMAIL})
+    ) == ["slack", "email"]
     assert routed_channels({"kind": "x", "severity": "info"}, "first", AlertSettings()) == []
 
 
 def test_escalation_uses_the_escalation_webhook_when_configured(db):
     """An escalation goes to the second Slack webhook; other stages use the first."""
-    settings = AlertSettings(channels={"slack": SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL",
-                                                 escalation_webhook_url_env="SLACK_ESCALATION")})
+    settings = AlertSettings(
+        channels={
+            "slack": SlackSettings(
+                webhook_url_env="SLACK_WEBHOOK_URL", escalation_webhook_url_env="SLACK_ESCALATION"
+            )
+        }
+    )
     f = add_finding(db)
     _enqueue(db, f, "first", settings)
     _enqueue(db, f, "escalation", settings)
@@ -112,8 +128,10 @@ def test_finding_resolved_before_reminder_sends_no_reminder(db):
     sent = Recorder()
     deliver_pending(db, settings, now=T0, senders={"slack": sent})
     with db.atomic():
-        db.execute("UPDATE findings SET state = 'resolved', resolved_at = ? WHERE id = ?",
-                   [(T0 + timedelta(hours=1)).isoformat(), f["id"]])
+        db.execute(
+            "UPDATE findings SET state = 'resolved', resolved_at = ? WHERE id = ?",
+            [(T0 + timedelta(hours=1)).isoformat(), f["id"]],
+        )
         assert cancel_for_finding(db, f["id"], ["reminder", "escalation"]) == 1
     deliver_pending(db, settings, now=T0 + timedelta(hours=3), senders={"slack": sent})
     assert [i.stage for i in sent.items] == ["first"]
@@ -134,8 +152,7 @@ def test_reminder_of_resolved_finding_is_cancelled_even_without_cancel_call(db):
 def test_scheduled_reminder_does_not_hold_back_later_alerts(db):
     """A reminder waiting for its time is not a backlog: newer first alerts go out now."""
     settings = AlertSettings(channels={"slack": SLACK})
-    _enqueue(db, add_finding(db, dedupe_key="a"), "reminder", settings,
-             not_before=T0 + timedelta(hours=2))
+    _enqueue(db, add_finding(db, dedupe_key="a"), "reminder", settings, not_before=T0 + timedelta(hours=2))
     _enqueue(db, add_finding(db, dedupe_key="b"), "first", settings)
     sent = Recorder()
     assert deliver_pending(db, settings, now=T0, senders={"slack": sent}).sent == [2]
@@ -147,8 +164,9 @@ def test_a_retrying_channel_does_not_delay_the_other_channel(db):
     for key in ("a", "b"):
         _enqueue(db, add_finding(db, dedupe_key=key), "first", settings)
     mail = Recorder()
-    report = deliver_pending(db, settings, now=T0, senders={
-        "slack": Recorder(fail=AlertRetryable("down")), "email": mail})
+    report = deliver_pending(
+        db, settings, now=T0, senders={"slack": Recorder(fail=AlertRetryable("down")), "email": mail}
+    )
     assert report.retrying == [1] and report.sent == [2, 4]
     assert [r["attempts"] for r in list_outbox(db) if r["channel"] == "slack"] == [1, 0]
 
@@ -165,8 +183,9 @@ def test_a_crashing_sender_is_retried_not_fatal(db):
     settings = AlertSettings(channels={"slack": SLACK, "email": EMAIL})
     _enqueue(db, add_finding(db), "first", settings)
     mail = Recorder()
-    report = deliver_pending(db, settings, now=T0, senders={
-        "slack": Recorder(fail=KeyError("bug")), "email": mail})
+    report = deliver_pending(
+        db, settings, now=T0, senders={"slack": Recorder(fail=KeyError("bug")), "email": mail}
+    )
     assert report.retrying == [1] and "KeyError" in report.errors[1] and len(mail.items) == 1
 
 
@@ -178,8 +197,7 @@ def test_failed_rows_can_be_requeued_after_fixing_the_channel(db):
     assert channel_health(db)["slack"]["failed"] == 1
     assert retry_failed(db, now=T0 + timedelta(minutes=5)) == 1
     ok = Recorder()
-    assert deliver_pending(db, settings, now=T0 + timedelta(minutes=5),
-                           senders={"slack": ok}).sent == [1]
+    assert deliver_pending(db, settings, now=T0 + timedelta(minutes=5), senders={"slack": ok}).sent == [1]
     assert channel_health(db)["slack"]["status"] == "ok"
 
 

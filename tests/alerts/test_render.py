@@ -10,9 +10,17 @@ from datetime import timedelta
 from guard.alerts.render import AlertMessage, render_alert
 from tests.alerts.helpers import STORY_EVIDENCE, STORY_REPLY, T0
 
-FINDING = {"id": 3, "account": "main-page", "kind": "removed-critical", "severity": "critical",
-           "post_id": "111", "comment_id": "111_222", "opened_at": T0.isoformat(),
-           "evidence": json.dumps(STORY_EVIDENCE), "suggested_reply": STORY_REPLY}
+FINDING = {
+    "id": 3,
+    "account": "main-page",
+    "kind": "removed-critical",
+    "severity": "critical",
+    "post_id": "111",
+    "comment_id": "111_222",
+    "opened_at": T0.isoformat(),
+    "evidence": json.dumps(STORY_EVIDENCE),
+    "suggested_reply": STORY_REPLY,
+}
 
 
 def _sections(msg: AlertMessage) -> list[str]:
@@ -36,10 +44,14 @@ def test_unknown_kind_gets_a_generic_headline():
 
 def test_long_hostile_comment_respects_slack_limits_and_escaping():
     """Huge text full of &, <, > is escaped and cut to 3000 chars without a broken entity."""
-    evidence = dict(STORY_EVIDENCE, summary="<!channel> " * 500,
-                    comment={"message": "a & b <c> " * 2000, "status": "hidden"})
-    msg = render_alert(dict(FINDING, kind="hidden-critical" + "x" * 200,
-                            evidence=json.dumps(evidence)), "first")
+    evidence = dict(
+        STORY_EVIDENCE,
+        summary="<!channel> " * 500,
+        comment={"message": "a & b <c> " * 2000, "status": "hidden"},
+    )
+    msg = render_alert(
+        dict(FINDING, kind="hidden-critical" + "x" * 200, evidence=json.dumps(evidence)), "first"
+    )
     assert len(msg.blocks[0]["text"]["text"]) <= 150
     for text in _sections(msg):
         assert len(text) <= 3000
@@ -51,9 +63,15 @@ def test_long_hostile_comment_respects_slack_limits_and_escaping():
 def test_cli_command_is_shell_quoted_and_round_trips():
     """The suggested command, pasted into a shell, passes the reply text unchanged."""
     reply = "We're sorry: it's the 13th, not \"Thursday\"; $HOME `x`"
-    msg = render_alert(dict(FINDING, kind="hidden-critical", suggested_reply=reply,
-                            evidence=json.dumps(dict(STORY_EVIDENCE, comment={
-                                "id": "111_222", "status": "hidden"}))), "first")
+    msg = render_alert(
+        dict(
+            FINDING,
+            kind="hidden-critical",
+            suggested_reply=reply,
+            evidence=json.dumps(dict(STORY_EVIDENCE, comment={"id": "111_222", "status": "hidden"})),
+        ),
+        "first",
+    )
     line = re.search(r"comment-guard reply .*", msg.email_text).group(0)
     assert shlex.split(line) == ["comment-guard", "reply", "111_222", reply]
 

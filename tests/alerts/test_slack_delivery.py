@@ -38,9 +38,14 @@ def test_slack_message_has_header_quoted_comment_reply_command_and_button(db, sl
     deliver_pending(db, slack_only, now=T0)
     body = slack.calls[0]["json"]
     blocks = body["blocks"]
-    assert blocks[0] == {"type": "header", "text": {
-        "type": "plain_text", "emoji": True,
-        "text": "A critical comment on a corrected post was deleted"}}
+    assert blocks[0] == {
+        "type": "header",
+        "text": {
+            "type": "plain_text",
+            "emoji": True,
+            "text": "A critical comment on a corrected post was deleted",
+        },
+    }
     texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
     post = next(t for t in texts if t.startswith("*Post:*"))
     assert "<https://www.facebook.com/111/posts/333?a=1&amp;b=2|Town meeting on Thirteenth" in post
@@ -88,8 +93,10 @@ def test_slack_500_is_retried_with_exponential_backoff(db, slack, slack_only):
 
 def test_slack_backoff_is_capped_by_max_backoff(db, slack):
     """However long Slack fails, the wait between attempts never exceeds alerts.max_backoff."""
-    settings = AlertSettings(channels={"slack": SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL")},
-                             max_backoff=timedelta(minutes=2))
+    settings = AlertSettings(
+        channels={"slack": SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL")},
+        max_backoff=timedelta(minutes=2),
+    )
     _queue(db, settings)
     slack.default = (503, "service_unavailable", {})
     now = T0
@@ -101,12 +108,15 @@ def test_slack_backoff_is_capped_by_max_backoff(db, slack):
     assert list_outbox(db)[0]["attempts"] == 6
 
 
-def test_slack_404_no_service_fails_permanently_and_falls_back_to_email(db, slack, smtp,
-                                                                        smtp_port):
+def test_slack_404_no_service_fails_permanently_and_falls_back_to_email(db, slack, smtp, smtp_port):
     """A revoked webhook is not retried; the channel shows failing and the alert arrives by mail."""
-    settings = AlertSettings(channels={"slack": SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL"),
-                                       "email": email_settings(smtp_port)},
-                             routes=(Route(channels=("slack",)),))
+    settings = AlertSettings(
+        channels={
+            "slack": SlackSettings(webhook_url_env="SLACK_WEBHOOK_URL"),
+            "email": email_settings(smtp_port),
+        },
+        routes=(Route(channels=("slack",)),),
+    )
     smtp.start()
     _queue(db, settings)
     slack.add(404, "no_service")
@@ -119,7 +129,7 @@ def test_slack_404_no_service_fails_permanently_and_falls_back_to_email(db, slac
     health = channel_health(db)
     assert health["slack"]["status"] == "failing" and "no_service" in health["slack"]["last_error"]
     assert health["email"]["status"] == "ok"
-    (_, rcpts, msg), = smtp.messages
+    ((_, rcpts, msg),) = smtp.messages
     assert rcpts == ["comms@example.org"]
     text = msg.get_body(("plain",)).get_content()
     assert "could not be posted to Slack" in text and "no_service" in text
@@ -160,8 +170,7 @@ def test_slack_unreachable_is_retryable(db, slack_only, monkeypatch):
     assert channel_health(db)["slack"]["status"] == "retrying"
 
 
-def test_missing_webhook_env_var_keeps_alert_pending_with_a_clear_error(db, slack_only,
-                                                                        monkeypatch):
+def test_missing_webhook_env_var_keeps_alert_pending_with_a_clear_error(db, slack_only, monkeypatch):
     """An unset SLACK_WEBHOOK_URL is a retry with an error naming the variable, not a loss."""
     monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
     _queue(db, slack_only)

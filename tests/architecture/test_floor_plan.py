@@ -12,15 +12,15 @@ import pytest
 
 PACKAGES = ("guard", "connectors", "policies")
 # Imported by everything; imports nothing of ours above it.
-GROUND_FLOOR = {"guard", "guard.errors", "guard.clock", "guard.durations", "guard.text",
-                "guard.states"}
+GROUND_FLOOR = {"guard", "guard.errors", "guard.clock", "guard.durations", "guard.text", "guard.states"}
 SQL_LIBRARIES = {"sqlite3", "sqlite_utils"}
 
 
 @pytest.fixture(scope="module")
 def graph() -> grimp.ImportGraph:
-    return grimp.build_graph(*PACKAGES, include_external_packages=True,
-                             exclude_type_checking_imports=True, cache_dir=None)
+    return grimp.build_graph(
+        *PACKAGES, include_external_packages=True, exclude_type_checking_imports=True, cache_dir=None
+    )
 
 
 def _ours(graph: grimp.ImportGraph) -> set[str]:
@@ -94,26 +94,35 @@ def test_connectors_and_policies_stand_on_the_ground_floor_only(graph):
 
 
 def test_ground_floor_imports_nothing_of_ours_above_it(graph):
-    bad = [f"{m} -> {i}" for m in GROUND_FLOOR if m in graph.modules
-           for i in graph.find_modules_directly_imported_by(m)
-           if i.split(".")[0] in PACKAGES and i not in GROUND_FLOOR]
+    bad = [
+        f"{m} -> {i}"
+        for m in GROUND_FLOOR
+        if m in graph.modules
+        for i in graph.find_modules_directly_imported_by(m)
+        if i.split(".")[0] in PACKAGES and i not in GROUND_FLOOR
+    ]
     assert bad == []
 
 
 def test_only_the_archive_package_talks_sql(graph):
     """Every SQL statement lives in guard/archive/: nothing else imports sqlite3 or sqlite_utils."""
-    bad = [f"{m} -> {i}" for m in _ours(graph)
-           for i in graph.find_modules_directly_imported_by(m)
-           if i in SQL_LIBRARIES and not m.startswith("guard.archive")]
+    bad = [
+        f"{m} -> {i}"
+        for m in _ours(graph)
+        for i in graph.find_modules_directly_imported_by(m)
+        if i in SQL_LIBRARIES and not m.startswith("guard.archive")
+    ]
     assert bad == []
 
 
 def test_engine_and_policies_never_reach_a_platform(graph):
     """Deciding is pure: the engine and the policies import no connector module (records
     from connectors.base are data, not a platform)."""
-    bad = [f"{m} -> {i}" for m in _ours(graph)
-           if m == "guard.engine" or m.startswith("policies")
-           for i in graph.find_modules_directly_imported_by(m)
-           if i.startswith("connectors") or i in ("guard.actions", "tweepy", "pyfacebook",
-                                                   "requests")]
+    bad = [
+        f"{m} -> {i}"
+        for m in _ours(graph)
+        if m == "guard.engine" or m.startswith("policies")
+        for i in graph.find_modules_directly_imported_by(m)
+        if i.startswith("connectors") or i in ("guard.actions", "tweepy", "pyfacebook", "requests")
+    ]
     assert bad == []

@@ -8,11 +8,10 @@ from datetime import timedelta
 import pytest
 
 from connectors.facebook import FacebookConnector
-from guard.archive import polls
+from guard.archive import polls, queries
 from guard.archive.connection import open_archive
 from guard.archive.events import verify_chain
 from guard.runtime.pipeline import poll_account
-from guard.archive import queries
 from tests.conftest import NOW
 from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost, fixture
 
@@ -21,11 +20,21 @@ POST = f"{PAGE_ID}_1"
 
 @pytest.fixture
 def page(rsps) -> FakePage:
-    post = FakePost(POST, "Reminder: the meeting is Thursday at 7pm.", comments=[
-        FakeComment("1_1", "wait, the meeting is TONIGHT?!?"),
-        FakeComment("1_2", "See you there!", author="Sam Neighbor", author_id="5550002"),
-        FakeComment("1_3", "Yes, tonight at 7.", author="Riverside Community Center",
-                    author_id=PAGE_ID, parent="1_1")])
+    post = FakePost(
+        POST,
+        "Reminder: the meeting is Thursday at 7pm.",
+        comments=[
+            FakeComment("1_1", "wait, the meeting is TONIGHT?!?"),
+            FakeComment("1_2", "See you there!", author="Sam Neighbor", author_id="5550002"),
+            FakeComment(
+                "1_3",
+                "Yes, tonight at 7.",
+                author="Riverside Community Center",
+                author_id=PAGE_ID,
+                parent="1_1",
+            ),
+        ],
+    )
     return FakePage(rsps, [post])
 
 
@@ -60,13 +69,17 @@ def test_first_poll_archives_posts_comments_and_reply_links(db, account, page, f
 def test_identical_second_poll_writes_no_versions_and_no_events(db, account, page, fb):
     """Polling unchanged data again adds a poll row and nothing else."""
     poll(db, account, fb)
-    before = (db.execute("SELECT count(*) FROM events").fetchone()[0],
-              db.execute("SELECT count(*) FROM comment_versions").fetchone()[0],
-              db.execute("SELECT count(*) FROM post_versions").fetchone()[0])
+    before = (
+        db.execute("SELECT count(*) FROM events").fetchone()[0],
+        db.execute("SELECT count(*) FROM comment_versions").fetchone()[0],
+        db.execute("SELECT count(*) FROM post_versions").fetchone()[0],
+    )
     second = poll(db, account, fb, minutes=5)
-    after = (db.execute("SELECT count(*) FROM events").fetchone()[0],
-             db.execute("SELECT count(*) FROM comment_versions").fetchone()[0],
-             db.execute("SELECT count(*) FROM post_versions").fetchone()[0])
+    after = (
+        db.execute("SELECT count(*) FROM events").fetchone()[0],
+        db.execute("SELECT count(*) FROM comment_versions").fetchone()[0],
+        db.execute("SELECT count(*) FROM post_versions").fetchone()[0],
+    )
     assert after == before and second.counts == {}
     assert queries.list_comments(db, post=POST)[0]["last_seen"] == "2026-11-21T12:05:00+00:00"
 
@@ -133,19 +146,50 @@ def test_comment_that_reappears_is_recorded_as_reappeared(db, account, page, fb)
     assert statuses(db)["1_2"] == "present" and kinds(db)[-1] == "comment_reappeared"
 
 
-@pytest.mark.parametrize("status,body", [
-    (500, "<html>Internal Server Error</html>"),
-    (400, fixture("facebook/error_rate_limit_613.json")),
-    (400, {"error": {"message": "(#4) Application request limit reached", "type": "OAuthException",
-                     "code": 4, "fbtrace_id": "Ab1"}}),
-    (400, {"error": {"message": "(#17) User request limit reached", "type": "OAuthException",
-                     "code": 17, "fbtrace_id": "Ab2"}}),
-    (400, fixture("facebook/error_page_throttled_32.json")),
-    (400, {"error": {"message": "(#80001) There have been too many calls to this Page account.",
-                     "type": "OAuthException", "code": 80001, "fbtrace_id": "Ab3"}}),
-])
+@pytest.mark.parametrize(
+    "status,body",
+    [
+        (500, "<html>Internal Server Error</html>"),
+        (400, fixture("facebook/error_rate_limit_613.json")),
+        (
+            400,
+            {
+                "error": {
+                    "message": "(#4) Application request limit reached",
+                    "type": "OAuthException",
+                    "code": 4,
+                    "fbtrace_id": "Ab1",
+                }
+            },
+        ),
+        (
+            400,
+            {
+                "error": {
+                    "message": "(#17) User request limit reached",
+                    "type": "OAuthException",
+                    "code": 17,
+                    "fbtrace_id": "Ab2",
+                }
+            },
+        ),
+        (400, fixture("facebook/error_page_throttled_32.json")),
+        (
+            400,
+            {
+                "error": {
+                    "message": "(#80001) There have been too many calls to this Page account.",
+                    "type": "OAuthException",
+                    "code": 80001,
+                    "fbtrace_id": "Ab3",
+                }
+            },
+        ),
+    ],
+)
 def test_error_mid_comment_pages_changes_no_status_and_marks_poll_incomplete(
-        db, account, rsps, fb, status, body):
+    db, account, rsps, fb, status, body
+):
     """A failed page of comments never turns the unread comments into deletions."""
     post = FakePost(POST, "many comments", comments=[FakeComment(f"1_{i}", f"c{i}") for i in range(150)])
     page = FakePage(rsps, [post])
@@ -189,8 +233,10 @@ def test_exception_halfway_through_writes_leaves_archive_unchanged(db, account, 
     poll(db, account, fb)
     page.comment("1_2").message = "edited"
     page.remove_comment("1_1")
-    snapshot_before = {t: list(db.query(f"SELECT * FROM {t}")) for t in
-                       ("posts", "comments", "comment_versions", "events", "polls")}
+    snapshot_before = {
+        t: list(db.query(f"SELECT * FROM {t}"))
+        for t in ("posts", "comments", "comment_versions", "events", "polls")
+    }
     real = polls.append_events
 
     def boom(*args, **kwargs):

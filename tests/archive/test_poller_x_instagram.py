@@ -17,8 +17,7 @@ from connectors.instagram import InstagramConnector
 from connectors.x import XConnector
 from guard.config import parse_config
 from guard.errors import RateLimited
-from guard.runtime.pipeline import run_poll
-from guard.runtime.pipeline import PollResult, poll_account
+from guard.runtime.pipeline import PollResult, poll_account, run_poll
 from tests.support.graph import IG_USER_ID, FakeIG, FakeIGComment, FakeMedia, ig_time
 from tests.support.x import USER_ID, USERNAME, Clock, FakeX, Throttle
 
@@ -48,8 +47,10 @@ def status(db, comment_id: str) -> str:
 
 
 def events(db, since_seq: int = 0) -> list[tuple[str, str]]:
-    return [(r["kind"], r["object_id"]) for r in db.query(
-        "SELECT kind, object_id FROM events WHERE seq > ? ORDER BY seq", [since_seq])]
+    return [
+        (r["kind"], r["object_id"])
+        for r in db.query("SELECT kind, object_id FROM events WHERE seq > ? ORDER BY seq", [since_seq])
+    ]
 
 
 def last_seq(db) -> int:
@@ -67,8 +68,7 @@ class XWorld:
         self.clock = Clock(T0)
         self.fake = FakeX(rsps, self.clock)
         self.post_id = self.fake.post(V1, T0)
-        self.reply_id = self.fake.reply(self.post_id, f"@{USERNAME} {QUESTION}",
-                                        T0 + timedelta(minutes=5))
+        self.reply_id = self.fake.reply(self.post_id, f"@{USERNAME} {QUESTION}", T0 + timedelta(minutes=5))
         self.cfg = config("x", USER_ID)
         self.account = self.cfg.accounts[0]
         self.connector = XConnector(USER_ID, "oauth2-user-token", clock=self.clock)
@@ -101,14 +101,18 @@ def test_x_authorization_error_on_lookup_is_unavailable_never_deleted(xw):
     assert events(xw.db, seq) == [("comment_unavailable", xw.reply_id)]
 
 
-@pytest.mark.parametrize("answer,expected_status,expected_events", [
-    ("still there", "present", []),
-    ("deleted", "deleted", ["comment_deleted"]),
-    ("protected", "unknown", ["comment_unavailable"]),
-    ("lookup fails", "unknown", ["comment_missing"]),
-])
+@pytest.mark.parametrize(
+    "answer,expected_status,expected_events",
+    [
+        ("still there", "present", []),
+        ("deleted", "deleted", ["comment_deleted"]),
+        ("protected", "unknown", ["comment_unavailable"]),
+        ("lookup fails", "unknown", ["comment_missing"]),
+    ],
+)
 def test_x_reply_aged_out_of_search_is_deleted_only_on_resource_not_found(
-        xw, answer, expected_status, expected_events):
+    xw, answer, expected_status, expected_events
+):
     """Eight days on, recent search no longer shows the reply: only a by-id
     ``resource-not-found`` (with the control post readable) makes it ``deleted``."""
     xw.poll(T0 + timedelta(hours=1))
@@ -117,9 +121,16 @@ def test_x_reply_aged_out_of_search_is_deleted_only_on_resource_not_found(
     elif answer == "protected":
         xw.fake.protect("2244994945")
     elif answer == "lookup fails":
-        xw.fake.fail("/2/tweets", 503, {"title": "Service Unavailable", "detail":
-                                        "Service Unavailable", "type": "about:blank",
-                                        "status": 503})
+        xw.fake.fail(
+            "/2/tweets",
+            503,
+            {
+                "title": "Service Unavailable",
+                "detail": "Service Unavailable",
+                "type": "about:blank",
+                "status": 503,
+            },
+        )
     seq = last_seq(xw.db)
     result = xw.poll(T0 + timedelta(days=8))
     assert not result.complete  # a conversation older than search is never complete
@@ -171,8 +182,7 @@ def test_x_429_records_rate_limited_with_retry_after_until_the_reset(xw):
     assert result.error.retry_after == pytest.approx(420, abs=1)
     assert not result.complete
     assert events(xw.db, seq) == []
-    assert xw.db.execute("SELECT missing_count FROM comments WHERE id = ?",
-                         [xw.reply_id]).fetchone()[0] == 0
+    assert xw.db.execute("SELECT missing_count FROM comments WHERE id = ?", [xw.reply_id]).fetchone()[0] == 0
     (row,) = xw.db.query("SELECT error, complete FROM polls ORDER BY id DESC LIMIT 1")
     assert "rate limited" in row["error"] and row["complete"] == 0
 
@@ -194,8 +204,13 @@ def test_x_edited_post_is_one_post_with_two_versions(xw):
     the new id in previous_ids, and no missing or deleted post."""
     xw.poll(T0 + timedelta(minutes=10))
     new_id = xw.fake.edit(xw.post_id, V2, T0 + timedelta(minutes=15))
-    answer = xw.fake.reply(new_id, f"@{USERNAME} thanks for fixing it",
-                           T0 + timedelta(minutes=16), author="783214", username="sam_neighbor")
+    answer = xw.fake.reply(
+        new_id,
+        f"@{USERNAME} thanks for fixing it",
+        T0 + timedelta(minutes=16),
+        author="783214",
+        username="sam_neighbor",
+    )
     seq = last_seq(xw.db)
     xw.poll(T0 + timedelta(minutes=20))
     xw.poll(T0 + timedelta(minutes=25))
@@ -203,8 +218,10 @@ def test_x_edited_post_is_one_post_with_two_versions(xw):
     assert post["id"] == xw.post_id and post["version"] == 2 and post["status"] == "present"
     assert json.loads(post["previous_ids"]) == [new_id]
     assert post["permalink_url"].endswith(new_id)
-    assert [r["message"] for r in xw.db.query(
-        "SELECT message FROM post_versions ORDER BY version")] == [V1, V2]
+    assert [r["message"] for r in xw.db.query("SELECT message FROM post_versions ORDER BY version")] == [
+        V1,
+        V2,
+    ]
     assert events(xw.db, seq) == [("post_edited", xw.post_id), ("comment_added", answer)]
     (reply,) = xw.db.query("SELECT post_id, parent_id FROM comments WHERE id = ?", [answer])
     assert reply == {"post_id": xw.post_id, "parent_id": None}
@@ -222,23 +239,39 @@ class IGWorld:
 
     def __init__(self, db, rsps, mode: str = "observe") -> None:
         self.db = db
-        self.fake = FakeIG(rsps, [FakeMedia(MEDIA, V1, timestamp=ig_time(T0), comments=[
-            FakeIGComment(COMMENT, QUESTION, user_id=ASKER,
-                          timestamp=ig_time(T0 + timedelta(minutes=5))),
-            FakeIGComment("17850000000000022", "See you there!", username="sam_neighbor",
-                          user_id="17841400000000102",
-                          timestamp=ig_time(T0 + timedelta(minutes=6)))])])
+        self.fake = FakeIG(
+            rsps,
+            [
+                FakeMedia(
+                    MEDIA,
+                    V1,
+                    timestamp=ig_time(T0),
+                    comments=[
+                        FakeIGComment(
+                            COMMENT, QUESTION, user_id=ASKER, timestamp=ig_time(T0 + timedelta(minutes=5))
+                        ),
+                        FakeIGComment(
+                            "17850000000000022",
+                            "See you there!",
+                            username="sam_neighbor",
+                            user_id="17841400000000102",
+                            timestamp=ig_time(T0 + timedelta(minutes=6)),
+                        ),
+                    ],
+                )
+            ],
+        )
         self.cfg = config("instagram", IG_USER_ID, mode)
         self.account = self.cfg.accounts[0]
         self.connector = InstagramConnector(IG_USER_ID, "EAAB-test-token")
 
     def poll(self, minutes: int) -> PollResult:
-        return poll_account(self.db, self.account, self.connector,
-                            now=T0 + timedelta(minutes=minutes))
+        return poll_account(self.db, self.account, self.connector, now=T0 + timedelta(minutes=minutes))
 
     def run(self, minutes: int):
-        return run_poll(self.cfg, self.db, self.account, connector=self.connector,
-                        now=T0 + timedelta(minutes=minutes))
+        return run_poll(
+            self.cfg, self.db, self.account, connector=self.connector, now=T0 + timedelta(minutes=minutes)
+        )
 
     def findings(self) -> list[dict]:
         return list(self.db.query("SELECT * FROM findings ORDER BY id"))
@@ -284,11 +317,20 @@ def test_ig_100_33_with_an_unreadable_media_is_not_deleted(ig):
     ig.fake.remove_comment(COMMENT)
     ig.poll(20)
     seq = last_seq(ig.db)
-    ig.fake.fail(MEDIA, 400, {"error": {
-        "message": f"Unsupported get request. Object with ID '{MEDIA}' does not exist, cannot be"
-                   " loaded due to missing permissions, or does not support this operation.",
-        "type": "IGApiException", "code": 100, "error_subcode": 33,
-        "fbtrace_id": "AZx1Yv2Wb3Uc4Td5Se6Rf7Q"}})
+    ig.fake.fail(
+        MEDIA,
+        400,
+        {
+            "error": {
+                "message": f"Unsupported get request. Object with ID '{MEDIA}' does not exist, cannot be"
+                " loaded due to missing permissions, or does not support this operation.",
+                "type": "IGApiException",
+                "code": 100,
+                "error_subcode": 33,
+                "fbtrace_id": "AZx1Yv2Wb3Uc4Td5Se6Rf7Q",
+            }
+        },
+    )
     ig.poll(30)
     assert status(ig.db, COMMENT) == "unknown"
     ig.poll(40)
@@ -310,7 +352,8 @@ def test_ig_restricted_comment_missing_twice_but_readable_by_id_records_nothing(
 
 @pytest.mark.parametrize("mode,expected_writes", [("enforce", 1), ("observe", 0)])
 def test_ig_hidden_question_on_corrected_post_is_unhidden_once_in_enforce_mode_only(
-        db, rsps, mode, expected_writes):
+    db, rsps, mode, expected_writes
+):
     """Hidden TONIGHT?!? on a corrected caption → one hidden-critical; enforce sends exactly
     one ``hide=false`` even while reads still show it hidden; observe writes nothing."""
     ig = IGWorld(db, rsps, mode)

@@ -23,14 +23,17 @@ def smtp():
 
 @pytest.fixture
 def email_config(config, smtp):
-    config.write_text(config.read_text() + f"""
+    config.write_text(
+        config.read_text()
+        + f"""
 [alerts.email]
 smtp_host = "127.0.0.1"
 smtp_port = {smtp.port}
 starttls = false
 from = "guard@example.org"
 to = ["comms@example.org"]
-""")
+"""
+    )
     return config
 
 
@@ -43,8 +46,16 @@ def test_test_alert_is_delivered_through_the_real_smtp_path(capsys, email_config
 
 def test_finding_alert_is_queued_listed_and_delivered(capsys, email_config, smtp, rsps):
     """A deleted question queues an alert; `alerts --pending` lists it; `deliver` sends it."""
-    page = FakePage(rsps, [FakePost(POST, "The meeting is Thursday.", comments=[
-        FakeComment("1_1", "wait, the meeting is TONIGHT?!?")])])
+    page = FakePage(
+        rsps,
+        [
+            FakePost(
+                POST,
+                "The meeting is Thursday.",
+                comments=[FakeComment("1_1", "wait, the meeting is TONIGHT?!?")],
+            )
+        ],
+    )
     run(capsys, "poll", "--once")
     page.post(POST).message = "The meeting is the Thirteenth."
     run(capsys, "poll", "--once")

@@ -17,9 +17,23 @@ POST = f"{PAGE_ID}_1"
 
 @pytest.fixture
 def page(rsps):
-    return FakePage(rsps, [FakePost(POST, "The meeting is Thursday.", comments=[
-        FakeComment("1_1", "wait, the meeting is TONIGHT?!?", created_time="2026-11-20T16:02:11+0000"),
-        FakeComment("1_2", "Thanks!", author="Sam Neighbor", created_time="2026-11-20T17:00:00+0000")])])
+    return FakePage(
+        rsps,
+        [
+            FakePost(
+                POST,
+                "The meeting is Thursday.",
+                comments=[
+                    FakeComment(
+                        "1_1", "wait, the meeting is TONIGHT?!?", created_time="2026-11-20T16:02:11+0000"
+                    ),
+                    FakeComment(
+                        "1_2", "Thanks!", author="Sam Neighbor", created_time="2026-11-20T17:00:00+0000"
+                    ),
+                ],
+            )
+        ],
+    )
 
 
 def test_poll_then_comments_json_has_the_documented_contract(capsys, config, page):
@@ -31,8 +45,17 @@ def test_poll_then_comments_json_has_the_documented_contract(capsys, config, pag
     assert code == 0, err
     code, out, _ = run(capsys, "comments", "--json")
     rows = json.loads(out)
-    keys = {"id", "post_id", "parent_id", "author", "message", "status", "created_time",
-            "first_seen", "last_seen"}
+    keys = {
+        "id",
+        "post_id",
+        "parent_id",
+        "author",
+        "message",
+        "status",
+        "created_time",
+        "first_seen",
+        "last_seen",
+    }
     assert code == 0 and all(keys <= set(r) for r in rows)
     assert {r["id"]: r["status"] for r in rows} == {"1_1": "deleted", "1_2": "present"}
     code, out, _ = run(capsys, "comments", "--status", "deleted", "--author", "dana reader", "--json")
@@ -92,13 +115,16 @@ def test_expired_token_is_one_clear_line_and_exit_1(capsys, config, page):
     assert code == 0 and "failed: the access token was rejected" in out
 
 
-@pytest.mark.parametrize("args,needle", [
-    (("comments", "--status", "gone"), "Invalid value for '--status'"),
-    (("comments", "--since", "last tuesday"), "Invalid value for '--since'"),
-    (("poll",), "poll needs --once"),
-    (("nonsense",), "No such command 'nonsense'"),
-    (("history", "no-such-id"), "no post or comment with id 'no-such-id'"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (("comments", "--status", "gone"), "Invalid value for '--status'"),
+        (("comments", "--since", "last tuesday"), "Invalid value for '--since'"),
+        (("poll",), "poll needs --once"),
+        (("nonsense",), "No such command 'nonsense'"),
+        (("history", "no-such-id"), "no post or comment with id 'no-such-id'"),
+    ],
+)
 def test_bad_command_line_input_is_one_line_and_non_zero(capsys, config, args, needle):
     """Bad arguments and unknown ids: one line on stderr, non-zero exit, no traceback."""
     code, _, err = run(capsys, *args)
@@ -155,9 +181,22 @@ def test_poll_once_runs_the_reply_deadline_sweep(capsys, config, rsps):
     import time_machine
 
     t0 = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
-    page = FakePage(rsps, [FakePost(POST, "The meeting is Thursday.", comments=[
-        FakeComment("1_1", "so is it this week or next week",
-                    created_time=(t0 + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S+0000"))])])
+    page = FakePage(
+        rsps,
+        [
+            FakePost(
+                POST,
+                "The meeting is Thursday.",
+                comments=[
+                    FakeComment(
+                        "1_1",
+                        "so is it this week or next week",
+                        created_time=(t0 + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+                    )
+                ],
+            )
+        ],
+    )
     with time_machine.travel(t0 + timedelta(minutes=2), tick=False):
         run(capsys, "poll", "--once")
     page.post(POST).message = "The meeting is the Thirteenth."

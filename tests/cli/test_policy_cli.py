@@ -14,10 +14,22 @@ POST = f"{PAGE_ID}_1"
 
 @pytest.fixture
 def page(rsps):
-    return FakePage(rsps, [FakePost(POST, "The meeting is Thursday.", comments=[
-        FakeComment("1_1", "wait, the meeting is TONIGHT?!?"),
-        FakeComment("1_2", "Great, see you there", author="Sam Neighbor", author_id="5550002"),
-        FakeComment("1_3", "Buy followers cheap http://spam.example", author="Promo", author_id="9")])])
+    return FakePage(
+        rsps,
+        [
+            FakePost(
+                POST,
+                "The meeting is Thursday.",
+                comments=[
+                    FakeComment("1_1", "wait, the meeting is TONIGHT?!?"),
+                    FakeComment("1_2", "Great, see you there", author="Sam Neighbor", author_id="5550002"),
+                    FakeComment(
+                        "1_3", "Buy followers cheap http://spam.example", author="Promo", author_id="9"
+                    ),
+                ],
+            )
+        ],
+    )
 
 
 def test_delete_of_protected_comment_is_refused_and_nothing_is_sent(capsys, config, page):
@@ -69,7 +81,8 @@ def test_reply_posts_publicly_and_is_recorded(capsys, config, page):
     run(capsys, "poll", "--once")
     code, out, _ = run(capsys, "reply", "1_1", "It's the 13th. Sorry for the confusion!")
     assert code == 0 and page.writes == [
-        ("POST", "1_1/comments", {"message": ["It's the 13th. Sorry for the confusion!"]})]
+        ("POST", "1_1/comments", {"message": ["It's the 13th. Sorry for the confusion!"]})
+    ]
     import sqlite3
 
     conn = sqlite3.connect(config.parent / "archive.db")

@@ -36,9 +36,16 @@ def test_nested_expansion_reads_posts_and_comments_in_one_request(rsps):
 
 def test_replies_keep_their_parent_and_page_replies_are_marked(rsps):
     """filter(stream) returns replies flat; the parent id and page authorship are kept."""
-    post = FakePost(f"{PAGE_ID}_1", "hello", comments=[
-        FakeComment("1_1", "question"),
-        FakeComment("1_2", "answer", author="Riverside Community Center", author_id=PAGE_ID, parent="1_1")])
+    post = FakePost(
+        f"{PAGE_ID}_1",
+        "hello",
+        comments=[
+            FakeComment("1_1", "question"),
+            FakeComment(
+                "1_2", "answer", author="Riverside Community Center", author_id=PAGE_ID, parent="1_1"
+            ),
+        ],
+    )
     FakePage(rsps, [post])
     scan = make().fetch(NOW - timedelta(days=14)).posts[0]
     reply = scan.comments[1]
@@ -58,11 +65,14 @@ def test_posts_and_comment_overflow_are_paged_by_cursor(rsps):
     assert snap.api_calls == 4
 
 
-@pytest.mark.parametrize("status,body", [
-    (500, "<html><body>Internal Server Error</body></html>"),
-    (400, fixture("facebook/error_rate_limit_613.json")),
-    (400, fixture("facebook/error_unknown_1.json")),
-])
+@pytest.mark.parametrize(
+    "status,body",
+    [
+        (500, "<html><body>Internal Server Error</body></html>"),
+        (400, fixture("facebook/error_rate_limit_613.json")),
+        (400, fixture("facebook/error_unknown_1.json")),
+    ],
+)
 def test_error_in_comment_paging_marks_only_that_post_incomplete(rsps, status, body):
     """A failed comment page leaves the post incomplete, keeps what was read and records why."""
     posts = story_posts(150)
@@ -77,10 +87,13 @@ def test_error_in_comment_paging_marks_only_that_post_incomplete(rsps, status, b
 def test_rate_limit_reads_retry_after_from_business_usage_header(rsps):
     """Throttling code 32 with a BUC header becomes RateLimited with that many minutes."""
     page = FakePage(rsps, story_posts())
-    header = '{"%s":[{"type":"pages","call_count":100,"total_cputime":20,"total_time":20,' \
-             '"estimated_time_to_regain_access":7}]}' % PAGE_ID
-    page.fail("/posts", 400, fixture("facebook/error_page_throttled_32.json"),
-              {"x-business-use-case-usage": header})
+    header = (
+        '{"%s":[{"type":"pages","call_count":100,"total_cputime":20,"total_time":20,'
+        '"estimated_time_to_regain_access":7}]}' % PAGE_ID
+    )
+    page.fail(
+        "/posts", 400, fixture("facebook/error_page_throttled_32.json"), {"x-business-use-case-usage": header}
+    )
     snap = make().fetch(NOW - timedelta(days=14))
     assert isinstance(snap.error, RateLimited) and snap.error.retry_after == 7 * 60
     assert snap.posts == () and not snap.posts_complete
@@ -106,8 +119,9 @@ def test_timeout_is_transient(rsps):
     """A network timeout becomes Transient, never an empty page."""
     import requests
 
-    rsps.add("GET", "https://graph.facebook.com/v24.0/100200300/posts",
-             body=requests.Timeout("read timed out"))
+    rsps.add(
+        "GET", "https://graph.facebook.com/v24.0/100200300/posts", body=requests.Timeout("read timed out")
+    )
     assert isinstance(make().fetch(NOW).error, Transient)
 
 
@@ -136,17 +150,29 @@ def test_hide_unhide_reply_delete_send_the_documented_requests(rsps):
     new_id = fb.reply("1_0", "We made a mistake: it is the 13th.")
     fb.delete("1_0")
     assert [(m, p, f.get("is_hidden") or f.get("message")) for m, p, f in page.writes] == [
-        ("POST", "1_0", ["true"]), ("POST", "1_0", ["false"]),
-        ("POST", "1_0/comments", ["We made a mistake: it is the 13th."]), ("DELETE", "1_0", None)]
+        ("POST", "1_0", ["true"]),
+        ("POST", "1_0", ["false"]),
+        ("POST", "1_0/comments", ["We made a mistake: it is the 13th."]),
+        ("DELETE", "1_0", None),
+    ]
     assert new_id.startswith("1_0_")
 
 
 def test_too_much_data_halves_the_post_page_and_retries(rsps):
     """Code 1 "reduce the amount of data" is answered with a smaller page, not a failed poll."""
     page = FakePage(rsps, story_posts(2))
-    page.fail("/posts", 500, {"error": {
-        "message": "Please reduce the amount of data you're asking for, then retry your request",
-        "type": "OAuthException", "code": 1, "fbtrace_id": "Ez9"}})
+    page.fail(
+        "/posts",
+        500,
+        {
+            "error": {
+                "message": "Please reduce the amount of data you're asking for, then retry your request",
+                "type": "OAuthException",
+                "code": 1,
+                "fbtrace_id": "Ez9",
+            }
+        },
+    )
     snap = make(post_limit=100).fetch(NOW - timedelta(days=14))
     assert snap.error is None and snap.posts_complete and len(snap.posts) == 1
     assert "limit=50" in rsps.calls[-1].request.url

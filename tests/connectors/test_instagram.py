@@ -21,7 +21,11 @@ IG = "17841400000000001"
 TOKEN = "EAAB-test-token-not-real"
 SINCE = datetime(2024, 5, 1, tzinfo=timezone.utc)
 MEDIA_A, MEDIA_B, MEDIA_C, MEDIA_OLD = (
-    "17900000000000011", "17900000000000012", "17900000000000013", "17900000000000014")
+    "17900000000000011",
+    "17900000000000012",
+    "17900000000000013",
+    "17900000000000014",
+)
 
 
 def load(name: str) -> Any:
@@ -38,14 +42,19 @@ def ig() -> InstagramConnector:
 
 
 def add_user(rsps: responses.RequestsMock) -> None:
-    rsps.get(f"{GRAPH}/{IG}", json=load("user.json"),
-             match=[matchers.query_param_matcher({"fields": "id,username"}, strict_match=False)])
+    rsps.get(
+        f"{GRAPH}/{IG}",
+        json=load("user.json"),
+        match=[matchers.query_param_matcher({"fields": "id,username"}, strict_match=False)],
+    )
 
 
 def add_media_page_1(rsps: responses.RequestsMock) -> None:
-    rsps.get(f"{GRAPH}/{IG}/media", json=load("media_page_1.json"), match=[
-        matchers.query_param_matcher({"fields": MEDIA_FIELDS, "limit": "25",
-                                      "access_token": TOKEN})])
+    rsps.get(
+        f"{GRAPH}/{IG}/media",
+        json=load("media_page_1.json"),
+        match=[matchers.query_param_matcher({"fields": MEDIA_FIELDS, "limit": "25", "access_token": TOKEN})],
+    )
 
 
 def add_full_scan(rsps: responses.RequestsMock, *, user: bool = True) -> None:
@@ -53,12 +62,13 @@ def add_full_scan(rsps: responses.RequestsMock, *, user: bool = True) -> None:
     if user:
         add_user(rsps)
     add_media_page_1(rsps)
-    rsps.get(f"{GRAPH}/17850000000000021/replies", json=load("replies_page_2.json"),
-             match=after("QVFIUjR1cmVwbGllc2FmdGVy"))
-    rsps.get(f"{GRAPH}/{IG}/media", json=load("media_page_2.json"),
-             match=after("QVFIUm1lZGlhcGFnZTI"))
-    rsps.get(f"{GRAPH}/{MEDIA_C}/comments", json=load("comments_page_2.json"),
-             match=after("QVFIUmMxYWZ0ZXI"))
+    rsps.get(
+        f"{GRAPH}/17850000000000021/replies",
+        json=load("replies_page_2.json"),
+        match=after("QVFIUjR1cmVwbGllc2FmdGVy"),
+    )
+    rsps.get(f"{GRAPH}/{IG}/media", json=load("media_page_2.json"), match=after("QVFIUm1lZGlhcGFnZTI"))
+    rsps.get(f"{GRAPH}/{MEDIA_C}/comments", json=load("comments_page_2.json"), match=after("QVFIUmMxYWZ0ZXI"))
 
 
 def by_id(snapshot: Any) -> dict[str, Any]:
@@ -74,9 +84,16 @@ def test_fetch_reads_every_page_of_media_comments_and_replies(rsps, ig):
     assert all(s.complete for s in snap.posts)
     scans = by_id(snap)
     assert {c.id for c in scans[MEDIA_A].comments} == {
-        "17850000000000021", "17850000000000022", "17850000000000031", "17850000000000032"}
+        "17850000000000021",
+        "17850000000000022",
+        "17850000000000031",
+        "17850000000000032",
+    }
     assert {c.id for c in scans[MEDIA_C].comments} == {
-        "17850000000000023", "17850000000000024", "17850000000000033"}
+        "17850000000000023",
+        "17850000000000024",
+        "17850000000000033",
+    }
     assert snap.api_calls == 5 and ig.api_calls == 5
 
 
@@ -133,11 +150,13 @@ def test_old_pinned_media_at_the_top_is_skipped_not_taken_as_the_end(rsps, ig):
     pinned = dict(page["data"][1], id="17900000000000099", timestamp="2023-01-01T00:00:00+0000")
     page["data"].insert(0, pinned)
     add_user(rsps)
-    rsps.get(f"{GRAPH}/{IG}/media", json=page, match=[matchers.query_param_matcher(
-        {"fields": MEDIA_FIELDS, "limit": "25", "access_token": TOKEN})])
+    rsps.get(
+        f"{GRAPH}/{IG}/media",
+        json=page,
+        match=[matchers.query_param_matcher({"fields": MEDIA_FIELDS, "limit": "25", "access_token": TOKEN})],
+    )
     rsps.get(f"{GRAPH}/17850000000000021/replies", json=load("replies_page_2.json"))
-    rsps.get(f"{GRAPH}/{IG}/media", json=load("media_page_2.json"),
-             match=after("QVFIUm1lZGlhcGFnZTI"))
+    rsps.get(f"{GRAPH}/{IG}/media", json=load("media_page_2.json"), match=after("QVFIUm1lZGlhcGFnZTI"))
     rsps.get(f"{GRAPH}/{MEDIA_C}/comments", json=load("comments_page_2.json"))
     snap = ig.fetch(SINCE)
     assert [s.post.id for s in snap.posts] == [MEDIA_A, MEDIA_B, MEDIA_C]
@@ -164,8 +183,7 @@ def test_server_error_on_a_comment_page_keeps_earlier_media_intact(rsps, ig):
     add_user(rsps)
     add_media_page_1(rsps)
     rsps.get(f"{GRAPH}/17850000000000021/replies", json=load("replies_page_2.json"))
-    rsps.get(f"{GRAPH}/{IG}/media", json=load("media_page_2.json"),
-             match=after("QVFIUm1lZGlhcGFnZTI"))
+    rsps.get(f"{GRAPH}/{IG}/media", json=load("media_page_2.json"), match=after("QVFIUm1lZGlhcGFnZTI"))
     rsps.get(f"{GRAPH}/{MEDIA_C}/comments", json=load("error_server.json"), status=500)
     snap = ig.fetch(SINCE)
     assert isinstance(snap.error, Transient)
@@ -180,8 +198,12 @@ def test_rate_limit_on_the_media_list_returns_what_was_read(rsps, ig):
     add_user(rsps)
     add_media_page_1(rsps)
     rsps.get(f"{GRAPH}/17850000000000021/replies", json=load("replies_page_2.json"))
-    rsps.get(f"{GRAPH}/{IG}/media", json=load("error_rate_limit.json"), status=400,
-             match=after("QVFIUm1lZGlhcGFnZTI"))
+    rsps.get(
+        f"{GRAPH}/{IG}/media",
+        json=load("error_rate_limit.json"),
+        status=400,
+        match=after("QVFIUm1lZGlhcGFnZTI"),
+    )
     snap = ig.fetch(SINCE)
     assert isinstance(snap.error, RateLimited) and not snap.posts_complete
     assert [s.post.id for s in snap.posts] == [MEDIA_A, MEDIA_B]
@@ -205,8 +227,9 @@ def test_confirm_gone_needs_100_33_and_a_successful_control_read(rsps, ig):
     rsps.get(f"{GRAPH}/17850000000000022", json=load("error_does_not_exist.json"), status=400)
     rsps.get(f"{GRAPH}/{MEDIA_A}", json={"id": MEDIA_A})
     rsps.get(f"{GRAPH}/17850000000000021", json={"id": "17850000000000021"})
-    result = ig.confirm_gone([GoneTarget("17850000000000022", MEDIA_A),
-                              GoneTarget("17850000000000021", MEDIA_A)])
+    result = ig.confirm_gone(
+        [GoneTarget("17850000000000022", MEDIA_A), GoneTarget("17850000000000021", MEDIA_A)]
+    )
     assert result == {"17850000000000022": "deleted", "17850000000000021": "present"}
 
 
@@ -214,37 +237,47 @@ def test_confirm_gone_is_unknown_when_the_control_read_fails(rsps, ig):
     """100/33 with the media also unreadable proves nothing: the answer is "unknown"."""
     rsps.get(f"{GRAPH}/17850000000000022", json=load("error_does_not_exist.json"), status=400)
     rsps.get(f"{GRAPH}/{MEDIA_A}", json=load("error_does_not_exist.json"), status=400)
-    assert ig.confirm_gone([GoneTarget("17850000000000022", MEDIA_A)]) == {
-        "17850000000000022": "unknown"}
+    assert ig.confirm_gone([GoneTarget("17850000000000022", MEDIA_A)]) == {"17850000000000022": "unknown"}
 
 
 def test_confirm_gone_server_error_is_unknown_never_deleted(rsps, ig):
     """A 500 on the comment lookup is a failed read, not evidence of deletion."""
     rsps.get(f"{GRAPH}/17850000000000022", json=load("error_server.json"), status=500)
-    assert ig.confirm_gone([GoneTarget("17850000000000022", MEDIA_A)]) == {
-        "17850000000000022": "unknown"}
+    assert ig.confirm_gone([GoneTarget("17850000000000022", MEDIA_A)]) == {"17850000000000022": "unknown"}
 
 
 def test_hide_sends_hide_true(rsps, ig):
     """Hiding is POST /{comment-id} with hide=true."""
-    rsps.post(f"{GRAPH}/17850000000000022", json={"success": True},
-              match=[matchers.urlencoded_params_matcher({"hide": "true", "access_token": TOKEN})])
+    rsps.post(
+        f"{GRAPH}/17850000000000022",
+        json={"success": True},
+        match=[matchers.urlencoded_params_matcher({"hide": "true", "access_token": TOKEN})],
+    )
     ig.hide("17850000000000022")
 
 
 def test_unhide_sends_hide_false(rsps, ig):
     """Un-hiding (enforce mode) is POST /{comment-id} with hide=false."""
-    rsps.post(f"{GRAPH}/17850000000000022", json={"success": True},
-              match=[matchers.urlencoded_params_matcher({"hide": "false", "access_token": TOKEN})])
+    rsps.post(
+        f"{GRAPH}/17850000000000022",
+        json={"success": True},
+        match=[matchers.urlencoded_params_matcher({"hide": "false", "access_token": TOKEN})],
+    )
     ig.unhide("17850000000000022")
 
 
 def test_reply_to_a_comment_posts_to_its_replies_edge(rsps, ig):
     """A reply to a comment goes to /{comment-id}/replies and returns the new id."""
     rsps.get(f"{GRAPH}/17850000000000021", json=load("error_nonexisting_field.json"), status=400)
-    rsps.post(f"{GRAPH}/17850000000000021/replies", json={"id": "17850000000000077"},
-              match=[matchers.urlencoded_params_matcher(
-                  {"message": "It is on the 13th. Sorry!", "access_token": TOKEN})])
+    rsps.post(
+        f"{GRAPH}/17850000000000021/replies",
+        json={"id": "17850000000000077"},
+        match=[
+            matchers.urlencoded_params_matcher(
+                {"message": "It is on the 13th. Sorry!", "access_token": TOKEN}
+            )
+        ],
+    )
     assert ig.reply("17850000000000021", "It is on the 13th. Sorry!") == "17850000000000077"
 
 
@@ -272,8 +305,11 @@ def test_delete_sends_delete(rsps, ig):
 def test_check_reads_the_account_and_one_media_page(rsps, ig):
     """check() reads the IG user and one media with comments, and names the account."""
     add_user(rsps)
-    rsps.get(f"{GRAPH}/{IG}/media", json=load("media_page_1.json"),
-             match=[matchers.query_param_matcher({"limit": "1"}, strict_match=False)])
+    rsps.get(
+        f"{GRAPH}/{IG}/media",
+        json=load("media_page_1.json"),
+        match=[matchers.query_param_matcher({"limit": "1"}, strict_match=False)],
+    )
     lines = ig.check()
     assert "@cityhall" in lines[0] and ig.api_calls == 2
 

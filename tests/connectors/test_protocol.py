@@ -13,13 +13,17 @@ from connectors.x import XConnector
 
 
 def settings(platform: str, budget: int | None = None) -> ConnectorSettings:
-    return ConnectorSettings(platform=platform, account_id="42", token="not-a-real-token",
-                             monthly_read_budget=budget)
+    return ConnectorSettings(
+        platform=platform, account_id="42", token="not-a-real-token", monthly_read_budget=budget
+    )
 
 
 def test_each_connector_is_a_connector() -> None:
-    built: list[Connector] = [FacebookConnector("42", "t"), InstagramConnector("42", "t"),
-                              XConnector("42", "t")]
+    built: list[Connector] = [
+        FacebookConnector("42", "t"),
+        InstagramConnector("42", "t"),
+        XConnector("42", "t"),
+    ]
     assert [c.platform for c in built] == ["facebook", "instagram", "x"]
     for connector in built:
         assert connector.api_calls == 0

@@ -28,8 +28,7 @@ SINCE = NOW - timedelta(days=14)
 # Ids are real-shaped snowflakes whose embedded times match the fixtures' created_at.
 P1_ORIGINAL, P1_EDITED = "1788494113797050368", "1788496630379450368"
 P2, P3 = "1788267621381050368", "1785610110366650368"
-R1, R2, R3, R4 = ("1788495372088250368", "1788499146961850368", "1788509213291450368",
-                  "1788524312785850368")
+R1, R2, R3, R4 = ("1788495372088250368", "1788499146961850368", "1788509213291450368", "1788524312785850368")
 R5, R6 = "1788282720875450368", "1788479014302650368"
 FIELDS = ",".join(TWEET_FIELDS)
 
@@ -58,28 +57,41 @@ def x() -> XConnector:
 
 
 def timeline(token: str | None = None) -> list[Any]:
-    params = {"start_time": "2024-04-26T12:00:00Z", "tweet.fields": FIELDS,
-              "exclude": "retweets,replies", "max_results": "100"}
+    params = {
+        "start_time": "2024-04-26T12:00:00Z",
+        "tweet.fields": FIELDS,
+        "exclude": "retweets,replies",
+        "max_results": "100",
+    }
     return exact(**params, **({"pagination_token": token} if token else {}))
 
 
 def search(conversation: str, token: str | None = None) -> list[Any]:
-    params = {"query": f"conversation_id:{conversation}", "tweet.fields": FIELDS,
-              "expansions": "author_id", "user.fields": "username,name", "max_results": "100"}
+    params = {
+        "query": f"conversation_id:{conversation}",
+        "tweet.fields": FIELDS,
+        "expansions": "author_id",
+        "user.fields": "username,name",
+        "max_results": "100",
+    }
     return exact(**params, **({"next_token": token} if token else {}))
 
 
 def add_full_scan(rsps: responses.RequestsMock) -> None:
     """Two timeline pages (3 posts) and their conversations, p1's over two search pages."""
-    rsps.get(f"{API}/users/{USER}/tweets", json=load("users_tweets_page_1.json"),
-             match=timeline())
-    rsps.get(f"{API}/tweets/search/recent", json=load("search_p1_page_1.json"),
-             match=search(P1_ORIGINAL))
-    rsps.get(f"{API}/tweets/search/recent", json=load("search_p1_page_2.json"),
-             match=search(P1_ORIGINAL, "b26v89c19zqg8o3fpzbkk2aqpeazrv8chaqrx2bj8sjst"))
+    rsps.get(f"{API}/users/{USER}/tweets", json=load("users_tweets_page_1.json"), match=timeline())
+    rsps.get(f"{API}/tweets/search/recent", json=load("search_p1_page_1.json"), match=search(P1_ORIGINAL))
+    rsps.get(
+        f"{API}/tweets/search/recent",
+        json=load("search_p1_page_2.json"),
+        match=search(P1_ORIGINAL, "b26v89c19zqg8o3fpzbkk2aqpeazrv8chaqrx2bj8sjst"),
+    )
     rsps.get(f"{API}/tweets/search/recent", json=load("search_p2.json"), match=search(P2))
-    rsps.get(f"{API}/users/{USER}/tweets", json=load("users_tweets_page_2.json"),
-             match=timeline("7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i"))
+    rsps.get(
+        f"{API}/users/{USER}/tweets",
+        json=load("users_tweets_page_2.json"),
+        match=timeline("7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i"),
+    )
     rsps.get(f"{API}/tweets/search/recent", json=load("search_p3.json"), match=search(P3))
 
 
@@ -88,11 +100,15 @@ def scans_by_id(snapshot: Any) -> dict[str, Any]:
 
 
 def rate_limit_headers(reset: datetime) -> dict[str, str]:
-    return {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0",
-            "x-rate-limit-reset": str(int(reset.timestamp()))}
+    return {
+        "x-rate-limit-limit": "450",
+        "x-rate-limit-remaining": "0",
+        "x-rate-limit-reset": str(int(reset.timestamp())),
+    }
 
 
 # -- fetch ------------------------------------------------------------------------------------
+
 
 def test_fetch_follows_timeline_and_search_cursors(rsps, x):
     """Every timeline page and every search page of every conversation is read."""
@@ -145,8 +161,9 @@ def test_edited_reply_keeps_its_original_id_and_shows_the_new_text(rsps, x):
     """A reply edited after a poll is the same comment (original id) with the latest text."""
     page = load("search_p2.json")
     edited = "1788290000000000000"
-    page["data"][0].update(id=edited, text="@cityhall how late? (edited)",
-                           edit_history_tweet_ids=[R5, edited])
+    page["data"][0].update(
+        id=edited, text="@cityhall how late? (edited)", edit_history_tweet_ids=[R5, edited]
+    )
     rsps.get(f"{API}/users/{USER}/tweets", json=load("users_tweets_page_2.json"))
     rsps.get(f"{API}/tweets/search/recent", json=page)
     comments = x.fetch(SINCE).posts[0].comments
@@ -155,10 +172,19 @@ def test_edited_reply_keeps_its_original_id_and_shows_the_new_text(rsps, x):
 
 def test_unknown_account_is_not_found(rsps, x):
     """A timeline answered with only a resource-not-found error is an error, not zero posts."""
-    body = {"errors": [{"value": USER, "detail": f"Could not find user with id: [{USER}].",
-                        "title": "Not Found Error", "resource_type": "user", "parameter": "id",
-                        "resource_id": USER,
-                        "type": "https://api.twitter.com/2/problems/resource-not-found"}]}
+    body = {
+        "errors": [
+            {
+                "value": USER,
+                "detail": f"Could not find user with id: [{USER}].",
+                "title": "Not Found Error",
+                "resource_type": "user",
+                "parameter": "id",
+                "resource_id": USER,
+                "type": "https://api.twitter.com/2/problems/resource-not-found",
+            }
+        ]
+    }
     rsps.get(f"{API}/users/{USER}/tweets", json=body)
     snap = x.fetch(SINCE)
     assert isinstance(snap.error, NotFound) and not snap.posts_complete
@@ -183,10 +209,13 @@ def test_reads_count_every_post_returned(rsps, x):
 
 def test_429_is_rate_limited_until_the_reset_header(rsps, x):
     """429 mid-scan: RateLimited with retry_after = reset - now; what was read is kept."""
-    rsps.get(f"{API}/users/{USER}/tweets", json=load("users_tweets_page_1.json"),
-             match=timeline())
-    rsps.get(f"{API}/tweets/search/recent", json=load("error_429.json"), status=429,
-             headers=rate_limit_headers(NOW + timedelta(seconds=420)))
+    rsps.get(f"{API}/users/{USER}/tweets", json=load("users_tweets_page_1.json"), match=timeline())
+    rsps.get(
+        f"{API}/tweets/search/recent",
+        json=load("error_429.json"),
+        status=429,
+        headers=rate_limit_headers(NOW + timedelta(seconds=420)),
+    )
     snap = x.fetch(SINCE)
     assert isinstance(snap.error, RateLimited) and snap.error.retry_after == 420
     assert not snap.posts_complete
@@ -198,16 +227,23 @@ def test_429_is_rate_limited_until_the_reset_header(rsps, x):
 
 def test_429_with_a_reset_in_the_past_still_waits_a_second(rsps, x):
     """A reset time already passed (clock skew) gives the minimum retry_after of 1 s."""
-    rsps.get(f"{API}/users/{USER}/tweets", json=load("error_429.json"), status=429,
-             headers=rate_limit_headers(NOW - timedelta(seconds=30)))
+    rsps.get(
+        f"{API}/users/{USER}/tweets",
+        json=load("error_429.json"),
+        status=429,
+        headers=rate_limit_headers(NOW - timedelta(seconds=30)),
+    )
     snap = x.fetch(SINCE)
     assert isinstance(snap.error, RateLimited) and snap.error.retry_after == 1.0
 
 
 def test_depleted_credits_back_off_for_an_hour(rsps, x):
     """HTTP 402 credits-depleted is not healed by the rate window: RateLimited for an hour."""
-    body = {"title": "Payment Required", "detail": "credits depleted",
-            "type": "https://api.x.com/2/problems/credits-depleted"}
+    body = {
+        "title": "Payment Required",
+        "detail": "credits depleted",
+        "type": "https://api.x.com/2/problems/credits-depleted",
+    }
     rsps.get(f"{API}/users/{USER}/tweets", json=body, status=402)
     snap = x.fetch(SINCE)
     assert isinstance(snap.error, RateLimited) and snap.error.retry_after == 3600
@@ -216,12 +252,21 @@ def test_depleted_credits_back_off_for_an_hour(rsps, x):
 
 def test_usage_cap_429_ignores_the_short_reset_header(rsps, x):
     """A 429 usage-capped answer is a billing cap, not the 15-minute window."""
-    body = {"account_id": "1", "product_name": "standard-basic", "title": "UsageCapExceeded",
-            "period": "Monthly", "scope": "Product",
-            "detail": "Usage cap exceeded: Monthly product cap",
-            "type": "https://api.twitter.com/2/problems/usage-capped"}
-    rsps.get(f"{API}/users/{USER}/tweets", json=body, status=429,
-             headers=rate_limit_headers(NOW + timedelta(seconds=60)))
+    body = {
+        "account_id": "1",
+        "product_name": "standard-basic",
+        "title": "UsageCapExceeded",
+        "period": "Monthly",
+        "scope": "Product",
+        "detail": "Usage cap exceeded: Monthly product cap",
+        "type": "https://api.twitter.com/2/problems/usage-capped",
+    }
+    rsps.get(
+        f"{API}/users/{USER}/tweets",
+        json=body,
+        status=429,
+        headers=rate_limit_headers(NOW + timedelta(seconds=60)),
+    )
     snap = x.fetch(SINCE)
     assert isinstance(snap.error, RateLimited) and snap.error.retry_after == 3600
 
@@ -255,6 +300,7 @@ def test_token_is_never_logged(rsps, x, caplog):
 
 # -- read budget ------------------------------------------------------------------------------
 
+
 def test_read_budget_reached_refuses_reads_until_next_month(rsps):
     """At the monthly budget no request is made; retry_after points at the 1st, 00:00 UTC."""
     x = XConnector(USER, TOKEN, monthly_read_budget=500)
@@ -284,10 +330,14 @@ def test_reads_add_to_the_months_spend(rsps):
 
 # -- confirm_gone -----------------------------------------------------------------------------
 
-def add_lookup(rsps: responses.RequestsMock, ids: list[str], body: Any, status: int = 200
-               ) -> None:
-    rsps.get(f"{API}/tweets", json=body, status=status,
-             match=exact(ids=",".join(sorted(ids)), **{"tweet.fields": FIELDS}))
+
+def add_lookup(rsps: responses.RequestsMock, ids: list[str], body: Any, status: int = 200) -> None:
+    rsps.get(
+        f"{API}/tweets",
+        json=body,
+        status=status,
+        match=exact(ids=",".join(sorted(ids)), **{"tweet.fields": FIELDS}),
+    )
 
 
 def test_not_found_with_a_readable_control_is_deleted(rsps, x):
@@ -330,13 +380,19 @@ def test_failed_lookup_leaves_every_target_unknown(rsps, x):
     """A 503 on the lookup is a failed read: every target stays "unknown"."""
     add_lookup(rsps, [R1, R4, P1_EDITED], load("error_503.json"), status=503)
     assert x.confirm_gone([GoneTarget(R1, P1_EDITED), GoneTarget(R4, P1_EDITED)]) == {
-        R1: "unknown", R4: "unknown"}
+        R1: "unknown",
+        R4: "unknown",
+    }
 
 
 def test_rate_limit_during_confirm_is_raised(rsps, x):
     """Throttling stops the confirmation run instead of answering "unknown" forever."""
-    rsps.get(f"{API}/tweets", json=load("error_429.json"), status=429,
-             headers=rate_limit_headers(NOW + timedelta(minutes=5)))
+    rsps.get(
+        f"{API}/tweets",
+        json=load("error_429.json"),
+        status=429,
+        headers=rate_limit_headers(NOW + timedelta(minutes=5)),
+    )
     with pytest.raises(RateLimited):
         x.confirm_gone([GoneTarget(R1, P1_EDITED)])
 
@@ -363,10 +419,18 @@ def test_account_as_control_is_checked_by_reading_the_account(rsps, x):
 
 # -- actions and check ------------------------------------------------------------------------
 
+
 def test_reply_creates_a_reply_and_returns_its_id(rsps, x):
     """reply() posts /2/tweets with reply.in_reply_to_tweet_id and returns the new id."""
-    rsps.post(f"{API}/tweets", json=load("create_tweet.json"), match=[matchers.json_params_matcher(
-        {"text": "It is on the 13th. Sorry!", "reply": {"in_reply_to_tweet_id": R2}})])
+    rsps.post(
+        f"{API}/tweets",
+        json=load("create_tweet.json"),
+        match=[
+            matchers.json_params_matcher(
+                {"text": "It is on the 13th. Sorry!", "reply": {"in_reply_to_tweet_id": R2}}
+            )
+        ],
+    )
     assert x.reply(R2, "It is on the 13th. Sorry!") == load("create_tweet.json")["data"]["id"]
 
 
@@ -374,17 +438,30 @@ def test_reply_to_an_edited_post_targets_its_latest_version(rsps, x):
     """The archive's stable (original) id is translated to the live version for actions."""
     add_full_scan(rsps)
     x.fetch(SINCE)
-    rsps.post(f"{API}/tweets", json=load("create_tweet.json"), match=[matchers.json_params_matcher(
-        {"text": "Correction: 13th.", "reply": {"in_reply_to_tweet_id": P1_EDITED}})])
+    rsps.post(
+        f"{API}/tweets",
+        json=load("create_tweet.json"),
+        match=[
+            matchers.json_params_matcher(
+                {"text": "Correction: 13th.", "reply": {"in_reply_to_tweet_id": P1_EDITED}}
+            )
+        ],
+    )
     x.reply(P1_ORIGINAL, "Correction: 13th.")
 
 
 def test_hide_and_unhide_put_the_hidden_flag(rsps, x):
     """hide() sends {"hidden": true} and unhide() {"hidden": false} to /tweets/:id/hidden."""
-    rsps.put(f"{API}/tweets/{R1}/hidden", json=load("hide_reply.json"),
-             match=[matchers.json_params_matcher({"hidden": True})])
-    rsps.put(f"{API}/tweets/{R1}/hidden", json=load("unhide_reply.json"),
-             match=[matchers.json_params_matcher({"hidden": False})])
+    rsps.put(
+        f"{API}/tweets/{R1}/hidden",
+        json=load("hide_reply.json"),
+        match=[matchers.json_params_matcher({"hidden": True})],
+    )
+    rsps.put(
+        f"{API}/tweets/{R1}/hidden",
+        json=load("unhide_reply.json"),
+        match=[matchers.json_params_matcher({"hidden": False})],
+    )
     x.hide(R1)
     x.unhide(R1)
 
@@ -407,8 +484,7 @@ def test_delete_of_someone_elses_reply_is_refused_before_any_write(rsps, x):
 
 def test_delete_of_the_accounts_own_reply_looks_up_the_author_then_deletes(rsps, x):
     """Without a prior scan the author is read by id; the account's own reply is deleted."""
-    body = {"data": [{"id": R3, "text": "sorry", "author_id": USER,
-                      "edit_history_tweet_ids": [R3]}]}
+    body = {"data": [{"id": R3, "text": "sorry", "author_id": USER, "edit_history_tweet_ids": [R3]}]}
     add_lookup(rsps, [R3], body)
     rsps.delete(f"{API}/tweets/{R3}", json=load("delete_tweet.json"))
     x.delete(R3)
@@ -416,10 +492,8 @@ def test_delete_of_the_accounts_own_reply_looks_up_the_author_then_deletes(rsps,
 
 def test_check_reads_the_account_and_one_timeline_page(rsps, x):
     """check() reads the user and its timeline and names the account."""
-    rsps.get(f"{API}/users/{USER}", json=load("user.json"),
-             match=some(**{"user.fields": "username,name"}))
-    rsps.get(f"{API}/users/{USER}/tweets", json=load("users_tweets_page_2.json"),
-             match=some(max_results="5"))
+    rsps.get(f"{API}/users/{USER}", json=load("user.json"), match=some(**{"user.fields": "username,name"}))
+    rsps.get(f"{API}/users/{USER}/tweets", json=load("users_tweets_page_2.json"), match=some(max_results="5"))
     lines = x.check()
     assert "@cityhall" in lines[0] and x.api_calls == 2
 

@@ -42,8 +42,7 @@ def mail() -> Iterator[SmtpSink]:
 closed_port = free_port  # a local port nothing listens on: connecting is refused at once
 
 
-def account_toml(name: str, base_url: str, *, every: str = "250ms",
-                 token_env: str = TOKEN_ENV) -> str:
+def account_toml(name: str, base_url: str, *, every: str = "250ms", token_env: str = TOKEN_ENV) -> str:
     return f"""
 [[accounts]]
 name = "{name}"
@@ -55,8 +54,9 @@ api_base_url = "{base_url}"
 """
 
 
-def write_config(tmp_path: Path, accounts: list[str], *, smtp_port: int | None = None,
-                 stop_timeout: str | None = None) -> Path:
+def write_config(
+    tmp_path: Path, accounts: list[str], *, smtp_port: int | None = None, stop_timeout: str | None = None
+) -> Path:
     text = '[guard]\ndatabase = "archive.db"\n'
     if stop_timeout is not None:
         text += f'stop_timeout = "{stop_timeout}"\n'
@@ -78,8 +78,9 @@ to = ["comms@localhost"]
 class DaemonProcess:
     """``comment-guard --config CONFIG run`` in a subprocess; output goes to files."""
 
-    def __init__(self, config: Path, *, extra_env: dict[str, str] | None = None,
-                 args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, config: Path, *, extra_env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    ) -> None:
         self.config = config
         self.db = config.parent / "archive.db"
         self.out = config.parent / f"daemon-{time.monotonic_ns()}.out"
@@ -88,9 +89,20 @@ class DaemonProcess:
         env.update({TOKEN_ENV: TOKEN, **(extra_env or {})})
         with self.out.open("wb") as out, self.err.open("wb") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", "from guard.cli import main; main()", *args,
-                 "--config", str(config), "run"],
-                stdout=out, stderr=err, env=env, cwd=REPO)
+                [
+                    sys.executable,
+                    "-c",
+                    "from guard.cli import main; main()",
+                    *args,
+                    "--config",
+                    str(config),
+                    "run",
+                ],
+                stdout=out,
+                stderr=err,
+                env=env,
+                cwd=REPO,
+            )
 
     @property
     def pid(self) -> int:
@@ -147,8 +159,13 @@ def query(db: Path, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[
         conn.close()
 
 
-def wait_for(predicate: Callable[[], T], *, timeout: float = 20.0, what: str = "condition",
-             daemon: DaemonProcess | None = None) -> T:
+def wait_for(
+    predicate: Callable[[], T],
+    *,
+    timeout: float = 20.0,
+    what: str = "condition",
+    daemon: DaemonProcess | None = None,
+) -> T:
     """Poll ``predicate`` until it returns something truthy; fail with the daemon's logs."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -158,11 +175,9 @@ def wait_for(predicate: Callable[[], T], *, timeout: float = 20.0, what: str = "
         if daemon is not None and daemon.proc.poll() is not None:
             break
         time.sleep(0.05)
-    logs = (f"\nstdout:\n{daemon.stdout()[-3000:]}\nstderr:\n{daemon.stderr()[-3000:]}"
-            if daemon else "")
+    logs = f"\nstdout:\n{daemon.stdout()[-3000:]}\nstderr:\n{daemon.stderr()[-3000:]}" if daemon else ""
     raise AssertionError(f"timed out waiting for {what}{logs}")
 
 
 def polls(db: Path, account: str) -> list[tuple[Any, ...]]:
-    return query(db, "SELECT id, finished, error FROM polls WHERE account = ? ORDER BY id",
-                 [account])
+    return query(db, "SELECT id, finished, error FROM polls WHERE account = ? ORDER BY id", [account])

@@ -13,7 +13,6 @@ from guard.alerts.render import render_test
 from guard.archive.connection import open_archive
 from guard.config import load_config
 from guard.runtime.daemon import Daemon
-from tests.support.graph import Sandbox
 from tests.daemon.conftest import (
     TOKEN,
     TOKEN_ENV,
@@ -24,28 +23,40 @@ from tests.daemon.conftest import (
     wait_for,
     write_config,
 )
+from tests.support.graph import Sandbox
 
 
-def test_failing_accounts_do_not_stop_other_accounts_or_delivery(tmp_path, sandbox, mail,
-                                                                 start_daemon):
+def test_failing_accounts_do_not_stop_other_accounts_or_delivery(tmp_path, sandbox, mail, start_daemon):
     """An account whose API answers 500 forever and one whose port is closed keep failing
     their own polls, while the healthy account keeps polling and queued alerts go out."""
     with Sandbox(token=TOKEN) as broken:
         broken.fail_next(100_000, status=500)
-        config = write_config(tmp_path, [
-            account_toml("good", sandbox.base_url),
-            account_toml("broken", broken.base_url),
-            account_toml("dead", f"http://127.0.0.1:{closed_port()}/"),
-        ], smtp_port=mail.port)
+        config = write_config(
+            tmp_path,
+            [
+                account_toml("good", sandbox.base_url),
+                account_toml("broken", broken.base_url),
+                account_toml("dead", f"http://127.0.0.1:{closed_port()}/"),
+            ],
+            smtp_port=mail.port,
+        )
         db = open_archive(tmp_path / "archive.db")
         with db.atomic():
-            enqueue_message(db, render_test(datetime.now(timezone.utc)), stage="test",
-                            channels=["email"], key_prefix="seeded",
-                            now=datetime.now(timezone.utc))
+            enqueue_message(
+                db,
+                render_test(datetime.now(timezone.utc)),
+                stage="test",
+                channels=["email"],
+                key_prefix="seeded",
+                now=datetime.now(timezone.utc),
+            )
         db.conn.close()
         d = start_daemon(config)
-        wait_for(lambda: all(len(polls(d.db, a)) >= 3 for a in ("good", "broken", "dead")),
-                 what="three polls of every account", daemon=d)
+        wait_for(
+            lambda: all(len(polls(d.db, a)) >= 3 for a in ("good", "broken", "dead")),
+            what="three polls of every account",
+            daemon=d,
+        )
         wait_for(lambda: mail.messages, what="the queued alert to be delivered", daemon=d)
         assert d.proc.poll() is None
         assert d.stop()[0] == 0
@@ -77,8 +88,11 @@ def test_job_that_raises_is_logged_and_retried_next_tick(tmp_path, sandbox, monk
     """A poll job raising an unexpected exception logs job_failed with the traceback, runs
     again on its next tick, and the other account's polls and the heartbeat carry on."""
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    config = load_config(write_config(tmp_path, [account_toml("buggy", sandbox.base_url),
-                                                 account_toml("good", sandbox.base_url)]))
+    config = load_config(
+        write_config(
+            tmp_path, [account_toml("buggy", sandbox.base_url), account_toml("good", sandbox.base_url)]
+        )
+    )
     buggy = ExplodingConnector()
     daemon = Daemon(config, connectors={"buggy": buggy})
     with structlog.testing.capture_logs() as logs:
@@ -87,7 +101,8 @@ def test_job_that_raises_is_logged_and_retried_next_tick(tmp_path, sandbox, monk
         try:
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline and not (
-                    buggy.calls >= 2 and len(polls(tmp_path / "archive.db", "good")) >= 2):
+                buggy.calls >= 2 and len(polls(tmp_path / "archive.db", "good")) >= 2
+            ):
                 time.sleep(0.05)
         finally:
             daemon.stop()
@@ -104,8 +119,11 @@ def test_rate_limited_account_waits_for_retry_after(tmp_path, sandbox, start_dae
     about 300 s ahead and records it for status; the other account keeps its pace."""
     with Sandbox(token=TOKEN) as limited:
         limited.fail_next(1, code=80001)
-        d = start_daemon(write_config(tmp_path, [account_toml("good", sandbox.base_url),
-                                                 account_toml("limited", limited.base_url)]))
+        d = start_daemon(
+            write_config(
+                tmp_path, [account_toml("good", sandbox.base_url), account_toml("limited", limited.base_url)]
+            )
+        )
         wait_for(lambda: polls(d.db, "limited"), what="the throttled poll", daemon=d)
 
         def pushed_back() -> bool:
@@ -114,8 +132,7 @@ def test_rate_limited_account_waits_for_retry_after(tmp_path, sandbox, start_dae
 
         wait_for(pushed_back, what="next_poll:limited ~300 s ahead", daemon=d)
         seen = len(polls(d.db, "good"))
-        wait_for(lambda: len(polls(d.db, "good")) >= seen + 3, what="three more good polls",
-                 daemon=d)
+        wait_for(lambda: len(polls(d.db, "good")) >= seen + 3, what="three more good polls", daemon=d)
         assert len(polls(d.db, "limited")) == 1
         assert d.stop()[0] == 0
     limited_events = [e for e in d.events() if e["event"] == "poll_rate_limited"]

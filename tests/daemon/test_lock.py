@@ -28,8 +28,9 @@ def test_lock_refuses_a_second_holder_and_names_the_first(tmp_path):
     first = DaemonLock(db).acquire()
     with pytest.raises(AlreadyRunning) as info:
         DaemonLock(db).acquire()
-    assert str(info.value) == (f"another comment-guard daemon is already running on {db} "
-                               f"(pid {os.getpid()}); stop it first")
+    assert str(info.value) == (
+        f"another comment-guard daemon is already running on {db} (pid {os.getpid()}); stop it first"
+    )
     first.release()
     DaemonLock(db).acquire().release()
 
@@ -39,17 +40,25 @@ def test_second_daemon_on_the_same_archive_is_refused(tmp_path, sandbox, start_d
     exits 1, and the first daemon keeps running."""
     config = write_config(tmp_path, [account_toml("page", sandbox.base_url)])
     first = start_daemon(config)
-    wait_for(lambda: query(first.db, "SELECT 1 FROM meta WHERE key = 'daemon_heartbeat'"),
-             what="the first daemon to start", daemon=first)
+    wait_for(
+        lambda: query(first.db, "SELECT 1 FROM meta WHERE key = 'daemon_heartbeat'"),
+        what="the first daemon to start",
+        daemon=first,
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMMENT_GUARD")}
     second = subprocess.run(
-        [sys.executable, "-c", "from guard.cli import main; main()", "--config", str(config),
-         "run"], capture_output=True, text=True, timeout=30, cwd=REPO,
-        env={**env, TOKEN_ENV: TOKEN})
+        [sys.executable, "-c", "from guard.cli import main; main()", "--config", str(config), "run"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=REPO,
+        env={**env, TOKEN_ENV: TOKEN},
+    )
     assert second.returncode == 1
     assert second.stderr.splitlines() == [
         f"error: another comment-guard daemon is already running on {first.db} "
-        f"(pid {first.pid}); stop it first"]
+        f"(pid {first.pid}); stop it first"
+    ]
     assert second.stdout == ""
     assert first.proc.poll() is None
     assert first.stop()[0] == 0

@@ -6,10 +6,9 @@ import io
 
 import structlog
 
-from guard.runtime.logs import scrub_secrets
-from guard.runtime.logs import configure_logging
-from tests.support.graph import Sandbox
+from guard.runtime.logs import configure_logging, scrub_secrets
 from tests.daemon.conftest import TOKEN, account_toml, polls, wait_for, write_config
+from tests.support.graph import Sandbox
 
 WRONG_TOKEN = "tok-REJECTED-SECRET-b83d01"
 
@@ -19,14 +18,21 @@ def test_tokens_never_appear_in_daemon_output(tmp_path, start_daemon):
     rejects, neither token appears anywhere in stdout or stderr."""
     with Sandbox(token=TOKEN) as sandbox:
         sandbox.add_comment(sandbox.add_post("hello"), "a comment")
-        config = write_config(tmp_path, [
-            account_toml("good", sandbox.base_url),
-            account_toml("rejected", sandbox.base_url, token_env="CG_TEST_WRONG_TOKEN"),
-        ])
-        d = start_daemon(config, extra_env={"CG_TEST_WRONG_TOKEN": WRONG_TOKEN},
-                         args=("--log-level", "debug"))
-        wait_for(lambda: len(polls(d.db, "good")) >= 2 and len(polls(d.db, "rejected")) >= 2,
-                 what="two polls of each account", daemon=d)
+        config = write_config(
+            tmp_path,
+            [
+                account_toml("good", sandbox.base_url),
+                account_toml("rejected", sandbox.base_url, token_env="CG_TEST_WRONG_TOKEN"),
+            ],
+        )
+        d = start_daemon(
+            config, extra_env={"CG_TEST_WRONG_TOKEN": WRONG_TOKEN}, args=("--log-level", "debug")
+        )
+        wait_for(
+            lambda: len(polls(d.db, "good")) >= 2 and len(polls(d.db, "rejected")) >= 2,
+            what="two polls of each account",
+            daemon=d,
+        )
         assert d.stop()[0] == 0
     output = d.stdout() + d.stderr()
     assert "poll_done" in output and "access token was rejected" in output

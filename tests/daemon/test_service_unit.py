@@ -25,8 +25,12 @@ def test_unit_runs_the_daemon_command_with_the_documented_paths():
     `run` is a real command of the CLI."""
     s = _settings()
     argv = shlex.split(s["ExecStart"][0])
-    assert argv == ["/opt/comment-guard/venv/bin/comment-guard", "--config",
-                    "/etc/comment-guard/comment-guard.toml", "run"]
+    assert argv == [
+        "/opt/comment-guard/venv/bin/comment-guard",
+        "--config",
+        "/etc/comment-guard/comment-guard.toml",
+        "run",
+    ]
     assert "run" in cli.commands
     assert s["EnvironmentFile"] == ["/etc/comment-guard/env"]
     assert s["WorkingDirectory"] == ["/var/lib/comment-guard"]
@@ -35,9 +39,15 @@ def test_unit_runs_the_daemon_command_with_the_documented_paths():
 def test_unit_is_hardened_and_stops_within_the_daemons_budget():
     """The sandboxing options are on, and systemd waits longer than the daemon's 10 s stop."""
     s = _settings()
-    for key, value in {"ProtectSystem": "strict", "StateDirectory": "comment-guard",
-                       "NoNewPrivileges": "yes", "PrivateTmp": "yes", "ProtectHome": "yes",
-                       "Restart": "on-failure", "KillSignal": "SIGTERM"}.items():
+    for key, value in {
+        "ProtectSystem": "strict",
+        "StateDirectory": "comment-guard",
+        "NoNewPrivileges": "yes",
+        "PrivateTmp": "yes",
+        "ProtectHome": "yes",
+        "Restart": "on-failure",
+        "KillSignal": "SIGTERM",
+    }.items():
         assert s[key] == [value], key
     assert "User" in s or s.get("DynamicUser") == ["yes"]
     assert int(s["TimeoutStopSec"][0]) > 10

@@ -31,8 +31,9 @@ def test_signal_exits_0_quickly_with_no_half_written_poll(sig, tmp_path, sandbox
         post = sandbox.add_post(f"post {n}")
         for c in range(3):
             sandbox.add_comment(post, f"comment {c} on post {n}")
-    d = start_daemon(write_config(tmp_path, [account_toml("a", sandbox.base_url),
-                                             account_toml("b", sandbox.base_url)]))
+    d = start_daemon(
+        write_config(tmp_path, [account_toml("a", sandbox.base_url), account_toml("b", sandbox.base_url)])
+    )
     wait_for(lambda: len(polls(d.db, "a")) >= 2, what="two polls", daemon=d)
     rc, took = d.stop(sig)
     assert rc == 0, d.stderr()
@@ -83,13 +84,11 @@ def test_stop_lets_the_running_poll_commit_first(tmp_path, sandbox, monkeypatch)
     """stop() during a poll waits for that poll to be written, then returns clean."""
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     sandbox.add_post("a post")
-    config = load_config(write_config(tmp_path, [account_toml("page", sandbox.base_url,
-                                                              every="1h")]))
+    config = load_config(write_config(tmp_path, [account_toml("page", sandbox.base_url, every="1h")]))
     gated = GatedConnector(FacebookConnector("100200300", TOKEN, base_url=sandbox.base_url))
     daemon = Daemon(config, connectors={"page": gated})
     result: dict[str, bool] = {}
-    thread = threading.Thread(target=lambda: result.update(clean=daemon.run(
-        install_signals=False)))
+    thread = threading.Thread(target=lambda: result.update(clean=daemon.run(install_signals=False)))
     thread.start()
     try:
         assert gated.entered.wait(10)

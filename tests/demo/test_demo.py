@@ -19,8 +19,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(workdir: Path):
-    return CliRunner().invoke(cli, ["demo", "--speed", "0", "--workdir", str(workdir)],
-                              catch_exceptions=False)
+    return CliRunner().invoke(
+        cli, ["demo", "--speed", "0", "--workdir", str(workdir)], catch_exceptions=False
+    )
 
 
 def _rows(db: Path, sql: str) -> list[tuple]:
@@ -45,11 +46,11 @@ def test_demo_catches_the_deleted_question_and_keeps_it(tmp_path):
     assert f"comment-guard --config {shlex.quote(str(config))} comments --status deleted" in out
     db = tmp_path / DATABASE_NAME
     assert _rows(db, "SELECT kind, severity, state FROM findings") == [
-        ("removed-critical", "critical", "open")]
+        ("removed-critical", "critical", "open")
+    ]
     status = dict(_rows(db, "SELECT message, status FROM comments"))
     assert status == {QUESTION: "deleted", ORDINARY: "present", SPAM: "deleted"}
-    finding_comment = _rows(db, "SELECT c.message FROM findings f JOIN comments c"
-                                " ON c.id = f.comment_id")
+    finding_comment = _rows(db, "SELECT c.message FROM findings f JOIN comments c ON c.id = f.comment_id")
     assert finding_comment == [(QUESTION,)]  # the spam was deleted too, and raised nothing
 
 
@@ -59,7 +60,9 @@ def test_demo_delivers_through_the_real_alert_channels(tmp_path):
     assert _run(tmp_path).exit_code == 0
     db = tmp_path / DATABASE_NAME
     assert sorted(_rows(db, "SELECT channel, status FROM outbox WHERE stage = 'first'")) == [
-        ("email", "sent"), ("slack", "sent")]
+        ("email", "sent"),
+        ("slack", "sent"),
+    ]
     slack = json.loads((tmp_path / "alert-slack.json").read_text(encoding="utf-8"))
     assert slack["blocks"][0]["type"] == "header"
     assert QUESTION in (tmp_path / "alert-email.eml").read_text(encoding="utf-8")
@@ -77,14 +80,20 @@ def test_demo_works_with_an_empty_environment_and_its_command_works_after(tmp_pa
     command it prints shows the deleted question afterwards."""
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
     base = [sys.executable, "-c", "from guard.cli import main; main()"]
-    demo = subprocess.run([*base, "demo", "--speed", "0", "--workdir", str(tmp_path / "d")],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    demo = subprocess.run(
+        [*base, "demo", "--speed", "0", "--workdir", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert demo.returncode == 0, demo.stderr
     assert demo.stderr == ""
-    line = next(x.strip() for x in demo.stdout.splitlines()
-                if x.strip().startswith("$ comment-guard --config"))
+    line = next(
+        x.strip() for x in demo.stdout.splitlines() if x.strip().startswith("$ comment-guard --config")
+    )
     args = shlex.split(line)[2:]  # drop "$ comment-guard"
-    after = subprocess.run([*base, *args], capture_output=True, text=True, env=env,
-                           cwd=tmp_path, timeout=60)
+    after = subprocess.run([*base, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
     assert after.returncode == 0, after.stderr
     assert QUESTION in after.stdout and "deleted" in after.stdout

@@ -36,13 +36,16 @@ def test_minimal_config_gets_defaults():
     assert cfg.accounts[0].watch_days == 14 and "slack" not in cfg.alerts.channels
 
 
-@pytest.mark.parametrize("snippet,expected", [
-    ('poll_every = "5 minutes"', "accounts[0].poll_every: '5 minutes' is not a duration"),
-    ("watch_days = \"14\"", "accounts[0].watch_days must be an integer, got a string '14'"),
-    ('platfrom = "x"', "unknown key accounts[0].platfrom"),
-    ('graph_version = "latest"', "graph_version = 'latest'"),
-    ('api_base_url = "localhost:8080"', "api_base_url must start with http"),
-])
+@pytest.mark.parametrize(
+    "snippet,expected",
+    [
+        ('poll_every = "5 minutes"', "accounts[0].poll_every: '5 minutes' is not a duration"),
+        ('watch_days = "14"', "accounts[0].watch_days must be an integer, got a string '14'"),
+        ('platfrom = "x"', "unknown key accounts[0].platfrom"),
+        ('graph_version = "latest"', "graph_version = 'latest'"),
+        ('api_base_url = "localhost:8080"', "api_base_url must start with http"),
+    ],
+)
 def test_account_mistakes_name_the_key_and_line(snippet, expected):
     """Each mistake is one ConfigError line with the file line and the key."""
     with pytest.raises(ConfigError) as err:
@@ -54,7 +57,7 @@ def test_account_mistakes_name_the_key_and_line(snippet, expected):
 def test_unknown_section_and_wrong_platform_are_rejected():
     """Top-level typos and unsupported platforms are caught too."""
     with pytest.raises(ConfigError, match="unknown key polcy"):
-        parse_config(MINIMAL + "[polcy]\nreply_within = \"2h\"\n")
+        parse_config(MINIMAL + '[polcy]\nreply_within = "2h"\n')
     with pytest.raises(ConfigError, match="platform = 'myspace' is not one of: facebook, instagram, x"):
         parse_config(MINIMAL.replace('"facebook"', '"myspace"'))
 

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 from connectors.base import ReadBudget, Snapshot
 from guard.config import parse_config
-from guard.runtime.status import status_report
 from guard.runtime.pipeline import run_poll
+from guard.runtime.status import status_report
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 CONFIG = """
@@ -54,6 +54,11 @@ def test_read_budget_survives_restarts_and_slows_polling_near_the_cap(db):
     assert outcome.budget_spent == 1000
     report = status_report(cfg, db)
     assert any("1,000 of 1,000 monthly reads used (100%)" in line for line in report["lines"])
-    next_month = run_poll(cfg, db, account, connector=MeteredConnector(100),
-                          now=datetime(2026, 12, 1, 0, 5, tzinfo=timezone.utc))
+    next_month = run_poll(
+        cfg,
+        db,
+        account,
+        connector=MeteredConnector(100),
+        now=datetime(2026, 12, 1, 0, 5, tzinfo=timezone.utc),
+    )
     assert next_month.budget_spent == 100 and next_month.interval_factor == 1

@@ -142,8 +142,13 @@ def test_multi_word_changed_phrase_is_matched() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Thanks! See you there", "Great event 😊", "Love this community!!!", "LOVE IT",
-     "Can't wait to see everyone there!!!"],
+    [
+        "Thanks! See you there",
+        "Great event 😊",
+        "Love this community!!!",
+        "LOVE IT",
+        "Can't wait to see everyone there!!!",
+    ],
 )
 def test_praise_is_not_critical(text: str) -> None:
     """Thanks, praise and enthusiastic caps or '!!!' are not critical."""
@@ -190,7 +195,7 @@ def test_one_promotional_word_is_not_spam() -> None:
 
 
 def test_promotional_word_without_link_is_not_spam() -> None:
-    """"free" alone is an ordinary word: "So it's not free anymore?" is a question."""
+    """ "free" alone is an ordinary word: "So it's not free anymore?" is a question."""
     c = classify("So it's not free anymore?")
     assert c.critical and c.excluded is None
 

@@ -147,8 +147,11 @@ def test_second_person_blame_is_recognised(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["I was overcharged for the parking permit", "this new fee is a rip-off",
-     "Still waiting for the refund you promised in March"],
+    [
+        "I was overcharged for the parking permit",
+        "this new fee is a rip-off",
+        "Still waiting for the refund you promised in March",
+    ],
 )
 def test_money_disputes_are_recognised(text: str) -> None:
     """Charges, refunds and scams are protected with a 'money:' reason."""
@@ -156,6 +159,7 @@ def test_money_disputes_are_recognised(text: str) -> None:
 
 
 # --- Spanish ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("text", "tag"),
@@ -180,8 +184,13 @@ def test_spanish_complaint_cues(text: str, tag: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["¿A qué hora abre la biblioteca?", "Cuándo abren la alberca", "alguien sabe si hay estacionamiento",
-     "me pueden decir dónde es la reunión", "Por qué cerraron el parque"],
+    [
+        "¿A qué hora abre la biblioteca?",
+        "Cuándo abren la alberca",
+        "alguien sabe si hay estacionamiento",
+        "me pueden decir dónde es la reunión",
+        "Por qué cerraron el parque",
+    ],
 )
 def test_spanish_questions_with_and_without_marks(text: str) -> None:
     """Spanish questions are recognised from '¿…?' and from their wording."""
@@ -190,9 +199,14 @@ def test_spanish_questions_with_and_without_marks(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["¡Qué bonito quedó el parque! Gracias", "Gracias por su ayuda, todo perfecto",
-     "Nos vemos el sábado", "No puedo esperar al festival", "Me encanta porque siempre hay música",
-     "Todavía me acuerdo del desfile del año pasado"],
+    [
+        "¡Qué bonito quedó el parque! Gracias",
+        "Gracias por su ayuda, todo perfecto",
+        "Nos vemos el sábado",
+        "No puedo esperar al festival",
+        "Me encanta porque siempre hay música",
+        "Todavía me acuerdo del desfile del año pasado",
+    ],
 )
 def test_spanish_praise_is_not_critical(text: str) -> None:
     """Spanish thanks and praise, including 'porque' and 'todavía' alone, are not critical."""
@@ -201,14 +215,23 @@ def test_spanish_praise_is_not_critical(text: str) -> None:
 
 # --- Things the new cues must not catch -------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "text",
-    ["Thanks for keeping us posted!", "You made my day", "Keep me posted about the next one",
-     "Bring bug spray, the trail is lovely", "Can't thank you enough for this",
-     "Sorry, can't make it this time, have fun!", "That's why I love this town",
-     "It's been a wonderful week, thank you all", "No problem at all, see you there",
-     "The latest issue of the newsletter is great", "Got my refund quickly, thanks",
-     "Thanks for the breakfast this morning!"],
+    [
+        "Thanks for keeping us posted!",
+        "You made my day",
+        "Keep me posted about the next one",
+        "Bring bug spray, the trail is lovely",
+        "Can't thank you enough for this",
+        "Sorry, can't make it this time, have fun!",
+        "That's why I love this town",
+        "It's been a wonderful week, thank you all",
+        "No problem at all, see you there",
+        "The latest issue of the newsletter is great",
+        "Got my refund quickly, thanks",
+        "Thanks for the breakfast this morning!",
+    ],
 )
 def test_praise_and_neutral_comments_stay_unprotected(text: str) -> None:
     """Everyday praise and small talk that share words with complaint cues are not critical."""
@@ -218,11 +241,14 @@ def test_praise_and_neutral_comments_stay_unprotected(text: str) -> None:
 
 # --- Exclusions need spam evidence ------------------------------------------------------------
 
+
 def test_long_complaint_mentioning_followers_is_protected() -> None:
     """An account-recovery plea that mentions followers and 'DM me' is a complaint, not spam."""
-    text = ("Someone took over my account last night and changed the email. I had built up about "
-            "8k followers over ten years for our bakery and the recovery form keeps sending me "
-            "back to the start. Please help, DM me if you need proof it's mine.")
+    text = (
+        "Someone took over my account last night and changed the email. I had built up about "
+        "8k followers over ten years for our bakery and the recovery form keeps sending me "
+        "back to the start. Please help, DM me if you need proof it's mine."
+    )
     c = classify(text)
     assert c.critical and c.excluded is None, c.reasons
     assert "help" in _tags(c)
@@ -242,9 +268,11 @@ def test_complaint_with_a_photo_link_is_protected() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Get 10k real followers in a day, DM me for prices",
-     "Win a free cruise! Click https://prizes.example/claim",
-     "Check out my page for daily deals https://deals.example"],
+    [
+        "Get 10k real followers in a day, DM me for prices",
+        "Win a free cruise! Click https://prizes.example/claim",
+        "Check out my page for daily deals https://deals.example",
+    ],
 )
 def test_real_spam_is_still_excluded(text: str) -> None:
     """Promotional patterns together with links or other patterns are still spam."""
@@ -269,11 +297,19 @@ def test_repetition_across_posts_is_spam_evidence() -> None:
 
 # --- Explainability ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "text",
-    ["the kiosk stopped working", "my order never arrived", "been on hold for an hour",
-     "please help", "it was working fine last week", "you charged me twice",
-     "I was overcharged", "how come it closed early"],
+    [
+        "the kiosk stopped working",
+        "my order never arrived",
+        "been on hold for an hour",
+        "please help",
+        "it was working fine last week",
+        "you charged me twice",
+        "I was overcharged",
+        "how come it closed early",
+    ],
 )
 def test_every_new_reason_has_a_stable_tag_explain_describes(text: str) -> None:
     """Each reason starts with a known tag and quotes the words; explain() says what it means."""

@@ -12,9 +12,21 @@ from datetime import datetime, timedelta, timezone
 from guard.states import Severity
 from policies.analysis import Analysis, analyze
 from policies.records import CommentRecord, OpenFinding, PolicyConfig, PostRecord, Thread, Version
-from policies.rules import (RULES, comment_label, finding_kinds, headline, hidden_critical,
-                            override, post_removed, removed_critical, resolution, rule_for,
-                            run_rules, silent_correction, unanswered)
+from policies.rules import (
+    RULES,
+    comment_label,
+    finding_kinds,
+    headline,
+    hidden_critical,
+    override,
+    post_removed,
+    removed_critical,
+    resolution,
+    rule_for,
+    run_rules,
+    silent_correction,
+    unanswered,
+)
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 POST_ID = "page_1"
@@ -30,24 +42,48 @@ def post(*, corrected: bool = True, status: str = "present", marker: str = "") -
     versions = [Version(1, WRONG, at(0))]
     if corrected:
         versions.append(Version(2, RIGHT + marker, at(30)))
-    return PostRecord(id=POST_ID, account="main", platform="facebook",
-                      message=versions[-1].message, status=status, created_time=at(0),
-                      permalink_url=None, versions=tuple(versions))
+    return PostRecord(
+        id=POST_ID,
+        account="main",
+        platform="facebook",
+        message=versions[-1].message,
+        status=status,
+        created_time=at(0),
+        permalink_url=None,
+        versions=tuple(versions),
+    )
 
 
-def comment(cid: str, message: str, *, status: str = "present", minutes: float = 10,
-            from_page: bool = False, parent_id: str | None = None,
-            author: str = "Dana Reyes") -> CommentRecord:
-    return CommentRecord(id=cid, post_id=POST_ID, parent_id=parent_id, author_name=author,
-                         author_id=None, message=message, created_time=at(minutes),
-                         status=status, from_page=from_page, status_changed_at=at(40))
+def comment(
+    cid: str,
+    message: str,
+    *,
+    status: str = "present",
+    minutes: float = 10,
+    from_page: bool = False,
+    parent_id: str | None = None,
+    author: str = "Dana Reyes",
+) -> CommentRecord:
+    return CommentRecord(
+        id=cid,
+        post_id=POST_ID,
+        parent_id=parent_id,
+        author_name=author,
+        author_id=None,
+        message=message,
+        created_time=at(minutes),
+        status=status,
+        from_page=from_page,
+        status_changed_at=at(40),
+    )
 
 
 QUESTION = "wait, the meeting is TONIGHT?!?"
 
 
-def analysis(*comments: CommentRecord, p: PostRecord | None = None,
-             open_kinds: frozenset[str] = frozenset()) -> Analysis:
+def analysis(
+    *comments: CommentRecord, p: PostRecord | None = None, open_kinds: frozenset[str] = frozenset()
+) -> Analysis:
     thread = Thread(post=p or post(), comments=comments, open_kinds=open_kinds)
     return analyze(thread, PolicyConfig(reply_within_seconds=7200, escalate_after_seconds=21600))
 
@@ -56,16 +92,23 @@ def finding_for(rule_kind: str, a: Analysis, now: datetime) -> OpenFinding:
     rule = rule_for(rule_kind)
     assert rule is not None
     draft = rule.evaluate(a, now)[0]
-    return OpenFinding(id=1, kind=draft.kind, dedupe_key=draft.dedupe_key, post_id=draft.post_id,
-                       comment_id=draft.comment_id)
+    return OpenFinding(
+        id=1, kind=draft.kind, dedupe_key=draft.dedupe_key, post_id=draft.post_id, comment_id=draft.comment_id
+    )
 
 
 def test_every_rule_module_is_registered_once_with_its_own_kind():
     """The registry is the one list of kinds; each kind has a headline of its own."""
     kinds = finding_kinds()
     assert len(kinds) == len(set(kinds)) == len(RULES)
-    assert {"removed-critical", "hidden-critical", "unanswered", "silent-correction",
-            "post-removed", "override"} == set(kinds)
+    assert {
+        "removed-critical",
+        "hidden-critical",
+        "unanswered",
+        "silent-correction",
+        "post-removed",
+        "override",
+    } == set(kinds)
     assert len({headline(k) for k in kinds}) == len(kinds)
     assert headline("something-new") == "New finding: something-new"
     assert comment_label("removed-critical") == "deleted" and comment_label("post-removed") is None
@@ -75,7 +118,8 @@ def test_removed_critical_opens_for_a_deleted_question_on_a_corrected_post():
     a = analysis(comment("c1", QUESTION, status="deleted"), comment("c2", "Lovely!", status="deleted"))
     drafts = removed_critical.evaluate(a, T0)
     assert [(d.kind, d.comment_id, d.severity) for d in drafts] == [
-        ("removed-critical", "c1", Severity.CRITICAL)]
+        ("removed-critical", "c1", Severity.CRITICAL)
+    ]
     assert "Thursday" in drafts[0].suggested_reply or "Thirteenth" in drafts[0].suggested_reply
     assert removed_critical.resolve(a, finding_for("removed-critical", a, T0)) is None
 
@@ -104,8 +148,12 @@ def test_unanswered_waits_for_the_deadline_then_resolves_on_a_page_reply():
     assert [d.comment_id for d in drafts] == ["c1"]
     assert drafts[0].evidence["escalate_at"] == at(30 + 360)
     finding = finding_for("unanswered", a, T0 + timedelta(hours=3))
-    answered = analysis(q, comment("r1", "It's the 13th, sorry!", minutes=200, from_page=True,
-                                   parent_id="c1", author="Riverside"))
+    answered = analysis(
+        q,
+        comment(
+            "r1", "It's the 13th, sorry!", minutes=200, from_page=True, parent_id="c1", author="Riverside"
+        ),
+    )
     assert unanswered.resolve(answered, finding) == f"answered publicly by the page at {at(200)}"
 
 
@@ -125,14 +173,17 @@ def test_post_removed_needs_a_deleted_corrected_post_with_open_findings():
     deleted = post(status="deleted")
     assert post_removed.evaluate(analysis(p=deleted), T0) == []  # nothing open
     assert post_removed.evaluate(analysis(p=post(), open_kinds=frozenset({"unanswered"})), T0) == []
-    assert post_removed.evaluate(
-        analysis(p=post(corrected=False, status="deleted"), open_kinds=frozenset({"unanswered"})),
-        T0) == []
-    assert post_removed.evaluate(
-        analysis(p=deleted, open_kinds=frozenset({"post-removed"})), T0) == []  # only itself
+    assert (
+        post_removed.evaluate(
+            analysis(p=post(corrected=False, status="deleted"), open_kinds=frozenset({"unanswered"})), T0
+        )
+        == []
+    )
+    assert (
+        post_removed.evaluate(analysis(p=deleted, open_kinds=frozenset({"post-removed"})), T0) == []
+    )  # only itself
     drafts = post_removed.evaluate(analysis(p=deleted, open_kinds=frozenset({"unanswered"})), T0)
-    assert [(d.kind, d.post_id, d.severity) for d in drafts] == [
-        ("post-removed", POST_ID, Severity.CRITICAL)]
+    assert [(d.kind, d.post_id, d.severity) for d in drafts] == [("post-removed", POST_ID, Severity.CRITICAL)]
     assert drafts[0].evidence["open_findings"] == ["unanswered"]
 
 
@@ -147,8 +198,10 @@ def test_override_is_never_opened_by_a_poll_and_each_override_is_its_own_finding
 
 
 def test_run_rules_collects_every_rule_and_spam_is_never_protected():
-    a = analysis(comment("c1", QUESTION, status="deleted"),
-                 comment("c2", "DM me for crypto giveaway https://spam.example/x", status="deleted"))
+    a = analysis(
+        comment("c1", QUESTION, status="deleted"),
+        comment("c2", "DM me for crypto giveaway https://spam.example/x", status="deleted"),
+    )
     kinds = {(d.kind, d.comment_id) for d in run_rules(a, T0 + timedelta(hours=3))}
     assert ("removed-critical", "c1") in kinds
     assert ("silent-correction", None) in kinds

@@ -40,11 +40,30 @@ def fb_time(moment: datetime) -> str:
 
 @pytest.fixture
 def story(rsps):
-    page = FakePage(rsps, [FakePost(POST, V1, created_time=fb_time(T0), comments=[
-        FakeComment("1_1", "wait, the meeting is TONIGHT?!?",
-                    created_time=fb_time(T0 + timedelta(minutes=5))),
-        FakeComment("1_2", "WIN a free iPhone!!! http://spam.example/win", author="Promo Bot",
-                    author_id="999", created_time=fb_time(T0 + timedelta(minutes=6)))])])
+    page = FakePage(
+        rsps,
+        [
+            FakePost(
+                POST,
+                V1,
+                created_time=fb_time(T0),
+                comments=[
+                    FakeComment(
+                        "1_1",
+                        "wait, the meeting is TONIGHT?!?",
+                        created_time=fb_time(T0 + timedelta(minutes=5)),
+                    ),
+                    FakeComment(
+                        "1_2",
+                        "WIN a free iPhone!!! http://spam.example/win",
+                        author="Promo Bot",
+                        author_id="999",
+                        created_time=fb_time(T0 + timedelta(minutes=6)),
+                    ),
+                ],
+            )
+        ],
+    )
     return page
 
 
@@ -57,8 +76,10 @@ class Story:
         return run_poll(self.cfg, self.db, self.cfg.accounts[0], connector=self.fb, now=at)
 
     def findings(self, kind: str | None = None):
-        rows = [{**r, "evidence": json.loads(r["evidence"])} for r in self.db.query(
-            "SELECT * FROM findings ORDER BY id")]
+        rows = [
+            {**r, "evidence": json.loads(r["evidence"])}
+            for r in self.db.query("SELECT * FROM findings ORDER BY id")
+        ]
         return [r for r in rows if kind is None or r["kind"] == kind]
 
 
@@ -106,8 +127,9 @@ def test_hidden_question_is_unhidden_once_in_enforce_mode_only(db, story, mode, 
     s.poll(T0 + timedelta(minutes=35))  # still hidden on the platform: no second request
     assert [f["kind"] for f in s.findings()] == ["hidden-critical"]
     assert story.writes == [("POST", "1_1", {"is_hidden": ["false"]})] * expected_writes
-    recorded = db.execute(
-        "SELECT count(*) FROM events WHERE kind = 'comment_unhidden_by_guard'").fetchone()[0]
+    recorded = db.execute("SELECT count(*) FROM events WHERE kind = 'comment_unhidden_by_guard'").fetchone()[
+        0
+    ]
     assert recorded == expected_writes
     if mode == "enforce":
         story.comment("1_1").is_hidden = False
@@ -127,8 +149,11 @@ class TestUnansweredSla:
         page.post(POST).message = V2
         with time_machine.travel(T0 + timedelta(minutes=2), tick=False):
             s.poll(T0 + timedelta(minutes=2))
-        page.post(POST).comments.append(FakeComment(
-            "1_1", "so is it this week or next week", created_time=fb_time(T0 + timedelta(minutes=3))))
+        page.post(POST).comments.append(
+            FakeComment(
+                "1_1", "so is it this week or next week", created_time=fb_time(T0 + timedelta(minutes=3))
+            )
+        )
         s.page = page
         return s
 
@@ -141,9 +166,16 @@ class TestUnansweredSla:
             return outcome
 
     def page_reply(self, s, minutes: int):
-        s.page.post(POST).comments.append(FakeComment(
-            "1_9", "It's the 13th, sorry for the mix-up!", author="Riverside Community Center",
-            author_id=PAGE_ID, parent="1_1", created_time=fb_time(T0 + timedelta(minutes=minutes))))
+        s.page.post(POST).comments.append(
+            FakeComment(
+                "1_9",
+                "It's the 13th, sorry for the mix-up!",
+                author="Riverside Community Center",
+                author_id=PAGE_ID,
+                parent="1_1",
+                created_time=fb_time(T0 + timedelta(minutes=minutes)),
+            )
+        )
 
     def test_no_page_reply_for_two_hours_opens_unanswered(self, s):
         """At 2h after the question with no page reply, an unanswered finding opens."""
@@ -177,6 +209,7 @@ class TestUnansweredSla:
         (f,) = s.findings("unanswered")
         assert f["escalated_at"] == (T0 + timedelta(minutes=364)).isoformat()
         assert f["severity"] == "critical"
-        n = s.db.execute("SELECT count(*) FROM events WHERE kind = 'finding_escalated' AND"
-                         " object_id = '1_1'").fetchone()[0]
+        n = s.db.execute(
+            "SELECT count(*) FROM events WHERE kind = 'finding_escalated' AND object_id = '1_1'"
+        ).fetchone()[0]
         assert n == 1

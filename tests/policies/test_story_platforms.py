@@ -61,11 +61,28 @@ class Facebook:
     def __init__(self, rsps) -> None:
         stamp = "%Y-%m-%dT%H:%M:%S+0000"
         self.post_id = f"{PAGE_ID}_1"
-        self.page = FakePage(rsps, [FakePost(self.post_id, V1, created_time=T0.strftime(stamp),
-                                             comments=[
-            FakeComment("1_1", QUESTION, created_time=(T0 + timedelta(minutes=5)).strftime(stamp)),
-            FakeComment("1_2", SPAM, author="Promo Bot", author_id="999",
-                        created_time=(T0 + timedelta(minutes=6)).strftime(stamp))])])
+        self.page = FakePage(
+            rsps,
+            [
+                FakePost(
+                    self.post_id,
+                    V1,
+                    created_time=T0.strftime(stamp),
+                    comments=[
+                        FakeComment(
+                            "1_1", QUESTION, created_time=(T0 + timedelta(minutes=5)).strftime(stamp)
+                        ),
+                        FakeComment(
+                            "1_2",
+                            SPAM,
+                            author="Promo Bot",
+                            author_id="999",
+                            created_time=(T0 + timedelta(minutes=6)).strftime(stamp),
+                        ),
+                    ],
+                )
+            ],
+        )
         self.ids = {"question": "1_1", "spam": "1_2"}
         self.texts = {"question": QUESTION, "spam": SPAM}
         self.connector = FacebookConnector(PAGE_ID, "EAAB-test-token")
@@ -87,12 +104,28 @@ class Instagram:
 
     def __init__(self, rsps) -> None:
         self.post_id = "17900000000000011"
-        self.ig = FakeIG(rsps, [FakeMedia(self.post_id, V1, timestamp=ig_time(T0), comments=[
-            FakeIGComment("17850000000000021", QUESTION,
-                          timestamp=ig_time(T0 + timedelta(minutes=5))),
-            FakeIGComment("17850000000000022", SPAM, username="promo_bot_2026",
-                          user_id="17841400000000999",
-                          timestamp=ig_time(T0 + timedelta(minutes=6)))])])
+        self.ig = FakeIG(
+            rsps,
+            [
+                FakeMedia(
+                    self.post_id,
+                    V1,
+                    timestamp=ig_time(T0),
+                    comments=[
+                        FakeIGComment(
+                            "17850000000000021", QUESTION, timestamp=ig_time(T0 + timedelta(minutes=5))
+                        ),
+                        FakeIGComment(
+                            "17850000000000022",
+                            SPAM,
+                            username="promo_bot_2026",
+                            user_id="17841400000000999",
+                            timestamp=ig_time(T0 + timedelta(minutes=6)),
+                        ),
+                    ],
+                )
+            ],
+        )
         self.ids = {"question": "17850000000000021", "spam": "17850000000000022"}
         self.texts = {"question": QUESTION, "spam": SPAM}
         self.connector = InstagramConnector(IG_USER_ID, "EAAB-test-token")
@@ -118,10 +151,15 @@ class X:
         self.post_id = self.x.post(V1, T0)
         self.texts = {"question": f"@{USERNAME} {QUESTION}", "spam": f"@{USERNAME} {SPAM}"}
         self.ids = {
-            "question": self.x.reply(self.post_id, self.texts["question"],
-                                     T0 + timedelta(minutes=5)),
-            "spam": self.x.reply(self.post_id, self.texts["spam"], T0 + timedelta(minutes=6),
-                                 author="999", username="promo_bot_2026")}
+            "question": self.x.reply(self.post_id, self.texts["question"], T0 + timedelta(minutes=5)),
+            "spam": self.x.reply(
+                self.post_id,
+                self.texts["spam"],
+                T0 + timedelta(minutes=6),
+                author="999",
+                username="promo_bot_2026",
+            ),
+        }
         self.connector = XConnector(USER_ID, "oauth2-user-token", clock=self.clock)
 
     def correct(self, at: datetime) -> None:
@@ -145,16 +183,16 @@ class Story:
     def poll(self, minutes: int) -> PollOutcome:
         at = T0 + timedelta(minutes=minutes)
         self.world.tick(at)
-        return run_poll(self.cfg, self.db, self.cfg.accounts[0], connector=self.world.connector,
-                        now=at)
+        return run_poll(self.cfg, self.db, self.cfg.accounts[0], connector=self.world.connector, now=at)
 
     def findings(self) -> list[dict[str, Any]]:
-        return [{**r, "evidence": json.loads(r["evidence"])}
-                for r in self.db.query("SELECT * FROM findings ORDER BY id")]
+        return [
+            {**r, "evidence": json.loads(r["evidence"])}
+            for r in self.db.query("SELECT * FROM findings ORDER BY id")
+        ]
 
     def status(self, comment_id: str) -> str:
-        return self.db.execute("SELECT status FROM comments WHERE id = ?",
-                               [comment_id]).fetchone()[0]
+        return self.db.execute("SELECT status FROM comments WHERE id = ?", [comment_id]).fetchone()[0]
 
 
 @pytest.fixture(params=PLATFORMS, ids=[p.platform for p in PLATFORMS])
@@ -195,8 +233,7 @@ def test_corrected_post_is_one_archive_post_with_two_versions(story):
     story.poll(20)
     posts = list(story.db.query("SELECT id, version, status FROM posts"))
     assert posts == [{"id": story.world.post_id, "version": 2, "status": "present"}]
-    versions = [r["message"] for r in story.db.query(
-        "SELECT message FROM post_versions ORDER BY version")]
+    versions = [r["message"] for r in story.db.query("SELECT message FROM post_versions ORDER BY version")]
     assert versions == [V1, V2]
 
 

@@ -37,8 +37,20 @@ from guard.demo.sandbox import Sandbox
 from tests.support.http import serve
 
 __all__ = [
-    "GRAPH", "PAGE_ID", "PAGE_NAME", "IG_USER_ID", "IG_USERNAME", "fixture", "ig_time",
-    "FakeGraph", "FakeComment", "FakePost", "FakePage", "FakeIGComment", "FakeMedia", "FakeIG",
+    "GRAPH",
+    "PAGE_ID",
+    "PAGE_NAME",
+    "IG_USER_ID",
+    "IG_USERNAME",
+    "fixture",
+    "ig_time",
+    "FakeGraph",
+    "FakeComment",
+    "FakePost",
+    "FakePage",
+    "FakeIGComment",
+    "FakeMedia",
+    "FakeIG",
     "Sandbox",
 ]
 
@@ -70,11 +82,13 @@ def _offset(cursor: str | None) -> int:
     return int(cursor[-6:]) if cursor else 0
 
 
-def _paging(path: str, start: int, shown: int, total: int, kind: str,
-            query: dict[str, Any]) -> dict[str, Any]:
+def _paging(
+    path: str, start: int, shown: int, total: int, kind: str, query: dict[str, Any]
+) -> dict[str, Any]:
     """Graph's ``paging``: both cursors, and ``next`` (a full URL) while items remain."""
-    paging: dict[str, Any] = {"cursors": {"before": _cursor(kind, start),
-                                          "after": _cursor(kind, start + shown)}}
+    paging: dict[str, Any] = {
+        "cursors": {"before": _cursor(kind, start), "after": _cursor(kind, start + shown)}
+    }
     limit = int(query["limit"])
     if start + limit < total:
         q = urlencode({**query, "after": _cursor(kind, start + limit)})
@@ -102,9 +116,15 @@ class FakeGraph:
         """How many GET requests were made (failed ones included)."""
         return sum(1 for m, _, _ in self.requests if m == "GET")
 
-    def fail(self, path_contains: str, status: int = 500, body: dict[str, Any] | str = "",
-             headers: dict[str, str] | None = None, *,
-             raises: Exception | None = None) -> None:
+    def fail(
+        self,
+        path_contains: str,
+        status: int = 500,
+        body: dict[str, Any] | str = "",
+        headers: dict[str, str] | None = None,
+        *,
+        raises: Exception | None = None,
+    ) -> None:
         """The next GET whose URL path contains ``path_contains`` fails this way: ``status``
         and ``body`` (a dict is JSON, a string an HTML error page), or ``raises`` (say a
         ``requests.Timeout``) as the transport would."""
@@ -173,15 +193,21 @@ class FakeComment:
     is_hidden: bool | None = False  # None: the field is left out (token can't moderate)
 
     def payload(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "message": self.message,
-                               "from": {"name": self.author, "id": self.author_id},
-                               "created_time": self.created_time}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "message": self.message,
+            "from": {"name": self.author, "id": self.author_id},
+            "created_time": self.created_time,
+        }
         if self.is_hidden is not None:
             out["is_hidden"] = self.is_hidden
         if self.parent:
-            out["parent"] = {"created_time": "2026-11-20T16:00:00+0000",
-                             "from": {"name": "Someone", "id": "5550009"},
-                             "message": "...", "id": self.parent}
+            out["parent"] = {
+                "created_time": "2026-11-20T16:00:00+0000",
+                "from": {"name": "Someone", "id": "5550009"},
+                "message": "...",
+                "id": self.parent,
+            }
         return out
 
 
@@ -195,28 +221,45 @@ class FakePost:
 
     def payload(self, comment_limit: int) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "id": self.id, "message": self.message, "created_time": self.created_time,
+            "id": self.id,
+            "message": self.message,
+            "created_time": self.created_time,
             "updated_time": self.updated_time,
             "permalink_url": f"https://www.facebook.com/{PAGE_ID}/posts/{self.id.split('_')[1]}",
-            "from": {"name": PAGE_NAME, "id": PAGE_ID}}
+            "from": {"name": PAGE_NAME, "id": PAGE_ID},
+        }
         if self.comments:
             out["comments"] = comment_page(self, 0, comment_limit)
         return out
 
 
 def comment_page(post: FakePost, start: int, limit: int) -> dict[str, Any]:
-    chunk = post.comments[start:start + limit]
-    return {"data": [c.payload() for c in chunk], "paging": _paging(
-        f"{post.id}/comments", start, len(chunk), len(post.comments), "Y29t",
-        {"access_token": "EAAB...", "pretty": 0, "fields":
-         "id,message,from,created_time,parent,is_hidden", "filter": "stream", "limit": limit})}
+    chunk = post.comments[start : start + limit]
+    return {
+        "data": [c.payload() for c in chunk],
+        "paging": _paging(
+            f"{post.id}/comments",
+            start,
+            len(chunk),
+            len(post.comments),
+            "Y29t",
+            {
+                "access_token": "EAAB...",
+                "pretty": 0,
+                "fields": "id,message,from,created_time,parent,is_hidden",
+                "filter": "stream",
+                "limit": limit,
+            },
+        ),
+    }
 
 
 class FakePage(FakeGraph):
     """A Facebook Page's posts and comments, with real shapes and paging."""
 
-    def __init__(self, rsps: responses.RequestsMock, posts: list[FakePost] | None = None,
-                 post_limit: int = 25) -> None:
+    def __init__(
+        self, rsps: responses.RequestsMock, posts: list[FakePost] | None = None, post_limit: int = 25
+    ) -> None:
         super().__init__(rsps)
         self.posts = posts or []
         self.post_limit = post_limit
@@ -240,14 +283,26 @@ class FakePage(FakeGraph):
             start, limit = _offset(q.get("after")), int(q.get("limit", self.post_limit))
             m = re.search(r"comments\.filter\(stream\)\.limit\((\d+)\)", q.get("fields", ""))
             climit = int(m.group(1)) if m else EDGE_PAGE
-            chunk = self.posts[start:start + limit]
-            return self._reply(200, {"data": [p.payload(climit) for p in chunk], "paging": _paging(
-                path, start, len(chunk), len(self.posts), "cG9z",
-                {"access_token": "EAAB...", "fields": q.get("fields", ""), "limit": limit})})
+            chunk = self.posts[start : start + limit]
+            return self._reply(
+                200,
+                {
+                    "data": [p.payload(climit) for p in chunk],
+                    "paging": _paging(
+                        path,
+                        start,
+                        len(chunk),
+                        len(self.posts),
+                        "cG9z",
+                        {"access_token": "EAAB...", "fields": q.get("fields", ""), "limit": limit},
+                    ),
+                },
+            )
         if path.endswith("/comments"):
             post = self.post(path.split("/")[0])
-            return self._reply(200, comment_page(post, _offset(q.get("after")),
-                                                 int(q.get("limit", EDGE_PAGE))))
+            return self._reply(
+                200, comment_page(post, _offset(q.get("after")), int(q.get("limit", EDGE_PAGE)))
+            )
         if path == PAGE_ID:
             return self._reply(200, {"id": PAGE_ID, "name": PAGE_NAME})
         for p in self.posts:
@@ -281,10 +336,14 @@ class FakeIGComment:
     replies: list["FakeIGComment"] = field(default_factory=list)
 
     def payload(self, reply: bool = False) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "text": self.text, "timestamp": self.timestamp,
-                               "username": self.username,
-                               "from": {"id": self.user_id, "username": self.username},
-                               "hidden": self.hidden}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "text": self.text,
+            "timestamp": self.timestamp,
+            "username": self.username,
+            "from": {"id": self.user_id, "username": self.username},
+            "hidden": self.hidden,
+        }
         if not reply:
             out["like_count"] = self.like_count
         return out
@@ -302,9 +361,15 @@ class FakeMedia:
 class FakeIG(FakeGraph):
     """An Instagram business account's media and comments."""
 
-    def __init__(self, rsps: responses.RequestsMock, media: list[FakeMedia] | None = None, *,
-                 ig_user_id: str = IG_USER_ID, username: str = IG_USERNAME,
-                 base: str = GRAPH) -> None:
+    def __init__(
+        self,
+        rsps: responses.RequestsMock,
+        media: list[FakeMedia] | None = None,
+        *,
+        ig_user_id: str = IG_USER_ID,
+        username: str = IG_USERNAME,
+        base: str = GRAPH,
+    ) -> None:
         super().__init__(rsps, base)
         self.media = media or []
         self.ig_user_id = ig_user_id
@@ -347,38 +412,70 @@ class FakeIG(FakeGraph):
     # -- serving -----------------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
-        return {"x-business-use-case-usage": json.dumps({self.ig_user_id: [{
-            "type": "instagram", "call_count": 1, "total_cputime": 1, "total_time": 1,
-            "estimated_time_to_regain_access": 0}]})}
+        return {
+            "x-business-use-case-usage": json.dumps(
+                {
+                    self.ig_user_id: [
+                        {
+                            "type": "instagram",
+                            "call_count": 1,
+                            "total_cputime": 1,
+                            "total_time": 1,
+                            "estimated_time_to_regain_access": 0,
+                        }
+                    ]
+                }
+            )
+        }
 
     def _listed(self, comments: list[FakeIGComment]) -> list[FakeIGComment]:
         return [c for c in comments if c.user_id not in self.restricted]
 
-    def _paged(self, items: list[Any], start: int, limit: int, kind: str, path: str,
-               fields: str, render) -> dict[str, Any]:
-        chunk = items[start:start + limit]
-        return {"data": [render(x) for x in chunk], "paging": _paging(
-            path, start, len(chunk), len(items), kind,
-            {"access_token": "EAAGm0PX4ZCpsBAredacted", "fields": fields, "limit": limit})}
+    def _paged(
+        self, items: list[Any], start: int, limit: int, kind: str, path: str, fields: str, render
+    ) -> dict[str, Any]:
+        chunk = items[start : start + limit]
+        return {
+            "data": [render(x) for x in chunk],
+            "paging": _paging(
+                path,
+                start,
+                len(chunk),
+                len(items),
+                kind,
+                {"access_token": "EAAGm0PX4ZCpsBAredacted", "fields": fields, "limit": limit},
+            ),
+        }
 
     def _comment_payload(self, c: FakeIGComment) -> dict[str, Any]:
         out = c.payload()
         replies = self._listed(c.replies)
         if replies:
-            out["replies"] = self._paged(replies, 0, REPLY_PAGE, "cmVw", f"{c.id}/replies",
-                                         "id,text,timestamp,username,from,hidden",
-                                         lambda r: r.payload(reply=True))
+            out["replies"] = self._paged(
+                replies,
+                0,
+                REPLY_PAGE,
+                "cmVw",
+                f"{c.id}/replies",
+                "id,text,timestamp,username,from,hidden",
+                lambda r: r.payload(reply=True),
+            )
         return out
 
-    def _media_payload(self, m: FakeMedia, comment_limit: int, comment_fields: str
-                       ) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": m.id, "caption": m.caption, "timestamp": m.timestamp,
-                               "permalink": m.permalink, "username": self.username,
-                               "comments_count": sum(1 + len(c.replies) for c in m.comments)}
+    def _media_payload(self, m: FakeMedia, comment_limit: int, comment_fields: str) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": m.id,
+            "caption": m.caption,
+            "timestamp": m.timestamp,
+            "permalink": m.permalink,
+            "username": self.username,
+            "comments_count": sum(1 + len(c.replies) for c in m.comments),
+        }
         listed = self._listed(m.comments)
         if listed:
-            out["comments"] = self._paged(listed, 0, comment_limit, "Y29t", f"{m.id}/comments",
-                                          comment_fields, self._comment_payload)
+            out["comments"] = self._paged(
+                listed, 0, comment_limit, "Y29t", f"{m.id}/comments", comment_fields, self._comment_payload
+            )
         return out
 
     def _read(self, path: str, q: dict[str, str]):
@@ -387,19 +484,46 @@ class FakeIG(FakeGraph):
             m = re.search(r"comments\.limit\((\d+)\)\{(.*)\}", fields)
             climit, cfields = (int(m.group(1)), m.group(2)) if m else (EDGE_PAGE, "id,text")
             media = sorted(self.media, key=lambda x: x.timestamp, reverse=True)
-            return self._reply(200, self._paged(
-                media, start, int(q.get("limit", EDGE_PAGE)), "bWVk", path, fields,
-                lambda x: self._media_payload(x, climit, cfields)))
+            return self._reply(
+                200,
+                self._paged(
+                    media,
+                    start,
+                    int(q.get("limit", EDGE_PAGE)),
+                    "bWVk",
+                    path,
+                    fields,
+                    lambda x: self._media_payload(x, climit, cfields),
+                ),
+            )
         if path.endswith("/comments"):
             media = self.get_media(path.split("/")[0])
-            return self._reply(200, self._paged(
-                self._listed(media.comments), start, int(q.get("limit", EDGE_PAGE)), "Y29t",
-                path, fields, self._comment_payload))
+            return self._reply(
+                200,
+                self._paged(
+                    self._listed(media.comments),
+                    start,
+                    int(q.get("limit", EDGE_PAGE)),
+                    "Y29t",
+                    path,
+                    fields,
+                    self._comment_payload,
+                ),
+            )
         if path.endswith("/replies"):
             parent = self.comment(path.split("/")[0])
-            return self._reply(200, self._paged(
-                self._listed(parent.replies), start, int(q.get("limit", REPLY_PAGE)), "cmVw",
-                path, fields, lambda r: r.payload(reply=True)))
+            return self._reply(
+                200,
+                self._paged(
+                    self._listed(parent.replies),
+                    start,
+                    int(q.get("limit", REPLY_PAGE)),
+                    "cmVw",
+                    path,
+                    fields,
+                    lambda r: r.payload(reply=True),
+                ),
+            )
         if path == self.ig_user_id:
             return self._reply(200, {"id": self.ig_user_id, "username": self.username})
         if any(m.id == path for m in self.media):

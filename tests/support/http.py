@@ -20,8 +20,9 @@ class CatchAll(responses.CallbackResponse):
 
     def __init__(self, base: str, callback: Callable[[Any], Any], methods: Iterable[str]) -> None:
         self.methods = frozenset(methods)
-        super().__init__("|".join(sorted(self.methods)), re.compile(rf"{re.escape(base)}/.*"),
-                         callback=callback)
+        super().__init__(
+            "|".join(sorted(self.methods)), re.compile(rf"{re.escape(base)}/.*"), callback=callback
+        )
 
     def matches(self, request: Any) -> tuple[bool, str]:
         if request.method not in self.methods:
@@ -31,12 +32,12 @@ class CatchAll(responses.CallbackResponse):
         return True, ""
 
 
-def serve(rsps: responses.RequestsMock, base: str, callback: Callable[[Any], Any],
-          methods: Iterable[str]) -> None:
+def serve(
+    rsps: responses.RequestsMock, base: str, callback: Callable[[Any], Any], methods: Iterable[str]
+) -> None:
     """Route ``methods`` under ``base`` to ``callback``; one fake per host and mock, because
     ``responses`` pops the first of two matching routes after one use."""
-    if any(isinstance(r, CatchAll) and r.url.pattern == rf"{re.escape(base)}/.*"
-           for r in rsps.registered()):
+    if any(isinstance(r, CatchAll) and r.url.pattern == rf"{re.escape(base)}/.*" for r in rsps.registered()):
         raise RuntimeError(f"a fake already serves {base} on this responses mock")
     rsps.add(CatchAll(base, callback, methods))
 

@@ -45,8 +45,7 @@ class FakeSlack:
                         status, body, headers = fake.script.pop(0)
                     else:
                         status, body, headers = fake.default
-                    fake.calls.append({"path": self.path, "json": json.loads(raw or b"{}"),
-                                       "status": status})
+                    fake.calls.append({"path": self.path, "json": json.loads(raw or b"{}"), "status": status})
                 data = body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/html")
@@ -60,16 +59,16 @@ class FakeSlack:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.01}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
         self.thread.start()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}{WEBHOOK_PATH}"
 
-    def add(self, status: int, body: str, headers: dict[str, str] | None = None,
-            times: int = 1) -> None:
+    def add(self, status: int, body: str, headers: dict[str, str] | None = None, times: int = 1) -> None:
         with self.lock:
             self.script.extend([(status, body, headers or {})] * times)
 

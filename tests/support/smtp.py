@@ -50,8 +50,7 @@ class SmtpSink:
         return self.handler.messages
 
     def start(self) -> SmtpSink:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
-                                     **self.kwargs)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **self.kwargs)
         self.controller.start()
         return self
 

@@ -84,9 +84,13 @@ class FakeTweet:
 
     def payload(self, fields: set[str]) -> dict[str, Any]:
         full: dict[str, Any] = {
-            "id": self.id, "text": self.text, "created_at": x_time(self.created_at),
-            "conversation_id": self.conversation_id, "author_id": self.author_id,
-            "edit_history_tweet_ids": list(self.chain)}
+            "id": self.id,
+            "text": self.text,
+            "created_at": x_time(self.created_at),
+            "conversation_id": self.conversation_id,
+            "author_id": self.author_id,
+            "edit_history_tweet_ids": list(self.chain),
+        }
         if self.replied_to:
             full["in_reply_to_user_id"] = self.in_reply_to_user_id
             full["referenced_tweets"] = [{"type": "replied_to", "id": self.replied_to}]
@@ -104,9 +108,16 @@ class _Failure:
 class FakeX:
     """One X account and the conversations under its posts, served through ``responses``."""
 
-    def __init__(self, rsps: responses.RequestsMock, clock: Callable[[], datetime], *,
-                 user_id: str = USER_ID, username: str = USERNAME, name: str = NAME,
-                 base: str = API) -> None:
+    def __init__(
+        self,
+        rsps: responses.RequestsMock,
+        clock: Callable[[], datetime],
+        *,
+        user_id: str = USER_ID,
+        username: str = USERNAME,
+        name: str = NAME,
+        base: str = API,
+    ) -> None:
         self.clock = clock
         self.user_id = user_id
         self.base = base.rstrip("/")
@@ -139,14 +150,31 @@ class FakeX:
         self.tweets[tweet.id] = tweet
         self.conversations.setdefault(tweet.conversation_id, []).append(tweet)
 
-    def reply(self, to_id: str, text: str, at: datetime, *, author: str = "2244994945",
-              username: str = "dana_reader") -> str:
+    def reply(
+        self,
+        to_id: str,
+        text: str,
+        at: datetime,
+        *,
+        author: str = "2244994945",
+        username: str = "dana_reader",
+    ) -> str:
         """Someone (or the account itself) replies to a post or reply; returns the reply's id."""
         self.user(author, username)
         parent = self.tweets[to_id]
         tid = self._new_id(at)
-        self._add(FakeTweet(tid, text, at, author, parent.conversation_id, [tid],
-                            replied_to=to_id, in_reply_to_user_id=parent.author_id))
+        self._add(
+            FakeTweet(
+                tid,
+                text,
+                at,
+                author,
+                parent.conversation_id,
+                [tid],
+                replied_to=to_id,
+                in_reply_to_user_id=parent.author_id,
+            )
+        )
         return tid
 
     def edit(self, tweet_id: str, text: str, at: datetime) -> str:
@@ -154,8 +182,18 @@ class FakeX:
         old = self.tweets[tweet_id]
         tid = self._new_id(at)
         old.chain.append(tid)
-        self._add(FakeTweet(tid, text, at, old.author_id, old.conversation_id, old.chain,
-                            old.replied_to, old.in_reply_to_user_id))
+        self._add(
+            FakeTweet(
+                tid,
+                text,
+                at,
+                old.author_id,
+                old.conversation_id,
+                old.chain,
+                old.replied_to,
+                old.in_reply_to_user_id,
+            )
+        )
         return tid
 
     def delete(self, tweet_id: str) -> None:
@@ -166,8 +204,9 @@ class FakeX:
         """The author goes protected: gone from search, lookups answer Authorization Error."""
         self.users[user_id].protected = True
 
-    def fail(self, path_ends: str, status: int, body: dict[str, Any],
-             headers: dict[str, str] | None = None) -> None:
+    def fail(
+        self, path_ends: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         """The next request whose path ends with ``path_ends`` fails this way."""
         self.failures.append(_Failure(path_ends, status, body, headers or {}))
 
@@ -176,16 +215,22 @@ class FakeX:
 
     def lookups_of(self, tweet_id: str) -> int:
         """How many ``/2/tweets?ids=`` lookups asked about this id."""
-        return sum(1 for m, p, q in self.requests if p.endswith("/2/tweets")
-                   and tweet_id in q.get("ids", "").split(","))
+        return sum(
+            1
+            for m, p, q in self.requests
+            if p.endswith("/2/tweets") and tweet_id in q.get("ids", "").split(",")
+        )
 
     # -- serving -----------------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
         reset = int((self.clock() + timedelta(minutes=15)).timestamp())
-        return {"Content-Type": "application/json; charset=utf-8", "x-rate-limit-limit": "450",
-                "x-rate-limit-remaining": str(max(0, 449 - len(self.requests))),
-                "x-rate-limit-reset": str(reset)}
+        return {
+            "Content-Type": "application/json; charset=utf-8",
+            "x-rate-limit-limit": "450",
+            "x-rate-limit-remaining": str(max(0, 449 - len(self.requests))),
+            "x-rate-limit-reset": str(reset),
+        }
 
     def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None):
         return status, {**self._headers(), **(headers or {})}, json.dumps(body)
@@ -216,20 +261,25 @@ class FakeX:
         m = re.fullmatch(r"users/(\d+)", route)
         if m and m.group(1) in self.users:
             return self._reply(200, {"data": self.users[m.group(1)].payload()})
-        return self._reply(404, {"title": "Not Found", "type": "about:blank", "status": 404,
-                                 "detail": "Not Found"})
+        return self._reply(
+            404, {"title": "Not Found", "type": "about:blank", "status": 404, "detail": "Not Found"}
+        )
 
-    def _page(self, items: list[FakeTweet], q: dict[str, str], token_key: str, fields: set[str],
-              users: bool = False) -> tuple[int, dict[str, str], str]:
+    def _page(
+        self, items: list[FakeTweet], q: dict[str, str], token_key: str, fields: set[str], users: bool = False
+    ) -> tuple[int, dict[str, str], str]:
         """One page, newest first, with X's ``meta`` (and ``includes.users`` for search)."""
         items.sort(key=lambda t: int(t.id), reverse=True)
         start = int(q[token_key].rsplit("z", 1)[1]) if q.get(token_key) else 0
         limit = int(q.get("max_results", 10))
-        chunk = items[start:start + limit]
+        chunk = items[start : start + limit]
         if not chunk:
             return self._reply(200, {"meta": {"result_count": 0}})
-        meta: dict[str, Any] = {"result_count": len(chunk), "newest_id": chunk[0].id,
-                                "oldest_id": chunk[-1].id}
+        meta: dict[str, Any] = {
+            "result_count": len(chunk),
+            "newest_id": chunk[0].id,
+            "oldest_id": chunk[-1].id,
+        }
         if start + limit < len(items):
             meta["next_token"] = f"7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz{start + limit}"
         body: dict[str, Any] = {"data": [t.payload(fields) for t in chunk]}
@@ -240,35 +290,62 @@ class FakeX:
         return self._reply(200, body)
 
     def _timeline(self, q: dict[str, str], fields: set[str]):
-        since = datetime.fromisoformat(q["start_time"].replace("Z", "+00:00")) \
-            if q.get("start_time") else datetime.min.replace(tzinfo=timezone.utc)
+        since = (
+            datetime.fromisoformat(q["start_time"].replace("Z", "+00:00"))
+            if q.get("start_time")
+            else datetime.min.replace(tzinfo=timezone.utc)
+        )
         exclude = set(q.get("exclude", "").split(","))
-        own = [t for t in self.tweets.values() if t.author_id == self.user_id and t.live
-               and self._visible(t) and t.created_at >= since
-               and not ("replies" in exclude and t.replied_to)]
+        own = [
+            t
+            for t in self.tweets.values()
+            if t.author_id == self.user_id
+            and t.live
+            and self._visible(t)
+            and t.created_at >= since
+            and not ("replies" in exclude and t.replied_to)
+        ]
         return self._page(own, q, "pagination_token", fields)
 
     def _search(self, q: dict[str, str], fields: set[str]):
         m = re.fullmatch(r"conversation_id:(\d+)", q["query"])
         oldest = self.clock() - SEARCH_WINDOW
-        found = [t for t in self.conversations.get(m.group(1) if m else "", ())
-                 if t.live and self._visible(t) and t.created_at >= oldest]
-        return self._page(found, q, "next_token", fields, users="author_id" in q.get(
-            "expansions", ""))
+        found = [
+            t
+            for t in self.conversations.get(m.group(1) if m else "", ())
+            if t.live and self._visible(t) and t.created_at >= oldest
+        ]
+        return self._page(found, q, "next_token", fields, users="author_id" in q.get("expansions", ""))
 
     def _lookup(self, ids: list[str], fields: set[str]):
         data, errors = [], []
         for tid in ids:
             t = self.tweets.get(tid)
             if t is None or tid in self.deleted:
-                errors.append({"value": tid, "detail": f"Could not find tweet with ids: [{tid}].",
-                               "title": "Not Found Error", "resource_type": "tweet",
-                               "parameter": "ids", "resource_id": tid, "type": NOT_FOUND})
+                errors.append(
+                    {
+                        "value": tid,
+                        "detail": f"Could not find tweet with ids: [{tid}].",
+                        "title": "Not Found Error",
+                        "resource_type": "tweet",
+                        "parameter": "ids",
+                        "resource_id": tid,
+                        "type": NOT_FOUND,
+                    }
+                )
             elif self.users[t.author_id].protected:
-                errors.append({"value": tid, "detail": "Sorry, you are not authorized to see the"
-                               f" Tweet with ids: [{tid}].", "title": "Authorization Error",
-                               "resource_type": "tweet", "parameter": "ids", "resource_id": tid,
-                               "section": "data", "type": NOT_AUTHORIZED})
+                errors.append(
+                    {
+                        "value": tid,
+                        "detail": f"Sorry, you are not authorized to see the Tweet with ids: [{tid}].",
+                        "title": "Authorization Error",
+                        "resource_type": "tweet",
+                        "parameter": "ids",
+                        "resource_id": tid,
+                        "section": "data",
+                        "type": NOT_AUTHORIZED,
+                    }
+                )
             else:
                 data.append(t.payload(fields))
         body: dict[str, Any] = {}
@@ -291,11 +368,19 @@ class Throttle:
     """A 429 body and headers as X sends them, resetting at ``reset``."""
 
     reset: datetime
-    body: dict[str, Any] = field(default_factory=lambda: {
-        "title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank",
-        "status": 429})
+    body: dict[str, Any] = field(
+        default_factory=lambda: {
+            "title": "Too Many Requests",
+            "detail": "Too Many Requests",
+            "type": "about:blank",
+            "status": 429,
+        }
+    )
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0",
-                "x-rate-limit-reset": str(int(self.reset.timestamp()))}
+        return {
+            "x-rate-limit-limit": "450",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(int(self.reset.timestamp())),
+        }

@@ -15,9 +15,19 @@ from guard.alerts.channels import email, slack
 from guard.alerts.channels.base import ChannelSpec, HasChannels, OutboxItem, Sender
 from guard.config_reader import Reader
 
-__all__ = ["REGISTRY", "ChannelSpec", "OutboxItem", "Sender", "channel_names", "channel_spec",
-           "configured_channels", "default_senders", "channel_secrets", "outbox_channel",
-           "parse_channels"]
+__all__ = [
+    "REGISTRY",
+    "ChannelSpec",
+    "OutboxItem",
+    "Sender",
+    "channel_names",
+    "channel_spec",
+    "configured_channels",
+    "default_senders",
+    "channel_secrets",
+    "outbox_channel",
+    "parse_channels",
+]
 
 REGISTRY: tuple[ChannelSpec[Any], ...] = (
     slack.SPEC,
@@ -51,8 +61,11 @@ def configured_channels(settings: HasChannels) -> list[str]:
 
 
 def _configured(settings: HasChannels) -> list[tuple[ChannelSpec[Any], Any]]:
-    return [(spec, settings.channels[spec.name]) for spec in REGISTRY
-            if settings.channels.get(spec.name) is not None]
+    return [
+        (spec, settings.channels[spec.name])
+        for spec in REGISTRY
+        if settings.channels.get(spec.name) is not None
+    ]
 
 
 def default_senders(settings: HasChannels) -> dict[str, Sender]:

@@ -33,8 +33,15 @@ from guard.alerts.stages import FOLLOW_UP_STAGES, Stage
 from guard.config_reader import Reader, read_secret
 from guard.errors import AlertPermanent, AlertRetryable, ConfigError
 
-__all__ = ["SPEC", "EmailSettings", "send_email", "build_email", "message_id_for",
-           "email_recipients", "SmtpFactory"]
+__all__ = [
+    "SPEC",
+    "EmailSettings",
+    "send_email",
+    "build_email",
+    "message_id_for",
+    "email_recipients",
+    "SmtpFactory",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -80,18 +87,30 @@ def parse_settings(r: Reader) -> EmailSettings:
 
 
 def secrets(settings: EmailSettings) -> list[tuple[str, str]]:
-    return [(env, f"alerts.email.{key}")
-            for key, env in (("username_env", settings.username_env),
-                             ("password_env", settings.password_env)) if env]
+    return [
+        (env, f"alerts.email.{key}")
+        for key, env in (("username_env", settings.username_env), ("password_env", settings.password_env))
+        if env
+    ]
 
 
 def senders(settings: EmailSettings) -> dict[str, Sender]:
     """``email``: follow-ups reply to the first alert's Message-ID so clients thread them."""
+
     def send(item: OutboxItem) -> None:
-        thread = (message_id_for(f"{item.finding_id}:{Stage.FIRST}:email")
-                  if item.finding_id is not None and item.stage in FOLLOW_UP_STAGES else None)
-        send_email(settings, item.message, to=email_recipients(settings, item.stage),
-                   message_id=message_id_for(item.dedupe_key), references=thread)
+        thread = (
+            message_id_for(f"{item.finding_id}:{Stage.FIRST}:email")
+            if item.finding_id is not None and item.stage in FOLLOW_UP_STAGES
+            else None
+        )
+        send_email(
+            settings,
+            item.message,
+            to=email_recipients(settings, item.stage),
+            message_id=message_id_for(item.dedupe_key),
+            references=thread,
+        )
+
     return {"email": send}
 
 
@@ -103,7 +122,8 @@ def email_recipients(email: EmailSettings, stage: str) -> tuple[str, ...]:
 
 
 SPEC: ChannelSpec[EmailSettings] = ChannelSpec(
-    name="email", parse=parse_settings, secrets=secrets, senders=senders)
+    name="email", parse=parse_settings, secrets=secrets, senders=senders
+)
 
 SmtpFactory = Callable[[EmailSettings], smtplib.SMTP]
 
@@ -113,8 +133,14 @@ def message_id_for(dedupe_key: str) -> str:
     return f"<{hashlib.sha256(dedupe_key.encode('utf-8')).hexdigest()}@comment-guard>"
 
 
-def build_email(settings: EmailSettings, message: AlertMessage, *, to: Sequence[str],
-                message_id: str, references: str | None = None) -> EmailMessage:
+def build_email(
+    settings: EmailSettings,
+    message: AlertMessage,
+    *,
+    to: Sequence[str],
+    message_id: str,
+    references: str | None = None,
+) -> EmailMessage:
     """The MIME message: multipart/alternative with the text part first, HTML second."""
     msg = EmailMessage()
     msg["Subject"] = message.subject
@@ -134,17 +160,27 @@ def build_email(settings: EmailSettings, message: AlertMessage, *, to: Sequence[
 
 def _connect(settings: EmailSettings) -> smtplib.SMTP:
     if settings.ssl:
-        return smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port,
-                                timeout=settings.timeout, context=ssl.create_default_context())
+        return smtplib.SMTP_SSL(
+            settings.smtp_host,
+            settings.smtp_port,
+            timeout=settings.timeout,
+            context=ssl.create_default_context(),
+        )
     smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout)
     if settings.starttls:
         smtp.starttls(context=ssl.create_default_context())
     return smtp
 
 
-def send_email(settings: EmailSettings, message: AlertMessage, *, to: Sequence[str],
-               message_id: str, references: str | None = None,
-               smtp_factory: SmtpFactory = _connect) -> None:
+def send_email(
+    settings: EmailSettings,
+    message: AlertMessage,
+    *,
+    to: Sequence[str],
+    message_id: str,
+    references: str | None = None,
+    smtp_factory: SmtpFactory = _connect,
+) -> None:
     """Deliver ``message`` to ``to``; return only once the server accepted it.
 
     A server that accepts some recipients and refuses others has still taken the message:
@@ -162,29 +198,27 @@ def send_email(settings: EmailSettings, message: AlertMessage, *, to: Sequence[s
             refused = smtp.send_message(msg, from_addr=settings.from_addr, to_addrs=list(to))
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
-        detail = "; ".join(f"{addr}: {code} {_text(resp)}"
-                           for addr, (code, resp) in exc.recipients.items())
+        detail = "; ".join(f"{addr}: {code} {_text(resp)}" for addr, (code, resp) in exc.recipients.items())
         if any(400 <= c < 500 for c in codes):
-            raise AlertRetryable(f"mail server {where} deferred every recipient: "
-                                 f"{detail}") from None
+            raise AlertRetryable(f"mail server {where} deferred every recipient: {detail}") from None
         raise AlertPermanent(f"mail server {where} rejected every recipient: {detail}") from None
     except smtplib.SMTPNotSupportedError as exc:
-        raise AlertPermanent(f"mail server {where} does not support what the config asks "
-                             f"(STARTTLS or login): {exc}") from None
+        raise AlertPermanent(
+            f"mail server {where} does not support what the config asks (STARTTLS or login): {exc}"
+        ) from None
     except smtplib.SMTPResponseException as exc:
         text = f"mail server {where} answered {exc.smtp_code} {_text(exc.smtp_error)}"
         if 500 <= exc.smtp_code < 600:
             raise AlertPermanent(text) from None
         raise AlertRetryable(text) from None
     except ssl.SSLCertVerificationError as exc:
-        raise AlertPermanent(f"mail server {where} has a certificate we cannot verify: "
-                             f"{exc.verify_message}") from None
+        raise AlertPermanent(
+            f"mail server {where} has a certificate we cannot verify: {exc.verify_message}"
+        ) from None
     except (smtplib.SMTPException, OSError) as exc:
-        raise AlertRetryable(f"cannot deliver to mail server {where}: "
-                             f"{exc or type(exc).__name__}") from None
+        raise AlertRetryable(f"cannot deliver to mail server {where}: {exc or type(exc).__name__}") from None
     if refused:
-        log.warning("email_recipients_refused", refused=sorted(refused),
-                    accepted=len(to) - len(refused))
+        log.warning("email_recipients_refused", refused=sorted(refused), accepted=len(to) - len(refused))
 
 
 def _credentials(settings: EmailSettings) -> tuple[str | None, str | None]:
@@ -192,8 +226,10 @@ def _credentials(settings: EmailSettings) -> tuple[str | None, str | None]:
         return None, None
     user = read_secret(settings.username_env, "alerts.email.username_env")
     if not settings.password_env:
-        raise ConfigError("alerts.email.username_env is set but alerts.email.password_env is "
-                          "not; name the environment variable that holds the SMTP password")
+        raise ConfigError(
+            "alerts.email.username_env is set but alerts.email.password_env is "
+            "not; name the environment variable that holds the SMTP password"
+        )
     return user, read_secret(settings.password_env, "alerts.email.password_env")
 
 

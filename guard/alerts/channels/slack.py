@@ -69,6 +69,7 @@ def secrets(settings: SlackSettings) -> list[tuple[str, str]]:
 
 def senders(settings: SlackSettings) -> dict[str, Sender]:
     """``slack``, and ``slack-escalation`` when a second webhook is configured."""
+
     def webhook(env: str, key: str) -> Sender:
         return lambda item: send_slack(read_secret(env, key), item.message)
 
@@ -86,24 +87,26 @@ def route_stage(settings: SlackSettings, stage: str) -> str | None:
 
 
 SPEC: ChannelSpec[SlackSettings] = ChannelSpec(
-    name="slack", parse=parse_settings, secrets=secrets, senders=senders, route_stage=route_stage,
+    name="slack",
+    parse=parse_settings,
+    secrets=secrets,
+    senders=senders,
+    route_stage=route_stage,
     fallback="email",
     fallback_note="This alert could not be posted to Slack: {error}. Until the Slack webhook is "
-                  "fixed, alerts come by email.",
+    "fixed, alerts come by email.",
 )
 
 _HINTS = {
     "no_service": "the webhook was revoked or disabled; create a new one and update the "
-                  "environment variable that holds it",
+    "environment variable that holds it",
     "invalid_token": "the webhook URL is wrong or revoked; create a new one",
     "no_team": "the Slack workspace no longer exists or the webhook URL is wrong",
     "team_disabled": "the Slack workspace is disabled",
     "channel_not_found": "the webhook's channel no longer exists; create a new webhook",
-    "channel_is_archived": "the webhook's channel is archived; unarchive it or create a new "
-                           "webhook",
+    "channel_is_archived": "the webhook's channel is archived; unarchive it or create a new webhook",
     "action_prohibited": "a Slack admin restricted posting to this channel",
-    "invalid_payload": "Slack rejected the message format (a comment-guard bug: please "
-                       "report it)",
+    "invalid_payload": "Slack rejected the message format (a comment-guard bug: please report it)",
     "user_not_found": "the webhook's user no longer exists; create a new webhook",
 }
 
@@ -122,13 +125,17 @@ def make_webhook_client(url: str, *, timeout: int = 15) -> WebhookClient:
     return WebhookClient(
         url,
         timeout=timeout,
-        retry_handlers=[ConnectionErrorRetryHandler(
-            max_retry_count=1, interval_calculator=FixedValueRetryIntervalCalculator(0.25))],
+        retry_handlers=[
+            ConnectionErrorRetryHandler(
+                max_retry_count=1, interval_calculator=FixedValueRetryIntervalCalculator(0.25)
+            )
+        ],
     )
 
 
-def send_slack(url: str, message: AlertMessage, *,
-               client_factory: Callable[[str], WebhookClient] = make_webhook_client) -> None:
+def send_slack(
+    url: str, message: AlertMessage, *, client_factory: Callable[[str], WebhookClient] = make_webhook_client
+) -> None:
     """Post ``message`` to the webhook at ``url``; return only once Slack accepted it.
 
     Raises ``AlertRetryable`` (with ``retry_after`` on 429) or ``AlertPermanent`` (with the
@@ -137,11 +144,12 @@ def send_slack(url: str, message: AlertMessage, *,
     try:
         client = client_factory(url)
         resp: WebhookResponse = client.send(
-            text=escape_mrkdwn(message.text), blocks=message.blocks,
-            unfurl_links=False, unfurl_media=False)
+            text=escape_mrkdwn(message.text), blocks=message.blocks, unfurl_links=False, unfurl_media=False
+        )
     except SlackRequestError:
-        raise AlertPermanent("the Slack webhook URL is not an http(s) URL; check the "
-                             "environment variable that holds it") from None
+        raise AlertPermanent(
+            "the Slack webhook URL is not an http(s) URL; check the environment variable that holds it"
+        ) from None
     except (URLError, OSError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise AlertRetryable(f"cannot reach Slack: {_describe(reason)}") from None
@@ -159,12 +167,14 @@ def _classify(resp: WebhookResponse) -> None:
     if status == 429:
         retry_after = _retry_after(resp.headers)
         log.warning("slack_rate_limited", retry_after=retry_after)
-        raise AlertRetryable(f"Slack rate-limited the webhook (HTTP 429 {error})".strip(),
-                             retry_after=retry_after)
+        raise AlertRetryable(
+            f"Slack rate-limited the webhook (HTTP 429 {error})".strip(), retry_after=retry_after
+        )
     if status >= 500:
         raise AlertRetryable(f"Slack had a server error (HTTP {status} {error})")
-    raise AlertPermanent(f"Slack refused the message (HTTP {status} {error or 'no body'}): "
-                         f"{slack_error_hint(error)}")
+    raise AlertPermanent(
+        f"Slack refused the message (HTTP {status} {error or 'no body'}): {slack_error_hint(error)}"
+    )
 
 
 def _retry_after(headers: object) -> float | None:
