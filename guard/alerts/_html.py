@@ -7,10 +7,8 @@ from a comment or post goes through ``html.escape`` (comments are written by str
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from guard.alerts.render import Facts
+from guard.alerts.facts import Facts
 
 __all__ = ["render_html"]
 

@@ -29,6 +29,7 @@ from guard.alerts._text import (
     safe_url,
     show_time,
 )
+from guard.alerts.facts import Facts
 from guard.alerts.stages import FOLLOW_UP_STAGES, Stage
 from guard.durations import format_duration
 from policies import rules
@@ -67,26 +68,6 @@ class AlertMessage:
             email_text=str(data.get("email_text", "")),
             email_html=str(data.get("email_html", "")),
         )
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What an alert says, independent of the channel that says it."""
-
-    headline: str
-    summary: str
-    context: str
-    post_url: str | None = None
-    post_label: str | None = None
-    correction: str | None = None
-    comment_author: str | None = None
-    comment_time: str | None = None
-    comment_status: str | None = None
-    comment_text: str | None = None
-    reasons: tuple[str, ...] = ()
-    open_since: str | None = None
-    reply: str | None = None
-    command: str | None = None
 
 
 def render_alert(finding: Mapping[str, Any], stage: str, *, now: datetime | None = None) -> AlertMessage:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 from guard.demo._fields import Key, iso
-
-if TYPE_CHECKING:
-    from guard.demo.sandbox import Sandbox
 
 __all__ = ["Post", "Comment", "Node", "PAGE_VALUES", "POST_VALUES", "COMMENT_VALUES", "edit_post"]
 
@@ -53,12 +50,23 @@ class Comment:
 Node = Post | Comment
 
 
+class _Page(Protocol):
+    """The sandbox state the field renderers read (``guard.demo.sandbox.Sandbox`` provides it)."""
+
+    page_id: str
+    page_name: str
+    _posts: dict[str, Post]
+    _comments: dict[str, Comment]
+
+    def _alive(self, node: Node) -> bool: ...
+
+
 _FB = "https://www.facebook.com"
-PAGE_VALUES: dict[str, Callable[["Sandbox", Any], Any]] = {
+PAGE_VALUES: dict[str, Callable[[_Page, Any], Any]] = {
     "id": lambda sb, _: sb.page_id,
     "name": lambda sb, _: sb.page_name,
 }
-POST_VALUES: dict[str, Callable[["Sandbox", Post], Any]] = {
+POST_VALUES: dict[str, Callable[[_Page, Post], Any]] = {
     "id": lambda sb, p: p.id,
     "message": lambda sb, p: p.message or None,
     "created_time": lambda sb, p: iso(p.created),
@@ -68,7 +76,7 @@ POST_VALUES: dict[str, Callable[["Sandbox", Post], Any]] = {
     "is_published": lambda sb, p: True,
     "status_type": lambda sb, p: "mobile_status_update",
 }
-COMMENT_VALUES: dict[str, Callable[["Sandbox", Comment], Any]] = {
+COMMENT_VALUES: dict[str, Callable[[_Page, Comment], Any]] = {
     "id": lambda sb, c: c.id,
     "message": lambda sb, c: c.message,
     "created_time": lambda sb, c: iso(c.created),
