@@ -16,6 +16,10 @@ tuning, so they do not move when rows are added. Misclassified rows are printed 
 tune parts; `--held-out-misses` also prints those of the held-out parts, which someone tuning
 the classifier must not read. The shared set's texts are printed only to the terminal: they
 must never be copied into the project (see `../shared/data/README.md`).
+
+`--tune-only` hides every held-out and report figure, for use while tuning. `--archive DB`
+adds (d): precision and recall on an organisation's own comments that staff labelled with
+`comment-guard label` (the classifier alone, on the text staff saw, without policy or labels).
 """
 
 from __future__ import annotations
@@ -207,6 +211,27 @@ def _print_real_misses(title: str, s: RealScore, limit: int) -> None:
         print(f"  ({row.domain}) {row.text!r}\n      -> {why}")
 
 
+def _print_archive(path: Path) -> None:
+    """(d) The classifier on the organisation's own comments, as staff labelled them."""
+    from guard.archive.connection import open_archive
+    from guard.archive.labels import labelled_comments
+
+    labelled = labelled_comments(open_archive(path))
+    s = score(Row(c.text, c.label == "critical", c.account, ()) for c in labelled)
+    print(f"(d) staff labels in {path}: {len(labelled)} labelled comments")
+    if not labelled:
+        print("  none yet: label comments with `comment-guard label COMMENT_ID critical|not-critical`")
+        return
+    print(f"  precision {s.precision:.3f}   recall {s.recall:.3f}   tp/fp/fn/tn {s.tp}/{s.fp}/{s.fn}/{s.tn}")
+    for row, c in s.wrong:
+        kind = (
+            "classifier protects, staff said not-critical"
+            if c.critical
+            else "staff said critical, classifier missed"
+        )
+        print(f"  [{kind}] ({row.category}) {row.text[:100]!r}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", type=Path, default=REAL, help="shared real set (CSV)")
@@ -220,7 +245,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--held-out-misses", action="store_true", help="also print held-out misses (never while tuning)"
     )
+    parser.add_argument(
+        "--tune-only", action="store_true", help="hide held-out and report figures (while tuning)"
+    )
+    parser.add_argument("--archive", type=Path, metavar="DB", help="also score staff labels in this archive")
     args = parser.parse_args(argv)
+    if args.archive is not None:
+        if not args.archive.exists():
+            print(f"error: no archive at {args.archive}", file=sys.stderr)
+            return 2
+        _print_archive(args.archive)
+        print()
 
     rows = load_rows()
     parts = {
@@ -228,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         "tune": [r for r in rows if not held_out(r.text)],
         "held-out": [r for r in rows if held_out(r.text)],
     }
+    if args.tune_only:
+        del parts["all"], parts["held-out"]
     scores = {name: score(part) for name, part in parts.items()}
     print(
         "(a, b) team's labelled set, critical = protected"
@@ -242,11 +279,12 @@ def main(argv: list[str] | None = None) -> int:
         + "".join(f"{f'{s.tp}/{s.fp}/{s.fn}/{s.tn}':>11}" for s in scores.values())
     )
     total = Counter(r.category for r in rows)
-    print("\n  errors by category      tune  held-out")
+    print("\n  errors by category      tune" + ("" if args.tune_only else "  held-out"))
     tune_err = Counter(r.category for r, _ in scores["tune"].wrong)
-    held_err = Counter(r.category for r, _ in scores["held-out"].wrong)
+    held_err = Counter(r.category for r, _ in scores["held-out"].wrong) if "held-out" in scores else Counter()
     for cat in sorted(total):
-        print(f"    {cat:<20} {tune_err[cat]:>5} {held_err[cat]:>9}   (of {total[cat]})")
+        held = "" if args.tune_only else f" {held_err[cat]:>9}"
+        print(f"    {cat:<20} {tune_err[cat]:>5}{held}   (of {total[cat]})")
 
     real_scores: dict[str, RealScore] = {}
     if args.real.exists():
@@ -256,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
             "tune": [r for r in real if not held_out(r.text)],
             "report": [r for r in real if held_out(r.text)],
         }
+        if args.tune_only:
+            del real_parts["all"], real_parts["report"]
         real_scores = {name: score_real(part) for name, part in real_parts.items()}
         print(f"\n(c) shared real set {args.real.name}: real posts to organisations' accounts")
         print(f"  {'':<30}" + "".join(f"{name:>11}" for name in real_parts))
@@ -272,9 +312,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("  (non-complaints include questions, which are protected too: not an error rate)")
         domains = sorted({r.domain for r in real if r.complaint})
-        print("\n  recall by domain            tune    report")
+        print("\n  recall by domain            tune" + ("" if args.tune_only else "    report"))
         for d in domains:
             t = score_real(r for r in real_parts["tune"] if r.domain == d)
+            if args.tune_only:
+                print(f"    {d:<22} {t.recall:>7.3f}   ({t.complaints})")
+                continue
             h = score_real(r for r in real_parts["report"] if r.domain == d)
             print(f"    {d:<22} {t.recall:>7.3f} {h.recall:>9.3f}   ({t.complaints}+{h.complaints})")
     else:
@@ -286,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
             _print_real_misses(
                 "real set, tune part: complaints not protected", real_scores["tune"], args.misses
             )
-    if args.held_out_misses:
+    if args.held_out_misses and not args.tune_only:
         _print_labelled_misses(
             "labelled set, HELD-OUT part: misclassified", scores["held-out"], len(scores["held-out"].wrong)
         )

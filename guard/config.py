@@ -23,6 +23,7 @@ from guard.config_reader import Reader as _Reader
 from guard.config_reader import read_secret
 from guard.errors import ConfigError
 from guard.states import Mode, Severity
+from policies.records import PROTECT_CHOICES
 
 __all__ = [
     "Config",
@@ -62,6 +63,7 @@ class Account:
     graph_version: str = DEFAULT_GRAPH_VERSION
     monthly_read_budget: int | None = None  # X only: post reads per month
     confirm_every: timedelta = timedelta(hours=6)  # X only: re-check replies older than search
+    protect: str | None = None  # overrides [policy] protect for this account ("critical" | "all")
 
     def token(self) -> str:
         return read_secret(self.token_env, f"accounts.{self.name}.token_env")
@@ -84,6 +86,9 @@ class PolicySettings:
     escalate_after: timedelta = timedelta(hours=6)
     markers: tuple[str, ...] = ("correction", "update", "edit", "clarification")
     abuse_words: tuple[str, ...] = ()
+    # "critical": protect comments the classifier finds critical; "all": every comment that is
+    # not spam, abuse or the page's own (public bodies: deleting any of them is a legal risk)
+    protect: str = "critical"
 
 
 @dataclass(frozen=True)
@@ -216,6 +221,7 @@ def _account(r: _Reader) -> Account:
         graph_version=version if version.startswith("v") else "v" + version,
         monthly_read_budget=budget,
         confirm_every=r.duration("confirm_every", timedelta(hours=6)),
+        protect=r.choice("protect", PROTECT_CHOICES) if "protect" in r.raw else None,
     )
     r.finish()
     return out
@@ -228,6 +234,7 @@ def _policy(r: _Reader) -> PolicySettings:
         escalate_after=r.duration("escalate_after", d.escalate_after),
         markers=tuple(m.lower() for m in r.strings("markers", d.markers)),
         abuse_words=r.strings("abuse_words", d.abuse_words),
+        protect=r.choice("protect", PROTECT_CHOICES, default=d.protect),
     )
     r.finish()
     if out.escalate_after < out.reply_within:

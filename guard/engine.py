@@ -53,6 +53,8 @@ def policy_config(config: Config) -> PolicyConfig:
         escalate_after_seconds=p.escalate_after.total_seconds(),
         markers=p.markers,
         abuse_words=p.abuse_words,
+        protect=p.protect,
+        protect_by_account=tuple((a.name, a.protect) for a in config.accounts if a.protect),
     )
 
 

@@ -1,15 +1,20 @@
 """One pass over a thread: its corrections, and which comments are protected and why.
 
 Rules share this instead of each re-deriving corrections and re-classifying comments.
+A comment's verdict comes from, in order of precedence: the page wrote it (never protected);
+a staff label on its current text (`comment-guard label`, a human decision); the protection
+policy (`protect = "all"` protects every comment that is not spam, abuse or the page's own);
+the classifier.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from guard.text import sha256_text
 from policies.classify import Classification, ClassifyConfig, classify
 from policies.corrections import Correction, detect_corrections, find_marker
-from policies.records import CommentRecord, PolicyConfig, Thread
+from policies.records import CommentRecord, PolicyConfig, StaffLabel, Thread
 
 __all__ = ["Analysis", "analyze"]
 
@@ -22,6 +27,8 @@ class Analysis:
     corrections: tuple[Correction, ...]
     classifications: dict[str, Classification]
     config: PolicyConfig
+    protect: str = "critical"  # the protection policy that applied to this thread's account
+    protect_source: str = "default"  # "default", "policy" ([policy] protect) or "account"
 
     @property
     def corrected(self) -> bool:
@@ -80,10 +87,39 @@ class Analysis:
         return min(posted) if posted else None
 
 
+def _policy_verdict(verdict: Classification, source: str, account: str) -> Classification:
+    """`protect = "all"`: an ordinary comment is protected too; exclusions still apply."""
+    if verdict.critical or verdict.excluded is not None:
+        return verdict
+    where = f"account {account}" if source == "account" else "[policy]"
+    reason = f'policy: protect = "all" ({where}) protects every comment that is not spam or abuse'
+    return Classification(critical=True, reasons=(reason, *verdict.reasons), excluded=None)
+
+
+def _labelled(verdict: Classification, label: StaffLabel, message: str) -> Classification:
+    """A staff label overrides the classifier while the comment's text is the one labelled."""
+    said = f"labelled {label.label} by {label.by} at {label.at}" + (f" ({label.note})" if label.note else "")
+    if label.sha256 is not None and label.sha256 != sha256_text(message):
+        # Edited since: the label was about other words, so the classifier decides again.
+        return Classification(
+            critical=verdict.critical,
+            reasons=(*verdict.reasons, f"label: an earlier version was {said}; the text changed since"),
+            excluded=verdict.excluded,
+        )
+    critical = label.label == "critical"
+    return Classification(
+        critical=critical,
+        reasons=(f"label: {said}", *verdict.reasons),
+        excluded=None if critical else verdict.excluded,
+    )
+
+
 def analyze(thread: Thread, config: PolicyConfig) -> Analysis:
     corrections = tuple(detect_corrections(thread.post, thread.marks, config.markers))
     removed = sorted({w.lower() for c in corrections for w in c.removed})
     ccfg = ClassifyConfig(abuse_words=ClassifyConfig().abuse_words + tuple(config.abuse_words))
+    protect, source = config.protect_for(thread.post.account)
+    labels = {label.comment_id: label for label in thread.labels}
     verdicts: dict[str, Classification] = {}
     for comment in thread.comments:
         if comment.from_page:
@@ -92,7 +128,16 @@ def analyze(thread: Thread, config: PolicyConfig) -> Analysis:
         while_wrong = any(
             c.wrong_since and c.wrong_since <= comment.created_time < c.at for c in corrections if c.material
         )
-        verdicts[comment.id] = classify(
-            comment.message, changed_words=removed, posted_while_wrong=while_wrong, config=ccfg
+        verdict = classify(
+            comment.message,
+            changed_words=removed,
+            posted_while_wrong=while_wrong,
+            copies_elsewhere=comment.copies_elsewhere,
+            config=ccfg,
         )
-    return Analysis(thread, corrections, verdicts, config)
+        if protect == "all":
+            verdict = _policy_verdict(verdict, source, thread.post.account)
+        if label := labels.get(comment.id):
+            verdict = _labelled(verdict, label, comment.message)
+        verdicts[comment.id] = verdict
+    return Analysis(thread, corrections, verdicts, config, protect, source)

@@ -630,7 +630,8 @@ def _exclusion(text: str, config: ClassifyConfig, copies_elsewhere: int) -> tupl
         promo = _words_regex(config.promo_words, r"(?:s|es)?")
         if promo and (m := promo.search(rest)):
             evidence.append(f"promotional word '{m.group(0)}' next to it")
-    if copies_elsewhere >= 2:
+    # Short stock replies ("Thank you!") repeat across posts naturally: not evidence.
+    if copies_elsewhere >= 2 and len(rest.split()) >= 4:
         evidence.append(f"the same text on {copies_elsewhere} other posts")
     if len(evidence) >= 2:
         return "spam", "spam: " + " + ".join(evidence)
@@ -758,6 +759,8 @@ TAGS: dict[str, str] = {
     "money": "disputes money: a charge, a refund, a scam, a price",
     "mentions changed word": "mentions a word the correction changed",
     "posted while the wrong version was live": "written while the wrong text was up",
+    "label": "was labelled by staff (`comment-guard label`): their decision overrides the classifier",
+    "policy": 'is protected by the policy protect = "all" (every comment but spam, abuse, the page\'s)',
     "spam": "shows two pieces of spam evidence (promotional patterns, links, repeats)",
     "links-only": "is nothing but links and mentions",
     "abuse": "contains a slur or a threat",

@@ -16,7 +16,16 @@ __all__ = [
     "Thread",
     "PolicyConfig",
     "OpenFinding",
+    "StaffLabel",
+    "LABELS",
+    "PROTECT_CHOICES",
 ]
+
+# `[policy] protect`: "critical" protects what the classifier finds critical; "all" protects
+# every comment that is not spam, abuse or the page's own (public bodies).
+PROTECT_CHOICES = ("critical", "all")
+# What staff may say about a comment with `comment-guard label`.
+LABELS = ("critical", "not-critical")
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ class CommentRecord:
     status: str
     from_page: bool
     status_changed_at: str | None = None
+    copies_elsewhere: int = 0  # other posts of the account carrying exactly this text (spam evidence)
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,19 @@ class ManualMark:
 
 
 @dataclass(frozen=True)
+class StaffLabel:
+    """Staff ran `comment-guard label COMMENT_ID critical|not-critical`: a human decision that
+    overrides the classifier for that comment while its text is the one labelled."""
+
+    comment_id: str
+    label: str  # one of LABELS
+    by: str
+    at: str
+    note: str | None = None
+    sha256: str | None = None  # of the text labelled; None = whatever the text is now
+
+
+@dataclass(frozen=True)
 class Thread:
     """Everything the rules need to know about one post."""
 
@@ -71,6 +94,7 @@ class Thread:
     marks: tuple[ManualMark, ...] = ()
     replies_posted: tuple[tuple[str, str], ...] = ()  # (target id, at) replies made via comment-guard
     open_kinds: frozenset[str] = frozenset()  # kinds of open findings on this post
+    labels: tuple[StaffLabel, ...] = ()  # the latest staff label of each labelled comment
 
 
 @dataclass(frozen=True)
@@ -79,6 +103,16 @@ class PolicyConfig:
     escalate_after_seconds: float = 21600
     markers: tuple[str, ...] = ("correction", "update", "edit", "clarification")
     abuse_words: tuple[str, ...] = ()
+    protect: str = "critical"  # one of PROTECT_CHOICES
+    protect_by_account: tuple[tuple[str, str], ...] = ()  # (account, protect) overrides
+
+    def protect_for(self, account: str) -> tuple[str, str]:
+        """The protection policy for `account` and where it comes from ("default", "policy"
+        or "account")."""
+        for name, value in self.protect_by_account:
+            if name == account:
+                return value, "account"
+        return self.protect, "default" if self.protect == "critical" else "policy"
 
 
 @dataclass(frozen=True)

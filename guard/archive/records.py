@@ -6,12 +6,23 @@ import json
 
 import sqlite_utils
 
+from guard.archive.labels import latest_labels
 from policies.records import CommentRecord, ManualMark, PostRecord, Thread, Version
 
 __all__ = ["load_thread", "MARK_EVENT", "REPLY_EVENT"]
 
 MARK_EVENT = "post_marked_corrected"
 REPLY_EVENT = "reply_posted"
+
+
+# Each comment with the number of the account's other posts that carry exactly its text (the
+# classifier's repetition evidence for spam); the comments_sha256 index keeps it a lookup.
+_COMMENTS = """
+SELECT c.*, (SELECT COUNT(DISTINCT o.post_id) FROM comments o
+             WHERE o.sha256 = c.sha256 AND o.post_id != c.post_id AND o.account = c.account)
+            AS copies_elsewhere
+FROM comments c WHERE c.post_id = ? ORDER BY c.created_time, c.id
+"""
 
 
 def load_thread(db: sqlite_utils.Database, post_id: str) -> Thread | None:
@@ -55,8 +66,9 @@ def load_thread(db: sqlite_utils.Database, post_id: str) -> Thread | None:
             status=c["status"],
             from_page=bool(c["from_page"]),
             status_changed_at=c["status_changed_at"],
+            copies_elsewhere=c["copies_elsewhere"],
         )
-        for c in db.query("SELECT * FROM comments WHERE post_id = ? ORDER BY created_time, id", [post_id])
+        for c in db.query(_COMMENTS, [post_id])
     )
     marks = []
     replies = []
@@ -74,5 +86,10 @@ def load_thread(db: sqlite_utils.Database, post_id: str) -> Thread | None:
         for r in db.execute("SELECT kind FROM findings WHERE post_id = ? AND state != 'resolved'", [post_id])
     )
     return Thread(
-        post=post, comments=comments, marks=tuple(marks), replies_posted=tuple(replies), open_kinds=open_kinds
+        post=post,
+        comments=comments,
+        marks=tuple(marks),
+        replies_posted=tuple(replies),
+        open_kinds=open_kinds,
+        labels=latest_labels(db, post_id),
     )

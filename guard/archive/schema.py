@@ -170,7 +170,29 @@ def _v1_archive(db: sqlite_utils.Database) -> None:
             END;""")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_archive]
+def _v2_staff_labels(db: sqlite_utils.Database) -> None:
+    """Staff labels (`comment-guard label`): a human decision per comment that overrides the
+    classifier; each row is also a `comment_labelled` event in the hash chain. Plus an index on
+    comment hashes, to count copies of one text on other posts (spam evidence)."""
+    db.executescript(
+        """
+        CREATE TABLE labels (
+            id INTEGER PRIMARY KEY,
+            comment_id TEXT NOT NULL REFERENCES comments(id),
+            label TEXT NOT NULL,           -- critical | not-critical
+            labelled_by TEXT NOT NULL,
+            at TEXT NOT NULL,
+            note TEXT,
+            sha256 TEXT NOT NULL,          -- of the comment text that was labelled
+            event_seq INTEGER NOT NULL     -- the comment_labelled event that recorded it
+        );
+        CREATE INDEX labels_comment ON labels(comment_id, id);
+        CREATE INDEX comments_sha256 ON comments(sha256, post_id);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_archive, _v2_staff_labels]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -109,6 +109,13 @@ def mark_corrected(ctx: Context, post_id: str, note: str | None) -> None:
     )
 
 
+_POLICY_SOURCES = {
+    "default": "the default",
+    "policy": "[policy] protect",
+    "account": "this account's protect key",
+}
+
+
 @click.command()
 @click.argument("comment_id")
 @click.option("--json", "as_json", is_flag=True)
@@ -118,6 +125,8 @@ def explain(ctx: Context, comment_id: str, as_json: bool) -> None:
     prot = actions.protection(ctx.db, ctx.config, comment_id)
     verdict = prot.analysis.classifications[comment_id]
     corrections = [c.summary or c.reason for c in prot.analysis.corrections]
+    policy = f"protect = {prot.analysis.protect!r} ({_POLICY_SOURCES[prot.analysis.protect_source]})"
+    label = next((r.removeprefix("label: ") for r in verdict.reasons if r.startswith("label: ")), None)
     if as_json:
         emit_json(
             {
@@ -126,11 +135,14 @@ def explain(ctx: Context, comment_id: str, as_json: bool) -> None:
                 "excluded": verdict.excluded,
                 "reasons": list(verdict.reasons),
                 "corrections": corrections,
+                "policy": {"protect": prot.analysis.protect, "source": prot.analysis.protect_source},
+                "label": label,
             }
         )
         return
     click.echo(f"comment {comment_id}: {'PROTECTED' if verdict.critical else 'not protected'}")
     click.echo(f'    "{excerpt(prot.comment.message, 100)}"')
+    click.echo(f"    policy: {policy}")
     for reason in verdict.reasons:
         click.echo(f"    - {reason}")
     if corrections:
