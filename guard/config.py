@@ -31,6 +31,7 @@ __all__ = [
     "Account",
     "PolicySettings",
     "AlertSettings",
+    "WebSettings",
     "Route",
     "load_config",
     "parse_config",
@@ -112,12 +113,24 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """``[web]``: the read-only staff page (``comment-guard serve``)."""
+
+    base_url: str | None = None  # where staff reach the page; alerts link to findings under it
+    host: str = "127.0.0.1"  # any other address needs password_env
+    port: int = 8001
+    username: str = "staff"
+    password_env: str | None = None  # names a variable holding the password (or a pbkdf2 hash)
+
+
+@dataclass(frozen=True)
 class Config:
     guard: GuardSettings
     accounts: tuple[Account, ...]
     policy: PolicySettings = PolicySettings()
     alerts: AlertSettings = AlertSettings()
     path: Path | None = None
+    web: WebSettings = WebSettings()
 
     def account(self, name: str) -> Account:
         for acc in self.accounts:
@@ -159,6 +172,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         raise ConfigError(f"{where}: account name {sorted(dupes)[0]!r} is used twice; names must be unique")
     policy = r.section("policy", _policy) or PolicySettings()
     alerts = r.section("alerts", _alerts) or AlertSettings()
+    web = r.section("web", _web) or WebSettings()
     r.finish()
     if path is not None and not guard.database.is_absolute():
         guard = GuardSettings(
@@ -167,7 +181,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
             timezone=guard.timezone,
             stop_timeout=guard.stop_timeout,
         )
-    return Config(guard=guard, accounts=accounts, policy=policy, alerts=alerts, path=path)
+    return Config(guard=guard, accounts=accounts, policy=policy, alerts=alerts, path=path, web=web)
 
 
 def _guard(r: _Reader) -> GuardSettings:
@@ -273,4 +287,26 @@ def _route(r: _Reader) -> Route:
     r.finish()
     if not out.channels:
         r.fail("channels", f"{r.prefix}channels must list at least one channel")
+    return out
+
+
+def _web(r: _Reader) -> WebSettings:
+    base_url = r.take("base_url", str)
+    if base_url is not None and not re.match(r"https?://[^/\s]+", base_url):
+        r.fail(
+            "base_url",
+            f"web.base_url = {base_url!r}; write the page's address, like https://guard.example.org",
+        )
+    out = WebSettings(
+        base_url=base_url.rstrip("/") if base_url else None,
+        host=r.take("host", str, default="127.0.0.1"),
+        port=r.take("port", int, default=8001),
+        username=r.take("username", str, default="staff"),
+        password_env=r.take("password_env", str),
+    )
+    r.finish()
+    if not 0 <= out.port <= 65535:
+        r.fail("port", f"web.port = {out.port}; use a port between 1 and 65535 (0 picks a free one)")
+    if not out.username.strip() or "_password_hash" in out.username:
+        r.fail("username", "web.username must be a plain name, like staff")
     return out

@@ -269,6 +269,10 @@ class _Story:
         ):
             say(f"  {cmd} {' '.join(shlex.quote(a) for a in args)}")
             say(f"      # {why}")
+        say("")
+        say("Next: browse it as staff would, in a web browser (read-only, on 127.0.0.1):", bold=True)
+        say(f"  {cmd} serve")
+        say("      # open findings, deleted comments, every version of the post; Ctrl-C stops")
 
 
 def say(text: str, *, bold: bool = False) -> None:

@@ -1,0 +1,179 @@
+"""``comment-guard serve``: the archive as a read-only staff web page, on Datasette.
+
+What makes it comment-guard's page rather than a bare Datasette is ``metadata.yaml`` beside
+this file: canned queries (open findings, deleted comments with their last text, hidden
+comments, corrected posts before/after, unanswered questions past their deadline, one
+account's activity by day, search over every version), facets, descriptions of every table
+and column, and the ``links`` that ``plugin.py`` turns into links between rows.
+
+Safety, in the order a request meets it:
+
+- **Bound to loopback by default.** Any other address needs a password (``[web] password_env``);
+  without one ``serve`` refuses to start. With one, every request, static files and
+  ``/-/metadata`` included, must carry it (HTTP Basic, datasette-auth-passwords'
+  ``http_basic_auth``). Basic auth sends the password with each request: off the machine, put
+  a TLS reverse proxy in front.
+- **Read-only.** The archive is mounted as a mutable file database, which Datasette reads through
+  ``file:...?mode=ro`` connections (SQLite itself refuses any write on them), and nothing here
+  asks Datasette for its write connection: no writable canned query, no write plugin.
+  Not ``immutable=1``: the daemon keeps writing, and an immutable open ignores the WAL, so the
+  page would miss the newest polls and could read a half-checkpointed file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import secrets
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from datasette.app import Datasette
+from datasette.database import Database
+
+from guard.errors import ArchiveError, ConfigError
+from guard.web import plugin
+
+__all__ = [
+    "DATABASE_NAME",
+    "ServeOptions",
+    "WebServer",
+    "build_datasette",
+    "finding_url",
+    "is_loopback",
+    "load_metadata",
+]
+
+DATABASE_NAME = "archive"  # the URL segment: /archive/findings/12
+_AUTH_PLUGIN = "datasette-auth-passwords"
+_HASH_PREFIX = "pbkdf2_sha256$"
+# The hash is made in memory from the password in the same process, so its work factor guards
+# nothing an attacker could not read directly; it is low because HTTP Basic checks it on every
+# request (every stylesheet too). A hash made with `datasette hash-password` is used as given.
+_HASH_ITERATIONS = 10_000
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``: addresses only this machine can reach."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def finding_url(base_url: str, finding_id: int) -> str:
+    """The page of one finding under ``[web] base_url``."""
+    return f"{base_url.rstrip('/')}/{DATABASE_NAME}/findings/{finding_id}"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    database: Path
+    host: str = "127.0.0.1"
+    port: int = 8001
+    username: str = "staff"
+    password: str | None = None  # plain text, or a pbkdf2_sha256$ hash; required off loopback
+
+    def check(self) -> None:
+        """Refuse what must not run: a non-loopback address without a password, a missing archive."""
+        if not is_loopback(self.host) and not self.password:
+            raise ConfigError(
+                f"refusing to serve the archive on {self.host} without a password: set [web] "
+                "password_env to a variable holding one, or serve on 127.0.0.1 (the default)"
+            )
+        if not self.database.is_file():
+            raise ArchiveError(
+                f"no archive at {self.database}; run `comment-guard init` and a first "
+                "`comment-guard poll --once` before serving it"
+            )
+
+
+def load_metadata() -> tuple[dict[str, Any], dict[str, str]]:
+    """The shipped Datasette metadata, and the declared ``links`` (column -> table)."""
+    text = resources.files("guard.web").joinpath("metadata.yaml").read_text(encoding="utf-8")
+    metadata = yaml.safe_load(text)
+    links = metadata.pop("links", {})
+    return metadata, links
+
+
+def build_datasette(options: ServeOptions) -> Datasette:
+    """A Datasette over the archive, read-only, with the shipped configuration."""
+    options.check()
+    metadata, links = load_metadata()
+    plugins: dict[str, Any] = {plugin.LINKS_KEY: {"links": links}}
+    if options.password:
+        # The hash reaches the plugin through an environment variable of this process, so
+        # /-/metadata shows {"$env": ...} and never the hash itself.
+        env = f"COMMENT_GUARD_WEB_HASH_{secrets.token_hex(4).upper()}"
+        os.environ[env] = _password_hash(options.password)
+        plugins[_AUTH_PLUGIN] = {
+            "http_basic_auth": True,
+            f"{options.username}_password_hash": {"$env": env},
+        }
+    metadata["plugins"] = plugins
+    _register_plugin()
+    ds = Datasette(
+        metadata=metadata,
+        settings={"allow_download": False, "default_page_size": 50},
+        version_note="comment-guard",
+    )
+    ds.add_database(
+        Database(ds, path=str(options.database), is_mutable=True), name=DATABASE_NAME, route=DATABASE_NAME
+    )
+    return ds
+
+
+def _password_hash(password: str) -> str:
+    if password.startswith(_HASH_PREFIX):
+        return password
+    from datasette_auth_passwords.utils import hash_password
+
+    return str(hash_password(password, iterations=_HASH_ITERATIONS))
+
+
+def _register_plugin() -> None:
+    from datasette.plugins import pm
+
+    if not pm.is_registered(plugin):
+        pm.register(plugin, name="comment-guard")
+
+
+class WebServer:
+    """Datasette under uvicorn; ``serve`` blocks until ``stop`` (or Ctrl-C)."""
+
+    def __init__(self, options: ServeOptions) -> None:
+        import uvicorn
+
+        self.options = options
+        self.datasette = build_datasette(options)
+        self._config = uvicorn.Config(
+            self.datasette.app(),
+            host=options.host,
+            port=options.port,
+            log_level="warning",
+            lifespan="off",
+        )
+        self._server = uvicorn.Server(self._config)
+
+    def serve(self, sockets: Sequence[socket.socket] | None = None) -> None:
+        """Run until stopped; ``sockets`` (already bound) replace host and port, for tests."""
+        asyncio.run(self._main(list(sockets) if sockets else None))
+
+    async def _main(self, sockets: list[socket.socket] | None) -> None:
+        await self.datasette.invoke_startup()
+        await self._server.serve(sockets=sockets)
+
+    @property
+    def started(self) -> bool:
+        return bool(self._server.started)
+
+    def stop(self) -> None:
+        self._server.should_exit = True

@@ -1,0 +1,154 @@
+"""`comment-guard serve`: the archive as a read-only Datasette page, over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+import requests
+
+from guard.demo.story import FIXED_TEXT, POST_TEXT, QUESTION
+from guard.errors import ArchiveError, ConfigError
+from guard.web.server import (
+    DATABASE_NAME,
+    ServeOptions,
+    build_datasette,
+    finding_url,
+    is_loopback,
+    load_metadata,
+)
+from tests.web.conftest import file_digest, served
+
+QUERY_COLUMNS = {
+    "open_findings": ["finding_id", "kind", "severity", "state", "comment_author", "comment_text"],
+    "deleted_comments": ["comment_id", "post_id", "author_name", "last_text", "versions"],
+    "hidden_comments": ["comment_id", "post_id", "author_name", "message"],
+    "corrected_posts": ["post_id", "version", "before", "after"],
+    "unanswered_past_deadline": ["finding_id", "question", "reply_due", "escalate_at"],
+    "account_activity": ["day", "comments_added", "comments_deleted", "findings_opened", "events"],
+    "search_versions": ["type", "post_id", "comment_id", "version", "message", "latest_text"],
+}
+PARAMS = {"account_activity": {"account": "riverside-page"}, "search_versions": {"q": "Thursday"}}
+
+
+def _json(base: str, query: str, **params: str) -> dict:
+    resp = requests.get(f"{base}/{DATABASE_NAME}/{query}.json", params={"_shape": "objects", **params})
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def test_every_shipped_canned_query_answers_over_http(demo_archive):
+    """Each canned query in the shipped metadata answers 200 with the columns staff are promised."""
+    metadata, _ = load_metadata()
+    assert set(metadata["databases"][DATABASE_NAME]["queries"]) == set(QUERY_COLUMNS)
+    with served(ServeOptions(database=demo_archive)) as base:
+        for query, columns in QUERY_COLUMNS.items():
+            data = _json(base, query, **PARAMS.get(query, {}))
+            assert set(columns) <= set(data["columns"]), query
+
+
+def test_open_findings_and_deleted_comments_show_the_deleted_question(demo_archive):
+    """The deleted question's text is on the open-findings and deleted-comments pages."""
+    with served(ServeOptions(database=demo_archive)) as base:
+        (finding,) = _json(base, "open_findings")["rows"]
+        assert finding["kind"] == "removed-critical"
+        assert finding["comment_text"] == QUESTION and finding["comment_status"] == "deleted"
+        deleted = {r["last_text"] for r in _json(base, "deleted_comments")["rows"]}
+        assert QUESTION in deleted
+        corrected = _json(base, "corrected_posts")["rows"]
+        assert [(r["before"], r["after"]) for r in corrected] == [(POST_TEXT, FIXED_TEXT)]
+        activity = _json(base, "account_activity", account="riverside-page")["rows"]
+        assert sum(r["comments_deleted"] for r in activity) == 2
+
+
+def test_search_finds_the_earlier_version_of_the_corrected_post(demo_archive):
+    """ "Thursday" was edited out of the post: the posts table's search misses it, the
+    every-version search finds version 1 and shows the text it became."""
+    with served(ServeOptions(database=demo_archive)) as base:
+        latest_only = requests.get(f"{base}/{DATABASE_NAME}/posts.json", params={"_search": "Thursday"})
+        assert latest_only.status_code == 200 and latest_only.json()["rows"] == []
+        rows = _json(base, "search_versions", q="Thursday")["rows"]
+        assert [(r["type"], r["version"], r["message"], r["latest_text"]) for r in rows] == [
+            ("post", 1, POST_TEXT, FIXED_TEXT)
+        ]
+
+
+def test_cells_naming_another_row_link_to_it(demo_archive):
+    """In a canned query and in a table, comment_id/post_id cells link to that row's page."""
+    with served(ServeOptions(database=demo_archive)) as base:
+        page = requests.get(f"{base}/{DATABASE_NAME}/open_findings").text
+        assert QUESTION in page
+        assert f'href="/{DATABASE_NAME}/comments/1_2"' in page
+        assert f'href="/{DATABASE_NAME}/posts/100200300_1"' in page
+        table = requests.get(f"{base}/{DATABASE_NAME}/findings").text
+        assert f'href="/{DATABASE_NAME}/comments/1_2"' in table
+        assert "Situations that need a human" in table  # the table description
+
+
+def test_findings_and_comments_offer_facets_by_account_status_and_kind(demo_archive):
+    """The shipped facets are computed: findings by account/state/kind/severity, comments by status."""
+    with served(ServeOptions(database=demo_archive)) as base:
+        findings = requests.get(f"{base}/{DATABASE_NAME}/findings.json").json()["facet_results"]
+        assert {"account", "state", "kind", "severity"} <= set(findings)
+        assert [(v["value"], v["count"]) for v in findings["kind"]["results"]] == [("removed-critical", 1)]
+        comments = requests.get(f"{base}/{DATABASE_NAME}/comments.json").json()["facet_results"]
+        assert {v["value"]: v["count"] for v in comments["status"]["results"]} == {"deleted": 2, "present": 1}
+
+
+def test_a_password_is_demanded_when_bound_off_localhost(demo_archive):
+    """Configured for 0.0.0.0 with a password: every path, metadata included, answers 401
+    without it or with a wrong one, and the page shows only with the right one."""
+    options = ServeOptions(database=demo_archive, host="0.0.0.0", username="staff", password="correct horse")
+    with served(options) as base:
+        for path in ("/", f"/{DATABASE_NAME}/open_findings", "/-/metadata.json", "/-/static/app.css"):
+            resp = requests.get(base + path)
+            assert resp.status_code == 401, path
+            assert "Basic" in resp.headers["www-authenticate"]
+            assert QUESTION not in resp.text
+        assert requests.get(f"{base}/", auth=("staff", "wrong")).status_code == 401
+        assert requests.get(f"{base}/", auth=("admin", "correct horse")).status_code == 401
+        ok = requests.get(f"{base}/{DATABASE_NAME}/open_findings", auth=("staff", "correct horse"))
+        assert ok.status_code == 200 and QUESTION in ok.text
+        metadata = requests.get(f"{base}/-/metadata.json", auth=("staff", "correct horse")).text
+        assert "correct horse" not in metadata and "pbkdf2" not in metadata
+
+
+def test_refuses_to_serve_off_localhost_without_a_password(demo_archive):
+    """0.0.0.0, a LAN address or a host name without a password is refused before binding."""
+    for host in ("0.0.0.0", "192.168.1.20", "::", "guard.example.org"):
+        with pytest.raises(ConfigError, match="without a password"):
+            build_datasette(ServeOptions(database=demo_archive, host=host))
+    for host in ("127.0.0.1", "127.0.0.2", "localhost", "::1"):
+        assert is_loopback(host)
+
+
+def test_archive_is_opened_read_only(demo_archive):
+    """SQL that writes is refused by SQLite itself, through the page and through Datasette's
+    own read connection, and the archive file is byte-for-byte unchanged after serving."""
+    before = file_digest(demo_archive)
+    with served(ServeOptions(database=demo_archive)) as base:
+        for sql in ("DELETE FROM findings", "UPDATE comments SET message = 'x'"):
+            resp = requests.get(f"{base}/{DATABASE_NAME}.json", params={"sql": sql})
+            assert resp.status_code == 400
+        rows = requests.get(f"{base}/{DATABASE_NAME}/findings.json", params={"_shape": "array"}).json()
+        assert len(rows) == 1
+    ds = build_datasette(ServeOptions(database=demo_archive))
+    database = ds.get_database(DATABASE_NAME)
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        asyncio.run(database.execute("DELETE FROM findings"))
+    database.close()
+    assert file_digest(demo_archive) == before
+
+
+def test_serving_a_missing_archive_is_one_clear_error(tmp_path):
+    """No archive file: a one-line error naming it, and no empty archive is created."""
+    missing = tmp_path / "nothing.db"
+    with pytest.raises(ArchiveError, match="no archive at"):
+        build_datasette(ServeOptions(database=missing))
+    assert not missing.exists()
+
+
+def test_finding_links_use_the_configured_base_url():
+    """Alerts link to /archive/findings/ID under [web] base_url, trailing slash or not."""
+    assert finding_url("https://guard.example.org/", 12) == "https://guard.example.org/archive/findings/12"
