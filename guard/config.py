@@ -7,6 +7,7 @@ name environment variables, read only when a command needs them, and never print
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
@@ -50,6 +51,7 @@ class GuardSettings:
     mode: Mode = Mode.OBSERVE
     timezone: str = "UTC"
     stop_timeout: timedelta = timedelta(seconds=8)  # <= 10 s: systemd's TimeoutStopSec is 15 s
+    failing_after: int = 3  # consecutive failed polls that open account-failing
 
 
 @dataclass(frozen=True)
@@ -175,12 +177,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     web = r.section("web", _web) or WebSettings()
     r.finish()
     if path is not None and not guard.database.is_absolute():
-        guard = GuardSettings(
-            database=path.parent / guard.database,
-            mode=guard.mode,
-            timezone=guard.timezone,
-            stop_timeout=guard.stop_timeout,
-        )
+        guard = dataclasses.replace(guard, database=path.parent / guard.database)
     return Config(guard=guard, accounts=accounts, policy=policy, alerts=alerts, path=path, web=web)
 
 
@@ -190,8 +187,11 @@ def _guard(r: _Reader) -> GuardSettings:
         mode=Mode(r.choice("mode", tuple(Mode), default="observe")),
         timezone=r.take("timezone", str, default="UTC"),
         stop_timeout=r.duration("stop_timeout", timedelta(seconds=8)),
+        failing_after=r.take("failing_after", int, default=3),
     )
     r.finish()
+    if not 1 <= out.failing_after <= 10_000:
+        r.fail("failing_after", "guard.failing_after must be between 1 and 10000 (consecutive failed polls)")
     if out.stop_timeout > timedelta(seconds=10):
         r.fail("stop_timeout", "guard.stop_timeout must be at most 10s (systemd stops the daemon after 15s)")
     try:

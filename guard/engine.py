@@ -110,10 +110,12 @@ def open_finding(
     *,
     note: str | None = None,
     remind: bool = True,
+    account: str | None = None,
 ) -> int | None:
     """Store a new finding with its alerts (first, and a reminder unless ``remind`` is off);
-    None when the situation already has one. Call inside the caller's transaction."""
-    fid = store.insert_finding(db, draft, at=iso(now), note=note)
+    None when the situation already has one. Call inside the caller's transaction.
+    ``account`` names the account of a draft about no post (account-failing)."""
+    fid = store.insert_finding(db, draft, at=iso(now), note=note, account=account)
     if fid is None:
         return None
     row = store.require_finding(db, fid)
@@ -183,7 +185,7 @@ def _to_unhide(db: Archive, analyses: list[Analysis], drafts: list[FindingDraft]
     accounts = {a.thread.post.id: a.thread.post.account for a in analyses}
     out = []
     for d in drafts:
-        if d.kind != hidden_critical.KIND or d.comment_id is None:
+        if d.kind != hidden_critical.KIND or d.comment_id is None or d.post_id is None:
             continue
         if not store.already_enforced(db, d.comment_id):
             out.append((accounts[d.post_id], d.comment_id))

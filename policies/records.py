@@ -122,7 +122,7 @@ class FindingDraft:
     kind: str
     severity: Severity
     dedupe_key: str
-    post_id: str
+    post_id: str | None  # None for account-level findings (account-failing)
     comment_id: str | None
     evidence: dict[str, Any] = field(default_factory=dict)
     suggested_reply: str | None = None

@@ -42,6 +42,7 @@ _STAGE_PREFIX: dict[str, str] = {
     Stage.REMINDER: "Reminder: ",
     Stage.ESCALATION: "Escalation: ",
     Stage.TEST: "Test: ",
+    Stage.RESOLVED: "Resolved: ",
 }
 
 
@@ -98,6 +99,8 @@ def facts_for(finding: Mapping[str, Any], stage: str, *, now: datetime | None = 
     correction = _table(ev, "correction")
     headline = _STAGE_PREFIX.get(stage, "") + rules.headline(kind)
     summary = str(ev.get("summary") or headline)
+    if stage == Stage.RESOLVED and finding.get("note"):
+        summary = str(finding["note"])
     platform = str(ev.get("platform") or "")
     context = " · ".join(
         x
@@ -128,7 +131,7 @@ def facts_for(finding: Mapping[str, Any], stage: str, *, now: datetime | None = 
         comment_time=show_time(comment.get("created_time")) if comment else None,
         comment_status=status if comment or comment_id else None,
         comment_text=str(comment.get("message")) if comment.get("message") else None,
-        reasons=tuple(str(r) for r in ev.get("reasons") or () if r)[:6],
+        reasons=() if stage == Stage.RESOLVED else tuple(str(r) for r in ev.get("reasons") or () if r)[:6],
         open_since=open_since,
         reply=reply,
         command=_command(finding, comment, status, reply),

@@ -17,6 +17,7 @@ class Stage(StrEnum):
     ESCALATION = "escalation"  # still open after policy.escalate_after
     DIGEST = "digest"  # the daily summary, not about one finding
     TEST = "test"  # comment-guard test-alert
+    RESOLVED = "resolved"  # the finding resolved itself and people should know (archiving resumed)
 
 
 # Stages that only make sense while the finding is open: withdrawn once it is resolved.

@@ -74,16 +74,26 @@ def posts_for_sweep(db: sqlite_utils.Database, since: str, markers: tuple[str, .
 
 
 def insert_finding(
-    db: sqlite_utils.Database, draft: FindingDraft, *, at: str, note: str | None = None
+    db: sqlite_utils.Database,
+    draft: FindingDraft,
+    *,
+    at: str,
+    note: str | None = None,
+    account: str | None = None,
 ) -> int | None:
     """Open ``draft`` unless its situation (``dedupe_key``) already has a finding; writes the
-    ``finding_opened`` event. Returns the new id, or None when it existed."""
+    ``finding_opened`` event. Returns the new id, or None when it existed. A draft about a
+    whole account (no post) names it with ``account``."""
     if db.execute("SELECT 1 FROM findings WHERE dedupe_key = ?", [draft.dedupe_key]).fetchone():
         return None
-    row = db.execute("SELECT account FROM posts WHERE id = ?", [draft.post_id]).fetchone()
-    if row is None:
-        raise NotInArchive(f"no post with id {draft.post_id!r} in the archive")
-    account = row[0]
+    if draft.post_id is None:
+        if account is None:
+            raise ValueError("a finding without a post needs its account")
+    else:
+        row = db.execute("SELECT account FROM posts WHERE id = ?", [draft.post_id]).fetchone()
+        if row is None:
+            raise NotInArchive(f"no post with id {draft.post_id!r} in the archive")
+        account = row[0]
     cur = db.execute(
         "INSERT INTO findings (account, kind, severity, state, dedupe_key, post_id, comment_id,"
         " opened_at, updated_at, evidence, suggested_reply, note)"

@@ -15,9 +15,13 @@ __all__ = ["COMMANDS"]
 @click.command()
 @click.option("--once", is_flag=True, help="Poll once and exit (the daemon is `comment-guard run`).")
 @click.option("--account", "account_name", metavar="NAME", help="Only this account.")
+@click.option(
+    "--no-deliver", is_flag=True, help="Leave the alerts this poll queued in the outbox (`deliver` sends them)."
+)
 @pass_ctx
-def poll(ctx: Context, once: bool, account_name: str | None) -> None:
-    """Poll accounts once: archive new posts, comments, versions and confirmed deletions."""
+def poll(ctx: Context, once: bool, account_name: str | None, no_deliver: bool) -> None:
+    """Poll accounts once: archive new posts, comments, versions and confirmed deletions, then
+    send the alerts that are due (cron users get them without `deliver`; `--no-deliver` skips)."""
     from connectors.registry import connect
     from guard.clock import utcnow
     from guard.runtime.pipeline import run_poll, sweep
@@ -48,8 +52,28 @@ def poll(ctx: Context, once: bool, account_name: str | None) -> None:
             f"{len(swept.opened)} finding(s) from reply deadlines: "
             + ", ".join(f"#{i}" for i in swept.opened)
         )
+    if not no_deliver:
+        _deliver_due(ctx)
     if failed:
         sys.exit(1)
+
+
+def _deliver_due(ctx: Context) -> None:
+    """Send what is due now, as the daemon's delivery job would, and say what happened."""
+    from guard.alerts.channels import configured_channels
+    from guard.alerts.outbox import deliver_pending
+    from guard.clock import utcnow
+
+    settings = ctx.config.alerts
+    if not configured_channels(settings):
+        return
+    report = deliver_pending(ctx.db, settings, now=utcnow())
+    if report.sent or report.retrying or report.failed:
+        click.echo(
+            f"alerts: sent {len(report.sent)}, retrying {len(report.retrying)}, failed {len(report.failed)}"
+        )
+    for outbox_id, error in sorted(report.errors.items()):
+        click.echo(f"error: alert {outbox_id}: {error}", err=True)
 
 
 @click.command()

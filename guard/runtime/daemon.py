@@ -28,6 +28,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta, timezone
 from threading import TIMEOUT_MAX
@@ -51,6 +52,7 @@ from guard.archive.outbox import next_pending_at
 from guard.clock import iso, parse_iso, utcnow
 from guard.config import Account, Config, read_secret
 from guard.errors import ConfigError, GuardError, RateLimited
+from guard.runtime import liveness
 from guard.runtime.lock import DaemonLock
 from guard.runtime.logs import bridge_scheduler_logs, scrub_secrets
 from guard.runtime.pipeline import run_poll, sweep
@@ -64,6 +66,13 @@ DELIVERY_EVERY = 30.0
 SWEEP_EVERY = 60.0
 STOP_TIMEOUT = 8.0  # systemd's TimeoutStopSec is 15 s; the brief promises exit within 10 s
 MAX_JITTER = 30.0
+CLOCK_CHECK_EVERY = 1.0  # how often the scheduler loop looks for a wall-clock step
+CLOCK_STEP_TOLERANCE = 2.0  # seconds of wall-vs-monotonic drift that count as a step
+
+
+def _wall_offset() -> float:
+    """Wall clock minus monotonic clock: constant until someone steps the wall clock."""
+    return time.time() - time.monotonic()
 
 
 def poll_jitter(interval: timedelta) -> float:
@@ -91,12 +100,31 @@ class _Scheduler(BlockingScheduler):
 
     def _main_loop(self) -> None:
         wait_seconds: float | None = TIMEOUT_MAX
+        offset = _wall_offset()
         while self.state != STATE_STOPPED and not self.stop_requested.is_set():
-            self._event.wait(wait_seconds)
+            self._event.wait(
+                min(wait_seconds if wait_seconds is not None else TIMEOUT_MAX, CLOCK_CHECK_EVERY)
+            )
             self._event.clear()
             if self.stop_requested.is_set():
                 break
+            now_offset = _wall_offset()
+            if abs(now_offset - offset) > CLOCK_STEP_TOLERANCE:
+                self._follow_clock_step(now_offset - offset)
+            offset = now_offset
             wait_seconds = self._process_jobs()
+
+    def _follow_clock_step(self, step: float) -> None:
+        """The wall clock jumped by ``step`` seconds while the monotonic clock did not: move
+        every job by the same amount, so each still runs after the interval it was given
+        (APScheduler 3 schedules on the wall clock: stepped back an hour, it would wait an
+        hour; stepped forward, it would run everything at once)."""
+        log.warning("clock_stepped", seconds=round(step, 1), note="the schedule follows the monotonic clock")
+        delta = timedelta(seconds=step)
+        for job in self.get_jobs():
+            if job.next_run_time is not None:
+                job.modify(next_run_time=job.next_run_time + delta)
+
 
     def wakeup(self) -> None:
         if self._event is not None:
@@ -314,9 +342,16 @@ class Daemon:
     def _poll(self, account: Account) -> None:
         job_id = f"poll:{account.name}"
         try:
-            error = run_poll(
-                self.config, self._require_db(), account, connector=self._connector(account)
-            ).poll.error
+            outcome = run_poll(self.config, self._require_db(), account, connector=self._connector(account))
+            error = outcome.poll.error
+            if outcome.poll.failed:  # an error line: `journalctl -p err` shows a failing account
+                log.error(
+                    "poll_failed",
+                    account=account.name,
+                    poll_id=outcome.poll.poll_id,
+                    error=str(error),
+                    error_type=type(error).__name__,
+                )
         except RateLimited as exc:  # raised outside the scan (e.g. building the connector)
             error = exc
         job = self._scheduler.get_job(job_id)
@@ -331,7 +366,7 @@ class Daemon:
                 next_poll=iso(next_run),
             )
         if next_run is not None:
-            self._write_meta({next_poll_key(account.name): iso(next_run)})
+            self._write_meta({next_poll_key(account.name): iso(next_run), **self._schedule_record()})
         self._kick_delivery()
 
     def _connector(self, account: Account) -> Connector:
@@ -367,7 +402,19 @@ class Daemon:
         self._kick_delivery()
 
     def _heartbeat(self) -> None:
-        self._write_meta({HEARTBEAT_KEY: iso(utcnow())})
+        self._write_meta({HEARTBEAT_KEY: iso(utcnow()), **self._schedule_record()})
+
+    def _schedule_record(self) -> dict[str, str]:
+        """``meta[daemon_schedule]``: the beat and each account's next poll on the monotonic
+        clock, which ``status`` compares with its own (see ``guard.runtime.liveness``)."""
+        now_wall, now_mono = utcnow(), liveness.monotonic()
+        due = {}
+        for account in self.config.accounts:
+            job = self._scheduler.get_job(f"poll:{account.name}")
+            if job is not None and job.next_run_time is not None:
+                due[account.name] = now_mono + (job.next_run_time - now_wall).total_seconds()
+        return {liveness.SCHEDULE_KEY: liveness.record(now_mono, due)}
+
 
     def _kick_delivery(self) -> None:
         """Bring the delivery job forward when a job queued alerts due before its next tick,

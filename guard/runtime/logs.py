@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
@@ -40,7 +41,7 @@ def configure_logging(level: str = "info", *, json: bool | None = None, stream: 
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        logger_factory=_LevelStreams.factory(stream),
         cache_logger_on_first_use=False,
     )
 
@@ -104,3 +105,58 @@ def bridge_scheduler_logs() -> Callable[[], None]:
         logger.propagate = saved[1]
 
     return undo
+
+
+# syslog priorities for the journal (sd-daemon(3)): a "<N>" line prefix sets the priority.
+_PRIORITY = {
+    "debug": 7,
+    "info": 6,
+    "msg": 6,
+    "warning": 4,
+    "warn": 4,
+    "error": 3,
+    "exception": 3,
+    "critical": 2,
+}
+
+
+class _LevelStreams:
+    """The logger behind structlog: error lines go to stderr when the log is on stdout.
+
+    Under systemd (``JOURNAL_STREAM`` names the stream's device and inode), every line starts
+    with its syslog priority, ``<3>`` for errors, so ``journalctl -p err`` shows exactly the
+    errors. Elsewhere lines are written as rendered.
+    """
+
+    def __init__(self, stream: Any, errors: Any) -> None:
+        self.streams = {False: stream, True: errors}
+        self.journal = {False: _is_journal(stream), True: _is_journal(errors)}
+
+    @classmethod
+    def factory(cls, stream: Any) -> Callable[..., _LevelStreams]:
+        # Only a stdout log (the daemon) splits: errors then go to stderr. A log already on
+        # stderr, or on a file a test passes, gets every line.
+        return lambda *args: cls(stream, sys.stderr if stream is sys.stdout else stream)
+
+    def _write(self, level: str, message: str) -> None:
+        priority = _PRIORITY.get(level, 6)
+        to_err = priority <= 3
+        line = f"<{priority}>{message}" if self.journal[to_err] else message
+        out = self.streams[to_err]
+        out.write(line + "\n")
+        out.flush()
+
+    def __getattr__(self, level: str) -> Callable[[str], None]:
+        if level not in _PRIORITY:
+            raise AttributeError(level)
+        return lambda message: self._write(level, message)
+
+
+def _is_journal(stream: Any) -> bool:
+    """Whether ``stream`` is the journal stream systemd connected (``JOURNAL_STREAM=dev:ino``)."""
+    wanted = os.environ.get("JOURNAL_STREAM", "")
+    try:
+        st = os.fstat(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+    return wanted == f"{st.st_dev}:{st.st_ino}"

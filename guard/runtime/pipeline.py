@@ -25,6 +25,7 @@ from guard.clock import iso, utcnow
 from guard.config import Account, Config
 from guard.engine import EngineResult, run_engine
 from guard.errors import ConnectorError
+from guard.runtime.account_health import track_account
 
 __all__ = ["PollResult", "PollOutcome", "poll_account", "run_poll", "sweep"]
 
@@ -106,7 +107,8 @@ def _log_poll(r: PollResult) -> None:
     )
     if r.error is not None:
         fields.update(error=str(r.error), error_type=type(r.error).__name__)
-    log.info("poll_done", **fields)
+    # A failed or partial poll is a warning here; the daemon adds an error line for a failed one.
+    (log.warning if r.error is not None else log.info)("poll_done", **fields)
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,12 @@ class PollOutcome:
     # >1 when the account should be polled less often (X read budget nearly spent).
     interval_factor: float = 1.0
     budget_spent: int | None = None
+    account_resolved: int | None = None  # the account-failing finding this poll resolved
 
     def summary_lines(self) -> list[str]:
         lines = []
+        if self.account_resolved is not None:
+            lines.append(f"archiving resumed: finding #{self.account_resolved} resolved")
         if self.findings_opened:
             lines.append(
                 f"{len(self.findings_opened)} new finding(s): "
@@ -152,11 +157,19 @@ def run_poll(
         spent = budget.spent
         with db.atomic():
             meta_set(db, budget_key(account.name, moment), str(spent))
+    # The poll is recorded: a failing account is an alert, a recovered one says so.
+    health = track_account(
+        config, db, account, poll_id=result.poll_id, failed=result.failed, error=result.error, now=moment
+    )
     engine = run_engine(db, config, now=moment, poll_id=result.poll_id)
     enforce(db, engine.to_unhide, {account.name: connector}, now=moment)
+    if isinstance(connector, ProtectionMarks):  # the platform itself can refuse a deletion
+        mark_protection(db, config, posts_touched_by_poll(db, result.poll_id), connector)
     return PollOutcome(
         poll=result,
-        findings_opened=engine.opened,
+        findings_opened=([health.opened] if health.opened else []) + engine.opened,
+        account_resolved=health.resolved,
+
         interval_factor=_slowdown(spent, account.monthly_read_budget),
         budget_spent=spent,
     )

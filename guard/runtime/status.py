@@ -5,19 +5,39 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from guard.alerts._text import load_json
 from guard.archive import findings as findings_store
 from guard.archive import queries
+from guard.archive.account_health import open_account_finding
 from guard.archive.connection import Archive
 from guard.archive.meta import HEARTBEAT_KEY, budget_key, meta_get
 from guard.archive.outbox import count_by_status
 from guard.clock import parse_iso, utcnow
 from guard.config import Config
 from guard.durations import format_duration
+from guard.runtime import liveness
 from guard.runtime.lock import running_daemon_pid
 
 __all__ = ["status_report"]
 
 STALE_AFTER = timedelta(seconds=120)  # the daemon beats every 30 s; allow a few missed beats
+LATE_AFTER = timedelta(seconds=150)  # a due poll not started by then is late (jitter is <= 30 s)
+CLOCK_SLACK = 5.0  # seconds a wall-clock heartbeat may be "in the future" (clock skew)
+
+
+def _liveness(config: Config, db: Archive, wall_age: float) -> tuple[float, list[str]]:
+    """The heartbeat's age and the accounts whose poll is overdue, on the monotonic clock when
+    the daemon's record is from this boot (``guard.runtime.liveness``), else on the wall clock."""
+    schedule = liveness.parse(meta_get(db, liveness.SCHEDULE_KEY))
+    if schedule is None or not schedule.comparable():
+        return wall_age, []
+    now = liveness.monotonic()
+    late = [
+        acc.name
+        for acc in config.accounts
+        if acc.name in schedule.polls and now - schedule.polls[acc.name] > LATE_AFTER.total_seconds()
+    ]
+    return now - schedule.beat, late
 
 
 def status_report(config: Config, db: Archive) -> dict[str, Any]:
@@ -51,21 +71,40 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
     outbox = count_by_status(db)
     lines.append(f"findings: {findings.get('open', 0)} open, {findings.get('acknowledged', 0)} acknowledged")
     lines.append(f"alerts: {outbox.get('pending', 0)} pending, {outbox.get('failed', 0)} failed")
+    failing = []
+    for acc in config.accounts:
+        f = open_account_finding(db, acc.name)
+        if f is not None:
+            failing.append(acc.name)
+            ev = load_json(f["evidence"])
+            lines.append(
+                f"{acc.name}: FAILING since {ev.get('gap_from') or f['opened_at']} "
+                f"(finding #{f['id']}): {ev.get('error') or 'polls fail'}"
+            )
     beat = meta_get(db, HEARTBEAT_KEY)
     pid = running_daemon_pid(config.guard.database)
     running = "not running" if pid is None else f"running (pid {pid})" if pid else "running"
-    unhealthy = False
+    unhealthy = bool(failing)
     heartbeat_age = None
+    late: list[str] = []
     if beat is None:
         lines.append(f"daemon: {running}, no heartbeat yet")
     else:
-        heartbeat_age = (now - parse_iso(beat)).total_seconds()
-        unhealthy = heartbeat_age > STALE_AFTER.total_seconds()
+        heartbeat_age, late = _liveness(config, db, (now - parse_iso(beat)).total_seconds())
+        stale = not -CLOCK_SLACK <= heartbeat_age <= STALE_AFTER.total_seconds()
+        unhealthy = unhealthy or stale or bool(late)
+        shown = format_duration(timedelta(seconds=abs(heartbeat_age)))
         lines.append(
             f"daemon: {running}, heartbeat "
-            f"{format_duration(timedelta(seconds=heartbeat_age))} ago"
-            + (f" (STALE: more than {format_duration(STALE_AFTER)})" if unhealthy else "")
+            + (
+                f"{shown} ago"
+                if heartbeat_age >= 0
+                else f"{shown} in the future (the clock was stepped back)"
+            )
+            + (f" (STALE: more than {format_duration(STALE_AFTER)})" if heartbeat_age > 0 and stale else "")
         )
+        for name in late:
+            lines.append(f"{name}: LATE: its poll is overdue by more than {format_duration(LATE_AFTER)}")
     return {
         "accounts": accounts,
         "findings": findings,
@@ -73,6 +112,8 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
         "heartbeat": beat,
         "heartbeat_age_seconds": heartbeat_age,
         "daemon_pid": pid,
+        "failing_accounts": failing,
+        "late_accounts": late,
         "unhealthy": unhealthy,
         "lines": lines,
     }

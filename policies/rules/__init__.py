@@ -16,6 +16,7 @@ from typing import Protocol
 from policies.analysis import Analysis
 from policies.records import FindingDraft, OpenFinding
 from policies.rules import (
+    account_failing,
     hidden_critical,
     override,
     post_removed,
@@ -55,6 +56,7 @@ RULES: tuple[Rule, ...] = (
     silent_correction,
     post_removed,
     override,
+    account_failing,
 )
 _BY_KIND = {rule.KIND: rule for rule in RULES}
 

@@ -60,7 +60,7 @@ def test_finding_alert_is_queued_listed_and_delivered(capsys, email_config, smtp
     page.post(POST).message = "The meeting is the Thirteenth."
     run(capsys, "poll", "--once")
     page.remove_comment("1_1")
-    run(capsys, "poll", "--once")
+    run(capsys, "poll", "--once", "--no-deliver")
     code, out, _ = run(capsys, "alerts", "--pending", "--json")
     pending = json.loads(out)["outbox"]
     assert [(r["stage"], r["channel"]) for r in pending] == [("first", "email"), ("reminder", "email")]

@@ -111,8 +111,8 @@ def test_expired_token_is_one_clear_line_and_exit_1(capsys, config, page):
     assert code == 1 and len(lines) == 1 and "access token was rejected" in lines[0]
     assert "EAAB-very-secret" not in out + err and "Traceback" not in err
     assert "poll 1 FAILED" in out
-    code, out, _ = run(capsys, "status")
-    assert code == 0 and "failed: the access token was rejected" in out
+    code, out, _ = run(capsys, "status")  # a rejected token is a failing account: status says so
+    assert code == 1 and "failed: the access token was rejected" in out and "main-page: FAILING" in out
 
 
 @pytest.mark.parametrize(

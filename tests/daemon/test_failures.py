@@ -63,7 +63,10 @@ def test_failing_accounts_do_not_stop_other_accounts_or_delivery(tmp_path, sandb
     assert all(error is None for _, _, error in polls(d.db, "good"))
     assert all(error for _, _, error in polls(d.db, "broken"))
     assert all("cannot reach" in error for _, _, error in polls(d.db, "dead"))
-    assert query(d.db, "SELECT status FROM outbox") == [("sent",)]
+    assert query(d.db, "SELECT status FROM outbox WHERE finding_id IS NULL") == [("sent",)]
+    # the two failing accounts are alerts of their own (account-failing), the good one is not
+    failing = query(d.db, "SELECT account FROM findings WHERE kind = 'account-failing' ORDER BY account")
+    assert failing == [("broken",), ("dead",)]
 
 
 class ExplodingConnector:
