@@ -9,6 +9,7 @@ from typing import Any
 import requests
 import tweepy
 
+from connectors.graph import unexpected_body
 from guard.errors import (
     AuthExpired,
     ConnectorError,
@@ -18,7 +19,7 @@ from guard.errors import (
     Transient,
 )
 
-__all__ = ["XClient", "X_API_BASE", "translate_tweepy_error"]
+__all__ = ["XClient", "X_API_BASE", "translate_tweepy_error", "problem_name"]
 
 X_API_BASE = "https://api.x.com"  # tweepy 4.17 hard-codes https://api.twitter.com; both serve v2
 DEFAULT_RETRY_AFTER = 15 * 60.0  # X rate-limit windows are 15 minutes
@@ -62,17 +63,24 @@ class XClient(tweepy.Client):
             method, self.base_url + route, params=params, json=json, headers=headers, timeout=self.timeout
         ) as response:
             status = response.status_code
+            # A proxy's empty 502, an HTML page or a JSON list is not X's: say what came back
+            # (tweepy would raise AttributeError/JSONDecodeError on it). Error statuses keep
+            # their meaning (401 is still a rejected token) with the body left unread.
+            problem = unexpected_body(response, "X API")
+            if problem is not None and (status >= 500 or 200 <= status < 300):
+                raise Transient(problem)
+            body: dict[str, Any] = {"response_json": {}} if problem is not None else {}
             if status == 429:  # never sleep here: the poller reschedules at the reset time
                 reset = response.headers.get("x-rate-limit-reset")
                 raise tweepy.TooManyRequests(
-                    response, reset_time=int(reset) if reset and reset.isdigit() else None
+                    response, reset_time=int(reset) if reset and reset.isdigit() else None, **body
                 )
             if status in _STATUS_ERRORS:
-                raise _STATUS_ERRORS[status](response)
+                raise _STATUS_ERRORS[status](response, **body)
             if status >= 500:
-                raise tweepy.TwitterServerError(response)
+                raise tweepy.TwitterServerError(response, **body)
             if not 200 <= status < 300:
-                raise tweepy.HTTPException(response)
+                raise tweepy.HTTPException(response, **body)
             return response
 
 
@@ -82,7 +90,7 @@ def translate_tweepy_error(exc: tweepy.TweepyException, scopes: str, now: dateti
         return ConnectorError(f"X API client error: {type(exc).__name__}")
     status = exc.response.status_code
     kind, text = _problem(exc.response)
-    if status == 402 or kind.endswith(("/credits-depleted", "/usage-capped")):
+    if status == 402 or problem_name(kind) in ("credits-depleted", "usage-capped"):
         # Not healed by the 15-minute window: someone has to top up or wait for the cap period.
         return RateLimited(
             f"X refuses reads until the account's API credits or usage cap allow "
@@ -122,6 +130,12 @@ def translate_tweepy_error(exc: tweepy.TweepyException, scopes: str, now: dateti
     return ConnectorError(f"X API error (HTTP {status}: {text})", code=status)
 
 
+def problem_name(kind: object) -> str:
+    """The problem type's last path segment: X has served the same problems under
+    ``https://api.twitter.com/2/problems/`` and ``https://api.x.com/2/problems/``."""
+    return str(kind or "").rstrip("/").rsplit("/", 1)[-1]
+
+
 def _problem(response: requests.Response) -> tuple[str, str]:
     """(problem type, human detail) from an X error body, v2 problem or v1-style errors[]."""
     try:
@@ -130,9 +144,12 @@ def _problem(response: requests.Response) -> tuple[str, str]:
         return "", response.reason or "no details"
     if not isinstance(body, dict):
         return "", "no details"
-    first = (body.get("errors") or [{}])[0]
+    errors = body.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors else {}
     if isinstance(first, str):
         return "", first[:300]
+    if not isinstance(first, dict):
+        first = {}
     detail = body.get("detail") or first.get("message") or first.get("detail")
     kind = str(body.get("type") or first.get("type") or "")
     return kind, str(detail or body.get("title") or "no details")[:300]

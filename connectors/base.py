@@ -8,7 +8,7 @@ positive answer from the platform backed by a successful control read in the sam
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable, Literal, Protocol, Sequence
 
@@ -24,6 +24,7 @@ __all__ = [
     "Connector",
     "ConnectorSettings",
     "ReadBudget",
+    "merge_repeats",
 ]
 
 GoneStatus = Literal["deleted", "present", "unknown", "unavailable"]
@@ -71,6 +72,43 @@ class PostScan:
     # The list can no longer show every comment (X replies older than recent search): known
     # comments missing from it are checked one by one with confirm_gone, on a slower schedule.
     verify_by_id: bool = False
+
+
+def merge_repeats(scans: Sequence[PostScan]) -> tuple[PostScan, ...]:
+    """One scan per post and every comment once, in first-seen order.
+
+    A post published while we page shifts the cursor, so a post (and its comments) can come back
+    on the next list page too; the archive must see it once. Two scans of one post become one
+    that is complete only if both were; a comment listed twice keeps its last reading, under
+    the post that listed it first.
+    """
+    first: dict[str, int] = {}
+    merged: list[PostScan] = []
+    for scan in scans:
+        i = first.get(scan.post.id)
+        if i is None:
+            first[scan.post.id] = len(merged)
+            merged.append(scan)
+            continue
+        old = merged[i]
+        merged[i] = PostScan(
+            post=scan.post,
+            comments=old.comments + scan.comments,
+            complete=old.complete and scan.complete,
+            incomplete_reason=old.incomplete_reason or scan.incomplete_reason,
+            verify_by_id=old.verify_by_id or scan.verify_by_id,
+        )
+    owner: dict[str, str] = {}
+    out: list[PostScan] = []
+    for scan in merged:
+        unique: dict[str, Comment] = {}
+        for comment in scan.comments:
+            if owner.setdefault(comment.id, scan.post.id) == scan.post.id:
+                unique[comment.id] = comment
+        out.append(
+            scan if len(unique) == len(scan.comments) else replace(scan, comments=tuple(unique.values()))
+        )
+    return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,11 @@
 One request per page of posts: comments ride along through nested field expansion with
 ``filter(stream)`` so replies come back flat with their ``parent``. Only a post whose comments
 overflow that first page costs extra requests (cursor paging on its ``comments`` edge).
+
+Since Graph v11, comments come back without ``id`` (and ``from``) when the token's user cannot
+moderate the page. Such comments cannot be archived or compared, so the post's scan is
+incomplete with a ``PermissionMissing`` reason saying how to fix the token; the rest of the page
+is still read, and ``check`` looks for exactly this on a post with comments.
 """
 
 from __future__ import annotations
@@ -19,9 +24,16 @@ from connectors.base import (
     PostScan,
     ReadBudget,
     Snapshot,
+    merge_repeats,
 )
-from connectors.graph import GraphClient, graph_confirm_gone, next_page_params, normalize_time
-from guard.errors import ConnectorError
+from connectors.graph import (
+    GraphClient,
+    graph_confirm_gone,
+    next_page_params,
+    normalize_time,
+    page_items,
+)
+from guard.errors import ConnectorError, PermissionMissing, Transient
 
 __all__ = ["FacebookConnector", "COMMENT_FIELDS", "POST_FIELDS"]
 
@@ -33,6 +45,14 @@ POST_FIELDS = (
 )
 POST_PAGE = 100  # Graph's maximum; halved on "reduce the amount of data" (code 1)
 MIN_POST_PAGE = 5
+CHECK_POSTS = 25  # check() looks this far back for a post with comments
+CHECK_FIELDS = f"id,comments.filter(stream).limit(5){{{COMMENT_FIELDS}}}"
+MISSING_IDS = (
+    "the Graph API left the ids out of the comments on post {post}, as it does since Graph v11 "
+    "when the token's user cannot moderate the page; the token's user must be able to moderate "
+    "the page (give them the Moderate task or full control in the page's access settings), then "
+    "generate a new page token and export it again"
+)
 
 
 class FacebookConnector:
@@ -69,7 +89,8 @@ class FacebookConnector:
         """
         start = self.client.calls
         scans: list[PostScan] = []
-        error: ConnectorError | None = None
+        error: ConnectorError | None = None  # stops the scan
+        missing_ids: PermissionMissing | None = None  # noted; the rest is still read
         params: dict[str, Any] | None = {
             "fields": POST_FIELDS,
             "limit": self.post_page_size,
@@ -78,51 +99,100 @@ class FacebookConnector:
         while params is not None and error is None:
             try:
                 page = self.client.edge(self.page_id, "posts", **params)
+                raws = page_items(page, "a page of posts")
+                following = next_page_params(page.get("paging"))
             except ConnectorError as exc:
                 if _too_much_data(exc) and int(params.get("limit", 0)) > MIN_POST_PAGE:
                     params["limit"] = max(MIN_POST_PAGE, int(params["limit"]) // 2)
                     continue
                 error = exc
                 break
-            for raw in page.get("data", []):
-                scan, failed = self._scan_post(raw, skip_paging=error is not None)
+            for raw in raws:
+                try:
+                    post = _post(raw)
+                except ConnectorError as exc:
+                    error = error or exc
+                    continue
+                scan, failed = self._scan_post(post, raw, skip_paging=error is not None)
                 scans.append(scan)
-                error = error or failed
-            params = next_page_params(page.get("paging"))
+                if isinstance(failed, _MissingIds):
+                    missing_ids = missing_ids or failed
+                else:
+                    error = error or failed
+            params = following
         return Snapshot(
-            posts=tuple(scans),
+            posts=merge_repeats(scans),
             posts_complete=error is None,
             api_calls=self.client.calls - start,
-            error=error,
+            error=error or (PermissionMissing(str(missing_ids)) if missing_ids else None),
         )
 
-    def _scan_post(self, raw: dict[str, Any], *, skip_paging: bool) -> tuple[PostScan, ConnectorError | None]:
-        post = _post(raw)
+    def _scan_post(
+        self, post: Post, raw: dict[str, Any], *, skip_paging: bool
+    ) -> tuple[PostScan, ConnectorError | None]:
+        comments: list[Comment] = []
         edge = raw.get("comments") or {}
-        comments = [_comment(c, post.id, self.page_id) for c in edge.get("data", [])]
-        params = next_page_params(edge.get("paging"))
-        if params is not None and skip_paging:
-            return PostScan(post, tuple(comments), False, "scan stopped by an earlier error"), None
-        while params is not None:
+        try:
+            if not isinstance(edge, dict):
+                raise Transient(f"Graph API sent the comments of post {post.id} in an unknown shape")
+            items = page_items(edge, f"the comments of post {post.id}")
+            params = next_page_params(edge.get("paging"))
+        except ConnectorError as exc:
+            return PostScan(post, (), False, str(exc)), exc
+        while True:
+            if not self._add_comments(items, post.id, comments):
+                missing = _MissingIds(MISSING_IDS.format(post=post.id))
+                return PostScan(post, tuple(comments), False, str(missing)), missing
+            if params is None:
+                return PostScan(post, tuple(comments), True), None
+            if skip_paging:
+                return PostScan(post, tuple(comments), False, "scan stopped by an earlier error"), None
             params.setdefault("fields", COMMENT_FIELDS)
             try:
                 page = self.client.edge(post.id, "comments", **params)
+                items = page_items(page, f"the comments of post {post.id}")
+                params = next_page_params(page.get("paging"))
             except ConnectorError as exc:
                 return PostScan(post, tuple(comments), False, str(exc)), exc
-            comments.extend(_comment(c, post.id, self.page_id) for c in page.get("data", []))
-            params = next_page_params(page.get("paging"))
-        return PostScan(post, tuple(_unique(comments)), True), None
+
+    def _add_comments(self, items: list[dict[str, Any]], post_id: str, out: list[Comment]) -> bool:
+        """Append the comments that have an id; False if any came without one."""
+        complete = True
+        for raw in items:
+            if raw.get("id"):
+                out.append(_comment(raw, post_id, self.page_id))
+            else:
+                complete = False
+        return complete
 
     def confirm_gone(self, targets: Sequence[GoneTarget]) -> dict[str, GoneStatus]:
         return graph_confirm_gone(self.client, targets)
 
     def check(self) -> list[str]:
-        """Live check: the token reads the page, its posts and their comments."""
+        """Live check: the token reads the page, its posts, and the comments of the latest post
+        that has any *with their ids* (PermissionMissing when the token's user cannot moderate)."""
         page = self.client.get(self.page_id, "id,name")
         lines = [f"token can read page {page.get('name', '?')} ({page.get('id')})"]
-        posts = self.client.edge(self.page_id, "posts", fields=POST_FIELDS, limit=1)
-        n = len(posts.get("data", []))
-        lines.append(f"token can read posts and comments ({n} post on the first page)")
+        posts = page_items(
+            self.client.edge(self.page_id, "posts", fields=CHECK_FIELDS, limit=CHECK_POSTS), "a page of posts"
+        )
+        lines.append(f"token can read posts ({len(posts)} on the first page)")
+        for raw in posts:
+            edge = raw.get("comments")
+            items = page_items(edge, "comments") if isinstance(edge, dict) else []
+            if not items:
+                continue
+            if not all(item.get("id") for item in items):
+                raise PermissionMissing(MISSING_IDS.format(post=raw.get("id", "?")))
+            lines.append(
+                f"token can read comments with their ids (post {raw.get('id')}): "
+                "its user can moderate the page"
+            )
+            return lines
+        lines.append(
+            f"none of the latest {CHECK_POSTS} posts has a comment, so whether the token's user can "
+            "moderate the page (needed to see comment ids) is not checked yet; run check --live again later"
+        )
         return lines
 
     def reply(self, target_id: str, message: str) -> str:
@@ -147,8 +217,18 @@ def _too_much_data(exc: ConnectorError) -> bool:
     return exc.code == 1 and "reduce the amount of data" in str(exc).lower()
 
 
+class _MissingIds(PermissionMissing):
+    """Comments came without ids: the post is incomplete, the rest of the scan goes on."""
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _post(raw: dict[str, Any]) -> Post:
-    author = raw.get("from") or {}
+    if not raw.get("id"):
+        raise Transient("Graph API sent a post without an id; try again later")
+    author = _dict(raw.get("from"))
     return Post(
         id=str(raw["id"]),
         message=raw.get("message") or raw.get("story") or "",
@@ -161,8 +241,8 @@ def _post(raw: dict[str, Any]) -> Post:
 
 
 def _comment(raw: dict[str, Any], post_id: str, page_id: str) -> Comment:
-    author = raw.get("from") or {}
-    parent = raw.get("parent") or {}
+    author = _dict(raw.get("from"))
+    parent = _dict(raw.get("parent"))
     return Comment(
         id=str(raw["id"]),
         post_id=post_id,
@@ -175,11 +255,6 @@ def _comment(raw: dict[str, Any], post_id: str, page_id: str) -> Comment:
         hidden=None if raw.get("is_hidden") is None else bool(raw["is_hidden"]),
         from_page=str(author.get("id")) == str(page_id),
     )
-
-
-def _unique(comments: list[Comment]) -> list[Comment]:
-    """A comment added while we page can shift a cursor and show up twice; keep the last."""
-    return list({c.id: c for c in comments}.values())
 
 
 def from_settings(settings: ConnectorSettings) -> FacebookConnector:

@@ -5,11 +5,18 @@ Built on python-facebook-api (``pyfacebook``): its ``GraphAPI`` knows current Gr
 counted, every failure translated into one ``guard.errors`` type (so a throttled or failed read
 can never look like a deletion), retry-after read from the usage headers, and the one
 deletion rule both platforms share (``confirm_gone``).
+
+Real traffic is not always Graph's: a proxy's 502 with an empty body and no Content-Type, an
+HTML error page or a JSON list would make pyfacebook raise ``KeyError``/``AttributeError``.
+Every response is checked before pyfacebook parses it, and anything that is not a JSON object
+is ``Transient`` with a line saying what came back; ``page_items`` does the same for the
+``data`` list of an edge.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import Any, Sequence
 from urllib.parse import parse_qsl, urlsplit
@@ -38,6 +45,8 @@ __all__ = [
     "graph_confirm_gone",
     "next_page_params",
     "normalize_time",
+    "page_items",
+    "unexpected_body",
 ]
 
 log = structlog.get_logger("connectors.graph")
@@ -83,6 +92,9 @@ class GraphClient:
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self.calls += 1
         self._last = response
+        problem = unexpected_body(response, "Graph API")
+        if problem is not None:  # raised through pyfacebook, before it parses the body
+            raise Transient(problem)
 
     def get(self, object_id: str, fields: str) -> dict[str, Any]:
         return self._call(self.api.get_object, object_id, fields=fields)
@@ -102,7 +114,7 @@ class GraphClient:
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         self._last = None
         try:
-            return fn(*args, **kwargs)
+            body = fn(*args, **kwargs)
         except FacebookError as exc:
             raise translate_error(_error_body(exc), self._status(), self._headers()) from None
         except LibraryError as exc:  # not JSON: a proxy or 5xx page
@@ -111,16 +123,67 @@ class GraphClient:
                 f"Graph API answered HTTP {status or '?'} without a JSON body"
                 f" ({getattr(exc, 'message', exc)})"
             ) from None
+        except requests.JSONDecodeError:
+            raise Transient(
+                f"Graph API answered HTTP {self._status() or '?'} with JSON that does not parse "
+                "(cut off on the way?); try again later"
+            ) from None
         except requests.Timeout:
             raise Transient("Graph API request timed out") from None
         except requests.RequestException as exc:
             raise Transient(f"cannot reach the Graph API: {type(exc).__name__}") from None
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:  # pyfacebook choking on a body
+            raise Transient(
+                f"Graph API answered HTTP {self._status() or '?'} with a body pyfacebook cannot read "
+                f"({type(exc).__name__}); try again later"
+            ) from None
+        if not isinstance(body, dict):
+            raise Transient(
+                f"Graph API answered HTTP {self._status() or '?'} with {type(body).__name__} "
+                "instead of a JSON object; try again later"
+            )
+        return body
 
     def _status(self) -> int | None:
         return self._last.status_code if self._last is not None else None
 
     def _headers(self) -> dict[str, str]:
         return dict(self._last.headers) if self._last is not None else {}
+
+
+def unexpected_body(response: requests.Response, api: str) -> str | None:
+    """None for a JSON object (the API's answers and errors alike), else one line saying what
+    came instead: an empty body, an HTML page (with its title), a JSON list, no Content-Type."""
+    ctype = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    content = response.content or b""
+    head = content[:512].lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
+    if "json" in ctype and head == b"{":
+        return None
+    if not head:
+        body = "an empty body"
+    elif "html" in ctype or head == b"<":
+        title = re.search(rb"<title[^>]*>(.*?)</title>", content[:4096], re.I | re.S)
+        text = " ".join(title.group(1).decode("utf-8", "replace").split())[:80] if title else ""
+        body = f'an HTML page ("{text}")' if text else "an HTML page"
+    elif head == b"[":
+        body = "a JSON list instead of an object"
+    elif "json" in ctype:
+        body = "JSON that is not an object"
+    else:
+        body = "a body that is not JSON"
+    kind = f" ({ctype})" if ctype else " and no Content-Type"
+    return (
+        f"{api} answered HTTP {response.status_code} with {body}{kind}, not an {api} "
+        "response (a proxy or gateway in between failing?); try again later"
+    )
+
+
+def page_items(page: dict[str, Any], what: str) -> list[dict[str, Any]]:
+    """The ``data`` list of an edge page; Transient unless it is a list of JSON objects."""
+    items = page.get("data", [])
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise Transient(f"Graph API sent {what} whose data is not a list of objects; try again later")
+    return items
 
 
 def _error_body(exc: FacebookError) -> dict[str, Any]:
@@ -193,7 +256,12 @@ def next_page_params(paging: dict[str, Any] | None) -> dict[str, str] | None:
     We re-issue it through our own client rather than GETting the absolute URL, so a sandbox
     or proxy base URL keeps working and cursor- and time-based paging are handled alike.
     """
-    if not paging or not paging.get("next"):
+    if not paging:
+        return None
+    if not isinstance(paging, dict) or not isinstance(paging.get("next") or "", str):
+        # Not Graph's shape: calling it the last page would make a partial scan look complete.
+        raise Transient("Graph API sent paging that is not Graph's shape; try again later")
+    if not paging.get("next"):
         return None
     params = dict(parse_qsl(urlsplit(paging["next"]).query, keep_blank_values=True))
     params.pop("access_token", None)

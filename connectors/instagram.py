@@ -25,9 +25,16 @@ from connectors.base import (
     PostScan,
     ReadBudget,
     Snapshot,
+    merge_repeats,
 )
-from connectors.graph import GraphClient, graph_confirm_gone, next_page_params, normalize_time
-from guard.errors import ConnectorError, NotFound
+from connectors.graph import (
+    GraphClient,
+    graph_confirm_gone,
+    next_page_params,
+    normalize_time,
+    page_items,
+)
+from guard.errors import ConnectorError, NotFound, Transient
 
 __all__ = ["InstagramConnector", "MEDIA_FIELDS", "COMMENT_FIELDS", "REPLY_FIELDS"]
 
@@ -39,6 +46,10 @@ MEDIA_FIELDS = (
     f"comments.limit({COMMENT_PAGE}){{{COMMENT_FIELDS}}}"
 )
 MEDIA_PAGE = 25
+MISSING_IDS = (
+    "the Graph API sent comments without an id on media {media}; they cannot be archived or "
+    "compared, so this media's scan is incomplete"
+)
 
 
 class InstagramConnector:
@@ -79,7 +90,8 @@ class InstagramConnector:
         """
         start = self.client.calls
         scans: list[PostScan] = []
-        error: ConnectorError | None = None
+        error: ConnectorError | None = None  # stops the scan
+        noted: ConnectorError | None = None  # comments without ids: noted, the rest still read
         try:
             self._own_username()
         except ConnectorError as exc:
@@ -88,24 +100,29 @@ class InstagramConnector:
         while params is not None and error is None:
             try:
                 page = self.client.edge(self.ig_user_id, "media", **params)
+                items = page_items(page, "a page of media")
+                following = next_page_params(page.get("paging"))
             except ConnectorError as exc:
                 error = exc
                 break
-            items = page.get("data", [])
             for raw in items:
                 if _before(raw, since):
                     continue
-                scan, failed = self._scan_media(raw, skip_paging=error is not None)
+                if not raw.get("id"):
+                    error = error or Transient("Graph API sent a media without an id; try again later")
+                    continue
+                scan, failed, note = self._scan_media(raw, skip_paging=error is not None)
                 scans.append(scan)
                 error = error or failed
+                noted = noted or note
             if items and _before(items[-1], since):
                 break  # newest first: everything after this page is older than the window
-            params = next_page_params(page.get("paging"))
+            params = following
         return Snapshot(
-            posts=tuple(scans),
+            posts=merge_repeats(scans),
             posts_complete=error is None,
             api_calls=self.client.calls - start,
-            error=error,
+            error=error or noted,
         )
 
     def _own_username(self) -> str | None:
@@ -117,48 +134,67 @@ class InstagramConnector:
 
     def _scan_media(
         self, raw: dict[str, Any], *, skip_paging: bool
-    ) -> tuple[PostScan, ConnectorError | None]:
+    ) -> tuple[PostScan, ConnectorError | None, ConnectorError | None]:
+        """(scan, error that stops the fetch, note that only makes this media incomplete)."""
         post = self._post(raw)
         comments: list[Comment] = []
         more_replies: list[tuple[str, dict[str, str]]] = []
-        edge = raw.get("comments") or {}
-        self._add_comments(edge.get("data"), post.id, comments, more_replies)
-        params = next_page_params(edge.get("paging"))
-        if skip_paging and (params is not None or more_replies):
-            return PostScan(post, tuple(comments), False, "scan stopped by an earlier error"), None
         try:
+            edge = _edge(raw.get("comments"), f"the comments of media {post.id}")
+            whole = self._add_comments(edge, post.id, comments, more_replies)
+            params = next_page_params(edge.get("paging"))
+            if skip_paging and (params is not None or more_replies):
+                return PostScan(post, tuple(comments), False, "scan stopped by an earlier error"), None, None
             while params is not None:
                 params.setdefault("fields", COMMENT_FIELDS)
                 page = self.client.edge(post.id, "comments", **params)
-                self._add_comments(page.get("data"), post.id, comments, more_replies)
+                whole &= self._add_comments(page, post.id, comments, more_replies)
                 params = next_page_params(page.get("paging"))
             for comment_id, first_params in more_replies:
                 reply_params: dict[str, str] | None = first_params
                 while reply_params is not None:
                     reply_params.setdefault("fields", REPLY_FIELDS)
                     page = self.client.edge(comment_id, "replies", **reply_params)
-                    comments.extend(self._comment(r, post.id, comment_id) for r in page.get("data", []))
+                    whole &= self._add_replies(page, post.id, comment_id, comments)
                     reply_params = next_page_params(page.get("paging"))
         except ConnectorError as exc:
-            return PostScan(post, tuple(_unique(comments)), False, str(exc)), exc
-        return PostScan(post, tuple(_unique(comments)), True), None
+            return PostScan(post, tuple(comments), False, str(exc)), exc, None
+        if not whole:
+            note = ConnectorError(MISSING_IDS.format(media=post.id))
+            return PostScan(post, tuple(comments), False, str(note)), None, note
+        return PostScan(post, tuple(comments), True), None, None
 
     def _add_comments(
         self,
-        items: list[dict[str, Any]] | None,
+        page: dict[str, Any],
         post_id: str,
         out: list[Comment],
         more_replies: list[tuple[str, dict[str, str]]],
-    ) -> None:
-        """Top-level comments with their first page of replies; note reply lists to page on."""
-        for raw in items or ():
+    ) -> bool:
+        """Top-level comments with their first page of replies; note reply lists to page on.
+        False if any comment came without an id (it is left out)."""
+        whole = True
+        for raw in page_items(page, f"the comments of media {post_id}"):
+            if not raw.get("id"):
+                whole = False
+                continue
             comment = self._comment(raw, post_id, None)
             out.append(comment)
-            replies = raw.get("replies") or {}
-            out.extend(self._comment(r, post_id, comment.id) for r in replies.get("data", []))
+            replies = _edge(raw.get("replies"), f"the replies to comment {comment.id}")
+            whole &= self._add_replies(replies, post_id, comment.id, out)
             params = next_page_params(replies.get("paging"))
             if params is not None:
                 more_replies.append((comment.id, params))
+        return whole
+
+    def _add_replies(self, page: dict[str, Any], post_id: str, parent_id: str, out: list[Comment]) -> bool:
+        whole = True
+        for raw in page_items(page, f"the replies to comment {parent_id}"):
+            if raw.get("id"):
+                out.append(self._comment(raw, post_id, parent_id))
+            else:
+                whole = False
+        return whole
 
     def _post(self, raw: dict[str, Any]) -> Post:
         self._media_ids.add(str(raw["id"]))
@@ -172,7 +208,7 @@ class InstagramConnector:
         )
 
     def _comment(self, raw: dict[str, Any], post_id: str, parent_id: str | None) -> Comment:
-        author = raw.get("from") or {}
+        author: dict[str, Any] = raw["from"] if isinstance(raw.get("from"), dict) else {}
         author_id = str(author["id"]) if author.get("id") else None
         username = raw.get("username") or author.get("username")
         hidden = raw.get("hidden")
@@ -197,10 +233,10 @@ class InstagramConnector:
         user = self.client.get(self.ig_user_id, "id,username")
         self.username = user.get("username")
         lines = [f"token can read Instagram account @{self.username or '?'} ({user.get('id')})"]
-        media = self.client.edge(self.ig_user_id, "media", fields=MEDIA_FIELDS, limit=1)
-        lines.append(
-            f"token can read media and comments ({len(media.get('data', []))} media on the first page)"
+        media = page_items(
+            self.client.edge(self.ig_user_id, "media", fields=MEDIA_FIELDS, limit=1), "a page of media"
         )
+        lines.append(f"token can read media and comments ({len(media)} media on the first page)")
         return lines
 
     def reply(self, target_id: str, message: str) -> str:
@@ -251,9 +287,14 @@ def _before(raw: dict[str, Any], since: datetime) -> bool:
         return False
 
 
-def _unique(comments: list[Comment]) -> list[Comment]:
-    """A comment added while we page can shift a cursor and show up twice; keep the last."""
-    return list({c.id: c for c in comments}.values())
+def _edge(value: Any, what: str) -> dict[str, Any]:
+    """A nested edge (``comments``, ``replies``): absent is empty, anything but an object is
+    not Graph's shape."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Transient(f"Graph API sent {what} in an unknown shape; try again later")
+    return value
 
 
 def from_settings(settings: ConnectorSettings) -> InstagramConnector:

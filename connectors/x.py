@@ -7,10 +7,12 @@ the results without anyone deleting them, so its scan is never ``complete`` and 
 replies must be confirmed by id (``confirm_gone``) on a slower schedule.
 
 Edits: X gives each version of a post a new id and lists the chain, oldest first, in
-``edit_history_tweet_ids``. The archive key must not move when a post is edited, so ``Post.id``
-(and ``Comment.id``) is the *first* id of the chain and ``Post.previous_ids`` holds the later
-ids, the last one being the live version. Actions translate an original id to the latest version
-seen. Hidden state is not reported in reads: ``Comment.hidden`` is always None.
+``edit_history_tweet_ids`` (``edit_history_post_ids`` in X's current schema: both are read, as
+are ``note_tweet``/``note_post`` and ``referenced_tweets``/``referenced_posts``). The archive
+key must not move when a post is edited, so ``Post.id`` (and ``Comment.id``) is the *first* id
+of the chain and ``Post.previous_ids`` holds the later ids, the last one being the live version.
+Actions translate an original id to the latest version seen. Hidden state is not reported in
+reads: ``Comment.hidden`` is always None.
 
 Token: one OAuth 2.0 *user-context* access token of the guarded account (Authorization Code with
 PKCE; scopes ``tweet.read users.read tweet.write tweet.moderate.write offline.access``), sent as
@@ -30,7 +32,7 @@ import requests
 import structlog
 import tweepy
 
-from connectors._x_client import X_API_BASE, XClient, translate_tweepy_error
+from connectors._x_client import X_API_BASE, XClient, problem_name, translate_tweepy_error
 from connectors.base import (
     Comment,
     ConnectorSettings,
@@ -40,6 +42,7 @@ from connectors.base import (
     PostScan,
     ReadBudget,
     Snapshot,
+    merge_repeats,
 )
 from connectors.graph import normalize_time
 from guard.errors import (
@@ -64,8 +67,10 @@ TWEET_FIELDS = [
     "referenced_tweets",
     "note_tweet",
 ]
-PROBLEM_NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
-PROBLEM_NOT_AUTHORIZED = "https://api.twitter.com/2/problems/not-authorized-for-resource"
+# Problem types are matched by their last path segment: X serves them under
+# https://api.twitter.com/2/problems/ and https://api.x.com/2/problems/ alike.
+PROBLEM_NOT_FOUND = "resource-not-found"
+PROBLEM_NOT_AUTHORIZED = "not-authorized-for-resource"
 PAGE_SIZE = 100  # max_results for timeline and recent search
 LOOKUP_BATCH = 100  # ids per GET /2/tweets
 # Recent search's lower bound is X's "now - 7 days"; keep an hour's margin for clock skew and
@@ -129,6 +134,8 @@ class XConnector:
         if self.read_budget is not None:
             self.read_budget.check()
         body = self._call(fn, *args, scopes=READ_SCOPES, **kwargs)
+        if not isinstance(body, dict):
+            raise Transient("X API answered with something other than a JSON object; try again later")
         data = body.get("data")
         if posts:
             n = len(data) if isinstance(data, list) else int(data is not None)
@@ -139,7 +146,8 @@ class XConnector:
 
     def _remember(self, raw: dict[str, Any]) -> list[str]:
         """Record the edit chain of a tweet; returns it (oldest first)."""
-        chain = [str(i) for i in raw.get("edit_history_tweet_ids") or ()] or [str(raw["id"])]
+        chain = [str(i) for i in _field(raw, "edit_history_tweet_ids", "edit_history_post_ids") or ()]
+        chain = chain or [str(raw["id"])]
         for version in chain:
             self._original[version] = chain[0]
         self._latest[chain[0]] = chain[-1]
@@ -175,20 +183,24 @@ class XConnector:
                     pagination_token=token,
                 )
                 _raise_if_only_errors(page, f"the timeline of X user {self.user_id}")
+                posts = _items(page, f"the timeline of X user {self.user_id}")
             except ConnectorError as exc:
                 error = exc
                 break
-            for raw in page.get("data") or ():
+            for raw in posts:
                 if error is not None:
                     scans.append(PostScan(self._post(raw), (), False, "scan stopped by an earlier error"))
                     continue
                 scan, error = self._scan_post(raw, now)
                 scans.append(scan)
-            token = (page.get("meta") or {}).get("next_token")
+            token = _next_token(page)
             if not token:
                 break
         return Snapshot(
-            posts=tuple(scans), posts_complete=error is None, api_calls=self.client.calls - start, error=error
+            posts=merge_repeats(scans),
+            posts_complete=error is None,
+            api_calls=self.client.calls - start,
+            error=error,
         )
 
     def _scan_post(self, raw: dict[str, Any], now: datetime) -> tuple[PostScan, ConnectorError | None]:
@@ -210,14 +222,18 @@ class XConnector:
                     max_results=PAGE_SIZE,
                     next_token=token,
                 )
+                found = _items(page, f"the replies to X post {post.id}")
             except ConnectorError as exc:
                 failed = exc
                 break
-            users.update({str(u["id"]): u for u in (page.get("includes") or {}).get("users", ())})
-            for reply in page.get("data") or ():
+            includes: dict[str, Any] = page["includes"] if isinstance(page.get("includes"), dict) else {}
+            users.update(
+                {str(u["id"]): u for u in includes.get("users") or () if isinstance(u, dict) and u.get("id")}
+            )
+            for reply in found:
                 if self._remember(reply)[0] not in chain:
                     replies.append(reply)
-            token = (page.get("meta") or {}).get("next_token")
+            token = _next_token(page)
             if not token:
                 break
         comments = tuple(
@@ -257,7 +273,12 @@ class XConnector:
         original = self._original.get(str(raw["id"]), str(raw["id"]))
         created = normalize_time(raw.get("created_at")) or ""
         parent = next(
-            (str(r["id"]) for r in raw.get("referenced_tweets") or () if r.get("type") == "replied_to"), None
+            (
+                str(r["id"])
+                for r in _field(raw, "referenced_tweets", "referenced_posts") or ()
+                if isinstance(r, dict) and r.get("type") == "replied_to" and r.get("id")
+            ),
+            None,
         )
         parent = self._original.get(parent, parent) if parent else None
         author = str(raw.get("author_id") or "")
@@ -292,15 +313,15 @@ class XConnector:
             )
             try:
                 body = self._read(self.client.get_tweets, ids, tweet_fields=TWEET_FIELDS)
+                present = {str(d["id"]) for d in _items(body, "a lookup of X posts")}
             except (RateLimited, AuthExpired):
                 raise
             except ConnectorError as exc:
                 log.info("confirm_gone_unknown", ids=len(ids), reason=str(exc))
                 continue
-            present = {str(d["id"]) for d in body.get("data") or ()}
             problems = {
-                str(e.get("resource_id") or e.get("value")): str(e.get("type"))
-                for e in body.get("errors") or ()
+                str(e.get("resource_id") or e.get("value")): problem_name(e.get("type"))
+                for e in _problems(body)
                 if e.get("section") != "includes"
             }
             for target in batch:
@@ -338,7 +359,9 @@ class XConnector:
             self.client.get_user, id=self.user_id, user_fields=["username", "name"], posts=False
         )
         _raise_if_only_errors(user, f"X user {self.user_id}")
-        data = user["data"]
+        data = user.get("data")
+        if not isinstance(data, dict):
+            raise Transient(f"X API sent X user {self.user_id} in an unknown shape; try again later")
         lines = [f"token can read X account @{data.get('username', '?')} ({data.get('id')})"]
         timeline = self._read(
             self.client.get_users_tweets,
@@ -348,7 +371,7 @@ class XConnector:
             exclude=["retweets", "replies"],
         )
         lines.append(
-            f"token can read the account's posts ({len(timeline.get('data') or ())} on the first page)"
+            f"token can read the account's posts ({len(_items(timeline, 'the timeline'))} on the first page)"
         )
         lines.append(
             "replies need tweet.write and hide/unhide tweet.moderate.write: X cannot "
@@ -383,7 +406,7 @@ class XConnector:
         if author is None:
             body = self._read(self.client.get_tweets, [comment_id], tweet_fields=TWEET_FIELDS)
             _raise_if_only_errors(body, f"X post {comment_id}")
-            author = str((body.get("data") or [{}])[0].get("author_id") or "")
+            author = str(next(iter(_items(body, f"X post {comment_id}")), {}).get("author_id") or "")
         if author != self.user_id:
             raise PermissionMissing(
                 "X does not let an account delete other people's replies; hide it instead"
@@ -409,8 +432,8 @@ def _raise_if_only_errors(body: dict[str, Any], what: str) -> None:
     """HTTP 200 with ``errors`` and no ``data`` means the object itself cannot be read."""
     if body.get("data") or not body.get("errors"):
         return
-    problem = body["errors"][0]
-    kind = str(problem.get("type"))
+    problem = next(iter(_problems(body)), {})
+    kind = problem_name(problem.get("type"))
     detail = str(problem.get("detail") or problem.get("title") or "no details")[:300]
     if kind == PROBLEM_NOT_FOUND:
         raise NotFound(f"X says {what} does not exist ({detail})")
@@ -434,9 +457,34 @@ def _batches(targets: Sequence[GoneTarget], user_id: str) -> Iterable[list[GoneT
         yield batch
 
 
+def _field(raw: dict[str, Any], *names: str) -> Any:
+    """The first of ``names`` present: X's schema renames ``*_tweet*`` fields ``*_post*``."""
+    return next((raw[n] for n in names if raw.get(n) is not None), None)
+
+
+def _items(body: dict[str, Any], what: str) -> list[dict[str, Any]]:
+    """``data`` as a list of posts with ids; Transient for any other shape."""
+    data = body.get("data") or []
+    if not isinstance(data, list) or not all(isinstance(d, dict) and d.get("id") for d in data):
+        raise Transient(f"X API sent {what} in an unknown shape (posts without ids?); try again later")
+    return data
+
+
+def _problems(body: dict[str, Any]) -> list[dict[str, Any]]:
+    errors = body.get("errors")
+    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+
+
+def _next_token(page: dict[str, Any]) -> str | None:
+    meta = page.get("meta")
+    token = meta.get("next_token") if isinstance(meta, dict) else None
+    return str(token) if token else None
+
+
 def _text(raw: dict[str, Any]) -> str:
     """Long posts are cut at 280 characters in ``text``; ``note_tweet`` holds all of it."""
-    note = raw.get("note_tweet") or {}
+    note = _field(raw, "note_tweet", "note_post")
+    note = note if isinstance(note, dict) else {}
     return str(note.get("text") or raw.get("text") or "")
 
 

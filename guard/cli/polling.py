@@ -24,7 +24,7 @@ def poll(ctx: Context, once: bool, account_name: str | None, no_deliver: bool) -
     send the alerts that are due (cron users get them without `deliver`; `--no-deliver` skips)."""
     from connectors.registry import connect
     from guard.clock import utcnow
-    from guard.runtime.pipeline import run_poll, sweep
+    from guard.runtime.pipeline import one_line_error, run_poll, sweep
 
     if not once:
         raise click.UsageError("poll needs --once; to poll on a schedule run `comment-guard run`")
@@ -33,7 +33,12 @@ def poll(ctx: Context, once: bool, account_name: str | None, no_deliver: bool) -
     failed = False
     connectors = {a.name: connect(a.connector_settings()) for a in accounts}
     for account in accounts:
-        outcome = run_poll(config, ctx.db, account, connector=connectors[account.name])
+        try:
+            outcome = run_poll(config, ctx.db, account, connector=connectors[account.name])
+        except Exception as exc:  # contained: one account's failure never stops the others
+            failed = True
+            click.echo(f"error: {account.name}: poll failed: {one_line_error(exc)}", err=True)
+            continue
         r = outcome.poll
         counts = ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items())) or "no changes"
         state = "complete" if r.complete else "FAILED" if r.failed else "INCOMPLETE"

@@ -7,6 +7,7 @@ Both the CLI (`poll --once`) and the daemon call ``run_poll``, so they cannot dr
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from connectors.base import Connector, GoneStatus
+from connectors.base import Connector, GoneStatus, Snapshot
 from connectors.registry import connect
 from guard.actions import enforce
 from guard.archive.connection import Archive
@@ -24,10 +25,10 @@ from guard.archive.polls import ensure_account, write_poll
 from guard.clock import iso, utcnow
 from guard.config import Account, Config
 from guard.engine import EngineResult, run_engine
-from guard.errors import ConnectorError
+from guard.errors import ConnectorError, GuardError
 from guard.runtime.account_health import track_account
 
-__all__ = ["PollResult", "PollOutcome", "poll_account", "run_poll", "sweep"]
+__all__ = ["PollResult", "PollOutcome", "poll_account", "run_poll", "sweep", "one_line_error"]
 
 log = structlog.get_logger("guard.pipeline")
 
@@ -60,7 +61,7 @@ def poll_account(
     started = now or utcnow()
     since = started - timedelta(days=account.watch_days)
     calls_before = connector.api_calls
-    snapshot = connector.fetch(since)
+    snapshot = _fetch(connector, account, since)
     stamp = iso(started)
     diff = PollDiff(db, account, snapshot, iso(since), stamp)
     suspects = diff.plan(connector.absences_before_confirm)
@@ -71,6 +72,8 @@ def poll_account(
             answers = connector.confirm_gone(suspects)
         except ConnectorError as exc:
             error = exc
+        except Exception as exc:  # a connector bug: the suspects stay unknown, the poll is kept
+            error = _contained(exc, account, "confirm_gone")
     batch = diff.settle(answers, error)
     batch.finished = iso(utcnow()) if now is None else stamp
     batch.api_calls = connector.api_calls - calls_before
@@ -192,3 +195,34 @@ def _slowdown(spent: int | None, budget: int | None) -> float:
         return 1.0
     used = spent / budget
     return 4.0 if used >= 0.9 else 2.0 if used >= 0.75 else 1.0
+
+
+def _fetch(connector: Connector, account: Account, since: datetime) -> Snapshot:
+    """``connector.fetch``, contained: whatever it raises becomes a failed read that the poll
+    records (so ``status`` shows it) and that changes no status."""
+    try:
+        return connector.fetch(since)
+    except ConnectorError as exc:
+        return Snapshot(posts=(), posts_complete=False, error=exc)
+    except Exception as exc:  # a connector bug must not lose the poll or stop the other accounts
+        return Snapshot(posts=(), posts_complete=False, error=_contained(exc, account, "fetch"))
+
+
+def _contained(exc: Exception, account: Account, call: str) -> ConnectorError:
+    """One line for an exception a connector should not have raised; no token in it."""
+    log.warning("connector_failed", account=account.name, call=call, error_type=type(exc).__name__)
+    return ConnectorError(
+        f"reading {account.platform} failed in {call} ({one_line_error(exc)}); "
+        "nothing changed status, the next poll tries again"
+    )
+
+
+def one_line_error(exc: BaseException) -> str:
+    """The message on one line (``Type: message`` unless it is one of ours), at most 200
+    characters, tokens masked."""
+    text = " ".join(str(exc).split())
+    text = re.sub(r"(?i)((?:access_token|appsecret_proof|token)=)[^&\s'\"]+", r"\1***", text)
+    text = re.sub(r"(?i)(bearer\s+)\S+", r"\1***", text)
+    if not isinstance(exc, GuardError):
+        text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text if len(text) <= 200 else text[:199] + "…"

@@ -88,8 +88,9 @@ class ExplodingConnector:
 
 
 def test_job_that_raises_is_logged_and_retried_next_tick(tmp_path, sandbox, monkeypatch):
-    """A poll job raising an unexpected exception logs job_failed with the traceback, runs
-    again on its next tick, and the other account's polls and the heartbeat carry on."""
+    """A connector raising what it should not is contained by the poll: a failed poll is
+    recorded with the reason, the job runs again on its next tick, and the other account's
+    polls and the heartbeat carry on."""
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     config = load_config(
         write_config(
@@ -111,9 +112,10 @@ def test_job_that_raises_is_logged_and_retried_next_tick(tmp_path, sandbox, monk
             daemon.stop()
             thread.join(10)
     assert buggy.calls >= 2
-    failed = [e for e in logs if e["event"] == "job_failed"]
-    assert failed and failed[0]["job"] == "poll:buggy"
-    assert failed[0]["error_type"] == "RuntimeError" and failed[0]["exc_info"] is True
+    failed = [e for e in logs if e["event"] == "connector_failed"]
+    assert failed and failed[0]["account"] == "buggy" and failed[0]["error_type"] == "RuntimeError"
+    recorded = polls(tmp_path / "archive.db", "buggy")
+    assert len(recorded) >= 2 and all("RuntimeError: bug in a connector" in error for _, _, error in recorded)
     assert query(tmp_path / "archive.db", "SELECT 1 FROM meta WHERE key = 'daemon_heartbeat'")
 
 

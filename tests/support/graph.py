@@ -105,11 +105,13 @@ class FakeGraph:
 
     def __init__(self, rsps: responses.RequestsMock, base: str = GRAPH) -> None:
         self.base = base.rstrip("/")
-        self.failures: list[tuple[str, int, Any, dict[str, str]]] = []
+        self.failures: list[tuple[str, int, Any, dict[str, str], bool]] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, query/form)
         self.writes: list[tuple[str, str, dict[str, list[str]]]] = []
         self.deleted: set[str] = set()
         serve(rsps, self.base, self._serve, ("GET", "POST", "DELETE"))
+        # Every reply names its own Content-Type; a raw failure may send none at all.
+        rsps.registered()[-1].content_type = None
 
     @property
     def calls(self) -> int:
@@ -124,11 +126,13 @@ class FakeGraph:
         headers: dict[str, str] | None = None,
         *,
         raises: Exception | None = None,
+        raw: bool = False,
     ) -> None:
         """The next GET whose URL path contains ``path_contains`` fails this way: ``status``
         and ``body`` (a dict is JSON, a string an HTML error page), or ``raises`` (say a
-        ``requests.Timeout``) as the transport would."""
-        self.failures.append((path_contains, status, raises or body, headers or {}))
+        ``requests.Timeout``) as the transport would. ``raw``: the string ``body`` is sent as
+        is with exactly ``headers`` (no Content-Type unless given), as a proxy would."""
+        self.failures.append((path_contains, status, raises or body, headers or {}, raw))
 
     def gets_of(self, object_id: str) -> int:
         """How many ``GET /{object_id}`` node reads (not edges) were made."""
@@ -164,11 +168,13 @@ class FakeGraph:
         path = url.path.split("/v24.0/", 1)[1]
         q = {k: v[0] for k, v in parse_qs(url.query).items()}
         self.requests.append(("GET", path, q))
-        for i, (needle, status, body, headers) in enumerate(self.failures):
+        for i, (needle, status, body, headers, raw) in enumerate(self.failures):
             if needle in url.path:
                 del self.failures[i]
                 if isinstance(body, Exception):
                     return body
+                if raw:
+                    return status, headers, body
                 return self._reply(status, body, headers)
         return self._read(path, q)
 
@@ -218,6 +224,9 @@ class FakePost:
     created_time: str = "2026-11-20T15:00:00+0000"
     updated_time: str = "2026-11-20T15:00:00+0000"
     comments: list[FakeComment] = field(default_factory=list)
+    # A recorded ``comments`` edge served verbatim instead of ``comments`` (e.g. comments
+    # without ids, as Graph sends them to a token whose user cannot moderate the page).
+    recorded_comments: dict[str, Any] | None = None
 
     def payload(self, comment_limit: int) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -228,7 +237,9 @@ class FakePost:
             "permalink_url": f"https://www.facebook.com/{PAGE_ID}/posts/{self.id.split('_')[1]}",
             "from": {"name": PAGE_NAME, "id": PAGE_ID},
         }
-        if self.comments:
+        if self.recorded_comments is not None:
+            out["comments"] = self.recorded_comments
+        elif self.comments:
             out["comments"] = comment_page(self, 0, comment_limit)
         return out
 

@@ -28,8 +28,9 @@ API = "https://api.x.com/2"
 USER_ID = "1234567890"
 USERNAME = "riverside_cc"
 NAME = "Riverside Community Center"
-NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
-NOT_AUTHORIZED = "https://api.twitter.com/2/problems/not-authorized-for-resource"
+PROBLEMS = "https://api.twitter.com/2/problems/"  # X's current schema: https://api.x.com/2/problems/
+NOT_FOUND = PROBLEMS + "resource-not-found"
+NOT_AUTHORIZED = PROBLEMS + "not-authorized-for-resource"
 SEARCH_WINDOW = timedelta(days=7)
 _X_EPOCH_MS = 1288834974657
 _DEFAULT_FIELDS = ("id", "text", "edit_history_tweet_ids")
@@ -101,8 +102,9 @@ class FakeTweet:
 class _Failure:
     path_ends: str
     status: int
-    body: dict[str, Any]
+    body: Any
     headers: dict[str, str]
+    raw: bool = False
 
 
 class FakeX:
@@ -117,8 +119,14 @@ class FakeX:
         username: str = USERNAME,
         name: str = NAME,
         base: str = API,
+        problems: str = PROBLEMS,
+        edit_field: str = "edit_history_tweet_ids",
     ) -> None:
+        """``problems``: the base of problem type URIs; ``edit_field``: the name of the edit
+        chain (X's current schema says ``edit_history_post_ids``)."""
         self.clock = clock
+        self.problems = problems
+        self.edit_field = edit_field
         self.user_id = user_id
         self.base = base.rstrip("/")
         self.users: dict[str, FakeUser] = {user_id: FakeUser(user_id, username, name)}
@@ -130,6 +138,7 @@ class FakeX:
         self.writes: list[tuple[str, str, dict[str, Any]]] = []
         self._seq = 0
         serve(rsps, self.base, self._serve, ("GET", "PUT"))
+        rsps.registered()[-1].content_type = None  # every reply names its own
 
     # -- the model ---------------------------------------------------------------------------
 
@@ -205,10 +214,17 @@ class FakeX:
         self.users[user_id].protected = True
 
     def fail(
-        self, path_ends: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+        self,
+        path_ends: str,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        *,
+        raw: bool = False,
     ) -> None:
-        """The next request whose path ends with ``path_ends`` fails this way."""
-        self.failures.append(_Failure(path_ends, status, body, headers or {}))
+        """The next request whose path ends with ``path_ends`` fails this way. ``raw``: the
+        string ``body`` is sent as is with exactly ``headers``, as a proxy would."""
+        self.failures.append(_Failure(path_ends, status, body, headers or {}, raw))
 
     def count(self, method: str, path_contains: str) -> int:
         return sum(1 for m, p, _ in self.requests if m == method and path_contains in p)
@@ -249,6 +265,8 @@ class FakeX:
         for i, f in enumerate(self.failures):
             if path.endswith(f.path_ends):
                 del self.failures[i]
+                if f.raw:
+                    return f.status, f.headers, f.body
                 return self._reply(f.status, f.body, f.headers)
         fields = set(filter(None, q.get("tweet.fields", "").split(",")))
         route = path.split("/2/", 1)[1]
@@ -282,7 +300,7 @@ class FakeX:
         }
         if start + limit < len(items):
             meta["next_token"] = f"7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz{start + limit}"
-        body: dict[str, Any] = {"data": [t.payload(fields) for t in chunk]}
+        body: dict[str, Any] = {"data": [self._payload(t, fields) for t in chunk]}
         if users:
             seen = dict.fromkeys(t.author_id for t in chunk)
             body["includes"] = {"users": [self.users[u].payload() for u in seen]}
@@ -330,7 +348,7 @@ class FakeX:
                         "resource_type": "tweet",
                         "parameter": "ids",
                         "resource_id": tid,
-                        "type": NOT_FOUND,
+                        "type": self.problems + "resource-not-found",
                     }
                 )
             elif self.users[t.author_id].protected:
@@ -343,17 +361,23 @@ class FakeX:
                         "parameter": "ids",
                         "resource_id": tid,
                         "section": "data",
-                        "type": NOT_AUTHORIZED,
+                        "type": self.problems + "not-authorized-for-resource",
                     }
                 )
             else:
-                data.append(t.payload(fields))
+                data.append(self._payload(t, fields))
         body: dict[str, Any] = {}
         if data:
             body["data"] = data
         if errors:
             body["errors"] = errors
         return self._reply(200, body)
+
+    def _payload(self, t: FakeTweet, fields: set[str]) -> dict[str, Any]:
+        out = t.payload(fields)
+        if self.edit_field != "edit_history_tweet_ids" and "edit_history_tweet_ids" in out:
+            out[self.edit_field] = out.pop("edit_history_tweet_ids")
+        return out
 
     def _put(self, request):
         path = urlsplit(request.url).path
