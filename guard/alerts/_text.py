@@ -48,13 +48,22 @@ def fit(text: str, limit: int) -> str:
 
 
 def fit_mrkdwn(raw: str, limit: int) -> str:
-    """Escape ``raw`` and cut it so the *escaped* text fits ``limit``, never mid-entity."""
+    """Escape ``raw`` and cut it so the *escaped* text fits ``limit``, never mid-entity.
+
+    Keeps the longest prefix whose escaped form fits (a binary search: escaping grows text
+    unevenly, up to 5x for ``&``), so a comment full of ``<`` keeps as many words as fit.
+    """
     out = escape_mrkdwn(raw)
-    keep = len(raw)
-    while len(out) > limit and keep > 0:
-        keep -= max(len(out) - limit, 1)
-        out = escape_mrkdwn(raw[: max(keep, 0)].rstrip()) + ELLIPSIS
-    return out
+    if len(out) <= limit:
+        return out
+    lo, hi = 0, len(raw)  # the longest prefix length that fits is in [lo, hi)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if len(escape_mrkdwn(raw[:mid].rstrip())) + len(ELLIPSIS) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return escape_mrkdwn(raw[:lo].rstrip()) + ELLIPSIS
 
 
 def quote_mrkdwn(raw: str, limit: int) -> str:

@@ -46,6 +46,7 @@ from guard.alerts.render import AlertMessage, render_alert, render_test
 from guard.alerts.routing import routed_channels
 from guard.alerts.stages import FOLLOW_UP_STAGES, Stage
 from guard.archive import outbox as store
+from guard.archive.meta import install_id
 from guard.clock import iso
 from guard.config import AlertSettings
 from guard.errors import AlertPermanent, AlertRetryable, ArchiveError, ConfigError, GuardError
@@ -237,6 +238,7 @@ def _deliver_pass(
 ) -> None:
     now_s = iso(now)
     blocked: set[str] = set()
+    install = install_id(db)
     for row in store.pending_rows(db):
         if wanted is not None and row.id not in wanted:
             continue
@@ -266,6 +268,7 @@ def _deliver_pass(
             dedupe_key=row.dedupe_key,
             attempts=row.attempts,
             message=AlertMessage.from_json(row.payload),
+            install_id=install,
         )
         if not _deliver_one(db, settings, item, senders.get(row.channel), now, report):
             blocked.add(row.channel)

@@ -6,9 +6,18 @@ from datetime import datetime
 
 import sqlite_utils
 
-__all__ = ["meta_get", "meta_set", "budget_key", "next_poll_key", "HEARTBEAT_KEY"]
+__all__ = [
+    "meta_get",
+    "meta_set",
+    "install_id",
+    "INSTALL_ID_KEY",
+    "budget_key",
+    "next_poll_key",
+    "HEARTBEAT_KEY",
+]
 
 HEARTBEAT_KEY = "daemon_heartbeat"
+INSTALL_ID_KEY = "install_id"  # random, written by the schema migration
 
 
 def next_poll_key(account: str) -> str:
@@ -31,3 +40,8 @@ def meta_set(db: sqlite_utils.Database, key: str, value: str) -> None:
         "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [key, value],
     )
+
+
+def install_id(db: sqlite_utils.Database) -> str:
+    """This archive's random id (see the ``_v3_install_id`` migration)."""
+    return meta_get(db, INSTALL_ID_KEY) or ""

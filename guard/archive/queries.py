@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 from typing import Any
 
 import sqlite_utils
 
-from guard.errors import NotInArchive
+from guard.errors import NotInArchive, UsageError
 from guard.states import CommentStatus, PostStatus
 from guard.text import render_diff
 
@@ -16,6 +18,7 @@ __all__ = [
     "list_posts",
     "list_comments",
     "search",
+    "fts_query",
     "thread",
     "history",
     "export_rows",
@@ -96,21 +99,59 @@ def list_comments(
 
 
 def search(db: sqlite_utils.Database, query: str, *, limit: int = 50) -> list[dict[str, Any]]:
-    """Full-text search over comment and post text (deleted comments included)."""
-    q = db.quote_fts(query)
-    comments = db.query(
-        f"{_COMMENT_SELECT} WHERE c.rowid IN (SELECT rowid FROM comments_fts WHERE comments_fts"
-        " MATCH ?) ORDER BY c.created_time DESC LIMIT ?",
-        [q, limit],
-    )
-    posts = db.query(
-        "SELECT id, account, status, created_time, message FROM posts WHERE rowid IN"
-        " (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?) ORDER BY created_time DESC LIMIT ?",
-        [q, limit],
-    )
-    out = [{"type": "post", "post_id": p["id"], **p} for p in posts]
-    out += [{"type": "comment", **_bools(c)} for c in comments]
-    return out
+    """Full-text search over every version of every post and comment (deleted ones included),
+    and comment authors. Each hit names the version that matched and whether that text is still
+    the current one (``current``): `search Thursday` finds the post a correction changed.
+
+    Plain words match as typed (punctuation is fine: "TONIGHT?!?"); a query using FTS5 syntax
+    (``tonig*``, ``OR``, ``NEAR(a b)``, ``"a phrase"``, ``^first``) is passed through, and a
+    malformed one is a ``UsageError`` naming the problem.
+    """
+    match = fts_query(query)
+    sql = """
+    SELECT 'post' AS type, p.id AS id, p.id AS post_id, p.account AS account, p.status AS status,
+           p.created_time AS created_time, v.version AS version, v.version = p.version AS current,
+           v.seen_at AS seen_at, v.message AS message, NULL AS author
+      FROM post_versions_fts f JOIN post_versions v ON v.id = f.rowid JOIN posts p ON p.id = v.post_id
+     WHERE post_versions_fts MATCH :q
+    UNION
+    SELECT 'comment', c.id, c.post_id, c.account, c.status, c.created_time, v.version,
+           v.version = c.version, v.seen_at, v.message, c.author_name
+      FROM comment_versions_fts f JOIN comment_versions v ON v.id = f.rowid
+      JOIN comments c ON c.id = v.comment_id
+     WHERE comment_versions_fts MATCH :q
+    UNION
+    SELECT 'comment', c.id, c.post_id, c.account, c.status, c.created_time, v.version, 1,
+           v.seen_at, v.message, c.author_name
+      FROM comments c JOIN comment_versions v ON v.comment_id = c.id AND v.version = c.version
+     WHERE c.rowid IN (SELECT rowid FROM comments_fts WHERE comments_fts MATCH :q)
+    ORDER BY created_time DESC, id, version DESC LIMIT :limit
+    """
+    try:
+        rows = list(db.query(sql, {"q": match, "limit": limit}))
+    except sqlite3.OperationalError as exc:
+        if not any(w in str(exc) for w in ("fts5", "syntax", "no such column", "unterminated")):
+            raise
+        raise UsageError(
+            f"cannot search for {query!r}: {exc}; put words with special characters in double "
+            "quotes, e.g. '\"TONIGHT?!?\"'"
+        ) from None
+    return [{**r, "current": bool(r["current"])} for r in rows]
+
+
+# Characters and words that make a query FTS5 syntax rather than plain words.
+_FTS_SYNTAX = re.compile(r'["*()^:+]|\b(AND|OR|NOT|NEAR)\b')
+
+
+def fts_query(query: str) -> str:
+    """The MATCH expression for ``query``: plain words quoted one by one (all must match),
+    FTS5 syntax as written."""
+    text = query.strip()
+    if not text:
+        raise UsageError("search needs something to look for, e.g. `comment-guard search Thursday`")
+    if _FTS_SYNTAX.search(text):
+        return text
+    return " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
 
 
 def thread(db: sqlite_utils.Database, post_id: str) -> dict[str, Any]:

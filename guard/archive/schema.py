@@ -7,6 +7,7 @@ appending a function to ``MIGRATIONS``; never edit a step that has shipped.
 
 from __future__ import annotations
 
+import secrets
 from typing import Callable
 
 import sqlite_utils
@@ -192,7 +193,53 @@ def _v2_staff_labels(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_archive, _v2_staff_labels]
+def _v3_install_id(db: sqlite_utils.Database) -> None:
+    """A random id for this archive (one install): email Message-IDs carry it, so two pages'
+    "finding #1" never share a Message-ID and collapse into one thread."""
+    db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('install_id', ?)", [secrets.token_hex(16)])
+
+
+def _v4_version_search(db: sqlite_utils.Database) -> None:
+    """Full-text indexes over every version of posts and comments, not only the current text:
+    `search Thursday` finds the word a correction removed. Versions are insert-only."""
+    for table in ("post_versions", "comment_versions"):
+        # one statement per execute: executescript would commit the migration's transaction
+        for sql in (
+            f'CREATE VIRTUAL TABLE "{table}_fts" USING fts5('
+            f'message, content="{table}", content_rowid="id", tokenize="unicode61")',
+            f'CREATE TRIGGER "{table}_ai" AFTER INSERT ON "{table}" BEGIN'
+            f' INSERT INTO "{table}_fts" (rowid, message) VALUES (new.id, new.message); END',
+            f'CREATE TRIGGER "{table}_ad" AFTER DELETE ON "{table}" BEGIN INSERT INTO "{table}_fts"'
+            f" (\"{table}_fts\", rowid, message) VALUES ('delete', old.id, old.message); END",
+            f'INSERT INTO "{table}_fts" ("{table}_fts") VALUES (\'rebuild\')',
+        ):
+            db.execute(sql)
+
+
+def _v5_interactions(db: sqlite_utils.Database) -> None:
+    """Actions staff take from a chat app (Slack buttons), one row per action: the key makes
+    a redelivered payload the same action, so a reply is posted once however often Slack
+    retries. Who did what is also an event in the hash chain."""
+    db.execute(
+        """CREATE TABLE interactions (
+            key TEXT PRIMARY KEY,       -- slack:view:<id> (a modal), slack:click:<action_ts>:<user>
+            action TEXT NOT NULL,       -- reply | acknowledge | not-critical
+            user_id TEXT,
+            user_name TEXT,
+            finding_id INTEGER,
+            at TEXT NOT NULL,
+            outcome TEXT                -- NULL while it runs, then done | refused | failed: ...
+        )"""
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1_archive,
+    _v2_staff_labels,
+    _v3_install_id,
+    _v4_version_search,
+    _v5_interactions,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -70,13 +70,21 @@ def comments(
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
-    """Full-text search over posts and comments (deleted ones included)."""
+    """Full-text search over every version of posts and comments (deleted ones included).
+
+    Each hit names the version whose text matched and whether it is still the current text.
+    Plain words match as typed; FTS5 syntax works too: `tonig*`, `tonight OR thursday`,
+    `NEAR(meeting tonight)`, `"the meeting is"`."""
     rows = queries.search(ctx.db, query, limit=limit)
     if as_json:
         emit_json(rows)
     else:
+        for r in rows:
+            r["text"] = f"v{r['version']} " + ("current" if r["current"] else "since changed")
         emit_table(
-            rows, ["type", "id", "status", "created_time", "message"], empty=f"nothing matches {query!r}"
+            rows,
+            ["type", "id", "text", "status", "created_time", "message"],
+            empty=f"nothing matches {query!r}",
         )
 
 

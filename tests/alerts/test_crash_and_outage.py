@@ -12,6 +12,7 @@ from guard.alerts.channels.email import message_id_for
 from guard.alerts.channels.slack import SlackSettings
 from guard.alerts.health import list_outbox
 from guard.alerts.outbox import deliver_pending, enqueue
+from guard.archive.meta import install_id
 from guard.archive.schema import migrate
 from guard.config import AlertSettings, Route
 from tests.alerts.conftest import email_settings
@@ -49,7 +50,8 @@ def test_crash_after_send_before_mark_resends_with_same_message_id(tmp_path, smt
     assert list_outbox(restarted)[0]["status"] == "pending"
     assert deliver_pending(restarted, email_only, now=T0 + timedelta(seconds=5)).sent == [1]
     ids = [msg["Message-ID"] for _, _, msg in smtp.messages]
-    assert ids == [message_id_for("1:first:email")] * 2
+    expected = message_id_for("1:first:email", install_id=install_id(restarted), from_addr="guard@example.org")
+    assert ids == [expected] * 2
     assert deliver_pending(restarted, email_only, now=T0 + timedelta(hours=1)).sent == []
     assert len(smtp.messages) == 2
 

@@ -8,6 +8,7 @@ import pytest
 from aiosmtpd.smtp import AuthResult
 
 from guard.alerts.channels.email import message_id_for, send_email
+from guard.archive.meta import install_id
 from guard.alerts.health import list_outbox
 from guard.alerts.outbox import deliver_pending, enqueue
 from guard.alerts.render import render_alert
@@ -34,7 +35,9 @@ def test_email_arrives_with_subject_recipients_text_html_and_message_id(db, smtp
     assert mail_from == "guard@example.org" and rcpts == ["comms@example.org"]
     assert msg["Subject"] == "[comment-guard] A critical comment on a corrected post was deleted"
     assert msg["To"] == "comms@example.org"
-    assert msg["Message-ID"] == message_id_for("1:first:email")
+    ids = {"install_id": install_id(db), "from_addr": "guard@example.org"}
+    assert msg["Message-ID"] == message_id_for("1:first:email", **ids)
+    assert msg["Message-ID"].endswith("@example.org>")
     assert msg.get_content_type() == "multipart/alternative"
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
@@ -45,11 +48,16 @@ def test_email_arrives_with_subject_recipients_text_html_and_message_id(db, smtp
     assert 'href="https://www.facebook.com/111/posts/333?a=1&amp;b=2"' in html
 
 
-def test_message_id_is_deterministic_per_dedupe_key():
-    """The same outbox key always yields the same Message-ID, different keys different ones."""
-    assert message_id_for("7:first:email") == message_id_for("7:first:email")
-    assert message_id_for("7:first:email") != message_id_for("7:reminder:email")
-    assert message_id_for("7:first:email").endswith("@comment-guard>")
+def test_message_id_is_deterministic_per_dedupe_key_and_install():
+    """The same outbox key of one install always yields the same Message-ID; another key or
+    another install a different one; the domain is the sender's, else a safe default."""
+    mine = {"install_id": "a" * 32, "from_addr": "Guard <guard@Example.org>"}
+    assert message_id_for("7:first:email", **mine) == message_id_for("7:first:email", **mine)
+    assert message_id_for("7:first:email", **mine) != message_id_for("7:reminder:email", **mine)
+    theirs = {**mine, "install_id": "b" * 32}
+    assert message_id_for("7:first:email", **mine) != message_id_for("7:first:email", **theirs)
+    assert message_id_for("7:first:email", **mine).endswith("@example.org>")
+    assert message_id_for("7:first:email", from_addr="not an address>").endswith("@comment-guard>")
 
 
 def test_email_server_down_is_retried_and_delivered_when_it_comes_back(db, smtp, email_only):
@@ -104,7 +112,9 @@ def test_escalation_goes_to_escalation_addresses_threaded_under_first_alert(db, 
     ((_, rcpts, msg),) = smtp.messages
     assert rcpts == ["boss@example.org"]
     assert msg["Subject"].startswith("[comment-guard] Escalation: ")
-    assert msg["References"] == message_id_for("1:first:email")
+    assert msg["References"] == message_id_for(
+        "1:first:email", install_id=install_id(db), from_addr="guard@example.org"
+    )
 
 
 def test_email_login_uses_credentials_from_environment(smtp_port, monkeypatch):

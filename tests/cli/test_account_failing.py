@@ -113,3 +113,39 @@ def test_transient_failures_alert_only_after_failing_after_polls(capsys, alertin
         opened = json.loads(run(capsys, "findings", "--kind", "account-failing", "--json")[1])
         assert len(opened) == (0 if n < 2 else 1)
     assert len(slack.accepted()) == 1
+
+
+def test_two_installs_send_distinct_message_ids_for_their_finding_1(
+    capsys, tmp_path, monkeypatch, rsps, smtp
+):
+    """Two archives each alert their finding #1: the Message-IDs differ (install id) and carry
+    the sender's domain, so mail clients never merge the two pages' alerts into one."""
+    page = FakePage(rsps, [FakePost(POST, "The meeting is Thursday.")])
+    monkeypatch.setenv("FB_PAGE_TOKEN", "EAAB-very-secret")
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        path = tmp_path / name / "cg.toml"
+        path.write_text(f"""
+[guard]
+database = "archive.db"
+
+[[accounts]]
+name = "main-page"
+platform = "facebook"
+page_id = "{PAGE_ID}"
+token_env = "FB_PAGE_TOKEN"
+
+[alerts.email]
+smtp_host = "127.0.0.1"
+smtp_port = {smtp.port}
+starttls = false
+from = "guard@{name}.example.org"
+to = ["comms@example.org"]
+""")
+        monkeypatch.setenv("COMMENT_GUARD_CONFIG", str(path))
+        page.fail(PAGE_ID, 400, fixture("facebook/error_expired_token.json"))
+        code, out, err = run(capsys, "poll", "--once")
+        assert code == 1 and "#1" in out and "alerts: sent 1" in out, err
+    ids = [mail["Message-ID"] for _, _, mail in smtp.messages]
+    assert len(ids) == 2 and ids[0] != ids[1]
+    assert ids[0].endswith("@one.example.org>") and ids[1].endswith("@two.example.org>")

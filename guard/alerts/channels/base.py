@@ -30,6 +30,7 @@ class OutboxItem:
     dedupe_key: str
     attempts: int
     message: AlertMessage
+    install_id: str = ""  # this archive's random id (meta), for ids unique per install
 
 
 Sender = Callable[[OutboxItem], None]

@@ -6,9 +6,9 @@ Config: ``smtp_host``, ``smtp_port``, ``starttls`` / ``ssl``, ``username_env`` a
 escalations instead of ``to``), ``timeout``. Reminders and escalations reply to the first
 alert's Message-ID, so mail clients thread them.
 
-The ``Message-ID`` is derived from the outbox dedupe key, not random: the outbox delivers
-at least once, so after a crash between "the server accepted it" and "we marked it sent" the
-same alert is sent again, and it carries the same Message-ID. Mail clients and archives that
+The ``Message-ID`` is derived from the install id and the outbox dedupe key, not random: the
+outbox delivers at least once, so after a crash between "the server accepted it" and "we marked
+it sent" the same alert is sent again, and it carries the same Message-ID. Mail clients and archives that
 deduplicate on Message-ID then show it once.
 
 SMTP replies map onto the outbox's two decisions: 4xx and network trouble are
@@ -18,11 +18,12 @@ SMTP replies map onto the outbox's two decisions: 4xx and network trouble are
 from __future__ import annotations
 
 import hashlib
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, parseaddr
 from typing import Callable, Sequence
 
 import structlog
@@ -98,16 +99,18 @@ def senders(settings: EmailSettings) -> dict[str, Sender]:
     """``email``: follow-ups reply to the first alert's Message-ID so clients thread them."""
 
     def send(item: OutboxItem) -> None:
+        ids = {"install_id": item.install_id, "from_addr": settings.from_addr}
         thread = (
-            message_id_for(f"{item.finding_id}:{Stage.FIRST}:email")
-            if item.finding_id is not None and item.stage in FOLLOW_UP_STAGES
+            message_id_for(f"{item.finding_id}:{Stage.FIRST}:email", **ids)
+            if item.finding_id is not None
+            and (item.stage in FOLLOW_UP_STAGES or item.stage == Stage.RESOLVED)
             else None
         )
         send_email(
             settings,
             item.message,
             to=email_recipients(settings, item.stage),
-            message_id=message_id_for(item.dedupe_key),
+            message_id=message_id_for(item.dedupe_key, **ids),
             references=thread,
         )
 
@@ -128,9 +131,22 @@ SPEC: ChannelSpec[EmailSettings] = ChannelSpec(
 SmtpFactory = Callable[[EmailSettings], smtplib.SMTP]
 
 
-def message_id_for(dedupe_key: str) -> str:
-    """The Message-ID for an outbox row: the same key always gives the same id."""
-    return f"<{hashlib.sha256(dedupe_key.encode('utf-8')).hexdigest()}@comment-guard>"
+def message_id_for(dedupe_key: str, *, install_id: str = "", from_addr: str = "") -> str:
+    """The Message-ID for an outbox row: the same row of the same install always gives the
+    same id (a resend dedupes), two installs never do (``install_id``, kept in the archive's
+    ``meta``), and the right-hand side is the ``from`` address's domain, as RFC 5322 asks."""
+    digest = hashlib.sha256(f"{install_id}:{dedupe_key}".encode()).hexdigest()
+    return f"<{digest}@{_domain(from_addr)}>"
+
+
+def _domain(address: str) -> str:
+    local, at, domain = parseaddr(address)[1].rpartition("@")
+    domain = domain.strip().lower()
+    return (
+        domain
+        if at and local and re.fullmatch(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?", domain)
+        else "comment-guard"
+    )
 
 
 def build_email(

@@ -19,7 +19,10 @@ and never put into an error message.
 from __future__ import annotations
 
 import http.client
+import math
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Callable
 from urllib.error import URLError
 
@@ -33,10 +36,18 @@ from guard.alerts._text import escape_mrkdwn
 from guard.alerts.channels.base import ChannelSpec, Sender
 from guard.alerts.render import AlertMessage
 from guard.alerts.stages import Stage
+from guard.clock import utcnow
 from guard.config_reader import Reader, read_secret
 from guard.errors import AlertPermanent, AlertRetryable
 
-__all__ = ["SPEC", "SlackSettings", "send_slack", "make_webhook_client", "slack_error_hint"]
+__all__ = [
+    "SPEC",
+    "SlackSettings",
+    "send_slack",
+    "parse_retry_after",
+    "make_webhook_client",
+    "slack_error_hint",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -161,9 +172,15 @@ def _classify(resp: WebhookResponse) -> None:
     body = (resp.body or "").strip()
     error = body[:100]
     if 200 <= status < 300:
-        if body != "ok":
-            log.warning("slack_unexpected_body", status=status, body=error)
-        return
+        if body == "ok":
+            return
+        # Slack's webhooks answer exactly "ok"; anything else came from something in between
+        # (a captive portal, a proxy's login page): the message did not reach Slack.
+        log.warning("slack_unexpected_body", status=status, body=error)
+        raise AlertRetryable(
+            f"the Slack webhook answered HTTP {status} without Slack's `ok` ({error!r}): a proxy "
+            "or captive portal may be in the way; the alert is kept and retried"
+        )
     if status == 429:
         retry_after = _retry_after(resp.headers)
         log.warning("slack_rate_limited", retry_after=retry_after)
@@ -178,16 +195,38 @@ def _classify(resp: WebhookResponse) -> None:
 
 
 def _retry_after(headers: object) -> float | None:
-    """Read ``Retry-After`` (seconds) whatever the header's case; None when absent or odd."""
+    """Read ``Retry-After`` whatever the header's case: delay-seconds or an HTTP date (RFC 9110
+    10.2.3). None when absent or unusable (``nan``, ``inf``, junk): the outbox then backs off
+    exponentially instead of crashing the delivery pass."""
     items = headers.items() if hasattr(headers, "items") else []
     for key, value in items:
-        if key.lower() == "retry-after":
-            value = value[0] if isinstance(value, list) else value
-            try:
-                return max(float(value), 0.0)
-            except (TypeError, ValueError):
-                return None
+        if str(key).lower() == "retry-after":
+            value = value[0] if isinstance(value, list) and value else value
+            return parse_retry_after(value)
     return None
+
+
+def parse_retry_after(value: object, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value, or None when it says nothing usable."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - (now or utcnow())).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), _LONGEST_RETRY_AFTER)
+
+
+_LONGEST_RETRY_AFTER = 7 * 24 * 3600.0  # beyond a week a value is junk; the outbox caps at a day
 
 
 def _describe(reason: object) -> str:

@@ -1,0 +1,88 @@
+"""`search` looks through every version: the word a correction removed is still found, with
+the version it was in; FTS5 syntax works; bad queries are one clear line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.cli.conftest import run
+from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost
+
+POST = f"{PAGE_ID}_1"
+
+
+@pytest.fixture
+def corrected(capsys, config, rsps):
+    page = FakePage(
+        rsps,
+        [
+            FakePost(
+                POST,
+                "Reminder: our community meeting is Thursday at 7pm in the library.",
+                comments=[
+                    FakeComment("1_1", "wait, the meeting is TONIGHT?!?"),
+                    FakeComment("1_2", "Thanks!", author="Sam Neighbor"),
+                ],
+            )
+        ],
+    )
+    run(capsys, "poll", "--once")
+    page.post(POST).message = "Reminder: our community meeting is the Thirteenth at 7pm in the library."
+    page.comment("1_2").message = "See you there!"
+    page.remove_comment("1_1")
+    code, _, err = run(capsys, "poll", "--once")
+    assert code == 0, err
+    return page
+
+
+def _hits(capsys, *query: str) -> list[dict]:
+    code, out, err = run(capsys, "search", *query, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_search_finds_the_word_the_correction_removed_in_the_first_version(capsys, corrected):
+    """`search Thursday` finds the corrected post's version 1, marked as no longer current."""
+    hits = _hits(capsys, "Thursday")
+    assert [(h["type"], h["id"], h["version"], h["current"]) for h in hits] == [("post", POST, 1, False)]
+    code, out, _ = run(capsys, "search", "Thursday")
+    assert code == 0 and "v1 since changed" in out
+    assert [(h["version"], h["current"]) for h in _hits(capsys, "Thirteenth")] == [(2, True)]
+
+
+def test_search_finds_a_comments_earlier_text_and_a_deleted_comment(capsys, corrected):
+    """A comment's edited-away words and a deleted comment's text are both found."""
+    assert [(h["id"], h["version"], h["current"]) for h in _hits(capsys, "Thanks")] == [("1_2", 1, False)]
+    (hit,) = _hits(capsys, "TONIGHT?!?")
+    assert hit["id"] == "1_1" and hit["status"] == "deleted" and hit["current"] is True
+
+
+@pytest.mark.parametrize(
+    "query,ids",
+    [
+        ("tonig*", {"1_1"}),
+        ("Thursday OR Thirteenth", {POST}),
+        ("NEAR(meeting TONIGHT, 2)", {"1_1"}),
+        ('"community meeting is the Thirteenth"', {POST}),
+        ("Dana", {"1_1"}),  # the author's name
+    ],
+)
+def test_fts_syntax_works(capsys, corrected, query, ids):
+    """Prefix, OR, NEAR and quoted phrases are FTS5 syntax, not quoted away."""
+    assert {h["id"] for h in _hits(capsys, query)} == ids
+
+
+@pytest.mark.parametrize("query", ['"unclosed phrase', "NEAR(", "tonight AND"])
+def test_malformed_query_is_one_clear_line(capsys, corrected, query):
+    """A malformed FTS query: exit 2, one line naming the query, no traceback."""
+    code, out, err = run(capsys, "search", query)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "cannot search for" in err and "unexpected" not in err
+
+
+def test_empty_search_is_a_clear_error(capsys, corrected):
+    """`search ""` says what to do instead of crashing."""
+    code, _, err = run(capsys, "search", "")
+    assert code == 2 and "search needs something to look for" in err
