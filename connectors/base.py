@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Callable, Literal, Protocol, Sequence
+from typing import Callable, Literal, Mapping, Protocol, Sequence, runtime_checkable
 
 from guard.errors import ConnectorError, RateLimited
 
 __all__ = [
     "Post",
+    "PostRevision",
     "Comment",
     "PostScan",
     "Snapshot",
@@ -24,6 +25,7 @@ __all__ = [
     "Connector",
     "ConnectorSettings",
     "ReadBudget",
+    "ProtectionMarks",
     "merge_repeats",
 ]
 
@@ -32,6 +34,16 @@ GoneStatus = Literal["deleted", "present", "unknown", "unavailable"]
 ``present``: it still exists (it only fell out of a list). ``unavailable``: it exists but this
 token may no longer see it (X protected/suspended author); a visibility change, not a deletion.
 ``unknown``: anything else; ask again next poll."""
+
+
+@dataclass(frozen=True)
+class PostRevision:
+    """One saved version of a post, as the platform keeps it (WordPress revisions)."""
+
+    id: str
+    message: str
+    created_time: str  # ISO-8601 UTC: when this version was saved
+    author_id: str | None = None  # who saved it
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,9 @@ class Post:
     # Other platform ids of this same post: X gives each edit a new id; ``id`` stays the
     # original and these are the later ones, newest last.
     previous_ids: tuple[str, ...] = ()
+    # Versions the platform itself keeps (WordPress revisions), oldest first; the last one is
+    # the current text. Empty where the platform keeps none or they were not read this scan.
+    revisions: tuple[PostRevision, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,10 @@ class Comment:
     author_name: str | None = None
     hidden: bool | None = None  # None: the platform does not report it (X)
     from_page: bool = False  # written by the account we guard (a page reply)
+    # The platform's own moderation status when it has more than shown/hidden (WordPress:
+    # approved, hold, spam, trash), and a moderation note (a recorded override's who and why).
+    platform_status: str | None = None
+    moderation_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +158,8 @@ class ConnectorSettings:
     base_url: str | None = None
     graph_version: str = "v24.0"  # Graph API platforms
     monthly_read_budget: int | None = None  # X: post reads per month
+    site_url: str | None = None  # WordPress: the site's address
+    username: str | None = None  # WordPress: the user of the application password in ``token``
 
 
 class ReadBudget:
@@ -233,4 +254,16 @@ class Connector(Protocol):
 
     def close(self) -> None:
         """Release the HTTP session; the connector is not used afterwards."""
+        ...
+
+
+@runtime_checkable
+class ProtectionMarks(Protocol):
+    """An optional capability: the platform itself can refuse to delete a comment we mark
+    protected (WordPress with comment-guard's must-use plugin). The pipeline hands it the
+    classifier's and staff labels' decision after each poll; other connectors lack it."""
+
+    def sync_protection(self, protected: Mapping[str, bool]) -> int:
+        """Mark (True) or unmark (False) these comment ids where the mark differs from what
+        the last fetch read; returns how many marks changed. Raises ``ConnectorError``."""
         ...

@@ -18,15 +18,20 @@ PLATFORMS: dict[str, str] = {
     "facebook": "connectors.facebook",
     "instagram": "connectors.instagram",
     "x": "connectors.x",
+    "wordpress": "connectors.wordpress",
 }
 
 if TYPE_CHECKING:  # mypy proves here that every connector satisfies the protocol
+    from connectors.base import ProtectionMarks
     from connectors.facebook import FacebookConnector
     from connectors.instagram import InstagramConnector
+    from connectors.wordpress import WordPressConnector
     from connectors.x import XConnector
 
-    def _satisfy_protocol(fb: FacebookConnector, ig: InstagramConnector, x: XConnector) -> list[Connector]:
-        return [fb, ig, x]
+    def _satisfy_protocol(
+        fb: FacebookConnector, ig: InstagramConnector, x: XConnector, wp: WordPressConnector
+    ) -> tuple[list[Connector], list[ProtectionMarks]]:
+        return [fb, ig, x, wp], [wp]  # and the optional capabilities, where a platform has them
 
 
 def known_platforms() -> tuple[str, ...]:

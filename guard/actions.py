@@ -13,7 +13,7 @@ from datetime import datetime
 
 import structlog
 
-from connectors.base import Connector
+from connectors.base import Connector, ProtectionMarks
 from connectors.registry import connect
 from guard.archive import findings as store
 from guard.archive import queries
@@ -29,7 +29,7 @@ from policies.analysis import Analysis
 from policies.records import CommentRecord
 from policies.rules import override
 
-__all__ = ["Protection", "protection", "reply", "moderate", "enforce", "MODERATION"]
+__all__ = ["Protection", "protection", "reply", "moderate", "enforce", "mark_protection", "MODERATION"]
 
 log = structlog.get_logger("guard.actions")
 MODERATION = ("hide", "unhide", "delete")
@@ -172,3 +172,24 @@ def enforce(
         log.info("comment_unhidden_by_guard", comment_id=comment_id, account=account)
         done.append(comment_id)
     return done
+
+
+def mark_protection(db: Archive, config: Config, post_ids: list[str], marks: ProtectionMarks) -> int:
+    """Where the platform can refuse a deletion itself (WordPress with the must-use plugin),
+    mark these posts' comments protected or not, as the classifier and staff labels decide.
+    A platform error is logged and retried after the next poll that touches the post."""
+    wanted: dict[str, bool] = {}
+    for post_id in post_ids:
+        analysis = analyze_post(db, config, post_id)
+        if analysis is None:
+            continue
+        for comment in analysis.thread.comments:
+            wanted[comment.id] = analysis.protected(comment)
+    try:
+        changed = marks.sync_protection(wanted)
+    except ConnectorError as exc:
+        log.warning("protection_marks_failed", error=str(exc))
+        return 0
+    if changed:
+        log.info("protection_marked", changed=changed)
+    return changed

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.base import ConnectorSettings
 from connectors.registry import known_platforms
+from connectors.wordpress import site_key
 from guard.alerts.channels import parse_channels
 from guard.config_reader import Reader as _Reader
 from guard.config_reader import read_secret
@@ -67,9 +68,12 @@ class Account:
     monthly_read_budget: int | None = None  # X only: post reads per month
     confirm_every: timedelta = timedelta(hours=6)  # X only: re-check replies older than search
     protect: str | None = None  # overrides [policy] protect for this account ("critical" | "all")
+    site_url: str | None = None  # WordPress: the blog's address (https://, or http:// on loopback)
+    username: str | None = None  # WordPress: the user whose application password is in token_env
 
     def token(self) -> str:
-        return read_secret(self.token_env, f"accounts.{self.name}.token_env")
+        key = "password_env" if self.platform == "wordpress" else "token_env"
+        return read_secret(self.token_env, f"accounts.{self.name}.{key}")
 
     def connector_settings(self) -> ConnectorSettings:
         """Reads the token from the environment: the only place tokens are read for polling."""
@@ -80,6 +84,8 @@ class Account:
             base_url=self.api_base_url,
             graph_version=self.graph_version,
             monthly_read_budget=self.monthly_read_budget,
+            site_url=self.site_url,
+            username=self.username,
         )
 
 
@@ -210,8 +216,9 @@ def _account(r: _Reader) -> Account:
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         r.fail("name", f"{r.prefix}name = {name!r}: use letters, digits, '-', '_' or '.'")
     platform = r.choice("platform", known_platforms(), required=True)
-    page_id = r.take("page_id", (str, int), required=True)
-    token_env = r.take("token_env", str, required=True)
+    site_url, username, password_env = _wordpress_keys(r, platform)
+    page_id = r.take("page_id", (str, int), required=site_url is None) or site_key(site_url or "")
+    token_env = password_env or r.take("token_env", str, required=True)
     base = r.take("api_base_url", str, default="") or None
     if base and not re.match(r"https?://", base):
         r.fail("api_base_url", f"{r.prefix}api_base_url must start with http:// or https://")
@@ -235,10 +242,44 @@ def _account(r: _Reader) -> Account:
         graph_version=version if version.startswith("v") else "v" + version,
         monthly_read_budget=budget,
         confirm_every=r.duration("confirm_every", timedelta(hours=6)),
+        site_url=site_url,
+        username=username,
         protect=r.choice("protect", PROTECT_CHOICES) if "protect" in r.raw else None,
     )
     r.finish()
     return out
+
+
+_LOOPBACK = re.compile(r"http://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(/|$)", re.I)
+
+
+def _wordpress_keys(r: _Reader, platform: str) -> tuple[str | None, str | None, str | None]:
+    """site_url, username and password_env: required for WordPress, refused elsewhere."""
+    if platform != "wordpress":
+        for key in ("site_url", "username", "password_env"):
+            if key in r.raw:
+                r.fail(key, f'{r.prefix}{key} only applies to platform "wordpress"')
+        return None, None, None
+    if "token_env" in r.raw:
+        r.fail(
+            "token_env",
+            f"{r.prefix}token_env: a WordPress account names its application password with password_env",
+        )
+    site_url = r.take("site_url", str, required=True).strip().rstrip("/")
+    if not re.match(r"https?://[^/\s]+", site_url):
+        r.fail(
+            "site_url",
+            f"{r.prefix}site_url = {site_url!r}; write the blog's address, like https://blog.example.org",
+        )
+    if site_url.lower().startswith("http://") and not _LOOPBACK.match(site_url):
+        r.fail(
+            "site_url",
+            f"{r.prefix}site_url must start with https://: WordPress refuses application passwords over "
+            "plain http:// (except for a local site on 127.0.0.1 or localhost)",
+        )
+    username = r.take("username", str, required=True)
+    password_env = r.take("password_env", str, required=True)
+    return site_url, username, password_env
 
 
 def _policy(r: _Reader) -> PolicySettings:

@@ -192,6 +192,7 @@ class PollDiff:
                 sha256=digest,
                 previous_sha256=old["sha256"],
                 diff=diff,
+                **_revision(post),
             )
             changed = True
         if old["status"] != CommentStatus.PRESENT:
@@ -238,9 +239,10 @@ class PollDiff:
                 parent_id=c.parent_id,
                 from_page=c.from_page,
                 hidden=bool(c.hidden),
+                **_moderation(c),
             )
             if c.hidden:
-                self.event("comment_hidden", c.id, c.post_id, first_seen_hidden=True)
+                self.event("comment_hidden", c.id, c.post_id, first_seen_hidden=True, **_moderation(c))
             return
         row = {**old, "message": None}  # None: the stored text stays (and FTS is not touched)
         changed = False
@@ -265,9 +267,9 @@ class PollDiff:
         if old["status"] in (CommentStatus.DELETED, CommentStatus.UNKNOWN):
             self.event("comment_reappeared", c.id, c.post_id, previous_status=old["status"])
         elif old["status"] == CommentStatus.PRESENT and status == CommentStatus.HIDDEN:
-            self.event("comment_hidden", c.id, c.post_id)
+            self.event("comment_hidden", c.id, c.post_id, **_moderation(c))
         elif old["status"] == CommentStatus.HIDDEN and status == CommentStatus.PRESENT:
-            self.event("comment_unhidden", c.id, c.post_id)
+            self.event("comment_unhidden", c.id, c.post_id, **_moderation(c))
         if status != old["status"]:
             row.update(status=status, status_changed_at=self.now)
             changed = True
@@ -349,6 +351,25 @@ class PollDiff:
                 )
             old.update(status=status, status_changed_at=self.now)
         rows.append(old)
+
+
+def _revision(post: Post) -> dict[str, str | None]:
+    """Who saved the current text and when, where the platform keeps revisions (WordPress)."""
+    if not post.revisions:
+        return {}
+    last = post.revisions[-1]
+    return {"revision_id": last.id, "revised_by": last.author_id, "revised_at": last.created_time}
+
+
+def _moderation(c: Comment) -> dict[str, str]:
+    """The platform's own moderation status and note (WordPress: "trash", an override's who and
+    why) for the event, where the platform gives them; nothing for the others."""
+    out = {}
+    if c.platform_status:
+        out["platform_status"] = c.platform_status
+    if c.moderation_note:
+        out["note"] = c.moderation_note
+    return out
 
 
 def _version(

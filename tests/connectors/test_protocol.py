@@ -14,7 +14,12 @@ from connectors.x import XConnector
 
 def settings(platform: str, budget: int | None = None) -> ConnectorSettings:
     return ConnectorSettings(
-        platform=platform, account_id="42", token="not-a-real-token", monthly_read_budget=budget
+        platform=platform,
+        account_id="42",
+        token="not-a-real-token",
+        monthly_read_budget=budget,
+        site_url="https://blog.example.org",  # WordPress only
+        username="editor",  # WordPress only
     )
 
 
