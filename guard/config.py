@@ -178,6 +178,14 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
         raise ConfigError(f"{where}: account name {sorted(dupes)[0]!r} is used twice; names must be unique")
+    pages: dict[tuple[str, str], str] = {}
+    for a in accounts:
+        other = pages.setdefault((a.platform, a.page_id), a.name)
+        if other != a.name:
+            raise ConfigError(
+                f"{where}: accounts {other!r} and {a.name!r} both watch {a.platform} page {a.page_id}; "
+                "one page is one account (remove one of them)"
+            )
     policy = r.section("policy", _policy) or PolicySettings()
     alerts = r.section("alerts", _alerts) or AlertSettings()
     web = r.section("web", _web) or WebSettings()

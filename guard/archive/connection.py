@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 
-from guard.archive.schema import migrate
+from guard.archive.schema import SCHEMA_VERSION, migrate, schema_version
 from guard.errors import ArchiveError
 
-__all__ = ["Archive", "open_archive"]
+__all__ = ["Archive", "open_archive", "open_archive_readonly"]
 
 # The handle every archive function takes. Code outside guard/archive/ names this type and
 # passes the handle along; it never runs SQL on it (tests/architecture checks the imports).
@@ -34,3 +35,44 @@ def open_archive(path: str | Path) -> Archive:
     except OSError as exc:
         raise ArchiveError(f"cannot create archive directory for {p}: {exc.strerror}") from None
     return db
+
+
+def open_archive_readonly(path: str | Path) -> Archive:
+    """Open the archive for reading only (``mode=ro``): works on a read-only file, a copy, or
+    as a staff login without write permission, and can never write by accident.
+
+    When even SQLite's shared-memory file cannot be created (a read-only directory or mount),
+    the file is opened ``immutable``: nothing can be writing it there. An archive whose schema
+    is older than this comment-guard is opened for writing once, to upgrade it, if it can be.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ArchiveError(
+            f"no archive at {p}; run `comment-guard poll --once` first, or check [guard] database"
+        )
+    uri = p.resolve().as_uri() + "?mode=ro"
+    try:
+        try:
+            conn = _read_only(uri)
+        except sqlite3.OperationalError:  # no -shm possible: a read-only directory
+            conn = _read_only(uri + "&immutable=1")
+        found = schema_version(sqlite_utils.Database(conn))
+    except sqlite3.DatabaseError as exc:
+        raise ArchiveError(f"cannot read archive {p}: {exc}") from None
+    if found < SCHEMA_VERSION:
+        conn.close()
+        if not os.access(p, os.W_OK):
+            raise ArchiveError(
+                f"archive {p} has schema {found}, older than this comment-guard ({SCHEMA_VERSION}); "
+                "run a command that writes (`comment-guard poll --once`) once with write access "
+                "to upgrade it"
+            )
+        return open_archive(p)
+    return sqlite_utils.Database(conn)
+
+
+def _read_only(uri: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+    conn.execute("PRAGMA query_only = ON")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the file now
+    return conn

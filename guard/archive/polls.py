@@ -28,16 +28,23 @@ _COMMENT_UPDATE = (
 )
 
 
-def ensure_account(db: sqlite_utils.Database, name: str, platform: str, page_id: str, now: str) -> None:
+def ensure_account(
+    db: sqlite_utils.Database, name: str, platform: str, page_id: str, now: str, *, bind: bool = True
+) -> None:
+    """Check that ``name`` is archived as this platform and page; with ``bind``, record the
+    binding when it is new (the caller binds only after a poll that read something)."""
     row = db.execute("SELECT platform, page_id FROM accounts WHERE name = ?", [name]).fetchone()
     if row is None:
+        if not bind:
+            return
         db.table("accounts").insert(
             {"name": name, "platform": platform, "page_id": page_id, "first_seen": now}
         )
     elif tuple(row) != (platform, page_id):
         raise ArchiveError(
             f"account {name!r} is archived as {row[0]} {row[1]} but configured as {platform} "
-            f"{page_id}; give the new account another name so the two archives don't mix"
+            f"{page_id}; give the new account another name so the two archives don't mix "
+            "(`comment-guard accounts` lists the bindings)"
         )
 
 

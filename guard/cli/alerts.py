@@ -22,8 +22,8 @@ __all__ = ["COMMANDS"]
 @pass_ctx
 def alerts(ctx: Context, pending: bool, as_json: bool) -> None:
     """List the alert outbox and the health of each channel."""
-    rows = list_outbox(ctx.db, pending_only=pending)
-    health = channel_health(ctx.db)
+    rows = list_outbox(ctx.read_db, pending_only=pending)
+    health = channel_health(ctx.read_db)
     if as_json:
         emit_json({"outbox": rows, "channels": health})
         return

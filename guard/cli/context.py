@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from guard.archive.connection import Archive, open_archive
+from guard.archive.connection import Archive, open_archive, open_archive_readonly
 from guard.clock import parse_iso
 from guard.config import Config, load_config
 
@@ -22,6 +22,7 @@ class Context:
     log_level: str | None = None  # as given on the command line (None: the command's default)
     _config: Config | None = field(default=None, repr=False)
     _db: Archive | None = field(default=None, repr=False)
+    _read_db: Archive | None = field(default=None, repr=False)
 
     @property
     def config(self) -> Config:
@@ -34,6 +35,16 @@ class Context:
         if self._db is None:
             self._db = open_archive(self.config.guard.database)
         return self._db
+
+    @property
+    def read_db(self) -> Archive:
+        """The archive opened read-only: for commands that only read (a read-only copy, a staff
+        login without write permission). A command that also writes uses ``db``."""
+        if self._db is not None:
+            return self._db
+        if self._read_db is None:
+            self._read_db = open_archive_readonly(self.config.guard.database)
+        return self._read_db
 
 
 pass_ctx = click.make_pass_decorator(Context)

@@ -34,7 +34,7 @@ def findings(ctx: Context, state: str, kind: str | None, as_json: bool) -> None:
 
     Read-only: deadline findings (no reply in time, escalations) are opened by the daemon's
     sweep, or by `poll --once` for cron users."""
-    rows = store.list_findings(ctx.db, state=state, kind=kind)
+    rows = store.list_findings(ctx.read_db, state=state, kind=kind)
     if as_json:
         emit_json(rows)
         return
@@ -122,7 +122,7 @@ _POLICY_SOURCES = {
 @pass_ctx
 def explain(ctx: Context, comment_id: str, as_json: bool) -> None:
     """Why a comment is (or is not) protected."""
-    prot = actions.protection(ctx.db, ctx.config, comment_id)
+    prot = actions.protection(ctx.read_db, ctx.config, comment_id)
     verdict = prot.analysis.classifications[comment_id]
     corrections = [c.summary or c.reason for c in prot.analysis.corrections]
     policy = f"protect = {prot.analysis.protect!r} ({_POLICY_SOURCES[prot.analysis.protect_source]})"

@@ -88,7 +88,7 @@ def status(ctx: Context, as_json: bool) -> None:
     """Per account: last poll, its outcome, and what the archive holds."""
     from guard.runtime.status import status_report
 
-    report = status_report(ctx.config, ctx.db)
+    report = status_report(ctx.config, ctx.read_db)
     if as_json:
         emit_json(report)
     else:

@@ -28,7 +28,7 @@ __all__ = ["COMMANDS"]
 @pass_ctx
 def posts(ctx: Context, account: str | None, status: str | None, as_json: bool) -> None:
     """List archived posts."""
-    rows = queries.list_posts(ctx.db, account=account, status=status)
+    rows = queries.list_posts(ctx.read_db, account=account, status=status)
     if as_json:
         emit_json(rows)
     else:
@@ -57,7 +57,7 @@ def comments(
 ) -> None:
     """List archived comments, including deleted and hidden ones."""
     since_iso = iso(since) if since else None
-    rows = queries.list_comments(ctx.db, post=post, status=status, since=since_iso, author=author)
+    rows = queries.list_comments(ctx.read_db, post=post, status=status, since=since_iso, author=author)
     if as_json:
         emit_json(rows)
     else:
@@ -75,7 +75,7 @@ def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
     Each hit names the version whose text matched and whether it is still the current text.
     Plain words match as typed; FTS5 syntax works too: `tonig*`, `tonight OR thursday`,
     `NEAR(meeting tonight)`, `"the meeting is"`."""
-    rows = queries.search(ctx.db, query, limit=limit)
+    rows = queries.search(ctx.read_db, query, limit=limit)
     if as_json:
         emit_json(rows)
     else:
@@ -94,7 +94,7 @@ def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
 @pass_ctx
 def thread(ctx: Context, post_id: str, as_json: bool) -> None:
     """A post with all its versions and its comment tree, deleted and hidden ones marked."""
-    data = queries.thread(ctx.db, post_id)
+    data = queries.thread(ctx.read_db, post_id)
     if as_json:
         emit_json(data)
         return
@@ -122,7 +122,7 @@ def _print_comment(c: dict[str, Any], depth: int) -> None:
 @pass_ctx
 def history(ctx: Context, object_id: str, as_json: bool) -> None:
     """Every version of a post or comment, with word-level diffs, and its events."""
-    data = queries.history(ctx.db, object_id)
+    data = queries.history(ctx.read_db, object_id)
     if as_json:
         emit_json(data)
         return
@@ -149,7 +149,7 @@ def history(ctx: Context, object_id: str, as_json: bool) -> None:
 @pass_ctx
 def export(ctx: Context, fmt: str, output: str) -> None:
     """Export every version of every post and comment with its SHA-256."""
-    rows = queries.export_rows(ctx.db)
+    rows = queries.export_rows(ctx.read_db)
     with click.open_file(output, "w", encoding="utf-8") as out:
         if fmt == "json":
             json.dump(rows, out, indent=2, ensure_ascii=False)

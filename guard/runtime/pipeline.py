@@ -79,7 +79,10 @@ def poll_account(
     batch.finished = iso(utcnow()) if now is None else stamp
     batch.api_calls = connector.api_calls - calls_before
     with db.atomic():
-        ensure_account(db, account.name, account.platform, account.page_id, stamp)
+        # A poll that read nothing (a mistyped page id, a refused token) must not bind the
+        # account name to that page: it is bound by its first poll that succeeds.
+        read_something = batch.error is None or batch.items > 0
+        ensure_account(db, account.name, account.platform, account.page_id, stamp, bind=read_something)
         poll_id = write_poll(db, batch)
     result = PollResult(
         poll_id=poll_id,

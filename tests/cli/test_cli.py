@@ -122,7 +122,7 @@ def test_expired_token_is_one_clear_line_and_exit_1(capsys, config, page):
         (("comments", "--since", "last tuesday"), "Invalid value for '--since'"),
         (("poll",), "poll needs --once"),
         (("nonsense",), "No such command 'nonsense'"),
-        (("history", "no-such-id"), "no post or comment with id 'no-such-id'"),
+        (("history", "no-such-id"), "no archive at"),  # read commands never create the archive
     ],
 )
 def test_bad_command_line_input_is_one_line_and_non_zero(capsys, config, args, needle):
