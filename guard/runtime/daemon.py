@@ -160,6 +160,7 @@ class Daemon:
         self._idle = threading.Condition()
         self._running: str | None = None
         self._signals = 0
+        self._slack_app: Any = None  # guard.runtime.slack_app.SlackApp in [alerts.slack] app mode
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -174,6 +175,9 @@ class Daemon:
         try:
             self._db = open_archive(self.config.guard.database)
             self._add_jobs()
+            from guard.runtime.slack_app import start_slack_app
+
+            self._slack_app = start_slack_app(self.config)  # Socket Mode: Slack buttons, if configured
             if install_signals:
                 previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
             log.info(
@@ -222,6 +226,8 @@ class Daemon:
         return True
 
     def _close(self) -> None:
+        if self._slack_app is not None:
+            self._slack_app.stop()
         for connector in self._connectors.values():
             connector.close()
         if self._db is not None:

@@ -2,7 +2,8 @@
 
 The platform doesn't say who deleted it (the page or the author), so the finding says "removed"
 and the suggested reply answers the question publicly on the post either way. A deletion is
-final, so this finding never resolves itself: staff resolve it once they have answered.
+final; the finding resolves itself once a poll sees the page's public answer on the post
+(posted after the removal), or staff resolve it.
 """
 
 from __future__ import annotations
@@ -52,4 +53,18 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
 
 
 def resolve(a: Analysis, finding: OpenFinding) -> str | None:
+    """Resolved once a poll sees the page answer publicly on the post after the removal (the
+    reply staff post from the alert, or by hand); until then it stays open."""
+    c = a.comment(finding.comment_id) if finding.comment_id else None
+    if c is None:
+        return None
+    since = c.status_changed_at or c.created_time
+    for other in a.thread.comments:
+        if (
+            other.from_page
+            and other.status == CommentStatus.PRESENT
+            and other.parent_id is None
+            and other.created_time >= since
+        ):
+            return f"answered publicly on the post by the page at {other.created_time}"
     return None

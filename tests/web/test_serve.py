@@ -72,6 +72,11 @@ def test_search_finds_the_earlier_version_of_the_corrected_post(demo_archive):
         assert [(r["type"], r["version"], r["message"], r["latest_text"]) for r in rows] == [
             ("post", 1, POST_TEXT, FIXED_TEXT)
         ]
+        for q in ("tonight", 'TONIGHT?!? "'):  # punctuation and quotes: a phrase, never an FTS error
+            rows = _json(base, "search_versions", q=q)["rows"]
+            assert [(r["type"], r["message"], r["status"]) for r in rows] == [
+                ("comment", QUESTION, "deleted")
+            ]
 
 
 def test_cells_naming_another_row_link_to_it(demo_archive):

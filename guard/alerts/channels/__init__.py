@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from guard.alerts.channels import email, slack
+from guard.alerts.channels import email, slack_app
 from guard.alerts.channels.base import ChannelSpec, HasChannels, OutboxItem, Sender
 from guard.config_reader import Reader
 
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 REGISTRY: tuple[ChannelSpec[Any], ...] = (
-    slack.SPEC,
+    slack_app.SPEC,  # [alerts.slack]: incoming webhooks (slack.py) or, with mode = "app", the app
     email.SPEC,
 )
 
