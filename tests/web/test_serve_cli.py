@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from guard.cli import main
 from guard.config import parse_config
 from guard.errors import ConfigError
+from tests.cli.conftest import run as _run
 
 BASE = """
 [guard]
@@ -18,16 +18,6 @@ platform = "facebook"
 page_id = "1"
 token_env = "FB_PAGE_TOKEN"
 """
-
-
-def _run(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
