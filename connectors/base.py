@@ -25,6 +25,7 @@ __all__ = [
     "Connector",
     "ConnectorSettings",
     "ReadBudget",
+    "TokenStore",
     "ProtectionMarks",
     "merge_repeats",
 ]
@@ -160,6 +161,21 @@ class ConnectorSettings:
     monthly_read_budget: int | None = None  # X: post reads per month
     site_url: str | None = None  # WordPress: the site's address
     username: str | None = None  # WordPress: the user of the application password in ``token``
+    # X: where the OAuth 2.0 refresh token lives (a 0600 file the caller owns); None: the token
+    # in ``token`` is used as it is until it expires
+    token_store: TokenStore | None = None
+
+
+class TokenStore(Protocol):
+    """Where a connector keeps an OAuth 2.0 grant that it refreshes itself (X). The connector
+    reads and writes it through this and never learns where it lives; ``save`` must replace
+    the stored grant atomically (a crash leaves the old grant or the new one, never half)."""
+
+    def load(self) -> dict[str, str] | None:
+        """The stored grant (``refresh_token``, ``access_token``, ``expires_at`` ISO-8601…), or None."""
+        ...
+
+    def save(self, grant: Mapping[str, str]) -> None: ...
 
 
 class ReadBudget:
@@ -237,6 +253,13 @@ class Connector(Protocol):
         ...
 
     def fetch(self, since: datetime) -> Snapshot: ...
+
+    def fetch_post(self, post_id: str) -> Snapshot | None:
+        """Read one post and all its comments now (a webhook said it changed): a Snapshot with
+        that one post (``posts_complete`` False: the post list was not read), the post's scan
+        complete only if every comment page was read. ``NotFound`` if the post is gone or not
+        visible. None where the platform cannot read one post alone: the caller polls instead."""
+        ...
 
     def confirm_gone(self, targets: Sequence[GoneTarget]) -> dict[str, GoneStatus]: ...
 

@@ -127,6 +127,15 @@ class FacebookConnector:
             error=error or (PermissionMissing(str(missing_ids)) if missing_ids else None),
         )
 
+    def fetch_post(self, post_id: str) -> Snapshot:
+        """One post with every comment (a webhook said it changed): the same fields and paging
+        as ``fetch``. ``NotFound`` when Graph answers 100/33 for the post."""
+        start = self.client.calls
+        raw = self.client.get(post_id, POST_FIELDS)
+        scan, failed = self._scan_post(_post(raw), raw, skip_paging=False)
+        error = PermissionMissing(str(failed)) if isinstance(failed, _MissingIds) else failed
+        return Snapshot(posts=(scan,), posts_complete=False, api_calls=self.client.calls - start, error=error)
+
     def _scan_post(
         self, post: Post, raw: dict[str, Any], *, skip_paging: bool
     ) -> tuple[PostScan, ConnectorError | None]:

@@ -125,6 +125,19 @@ class InstagramConnector:
             error=error or noted,
         )
 
+    def fetch_post(self, post_id: str) -> Snapshot:
+        """One media with every comment and reply (a ``comments`` webhook named it): the same
+        fields and paging as ``fetch``. ``NotFound`` when Graph answers 100/33 for the media."""
+        start = self.client.calls
+        self._own_username()
+        raw = self.client.get(post_id, MEDIA_FIELDS)
+        if not raw.get("id"):
+            raise Transient("Graph API sent a media without an id; try again later")
+        scan, failed, note = self._scan_media(raw, skip_paging=False)
+        return Snapshot(
+            posts=(scan,), posts_complete=False, api_calls=self.client.calls - start, error=failed or note
+        )
+
     def _own_username(self) -> str | None:
         """The account's handle, to mark its own replies; one call per connector lifetime."""
         if self.username is None:

@@ -122,6 +122,10 @@ class WordPressConnector:
     def read_budget(self) -> ReadBudget | None:
         return None  # WordPress does not bill reads
 
+    def fetch_post(self, post_id: str) -> Snapshot | None:
+        """None: no WordPress webhooks yet, so nothing asks for one post alone (issue 14)."""
+        return None
+
     def fetch(self, since: datetime) -> Snapshot:
         """Read the posts published since ``since``, their revisions when they changed, and
         every comment on them in every moderation status.

@@ -203,6 +203,10 @@ class XConnector:
             error=error,
         )
 
+    def fetch_post(self, post_id: str) -> Snapshot | None:
+        """None: comment-guard receives no X webhooks, so nothing asks for one post alone."""
+        return None
+
     def _scan_post(self, raw: dict[str, Any], now: datetime) -> tuple[PostScan, ConnectorError | None]:
         post = self._post(raw)
         chain = {post.id, *post.previous_ids}

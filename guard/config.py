@@ -34,6 +34,7 @@ __all__ = [
     "PolicySettings",
     "AlertSettings",
     "WebSettings",
+    "WebhookSettings",
     "Route",
     "load_config",
     "parse_config",
@@ -53,6 +54,9 @@ class GuardSettings:
     timezone: str = "UTC"
     stop_timeout: timedelta = timedelta(seconds=8)  # <= 10 s: systemd's TimeoutStopSec is 15 s
     failing_after: int = 3  # consecutive failed polls that open account-failing
+    # Files the daemon keeps besides the archive (X refresh tokens, mode 0600); default: the
+    # database's directory
+    state_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,25 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class WebhookSettings:
+    """``[webhooks]``: the receiver for Meta's signed Page/Instagram change notifications."""
+
+    listen: str = "127.0.0.1:8787"  # host:port; HTTPS is the reverse proxy's job
+    app_secret_env: str = "META_APP_SECRET"  # signs every POST (X-Hub-Signature-256)
+    verify_token_env: str = "META_VERIFY_TOKEN"  # answers the subscription handshake
+    max_body: int = 256 * 1024  # bytes; bigger bodies are refused with 413
+    coalesce: timedelta = timedelta(seconds=1)  # events for one post within this make one scan
+
+    @property
+    def host(self) -> str:
+        return self.listen.rsplit(":", 1)[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rsplit(":", 1)[1])
+
+
+@dataclass(frozen=True)
 class Config:
     guard: GuardSettings
     accounts: tuple[Account, ...]
@@ -139,6 +162,12 @@ class Config:
     alerts: AlertSettings = AlertSettings()
     path: Path | None = None
     web: WebSettings = WebSettings()
+    webhooks: WebhookSettings | None = None  # None: no [webhooks] table, no receiver
+
+    @property
+    def state_dir(self) -> Path:
+        """Where the daemon keeps its own files (``[guard] state_dir``, else the database's directory)."""
+        return self.guard.state_dir or self.guard.database.parent
 
     def account(self, name: str) -> Account:
         for acc in self.accounts:
@@ -189,10 +218,15 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     policy = r.section("policy", _policy) or PolicySettings()
     alerts = r.section("alerts", _alerts) or AlertSettings()
     web = r.section("web", _web) or WebSettings()
+    webhooks = r.section("webhooks", _webhooks)
     r.finish()
     if path is not None and not guard.database.is_absolute():
         guard = dataclasses.replace(guard, database=path.parent / guard.database)
-    return Config(guard=guard, accounts=accounts, policy=policy, alerts=alerts, path=path, web=web)
+    if path is not None and guard.state_dir is not None and not guard.state_dir.is_absolute():
+        guard = dataclasses.replace(guard, state_dir=path.parent / guard.state_dir)
+    return Config(
+        guard=guard, accounts=accounts, policy=policy, alerts=alerts, path=path, web=web, webhooks=webhooks
+    )
 
 
 def _guard(r: _Reader) -> GuardSettings:
@@ -202,6 +236,7 @@ def _guard(r: _Reader) -> GuardSettings:
         timezone=r.take("timezone", str, default="UTC"),
         stop_timeout=r.duration("stop_timeout", timedelta(seconds=8)),
         failing_after=r.take("failing_after", int, default=3),
+        state_dir=Path(r.take("state_dir", str)) if "state_dir" in r.raw else None,
     )
     r.finish()
     if not 1 <= out.failing_after <= 10_000:
@@ -358,4 +393,24 @@ def _web(r: _Reader) -> WebSettings:
         r.fail("port", f"web.port = {out.port}; use a port between 1 and 65535 (0 picks a free one)")
     if not out.username.strip() or "_password_hash" in out.username:
         r.fail("username", "web.username must be a plain name, like staff")
+    return out
+
+
+def _webhooks(r: _Reader) -> WebhookSettings:
+    d = WebhookSettings()
+    out = WebhookSettings(
+        listen=r.take("listen", str, default=d.listen),
+        app_secret_env=r.take("app_secret_env", str, default=d.app_secret_env),
+        verify_token_env=r.take("verify_token_env", str, default=d.verify_token_env),
+        max_body=r.take("max_body", int, default=d.max_body),
+        coalesce=r.duration("coalesce", d.coalesce),
+    )
+    r.finish()
+    match = re.fullmatch(r"(\[[0-9A-Fa-f:]+\]|[A-Za-z0-9.-]+):(\d{1,5})", out.listen)
+    if match is None or int(match.group(2)) > 65535:
+        r.fail("listen", f'webhooks.listen = {out.listen!r}; write host:port, like "127.0.0.1:8787"')
+    if not 1024 <= out.max_body <= 16 * 1024 * 1024:
+        r.fail("max_body", "webhooks.max_body must be between 1024 and 16777216 bytes")
+    if out.coalesce > timedelta(minutes=1):
+        r.fail("coalesce", "webhooks.coalesce must be at most 1m (Meta expects changes to be seen quickly)")
     return out

@@ -56,6 +56,7 @@ from guard.runtime import liveness
 from guard.runtime.lock import DaemonLock
 from guard.runtime.logs import bridge_scheduler_logs, scrub_secrets
 from guard.runtime.pipeline import run_poll, sweep
+from guard.runtime.webhooks import Change, ScanQueue, Scope, WebhookApp, WebhookServer, accounts_by_page
 
 __all__ = ["Daemon", "poll_jitter", "next_poll_key", "hard_exit"]
 
@@ -158,6 +159,9 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self._idle = threading.Condition()
+        self._scan_queue = ScanQueue()  # filled by the webhook receiver, drained by the worker
+        self._scan_jobs = 0
+        self.webhooks: WebhookServer | None = None
         self._running: str | None = None
         self._signals = 0
         self._slack_app: Any = None  # guard.runtime.slack_app.SlackApp in [alerts.slack] app mode
@@ -175,6 +179,7 @@ class Daemon:
         try:
             self._db = open_archive(self.config.guard.database)
             self._add_jobs()
+            self._start_webhooks()
             from guard.runtime.slack_app import start_slack_app
 
             self._slack_app = start_slack_app(self.config)  # Socket Mode: Slack buttons, if configured
@@ -189,6 +194,8 @@ class Daemon:
             self._scheduler.start()  # returns once stop is requested
             clean = self._shut_down()
         finally:
+            if self.webhooks is not None:
+                self.webhooks.stop()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             bridge()
@@ -241,6 +248,12 @@ class Daemon:
         from guard.alerts.channels import channel_secrets
 
         values = [account.token() for account in self.config.accounts]
+        hooks = self.config.webhooks
+        if hooks is not None:
+            values += [
+                read_secret(hooks.app_secret_env, "webhooks.app_secret_env"),
+                read_secret(hooks.verify_token_env, "webhooks.verify_token_env"),
+            ]
         for name, key in channel_secrets(self.config.alerts):
             try:
                 values.append(read_secret(name, key))
@@ -345,10 +358,12 @@ class Daemon:
         log.warning("job_left_transaction_open", job=name)
         db.conn.rollback()
 
-    def _poll(self, account: Account) -> None:
+    def _poll(self, account: Account, post_id: str | None = None) -> None:
         job_id = f"poll:{account.name}"
         try:
-            outcome = run_poll(self.config, self._require_db(), account, connector=self._connector(account))
+            outcome = run_poll(
+                self.config, self._require_db(), account, connector=self._connector(account), post_id=post_id
+            )
             error = outcome.poll.error
             if outcome.poll.failed:  # an error line: `journalctl -p err` shows a failing account
                 log.error(
@@ -374,6 +389,54 @@ class Daemon:
         if next_run is not None:
             self._write_meta({next_poll_key(account.name): iso(next_run), **self._schedule_record()})
         self._kick_delivery()
+
+    # -- webhooks ----------------------------------------------------------------------------
+
+    def _start_webhooks(self) -> None:
+        """Listen for Meta's notifications on their own thread (``[webhooks]``); they only queue."""
+        hooks = self.config.webhooks
+        if hooks is None:
+            return
+        app = WebhookApp(
+            app_secret=read_secret(hooks.app_secret_env, "webhooks.app_secret_env"),
+            verify_token=read_secret(hooks.verify_token_env, "webhooks.verify_token_env"),
+            accounts=accounts_by_page(self.config.accounts),
+            on_scope=self._on_webhook,
+            max_body=hooks.max_body,
+        )
+        self.webhooks = WebhookServer(app, hooks.host, hooks.port).start()
+
+    def _on_webhook(self, scope: Scope, change: Change) -> None:
+        """On the receiver's thread: queue the post, and schedule one drain for a burst."""
+        account, post_id = scope
+        log.info(
+            "webhook_change",
+            account=account,
+            post_id=post_id,
+            comment_id=change.comment_id,
+            item=change.item,
+            verb=change.verb,
+        )
+        hooks = self.config.webhooks
+        if not self._scan_queue.put(scope) or hooks is None:
+            return
+        self._scan_jobs += 1
+        self._scheduler.add_job(
+            self._job,
+            "date",
+            run_date=utcnow() + hooks.coalesce,
+            args=("webhook-scan", self._drain_scans),
+            id=f"webhook-scan:{self._scan_jobs}",  # unique: a drain still running never skips the next
+        )
+
+    def _drain_scans(self) -> None:
+        """On the worker: one targeted scan per queued post; a whole-account scope (a post
+        removed) brings that account's poll forward instead."""
+        for name, post_id in self._scan_queue.take():
+            if post_id is None:
+                self._scheduler.modify_job(f"poll:{name}", next_run_time=utcnow())
+                continue
+            self._poll(self.config.account(name), post_id)
 
     def _connector(self, account: Account) -> Connector:
         """One connector per account for the daemon's life: its HTTP session (keep-alive) and

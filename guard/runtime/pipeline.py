@@ -26,7 +26,7 @@ from guard.archive.polls import ensure_account, write_poll
 from guard.clock import iso, utcnow
 from guard.config import Account, Config
 from guard.engine import EngineResult, run_engine
-from guard.errors import ConnectorError, GuardError
+from guard.errors import ConnectorError, GuardError, NotFound
 from guard.runtime.account_health import track_account
 
 __all__ = ["PollResult", "PollOutcome", "poll_account", "run_poll", "sweep", "one_line_error"]
@@ -51,18 +51,25 @@ class PollResult:
 
 
 def poll_account(
-    db: Archive, account: Account, connector: Connector, *, now: datetime | None = None
+    db: Archive,
+    account: Account,
+    connector: Connector,
+    *,
+    now: datetime | None = None,
+    post_id: str | None = None,
 ) -> PollResult:
     """The archive half of a poll: fetch, diff, ask about suspects, write one poll atomically.
 
     Every platform call happens here, before the write: ``PollDiff`` decides, the connector
     answers. A failed ``confirm_gone`` leaves the suspects ``unknown``, never deleted.
+    ``post_id``: a targeted scan of that one post (a webhook said it changed), written through
+    the same diff and transaction; the deletion rule is the same (complete scan, then by id).
     """
     t0 = time.perf_counter()
     started = now or utcnow()
     since = started - timedelta(days=account.watch_days)
     calls_before = connector.api_calls
-    snapshot = _fetch(connector, account, since)
+    snapshot = _fetch(connector, account, since, post_id)
     stamp = iso(started)
     diff = PollDiff(db, account, snapshot, iso(since), stamp)
     suspects = diff.plan(connector.absences_before_confirm)
@@ -152,13 +159,15 @@ def run_poll(
     *,
     connector: Connector | None = None,
     now: datetime | None = None,
+    post_id: str | None = None,
 ) -> PollOutcome:
+    """One poll end to end (``post_id``: a targeted scan of that post only)."""
     connector = connector or connect(account.connector_settings())
     moment = now or utcnow()
     budget = connector.read_budget if account.monthly_read_budget is not None else None
     if budget is not None:
         budget.set_spent(int(meta_get(db, budget_key(account.name, moment)) or 0))
-    result = poll_account(db, account, connector, now=moment)
+    result = poll_account(db, account, connector, now=moment, post_id=post_id)
     spent = None
     if budget is not None:
         spent = budget.spent
@@ -203,10 +212,22 @@ def _slowdown(spent: int | None, budget: int | None) -> float:
     return 4.0 if used >= 0.9 else 2.0 if used >= 0.75 else 1.0
 
 
-def _fetch(connector: Connector, account: Account, since: datetime) -> Snapshot:
+def _fetch(connector: Connector, account: Account, since: datetime, post_id: str | None = None) -> Snapshot:
     """``connector.fetch``, contained: whatever it raises becomes a failed read that the poll
-    records (so ``status`` shows it) and that changes no status."""
+    records (so ``status`` shows it) and that changes no status.
+
+    With ``post_id``, ``fetch_post``; a post that is gone (``NotFound``) or a platform that
+    cannot read one post alone gets the whole poll instead: only a complete list of posts may
+    make a post's absence mean anything."""
     try:
+        if post_id is not None:
+            try:
+                one = connector.fetch_post(post_id)
+            except NotFound:
+                one = None
+            if one is not None:
+                return one
+            log.info("targeted_scan_widened", account=account.name, post_id=post_id)
         return connector.fetch(since)
     except ConnectorError as exc:
         return Snapshot(posts=(), posts_complete=False, error=exc)
