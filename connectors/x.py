@@ -33,6 +33,7 @@ import structlog
 import tweepy
 
 from connectors._x_client import X_API_BASE, XClient, problem_name, translate_tweepy_error
+from connectors._x_oauth import XTokenKeeper
 from connectors.base import (
     Comment,
     ConnectorSettings,
@@ -42,6 +43,7 @@ from connectors.base import (
     PostScan,
     ReadBudget,
     Snapshot,
+    TokenStore,
     merge_repeats,
 )
 from connectors.graph import normalize_time
@@ -96,11 +98,17 @@ class XConnector:
         monthly_read_budget: int | None = None,
         search_window_days: int = 7,
         clock: Callable[[], datetime] | None = None,
+        token_store: TokenStore | None = None,
     ) -> None:
         self.user_id = str(user_id)
         self.client = XClient(token, base_url=base_url or X_API_BASE, timeout=timeout)
         self.search_window_days = search_window_days
         self._clock = clock or (lambda: datetime.now(timezone.utc))
+        # Signed in with `comment-guard auth x`: the token comes from the stored grant and is
+        # refreshed before it expires (X user tokens last 2 hours)
+        self.token_keeper = (
+            None if token_store is None else XTokenKeeper(token_store, base_url or X_API_BASE, self._now)
+        )
         self.reads = 0  # post resources returned since creation (what X bills)
         self.read_budget: ReadBudget | None = (
             None if monthly_read_budget is None else ReadBudget(monthly_read_budget, self._now, platform="X")
@@ -120,6 +128,8 @@ class XConnector:
         return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
 
     def _call(self, fn: Callable[..., Any], *args: Any, scopes: str, **kwargs: Any) -> dict:
+        if self.token_keeper is not None:
+            self.client.bearer_token = self.token_keeper.access_token()
         try:
             return fn(*args, user_auth=False, **kwargs)
         except tweepy.TweepyException as exc:
@@ -507,4 +517,5 @@ def from_settings(settings: ConnectorSettings) -> XConnector:
         settings.token,
         base_url=settings.base_url,
         monthly_read_budget=settings.monthly_read_budget,
+        token_store=settings.token_store,
     )

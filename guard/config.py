@@ -25,6 +25,7 @@ from guard.config_reader import Reader as _Reader
 from guard.config_reader import read_secret
 from guard.errors import ConfigError
 from guard.states import Mode, Severity
+from guard.token_store import FileTokenStore, token_file
 from policies.records import PROTECT_CHOICES
 
 __all__ = [
@@ -74,8 +75,16 @@ class Account:
     protect: str | None = None  # overrides [policy] protect for this account ("critical" | "all")
     site_url: str | None = None  # WordPress: the blog's address (https://, or http:// on loopback)
     username: str | None = None  # WordPress: the user whose application password is in token_env
+    # X: the OAuth grant `comment-guard auth x` stores (under [guard] state_dir); when it exists
+    # the connector refreshes the token itself and token_env may be left unset
+    token_file: Path | None = None
+
+    def signed_in(self) -> bool:
+        return self.token_file is not None and self.token_file.exists()
 
     def token(self) -> str:
+        if self.signed_in() and not os.environ.get(self.token_env):
+            return ""  # the grant file holds the token
         key = "password_env" if self.platform == "wordpress" else "token_env"
         return read_secret(self.token_env, f"accounts.{self.name}.{key}")
 
@@ -90,6 +99,7 @@ class Account:
             monthly_read_budget=self.monthly_read_budget,
             site_url=self.site_url,
             username=self.username,
+            token_store=FileTokenStore(self.token_file) if self.token_file and self.signed_in() else None,
         )
 
 
@@ -224,6 +234,11 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         guard = dataclasses.replace(guard, database=path.parent / guard.database)
     if path is not None and guard.state_dir is not None and not guard.state_dir.is_absolute():
         guard = dataclasses.replace(guard, state_dir=path.parent / guard.state_dir)
+    state_dir = guard.state_dir or guard.database.parent
+    accounts = tuple(
+        dataclasses.replace(a, token_file=token_file(state_dir, a.name)) if a.platform == "x" else a
+        for a in accounts
+    )
     return Config(
         guard=guard, accounts=accounts, policy=policy, alerts=alerts, path=path, web=web, webhooks=webhooks
     )

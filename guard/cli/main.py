@@ -13,7 +13,7 @@ import sys
 import click
 
 from guard import __version__
-from guard.cli import accounts, alerts, findings, labels, polling, records, serve, service, setup
+from guard.cli import accounts, alerts, auth, findings, labels, polling, records, serve, service, setup
 from guard.cli.context import Context
 from guard.config import DEFAULT_CONFIG_PATH
 from guard.errors import GuardError
@@ -21,7 +21,7 @@ from guard.runtime.logs import LEVELS, configure_logging
 
 __all__ = ["cli", "main", "COMMAND_GROUPS"]
 
-COMMAND_GROUPS = (setup, accounts, polling, records, findings, labels, alerts, service, serve)
+COMMAND_GROUPS = (setup, accounts, auth, polling, records, findings, labels, alerts, service, serve)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
