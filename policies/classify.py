@@ -506,26 +506,36 @@ _MONEY = re.compile(
     r"\bover-?charg\w*|\b(?:double|twice)[\s-]charg\w*|\bcharged\s+(?:me|us|twice|double|again"
     r"|extra|for\s+(?:\w+\s+){0,3}?(?:someone|something|nothing|services?|items?)|\w+\s+(?:extra"
     r"|more|twice))\b|\bcharging\s+(?:me|us)\b"
-    r"|(?<!got\smy\s)(?<!got\sthe\s)(?<!received\smy\s)(?<!received\sthe\s)(?<!thanks\sfor\s)"
-    r"(?<!you\sfor\s)(?<!thanks\sfor\sthe\s)(?<!you\sfor\sthe\s)(?<!you\sfor\smy\s)"
-    r"\brefund\w*|\bmoney\s+(?:back|was\s+taken|taken"
+    r"|\brefund"
+    r"(?<!got\smy\srefund)(?<!got\sthe\srefund)(?<!received\smy\srefund)"
+    r"(?<!received\sthe\srefund)(?<!thanks\sfor\srefund)(?<!you\sfor\srefund)"
+    r"(?<!thanks\sfor\sthe\srefund)(?<!you\sfor\sthe\srefund)(?<!you\sfor\smy\srefund)"
+    r"\w*|\bmoney\s+(?:back|was\s+taken|taken"
     r"|gone|stolen)\b|\btook\s+(?:my|our)\s+money\b|\bscam(?:s"
     r"|med|mer|mers|ming)?\b|\brip[\s-]?off\w*|\bripping\s+"
     r"(?:\w+\s+)?off\b|\bfraud\w*|\bstolen\b|\bhidden\s+(?:fees?|charges?)\b|\bprice\s+(?:increase"
     r"|hike|gouging|rise)s?\b|\boverpriced\b|\b(?:too|so|very|ridiculously)\s+expensive\b"
     r"|\bextra\s+(?:fees?|charges?)\b|\bbilling\s+(?:error|issue|problem|mistake)s?\b"
     r"|\bwrong(?:ly)?\s+(?:charged|billed)\b|\bcheaper\s+(?:at|elsewhere|than|on|from)\b"
+    r"|\b(?:i|we)\s+(?:already\s+|just\s+)?(?:paid|pay|am\s+paying|are\s+paying)\s+(?:for|\$|good\s+money"
+    r"|full\s+price|extra|taxes|my\s+taxes|our\s+taxes)|\b(?:my|our)\s+tax(?:es|\s+dollars|\s+money)\b"
+    r"|\btaxpayers?'?\s+(?:money|dollars)\b"
     # Spanish
     r"|\b(?:me|nos)\s+(?:cobraron|cobran|est[aá]n\s+cobrando)\b|\bcobro\s+(?:indebido|doble"
     r"|de\s+m[aá]s|excesivo)\b|\bde\s+m[aá]s\b(?=.*\bcobr)|\breembolso\b|\bdevoluci[oó]n\s+de\s+"
     r"(?:mi\s+)?dinero\b|\b(?:devu[eé]lv\w+|regres\w+)\s+(?:mi|el|nuestro)\s+dinero\b|\bestaf\w+"
-    r"|\bfraude\b|\bme\s+robaron\b|\bnos\s+robaron\b|\bcar[ií]simo\b",
+    r"|\bfraude\b|\bme\s+robaron\b|\bnos\s+robaron\b|\bcar[ií]simo\b"
+    r"|\b(?:pagu[eé]|pagamos|pago)\s+(?:por|mis\s+impuestos|nuestros\s+impuestos|de\s+m[aá]s)\b"
+    r"|\b(?:mis|nuestros)\s+impuestos\b",
     _I,
 )
 # Rhetorical questions without "?": "how come", "why so", "what gives", "are you kidding".
 _RHETORICAL = re.compile(
-    r"(?<!that's\s)(?<!that’s\s)(?<!thats\s)(?<!that\s)(?<!this\s)(?<!which\s)(?<!reason\s)(?<!wonder\s)"
-    r"(?<!see\s)(?<!know\s)(?<!understand\s)(?<!is\s)(?<!explains\s)(?<!the\s)\bwhy\b"
+    # The lookbehinds follow "why", so they run only where it matched, not at every position.
+    r"\bwhy\b"
+    r"(?<!that's\swhy)(?<!that’s\swhy)(?<!thats\swhy)(?<!that\swhy)(?<!this\swhy)"
+    r"(?<!which\swhy)(?<!reason\swhy)(?<!wonder\swhy)(?<!see\swhy)(?<!know\swhy)"
+    r"(?<!understand\swhy)(?<!is\swhy)(?<!explains\swhy)(?<!the\swhy)"
     r"(?:\s+\w+){0,2}|\bhow\s+come\b|\bwhat\s+gives\b|\bwhat\s+the\s+(?:hell|heck|fuck|f|actual"
     r"|frick|freak)\b|\bwtf\b|\bare\s+you\s+(?:kidding|serious|joking)|\bhow\s+(?:is|are|was|can"
     r"|could|do|does|did)\s+(?:this|that|it|you|they)\b|(?:^|[.!]\s*)really\s*[.!]*\s*$"
@@ -555,7 +565,8 @@ _COMPLAINT_WORDS = re.compile(
     r"|are|what)\s+a\s+joke\b|\bbeware\b|\bboycott\w*"
     r"|\black\s+of\b|\bzero\s+(?:help|interest|response|support|communication|customer)"
     r"|\bnot\s+(?:happy|pleased|satisfied|impressed|good\s+enough|fair)\b|\bunhappy\b"
-    r"|\bdissatisfied\b|\bunfair\b|\b(?:never|not|won'?t)\s+(?:be\s+)?(?:buy|us|shop|fly|order"
+    r"|\bdissatisfied\b|\bunfair\b|\b(?:not|isn'?t|wasn'?t)\s+(?:cool|right|professional|appropriate"
+    r"|funny|fair|acceptable)\b(?!\s+(?:now|away|here|there|yet))|\b(?:never|not|won'?t)\s+(?:be\s+)?(?:buy|us|shop|fly|order"
     r"|recommend)\w*\s+(?:\w+\s+){0,3}?(?:again|anymore|from\s+you|with\s+you)\b"
     r"|\b(?:ever|never)\s+(?:\w+ing\s+)?(?:your|you|this|that)\s+(?:company|again)\b"
     r"|\blost\s+(?:a\s+)?(?:customer|business)\b|\bswitch(?:ing)?\s+to\s+(?:another|a\s+different)"
@@ -610,6 +621,12 @@ def _words_regex(words: tuple[str, ...], suffix: str = "") -> re.Pattern[str] | 
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")" + suffix + r"(?!\w)", _I)
 
 
+@functools.lru_cache(maxsize=16)
+def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """The spam patterns, compiled once per configuration."""
+    return tuple(re.compile(p, _I) for p in patterns)
+
+
 def _exclusion(text: str, config: ClassifyConfig, copies_elsewhere: int) -> tuple[str, str] | None:
     """Why this comment is never protected (kind, reason), or None.
 
@@ -621,8 +638,8 @@ def _exclusion(text: str, config: ClassifyConfig, copies_elsewhere: int) -> tupl
     if links and not re.search(r"[^\W_]", rest):
         return "links-only", "links-only: nothing but links and mentions"
     evidence: list[str] = []
-    for pattern in config.spam_patterns:
-        if m := re.search(pattern, text, _I):
+    for pattern in _compiled(config.spam_patterns):
+        if m := pattern.search(text):
             evidence.append(f"promotional pattern '{m.group(0).strip()}'")
     # A photo or screenshot is how people show a broken product: not promotion.
     if any(not _MEDIA.search(link) for link in links):
@@ -641,71 +658,273 @@ def _exclusion(text: str, config: ClassifyConfig, copies_elsewhere: int) -> tupl
     return None
 
 
-def _quote(m: re.Match[str]) -> str:
+class _Hit:
+    """A match found in the lower-cased text, read back from the original text (same offsets)."""
+
+    __slots__ = ("_m", "_text")
+
+    def __init__(self, m: re.Match[str], text: str) -> None:
+        self._m, self._text = m, text
+
+    def group(self, g: int | str = 0) -> str | None:
+        start, end = self._m.span(g)
+        return self._text[start:end] if start >= 0 else None
+
+    def groupdict(self) -> dict[str, str | None]:
+        return {k: self.group(k) for k in self._m.groupdict()}
+
+
+_Found = re.Match[str] | _Hit
+# Python's re is about twice as slow with IGNORECASE on these long alternations, so each
+# pattern also exists without it, for the lower-cased text. Patterns that depend on case
+# ("NOT" in sarcasm, all-caps words) are left out and always run on the original.
+_LOWERED: dict[re.Pattern[str], re.Pattern[str]] = {}
+
+
+def _search(pattern: re.Pattern[str], text: str, low: str | None) -> _Found | None:
+    """`pattern.search(text)`, on the lower-cased text `low` when it has the same offsets."""
+    fast = _LOWERED.get(pattern) if low is not None else None
+    if fast is None or low is None:
+        return pattern.search(text)
+    m = fast.search(low)
+    return _Hit(m, text) if m else None
+
+
+def _quote(m: _Found) -> str:
     """The words a cue matched, trimmed for a reason string."""
-    words = " ".join(m.group(0).split()).strip(" ,.;:!")
+    words = " ".join((m.group(0) or "").split()).strip(" ,.;:!")
     return words if len(words) <= 40 else words[:39] + "…"
 
 
-def _question(text: str) -> str | None:
+def _question(text: str, low: str | None) -> str | None:
     for mark, label in _QUESTION_MARKS:
         if mark in text:
             return f"question: {label}"
     if ";" in text and _GREEK.search(text):
         return "question: Greek question mark ';'"
-    if m := _QUESTION_START.search(text) or _QUESTION_PHRASES.search(text):
-        phrase = (m.groupdict().get("q") or m.group(0)).strip(" ,")
+    if m := _search(_QUESTION_START, text, low) or _search(_QUESTION_PHRASES, text, low):
+        phrase = (m.groupdict().get("q") or m.group(0) or "").strip(" ,")
         return f"question: asks '{phrase}'"
-    if m := _SPANISH_QUESTION.search(text):
-        phrase = (m.group("q") or m.group(0)).strip(" ,")
+    if m := _search(_SPANISH_QUESTION, text, low):
+        phrase = (m.group("q") or m.group(0) or "").strip(" ,")
         return f"question: asks '{phrase}'"
-    if m := _RHETORICAL.search(text):
+    if m := _search(_RHETORICAL, text, low):
         return f"question: rhetorical '{_quote(m)}'"
     return None
 
 
-# What real complaints do, in the order reasons are listed (see TAGS).
+# --- General patterns of complaint (second pass) ---------------------------------------------
+# Written from the shapes complaints take, not from examples: a hazard, a repeated failure, a
+# thing no longer offered, an imposed effort, a demand addressed to the organisation, distrust,
+# "nice, but …" contrasts, and physical defects VADER reads as neutral.
+
+# danger: a safety risk, an injury or contamination ("glass in my food", "burned my hand").
+_DANGER = re.compile(
+    r"\b(?:found|there\s+(?:was|were|is|are)|there'?s|had|got|with)\s+(?:a\s+|an\s+|some\s+)?"
+    r"(?:(?:piece|bit|shard|chunk|lump)s?\s+of\s+)?(?:(?:\w+\s+)?(?:glass|plastic|metal|hair|bug"
+    r"|insect|fly|flies|worm|maggot|mould|mold|cockroach|roach|bone|wire|rock|stone|fingernail"
+    r"|band-?aid)s?)\s+(?:in|inside|on)\b"
+    r"|\b(?:cut|sliced|burn(?:ed|t)|scald(?:ed)?|injur(?:ed|ing)|hurt|bruised|broke|poisoned)\s+"
+    r"(?:my|our|his|her|their)\s+(?:\w+\s+)?(?:hand|hands|mouth|finger|fingers|foot|feet|leg|arm"
+    r"|face|head|lip|tongue|skin|back|kid|son|daughter|child|baby|dog)\b"
+    r"|\b(?:food\s+poisoning|allergic\s+reaction|got\s+(?:very\s+|really\s+|so\s+)?sick"
+    r"|made\s+(?:me|us|him|her|my\s+\w+)\s+(?:very\s+|really\s+|so\s+)?(?:sick|ill|vomit|throw\s+up))\b"
+    r"|\b(?:fire\s+hazard|safety\s+(?:hazard|issue|risk|concern)|health\s+hazard|accident\s+waiting"
+    r"|(?:almost|nearly)\s+(?:hit|killed|ran\s+over|crashed|fell|caused\s+an?\s+accident))"
+    r"|\b(?:some\s?one|somebody|a\s+(?:child|kid|person))\s+(?:is\s+going\s+to|will|could|might)\s+get"
+    r"\s+(?:hurt|killed|injured)\b|\b(?:pothole|sinkhole|exposed\s+wires?|gas\s+leak|sewage)s?\b"
+    # Spanish
+    r"|\bpeligros[oa]s?\b|\b(?:me|nos)\s+(?:cort[eé]|quem[eé]|lastim[eé]|intoxiqu[eé])\b"
+    r"|\bintoxicaci[oó]n\b|\b(?:un|una|unos|unas)\s+(?:pedazo\s+de\s+)?(?:vidrio|pelo|cabello|bicho"
+    r"|insecto|gusano|cucaracha|pl[aá]stico)s?\s+en\b|\bcasi\s+(?:me|nos|lo|la)\s+(?:atropell|mat)\w*"
+    r"|\bbache(?:s)?\b",
+    _I,
+)
+# repeat: the same failure again ("every time", "yet again", "for the third time").
+_REPEAT = re.compile(
+    r"\b(?:every\s+(?:single\s+)?time|each\s+time|(?:yet|once)\s+again|again\s+and\s+again"
+    r"|over\s+and\s+over|time\s+after\s+time|same\s+(?:thing|problem|issue|story)\s+(?:again"
+    r"|every)|(?:second|third|fourth|fifth|sixth|2nd|3rd|4th|5th|6th|\d+th|umpteenth|nth)\s+time"
+    r"\s+(?:this|that|in|now|i|we|it|today|since)|(?:twice|three\s+times|\d+\s+times|several\s+times"
+    r"|multiple\s+times)\s+(?:now|already|this\s+(?:week|month|year)|in\s+(?:a|one|two|\d+)\s+\w+)"
+    r"|happen(?:s|ed|ing)\s+again|again\s*[!?.]*\s*$|every\s+(?:day|week|morning|night)\s+(?:it|the"
+    r"|this|there|i|we)\b)"
+    # Spanish
+    r"|\botra\s+vez\b|\bcada\s+vez\s+que\b|\bpor\s+(?:segunda|tercera|cuarta|quinta|en[eé]sima)\s+vez\b"
+    r"|\bsiempre\s+(?:lo\s+)?mismo\b|\bde\s+nuevo\s+(?:sin|no|el\s+mismo|la\s+misma)\b",
+    _I,
+)
+# unavailable: sold out, discontinued, no longer offered ("you stopped making", "out of sizes").
+_UNAVAILABLE = re.compile(
+    r"\b(?:sold|selling)\s+out\b|\bran\s+out\s+of\b|\b(?:are|is|were|was|you'?re|just|all|completely"
+    r"|totally|always|still)\s+out\s+of\s+(?!town|office|the\s+office|here|this\s+world)\w+"
+    r"|\bdiscontinu\w+|\b(?:no\s+longer|not|won'?t|will\s+not|stop(?:ped)?|quit)\s+(?:be\s+)?"
+    r"(?:making|selling|carrying|stocking|offering|producing|serving|shipping|supporting)\b"
+    r"|\b(?:not|no\s+longer|isn'?t|aren'?t)\s+(?:\w+\s+)?(?:available|in\s+stock|on\s+sale)\b"
+    r"|\bunavailable\b|\b(?:had|has|have)\s+(?:already\s+)?been\s+sold\b"
+    # Spanish
+    r"|\bagotad[oa]s?\b|\bsin\s+(?:stock|existencias|inventario)\b|\bya\s+no\s+(?:venden|hacen"
+    r"|tienen|fabrican|ofrecen|traen|hay)\b|\bdescontinuad[oa]s?\b|\bno\s+(?:hay|tienen)\s+"
+    r"(?:\w+\s+)?(?:disponible|en\s+existencia)s?\b",
+    _I,
+)
+# Extra waiting shapes: a state that has lasted ("since last night", "by the time it came"),
+# and effort the organisation made someone spend ("I had to call three times").
+_WAITING_MORE = re.compile(
+    r"\bsince\s+(?:yesterday|last\s+(?:night|week|month|\w+day)|this\s+morning|early\s+this"
+    r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day|the\s+(?:weekend|update|storm|last\s+update)"
+    r"|\d{1,2}(?::\d\d)?\s*(?:am|pm))\b"
+    r"|\bby\s+the\s+time\s+(?:i|we|it|they|he|she|the\s+\w+|my\s+\w+)\b"
+    r"|\b(?:more|longer)\s+th[ae]n\s+(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten"
+    r"|several)\s+(?:days?|weeks?|months?|hours?)\b|\bfor\s+(?:over|almost|nearly)\s+(?:\d+|a|an"
+    r"|one|two|three|four|five|six)\s+(?:days?|weeks?|months?)\b"
+    r"|\b(?:i|we|i'?ve|we'?ve)\s+(?:had|have\s+had|have|had\s+to|need(?:ed)?)\s+to\s+(?:call|ring|phone"
+    r"|email|e-mail|write|go\s+back|come\s+back|drive|chase|ask|wait|return|reinstall|reset|restart"
+    r"|resend|re-?enter|explain|repeat|cancel|pay|buy|walk|queue|stand|take\s+(?:it|a\s+day|time))\b"
+    r"|\bnow\s+(?:i|we)\s+(?:have|need|got)\s+to\b"
+    # Spanish
+    r"|\bdesde\s+(?:ayer|anoche|esta\s+ma[nñ]ana|el\s+(?:lunes|martes|mi[eé]rcoles|jueves|viernes"
+    r"|s[aá]bado|domingo)|la\s+semana\s+pasada|hace\s+(?:d[ií]as|semanas|meses))\b"
+    r"|\bpara\s+cuando\s+(?:lleg|me\s+lleg|nos\s+lleg)\w*|\b(?:tuve|tuvimos|tengo|tenemos)\s+que\s+"
+    r"(?:llamar|volver|ir|esperar|pagar|comprar|escribir|reclamar|repetir|cancelar)\b",
+    _I,
+)
+# Extra help shapes: a demand addressed to the organisation ("fix your app", "you need to",
+# "stop charging me", "do better").
+_DEMAND = re.compile(
+    r"(?:^|[.!?;:,]\s*|\b(?:just|so|now|please|pls|and)\s+)(?:fix|sort|answer|refund|update|bring"
+    r"|restore|reopen|return|replace|respond\s+to|reply\s+to|stop|quit|get)\s+(?:your|ur|this|the"
+    r"|my|our|it|us|me|charging|sending|calling|ignoring|lying|changing|cancell?ing|wasting)\b"
+    r"|\bdo\s+better\b|\bstep\s+(?:it\s+)?up\b|\bpick\s+up\s+the\s+pace\b|\bget\s+(?:it|your\s+act)\s+together\b"
+    r"|\b(?:you|u|y'?all|you\s+guys|you\s+people)\s+(?:really\s+|seriously\s+|honestly\s+)?"
+    r"(?:should\s+(?:be|have|fix|sort|stop|know|train|hire|do|make|not|never|refund|apologi[sz]e|compensate"
+    r"|consider|look|update|change|add|put|check|pay|give|listen|answer|respond|reply)|need\s+to|must"
+    r"|ought\s+to|have\s+to\s+(?:fix|do|stop|sort|make|change|improve|answer|update|get)|better)\b"
+    r"|\b(?:it|that|this)\s+would\s+be\s+(?:nice|good|great|helpful)\s+(?:if|to)\b"
+    r"|\b(?:easy|simple)\s+enough\s+to\b|\bwhy\s+not\s+(?:just\s+)?\w+"
+    # Spanish
+    r"|(?:^|[.!?;:,]\s*)(?:arreglen|solucionen|resuelvan|devuelvan|contesten|respondan|hagan\s+algo"
+    r"|dejen\s+de|mejoren|expliquen|atiendan|revisen)\b|\b(?:ustedes\s+)?(?:deber[ií]an|tienen\s+que)\s+"
+    r"(?:arreglar|solucionar|resolver|mejorar|devolver|responder|contestar|hacer\s+algo|dejar\s+de"
+    r"|pedir\s+disculpas|compensar|explicar)\b",
+    _I,
+)
+# Extra blame shapes: distrust of what the organisation says, and sarcastic thanks for a failure.
+_DISTRUST = re.compile(
+    r"\b(?:don'?t|do\s+not|doesn'?t|hard\s+to|can'?t|cannot)\s+believe\s+(?:that|this|you|a\s+word"
+    r"|anything|your|it)\b(?!\s+(?:is|was)\s+(?:so\s+)?(?:good|great|amazing|real|happening|free))"
+    r"|\b(?:bull\s?shit|bs|b\.s\.|lies|liars?|lying|dishonest|misleading|false\s+advertising"
+    r"|bait\s+and\s+switch|cover[\s-]?up|excuses)\b"
+    r"|\bif\s+you\s+(?:really|truly|actually|genuinely)\s+(?:cared|were|valued|meant|wanted)\b"
+    r"|\b(?:clearly|obviously)\s+(?:you|they|nobody|no\s+one)\s+(?:don'?t|doesn'?t|didn'?t|never"
+    r"|can'?t|won'?t|aren'?t|isn'?t)\b"
+    r"|\bthanks?\s+to\s+(?:@?\w+\s+){1,3}(?:not|never|no|failing|losing|cancell?ing|ignoring"
+    r"|delaying|forgetting|messing)\b"
+    r"|\bthanks?\s+(?:you\s+)?for\s+\w+ing\b[^.!?]{0,60}?\b(?:still|without|never|wrong|broken|missing"
+    r"|late|damaged|expired|instead)\b"
+    # Spanish
+    r"|\bno\s+(?:les\s+)?creo\b|\bmentiras?\b|\bmentiros[oa]s?\b|\benga[nñ]os[oa]s?\b"
+    r"|\bpublicidad\s+enga[nñ]osa\b|\bgracias\s+a\s+(?:@?\w+\s+){1,3}(?:no|nunca|sin)\b",
+    _I,
+)
+# Extra problem shapes: physical and sensory defects ("scratchy", "flimsy", "blurry"), things
+# missing or not to be found ("no mention of", "not showing"), and a "nice, but …" contrast.
+_DEFECT = re.compile(
+    r"\b(?:super|so|very|really|too|way\s+too|extremely|incredibly|kinda|quite|pretty|horribly"
+    r"|is|are|was|were|feels?|felt|looks?|looked|tastes?|tasted|smells?|smelled|sounds?|got|gets"
+    r"|came|arrived)\s+(?:\w+\s+)?(?:scratchy|itchy|flimsy|wobbly|uncomfortable|blurry|grainy|laggy"
+    r"|sluggish|choppy|fuzzy|muffled|staticky|crackly|sticky|greasy|smelly|stinky|filthy|dirty"
+    r"|dusty|mouldy|moldy|leaky|loose|bent|dented|scratched|stained|chipped|warped|wrinkled"
+    r"|shrunken|see-?through|see\s+through|tiny|minuscule|watery|bland|tasteless|dry|hard\s+as"
+    r"|lukewarm|cold|soggy|greasy|sour|off|unreadable|illegible|useless|fake|counterfeit)\b"
+    r"|\bno\s+(?:mention|sign|trace|record|option|way|button|setting|link|info(?:rmation)?)\s+"
+    r"(?:of|to|for|about|on)\b|\bnowhere\s+to\s+be\s+(?:found|seen)\b"
+    r"|\b(?:not|isn'?t|aren'?t|doesn'?t|don'?t|wasn'?t)\s+(?:\w+\s+)?(?:seeing|showing|appearing"
+    r"|show(?:ing)?\s+up|turning\s+up|listed|updated|updating)\b"
+    r"|\b(?:haven'?t|hasn'?t|didn'?t|never)\s+(?:seen|shown\s+up|showed\s+up|turned\s+up|come|came"
+    r"|arrived|been\s+(?:picked|collected|emptied|fixed|repaired|cleaned|answered|paid))\b"
+    r"|\b(?:nice|good|great|lovely|cute|beautiful|fine|ok(?:ay)?|love\s+\w+|like\s+\w+)\b[^.!?]{0,60}?"
+    r"\bbut\s+(?:\w+\s+){0,6}?(?:is|are|was|were|it'?s|they'?re|keeps?|doesn'?t|don'?t|won'?t"
+    r"|can'?t|never|not|no|too|so|super|really|always|still)\b"
+    # Spanish
+    r"|\b(?:muy|super|s[uú]per|demasiado|bien)\s+(?:inc[oó]mod[oa]s?|rasposo|fr[aá]gil(?:es)?|sucio"
+    r"|sucia|fr[ií][oa]|crud[oa]|lent[oa]s?|pequeñ[oa]s?|feos?|feas?)\b|\bno\s+(?:aparece|sale"
+    r"|carga|abre|prende|enciende|se\s+ve)\b|\bbonit[oa]\s+pero\b|\bbuen[oa]?\s+pero\b",
+    _I,
+)
+
+
+# What real complaints do, in the order reasons are listed (see TAGS). A tag listed twice
+# reports its first matching pattern only.
 _CUES = (
     ("problem", _PROBLEM),
+    ("problem", _DEFECT),
+    ("danger", _DANGER),
     ("delivery", _DELIVERY),
+    ("unavailable", _UNAVAILABLE),
     ("waiting", _WAITING),
+    ("waiting", _WAITING_MORE),
+    ("repeat", _REPEAT),
     ("help", _HELP),
+    ("help", _DEMAND),
     ("expectation", _EXPECTATION),
     ("blame", _BLAME),
+    ("blame", _DISTRUST),
     ("money", _MONEY),
 )
+for _p in (
+    *(p for _, p in _CUES),
+    _QUESTION_START,
+    _QUESTION_PHRASES,
+    _SPANISH_QUESTION,
+    _RHETORICAL,
+    _NOT_WAIT,
+    _WAIT,
+    _CONFUSION_PHRASES,
+    _CHANGE_WORDS,
+    _COMPLAINT_PHRASES,
+    _COMPLAINT_WORDS,
+    _SARCASM_EXTRA,
+):
+    _LOWERED[_p] = re.compile(_p.pattern, _p.flags & ~re.IGNORECASE)
 
 
 def _signals(text: str, compound: float, config: ClassifyConfig) -> list[str]:
     """Every reason that makes a comment critical, in a stable order."""
     reasons: list[str] = []
-    if q := _question(text):
+    m: _Found | None
+    low: str | None = text.lower()
+    if low is not None and len(low) != len(text):  # a few letters change length ("İ"): no offsets
+        low = None
+    if q := _question(text, low):
         reasons.append(q)
-    enthusiastic = q is None and (compound >= POSITIVE_COMPOUND or bool(_NOT_WAIT.search(text)))
+    enthusiastic = q is None and (compound >= POSITIVE_COMPOUND or bool(_search(_NOT_WAIT, text, low)))
     if m := _MIXED_PUNCT.search(text):
         reasons.append(f"confusion: repeated punctuation '{m.group(0)}'")
     elif (m := _BANGS.search(text)) and not enthusiastic:
         reasons.append(f"confusion: repeated punctuation '{m.group(0)}'")
-    if _WAIT.search(text) and not _NOT_WAIT.search(text):
+    if _search(_WAIT, text, low) and not _search(_NOT_WAIT, text, low):
         reasons.append("confusion: says 'wait'")
-    if m := _CONFUSION_PHRASES.search(text):
-        reasons.append(f"confusion: says '{m.group(0).strip()}'")
+    if m := _search(_CONFUSION_PHRASES, text, low):
+        reasons.append(f"confusion: says '{(m.group(0) or '').strip()}'")
     acronyms = {a.upper() for a in config.acronyms}
     caps = [w for w in _CAPS_WORD.findall(text) if w.isupper() and w not in acronyms]
     if caps and not enthusiastic:
         reasons.append(f"confusion: all caps '{caps[0]}'")
-    if m := _CHANGE_WORDS.search(text):
-        word = m.group("a") or m.group("b")
+    if m := _search(_CHANGE_WORDS, text, low):
+        word = m.group("a") or m.group("b") or ""
         if word.lower().startswith("cancel") or not enthusiastic:
             reasons.append(f"confusion: talks about a change '{word}'")
     if compound <= NEGATIVE_COMPOUND:
         reasons.append(f"complaint: negative sentiment (VADER compound {compound:.2f})")
-    if m := _COMPLAINT_PHRASES.search(text) or _COMPLAINT_WORDS.search(text):
+    if m := _search(_COMPLAINT_PHRASES, text, low) or _search(_COMPLAINT_WORDS, text, low):
         reasons.append(f"complaint: says '{_quote(m)}'")
-    if m := _SARCASM.search(text) or _SARCASM_EXTRA.search(text):
+    if m := _SARCASM.search(text) or _search(_SARCASM_EXTRA, text, low):
         reasons.append(f"complaint: sarcasm '{_quote(m)}'")
+    seen: set[str] = set()
     for tag, pattern in _CUES:
-        if m := pattern.search(text):
+        if tag not in seen and (m := _search(pattern, text, low)):
+            seen.add(tag)
             reasons.append(f"{tag}: says '{_quote(m)}'")
     return reasons
 
@@ -757,6 +976,9 @@ TAGS: dict[str, str] = {
     "expectation": "says it fell short of what was promised or worked before",
     "blame": "blames the organisation directly (you charged me, why are you doing this)",
     "money": "disputes money: a charge, a refund, a scam, a price",
+    "danger": "reports a safety risk, an injury or contamination (glass in food, a pothole)",
+    "unavailable": "says something is sold out, discontinued or no longer offered",
+    "repeat": "says the same failure happened again (every time, yet again, the third time)",
     "mentions changed word": "mentions a word the correction changed",
     "posted while the wrong version was live": "written while the wrong text was up",
     "label": "was labelled by staff (`comment-guard label`): their decision overrides the classifier",
