@@ -43,11 +43,15 @@ def add_label(
     if not by.strip():
         raise UsageError("say who labels the comment with --by NAME")
     row = db.execute(
-        "SELECT account, post_id, sha256, version FROM comments WHERE id = ?", [comment_id]
+        "SELECT account, post_id, sha256, version, from_page FROM comments WHERE id = ?", [comment_id]
     ).fetchone()
     if row is None:
         raise UsageError(f"no comment {comment_id!r} in the archive (`comment-guard comments` lists them)")
-    account, post_id, digest, version = row
+    account, post_id, digest, version, from_page = row
+    if from_page:
+        raise UsageError(
+            f"comment {comment_id!r} was written by the page; the page's own comments are never protected"
+        )
     with db.atomic():
         (seq,) = append_events(
             db,

@@ -89,6 +89,14 @@ def test_label_of_unknown_comment_is_one_clear_line(capsys, config, page):
     assert code == 2 and err.startswith("error: no comment '9_9' in the archive") and "Traceback" not in err
 
 
+def test_label_of_the_pages_own_comment_is_refused(capsys, config, page):
+    """The page's own comments are never protected, so labelling one is a usage error."""
+    page.post(POST).comments.append(FakeComment("1_9", "Thanks all!", author="Riverside", author_id=PAGE_ID))
+    run(capsys, "poll", "--once")
+    code, _, err = run(capsys, "label", "1_9", "critical", "--by", "maria")
+    assert code == 2 and "written by the page" in err
+
+
 def test_label_without_a_login_name_asks_for_by(capsys, config, page, monkeypatch):
     """When the system cannot say who is running it, --by is required."""
     run(capsys, "poll", "--once")
