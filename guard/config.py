@@ -46,6 +46,7 @@ __all__ = [
 
 DEFAULT_CONFIG_PATH = "comment-guard.toml"
 DEFAULT_GRAPH_VERSION = "v24.0"
+MAX_WATCH_DAYS = 3650
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ class Config:
 def load_config(path: str | os.PathLike[str]) -> Config:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = _decode(p, p.read_bytes())
     except FileNotFoundError:
         raise ConfigError(
             f"config file {p} not found; create one with `comment-guard init` "
@@ -199,6 +200,17 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     except OSError as exc:
         raise ConfigError(f"cannot read config file {p}: {exc.strerror}") from None
     return parse_config(text, p)
+
+
+def _decode(p: Path, raw: bytes) -> str:
+    """The file as UTF-8 text (a UTF-8 byte-order mark is fine); anything else is one line."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError(f"{p}: the file is UTF-16; save it as UTF-8 (TOML files are UTF-8)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{p}:{line}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
 
 
 def parse_config(text: str, path: Path | None = None) -> Config:
@@ -284,8 +296,8 @@ def _account(r: _Reader) -> Account:
     if not re.fullmatch(r"v?\d+\.\d+", version):
         r.fail("graph_version", f'{r.prefix}graph_version = {version!r}; write it like "v24.0"')
     watch_days = r.take("watch_days", int, default=14)
-    if watch_days < 1:
-        r.fail("watch_days", f"{r.prefix}watch_days must be at least 1")
+    if not 1 <= watch_days <= MAX_WATCH_DAYS:
+        r.fail("watch_days", f"{r.prefix}watch_days must be between 1 and {MAX_WATCH_DAYS} (ten years)")
     budget = r.take("monthly_read_budget", int)
     if budget is not None and platform != "x":
         r.fail("monthly_read_budget", f'{r.prefix}monthly_read_budget only applies to platform "x"')

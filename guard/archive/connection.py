@@ -31,7 +31,7 @@ def open_archive(path: str | Path) -> Archive:
         db.execute("PRAGMA temp_store = MEMORY")  # the poller's scratch table of what it saw
         migrate(db)
     except sqlite3.DatabaseError as exc:
-        raise ArchiveError(f"cannot open archive {p}: {exc}") from None
+        raise ArchiveError(explain_database_error(exc) or f"cannot open archive {p}: {exc}") from None
     except OSError as exc:
         raise ArchiveError(f"cannot create archive directory for {p}: {exc.strerror}") from None
     return db
@@ -58,7 +58,7 @@ def open_archive_readonly(path: str | Path) -> Archive:
             conn = _read_only(uri + "&immutable=1")
         found = schema_version(sqlite_utils.Database(conn))
     except sqlite3.DatabaseError as exc:
-        raise ArchiveError(f"cannot read archive {p}: {exc}") from None
+        raise ArchiveError(explain_database_error(exc) or f"cannot read archive {p}: {exc}") from None
     if found < SCHEMA_VERSION:
         conn.close()
         if not os.access(p, os.W_OK):
@@ -76,3 +76,24 @@ def _read_only(uri: str) -> sqlite3.Connection:
     conn.execute("PRAGMA query_only = ON")
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the file now
     return conn
+
+
+def explain_database_error(exc: BaseException) -> str | None:
+    """One line for the person running the tool when SQLite fails on the archive file itself
+    (damaged, disk full, read-only), or None for anything else."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return None
+    text = str(exc)
+    if "malformed" in text or "not a database" in text or type(exc) is sqlite3.DatabaseError:
+        return (
+            f"the archive file is damaged ({text}); nothing was written. Restore it from a backup, "
+            "or recover what is readable with `sqlite3 ARCHIVE .recover`"
+        )
+    if "disk is full" in text or "disk I/O" in text:
+        return (
+            f"cannot write the archive ({text}): free space on its disk and run the command again; "
+            "nothing of this run was written, and the next poll catches up"
+        )
+    if "readonly" in text or "read-only" in text:
+        return f"cannot write the archive ({text}): this command needs write access to it"
+    return None

@@ -228,7 +228,11 @@ def export_rows(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 def account_status(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Per account: the last poll and its outcome, and archive counts."""
     out = []
-    for acc in db.query("SELECT * FROM accounts ORDER BY name"):
+    # Accounts bound to a page, and accounts whose polls have all failed (not bound yet).
+    for acc in db.query(
+        "SELECT name, platform FROM accounts UNION SELECT DISTINCT account, NULL FROM polls"
+        " WHERE account NOT IN (SELECT name FROM accounts) ORDER BY name"
+    ):
         last = db.execute(
             "SELECT id, started, finished, complete, error, api_calls, items FROM polls"
             " WHERE account = ? ORDER BY id DESC LIMIT 1",

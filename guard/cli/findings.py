@@ -62,7 +62,7 @@ def findings(ctx: Context, state: str, kind: str | None, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("finding_id", type=int)
+@click.argument("finding_id", type=click.IntRange(min=1, max=2**63 - 1))
 @pass_ctx
 def ack(ctx: Context, finding_id: int) -> None:
     """Acknowledge a finding: someone is on it (stops reminders and escalation)."""
@@ -71,7 +71,7 @@ def ack(ctx: Context, finding_id: int) -> None:
 
 
 @click.command()
-@click.argument("finding_id", type=int)
+@click.argument("finding_id", type=click.IntRange(min=1, max=2**63 - 1))
 @click.option("--note", help="What was done, for the record.")
 @pass_ctx
 def resolve(ctx: Context, finding_id: int, note: str | None) -> None:

@@ -13,6 +13,7 @@ import sys
 import click
 
 from guard import __version__
+from guard.archive.connection import explain_database_error
 from guard.cli import accounts, alerts, auth, findings, labels, polling, records, serve, service, setup
 from guard.cli.context import Context
 from guard.config import DEFAULT_CONFIG_PATH
@@ -81,6 +82,10 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: say so in one line, full story with --debug
         if debug:
             raise
+        archive_trouble = explain_database_error(exc)  # the archive file itself: not a bug
+        if archive_trouble is not None:
+            click.echo(f"error: {archive_trouble}", err=True)
+            sys.exit(1)
         click.echo(
             f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the "
             "traceback and please report it)",

@@ -17,6 +17,7 @@ from guard.archive.events import verify_chain
 from guard.cli.context import Context, IsoDate, pass_ctx
 from guard.cli.output import emit_json, emit_table, excerpt
 from guard.clock import iso
+from guard.errors import UsageError
 
 __all__ = ["COMMANDS"]
 
@@ -150,7 +151,11 @@ def history(ctx: Context, object_id: str, as_json: bool) -> None:
 def export(ctx: Context, fmt: str, output: str) -> None:
     """Export every version of every post and comment with its SHA-256."""
     rows = queries.export_rows(ctx.read_db)
-    with click.open_file(output, "w", encoding="utf-8") as out:
+    try:
+        handle = click.open_file(output, "w", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    with handle as out:
         if fmt == "json":
             json.dump(rows, out, indent=2, ensure_ascii=False)
             out.write("\n")

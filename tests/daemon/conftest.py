@@ -42,12 +42,14 @@ def mail() -> Iterator[SmtpSink]:
 closed_port = free_port  # a local port nothing listens on: connecting is refused at once
 
 
-def account_toml(name: str, base_url: str, *, every: str = "250ms", token_env: str = TOKEN_ENV) -> str:
+def account_toml(
+    name: str, base_url: str, *, every: str = "250ms", token_env: str = TOKEN_ENV, page_id: str = "100200300"
+) -> str:
     return f"""
 [[accounts]]
 name = "{name}"
 platform = "facebook"
-page_id = "100200300"
+page_id = "{page_id}"
 token_env = "{token_env}"
 poll_every = "{every}"
 api_base_url = "{base_url}"

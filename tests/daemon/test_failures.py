@@ -29,14 +29,14 @@ from tests.support.graph import Sandbox
 def test_failing_accounts_do_not_stop_other_accounts_or_delivery(tmp_path, sandbox, mail, start_daemon):
     """An account whose API answers 500 forever and one whose port is closed keep failing
     their own polls, while the healthy account keeps polling and queued alerts go out."""
-    with Sandbox(token=TOKEN) as broken:
+    with Sandbox(token=TOKEN, page_id="100200301") as broken:  # one page is one account
         broken.fail_next(100_000, status=500)
         config = write_config(
             tmp_path,
             [
                 account_toml("good", sandbox.base_url),
-                account_toml("broken", broken.base_url),
-                account_toml("dead", f"http://127.0.0.1:{closed_port()}/"),
+                account_toml("broken", broken.base_url, page_id="100200301"),
+                account_toml("dead", f"http://127.0.0.1:{closed_port()}/", page_id="100200302"),
             ],
             smtp_port=mail.port,
         )
@@ -94,7 +94,8 @@ def test_job_that_raises_is_logged_and_retried_next_tick(tmp_path, sandbox, monk
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     config = load_config(
         write_config(
-            tmp_path, [account_toml("buggy", sandbox.base_url), account_toml("good", sandbox.base_url)]
+            tmp_path,
+            [account_toml("buggy", sandbox.base_url, page_id="999"), account_toml("good", sandbox.base_url)],
         )
     )
     buggy = ExplodingConnector()
@@ -122,11 +123,15 @@ def test_job_that_raises_is_logged_and_retried_next_tick(tmp_path, sandbox, monk
 def test_rate_limited_account_waits_for_retry_after(tmp_path, sandbox, start_daemon):
     """A throttled poll (Graph 80001, regain access in 5 min) moves that account's next poll
     about 300 s ahead and records it for status; the other account keeps its pace."""
-    with Sandbox(token=TOKEN) as limited:
+    with Sandbox(token=TOKEN, page_id="100200301") as limited:
         limited.fail_next(1, code=80001)
         d = start_daemon(
             write_config(
-                tmp_path, [account_toml("good", sandbox.base_url), account_toml("limited", limited.base_url)]
+                tmp_path,
+                [
+                    account_toml("good", sandbox.base_url),
+                    account_toml("limited", limited.base_url, page_id="100200301"),
+                ],
             )
         )
         wait_for(lambda: polls(d.db, "limited"), what="the throttled poll", daemon=d)

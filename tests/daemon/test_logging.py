@@ -16,13 +16,15 @@ WRONG_TOKEN = "tok-REJECTED-SECRET-b83d01"
 def test_tokens_never_appear_in_daemon_output(tmp_path, start_daemon):
     """At --log-level debug, with one account polling fine and one whose token the API
     rejects, neither token appears anywhere in stdout or stderr."""
-    with Sandbox(token=TOKEN) as sandbox:
+    with Sandbox(token=TOKEN) as sandbox, Sandbox(token=TOKEN, page_id="100200301") as second:
         sandbox.add_comment(sandbox.add_post("hello"), "a comment")
         config = write_config(
             tmp_path,
             [
                 account_toml("good", sandbox.base_url),
-                account_toml("rejected", sandbox.base_url, token_env="CG_TEST_WRONG_TOKEN"),
+                account_toml(
+                    "rejected", second.base_url, token_env="CG_TEST_WRONG_TOKEN", page_id="100200301"
+                ),
             ],
         )
         d = start_daemon(

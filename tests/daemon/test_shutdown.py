@@ -20,6 +20,7 @@ from tests.daemon.conftest import (
     wait_for,
     write_config,
 )
+from tests.support.graph import Sandbox
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -31,11 +32,18 @@ def test_signal_exits_0_quickly_with_no_half_written_poll(sig, tmp_path, sandbox
         post = sandbox.add_post(f"post {n}")
         for c in range(3):
             sandbox.add_comment(post, f"comment {c} on post {n}")
-    d = start_daemon(
-        write_config(tmp_path, [account_toml("a", sandbox.base_url), account_toml("b", sandbox.base_url)])
-    )
-    wait_for(lambda: len(polls(d.db, "a")) >= 2, what="two polls", daemon=d)
-    rc, took = d.stop(sig)
+    with Sandbox(token=TOKEN, page_id="100200301") as second:  # one page is one account
+        d = start_daemon(
+            write_config(
+                tmp_path,
+                [
+                    account_toml("a", sandbox.base_url),
+                    account_toml("b", second.base_url, page_id="100200301"),
+                ],
+            )
+        )
+        wait_for(lambda: len(polls(d.db, "a")) >= 2, what="two polls", daemon=d)
+        rc, took = d.stop(sig)
     assert rc == 0, d.stderr()
     assert took < 10
     rows = query(d.db, "SELECT id, finished FROM polls")

@@ -1,0 +1,102 @@
+"""Inputs that used to end in "unexpected … please report it": each is now one clear line and a
+non-zero exit, with no traceback."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from tests.cli.conftest import run
+from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost
+
+POST = f"{PAGE_ID}_1"
+
+
+def _one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "unexpected" not in err and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.fixture
+def page(rsps):
+    return FakePage(
+        rsps, [FakePost(POST, "The meeting is Thursday.", comments=[FakeComment("1_1", "Tonight?")])]
+    )
+
+
+def test_resolve_with_an_id_beyond_sqlite_integers(capsys, config):
+    """`resolve 99999999999999999999999` is a usage error naming the range."""
+    code, _, err = run(capsys, "resolve", "99999999999999999999999")
+    assert code == 2 and "is not in the range" in _one_line(err)
+
+
+def test_export_into_a_missing_directory(capsys, config, page):
+    """`export -o /missing/dir/x` names the path and why it cannot be written."""
+    run(capsys, "poll", "--once")
+    code, _, err = run(capsys, "export", "-o", "/missing/dir/x")
+    assert code == 2 and "cannot write /missing/dir/x: No such file or directory" in _one_line(err)
+
+
+@pytest.mark.parametrize(
+    "line,needle",
+    [
+        ('poll_every = "99999999999h"', "poll_every: '99999999999h' is too long"),
+        ("watch_days = 100000000", "watch_days must be between 1 and 3650"),
+    ],
+)
+def test_absurd_durations_and_windows_are_config_errors(capsys, config, line, needle):
+    """Values that overflow date arithmetic are refused at load, naming file, line and key."""
+    config.write_text(config.read_text() + line + "\n")
+    code, _, err = run(capsys, "check")
+    assert code == 2 and needle in _one_line(err) and "cg.toml:" in err
+
+
+def test_utf16_config_is_named_as_such(capsys, config):
+    """A config saved as UTF-16 (Windows Notepad) says to save it as UTF-8."""
+    config.write_bytes(config.read_text().encode("utf-16"))
+    code, _, err = run(capsys, "check")
+    assert code == 2 and "the file is UTF-16; save it as UTF-8" in _one_line(err)
+
+
+def test_invalid_utf8_config_names_the_line(capsys, config):
+    """Latin-1 bytes in the config: one line naming the line number."""
+    config.write_bytes(config.read_bytes() + b"# caf\xe9\n")
+    code, _, err = run(capsys, "check")
+    assert code == 2 and "not UTF-8 text" in _one_line(err)
+
+
+def test_corrupted_database_page_is_one_line_for_reads_and_polls(capsys, config, page, tmp_path):
+    """A damaged page in the archive: read commands and polls say the file is damaged."""
+    run(capsys, "poll", "--once")
+    db = tmp_path / "archive.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    data = bytearray(db.read_bytes())
+    for start in range(page_size, len(data), page_size):  # every page but the schema's
+        data[start : start + 64] = b"\xa5" * 64
+    db.write_bytes(bytes(data))
+    code, _, err = run(capsys, "comments")
+    assert code == 1 and "the archive file is damaged" in _one_line(err)
+    code, _, err = run(capsys, "poll", "--once")  # the poll, then the deadline sweep, each say so
+    assert code == 1 and "unexpected" not in err and "Traceback" not in err
+    assert all("the archive file is damaged" in line for line in err.strip().splitlines())
+
+
+def test_full_disk_during_poll_once_is_one_line_and_writes_nothing(capsys, config, page, monkeypatch):
+    """SQLite's "database or disk is full" while a poll writes: one line, exit 1, no partial poll."""
+    import guard.runtime.pipeline as pipeline
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    real = pipeline.write_poll
+    monkeypatch.setattr(pipeline, "write_poll", full)
+    code, _, err = run(capsys, "poll", "--once")
+    assert code == 1 and "disk is full" in _one_line(err)
+    monkeypatch.setattr(pipeline, "write_poll", real)
+    code, out, _ = run(capsys, "posts", "--json")
+    assert code == 0 and out.strip() == "[]"
