@@ -211,8 +211,7 @@ def _hooks_config(tmp_path: Path, sandbox, monkeypatch) -> Path:
     monkeypatch.setenv("CG_TEST_VERIFY", VERIFY)
     path = write_config(tmp_path, [account_toml("page", sandbox.base_url, every="1h")])
     path.write_text(
-        path.read_text()
-        + '\n[webhooks]\nlisten = "127.0.0.1:0"\napp_secret_env = "CG_TEST_APP_SECRET"\n'
+        path.read_text() + '\n[webhooks]\nlisten = "127.0.0.1:0"\napp_secret_env = "CG_TEST_APP_SECRET"\n'
         'verify_token_env = "CG_TEST_VERIFY"\ncoalesce = "100ms"\n'
     )
     return path
@@ -222,7 +221,9 @@ def _remove_event(page_id: str, post_id: str, comment_id: str) -> bytes:
     """The recorded remove payload, pointed at the sandbox's page, post and comment."""
     payload = json.loads(fixture("feed-comment-remove.json"))
     payload["entry"][0]["id"] = page_id
-    payload["entry"][0]["changes"][0]["value"].update(post_id=post_id, comment_id=comment_id, parent_id=post_id)
+    payload["entry"][0]["changes"][0]["value"].update(
+        post_id=post_id, comment_id=comment_id, parent_id=post_id
+    )
     return json.dumps(payload).encode()
 
 
@@ -233,7 +234,9 @@ def _run(daemon: Daemon) -> threading.Thread:
     return thread
 
 
-def test_signed_remove_event_opens_removed_critical_without_waiting_for_the_poll(tmp_path, sandbox, monkeypatch):
+def test_signed_remove_event_opens_removed_critical_without_waiting_for_the_poll(
+    tmp_path, sandbox, monkeypatch
+):
     """poll_every is 1h: only the webhook's targeted scan can find the deleted question, and it
     goes through the deletion rule (complete scan, then a by-id read and a control read)."""
     post = sandbox.add_post(POST_TEXT)
@@ -251,7 +254,9 @@ def test_signed_remove_event_opens_removed_critical_without_waiting_for_the_poll
         edited["entry"][0]["changes"][0]["value"] = {"item": "status", "verb": "edited", "post_id": post}
         body = json.dumps(edited).encode()
         requests.post(url, data=body, headers={"X-Hub-Signature-256": sign(SECRET.encode(), body)}, timeout=5)
-        wait_for(lambda: query(db, "SELECT 1 FROM posts WHERE id = ? AND version = 2", [post]), what="the edit")
+        wait_for(
+            lambda: query(db, "SELECT 1 FROM posts WHERE id = ? AND version = 2", [post]), what="the edit"
+        )
 
         sandbox.delete_comment(question)
         body = _remove_event("100200300", post, question)
@@ -285,11 +290,15 @@ def test_burst_while_the_worker_is_busy_is_answered_at_once_and_scanned_once(tmp
         body = _remove_event("100200300", post, f"{post}_1")
         headers = {"X-Hub-Signature-256": sign(SECRET.encode(), body)}
         with requests.Session() as session:
-            statuses = {session.post(url, data=body, headers=headers, timeout=5).status_code for _ in range(100)}
+            statuses = {
+                session.post(url, data=body, headers=headers, timeout=5).status_code for _ in range(100)
+            }
         assert statuses == {200}
         assert connector.fetch_posts == []  # the worker is still held
         connector.gate.set()
-        wait_for(lambda: query(tmp_path / "archive.db", "SELECT count(*) FROM polls")[0][0] >= 2, what="the scan")
+        wait_for(
+            lambda: query(tmp_path / "archive.db", "SELECT count(*) FROM polls")[0][0] >= 2, what="the scan"
+        )
     finally:
         connector.gate.set()
         daemon.stop()
