@@ -15,6 +15,7 @@ from typing import Any, Callable, NoReturn, overload
 
 from guard.durations import parse_duration
 from guard.errors import ConfigError
+from guard.redact import remember
 
 __all__ = ["Reader", "read_secret"]
 
@@ -27,6 +28,7 @@ def read_secret(env_name: str, key: str) -> str:
             f"environment variable {env_name} (named by {key}) is not set; "
             f"export it before running, e.g. `export {env_name}=...`"
         )
+    remember(value)  # so no error text, log line or output can carry it (guard.redact)
     return value
 
 

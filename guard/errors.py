@@ -15,7 +15,8 @@
     │   ├── AlertRetryable     try again later (``retry_after`` seconds when the channel said so)
     │   └── AlertPermanent     the channel will never accept it: surface it and fall back
     ├── ActionRefused          a guarded action (hide/delete) was refused by policy
-    └── AlreadyRunning         another daemon holds the archive's lock: stop it first
+    ├── AlreadyRunning         another daemon holds the archive's lock: stop it first
+    └── ArchiveBusy            the daemon holds the archive's writer lock: leave the job to it
 
 Each leaf is a decision the caller makes: retry, re-authenticate, give up, or tell a human.
 """
@@ -41,6 +42,7 @@ __all__ = [
     "AlertPermanent",
     "ActionRefused",
     "AlreadyRunning",
+    "ArchiveBusy",
 ]
 
 
@@ -135,3 +137,22 @@ class AlreadyRunning(GuardError):
         )
         self.database = database
         self.pid = pid
+
+
+_JOBS = {"poll": "polling", "deliver": "delivering alerts for"}
+
+
+class ArchiveBusy(GuardError):
+    """The daemon holds the archive's writer lock; a one-shot writer (``poll --once``,
+    ``deliver``) would duplicate its work. The daemon does the job on its own schedule."""
+
+    def __init__(self, database: Path, pid: int | None, role: str) -> None:
+        who = f"pid {pid}" if pid else "pid unknown"
+        job = _JOBS.get(role, "writing to")
+        super().__init__(
+            f"the daemon is {job} this archive ({who}): {database}; "
+            "it does this on its own schedule (stop it first to run this by hand)"
+        )
+        self.database = database
+        self.pid = pid
+        self.role = role

@@ -9,8 +9,9 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+import unicodedata
 
-__all__ = ["word_diff", "changed_words", "render_diff", "sha256_text", "normalized_words"]
+__all__ = ["word_diff", "changed_words", "render_diff", "sha256_text", "normalized_words", "inert"]
 
 _TOKEN = re.compile(r"\S+")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
@@ -61,3 +62,43 @@ def render_diff(diff: list[list[str]]) -> str:
     for op, text in diff:
         parts.append(text if op == "=" else f"[-{text}-]" if op == "-" else f"{{+{text}+}}")
     return " ".join(parts)
+
+
+# Characters a terminal obeys or that disguise text: C0 (but newline and tab), DEL, C1, the
+# bidirectional overrides/isolates/marks, zero-width characters and the BOM, line/paragraph
+# separators. ESC starts ANSI/OSC sequences (cursor moves, line erases, OSC 52 clipboard writes).
+_DISGUISE = (
+    "\u061c\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
+_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_DISGUISE}]")
+_ZWJ = "\u200d"
+
+
+def _visible(match: re.Match[str]) -> str:
+    ch = match.group()
+    text = match.string
+    if ch == _ZWJ:  # joins emoji (family, profession sequences): harmless between two symbols
+        i = match.start()
+        before = text[i - 1] if i else ""
+        after = text[i + 1] if i + 1 < len(text) else ""
+        if before and after and _symbolic(before) and _symbolic(after):
+            return ch
+    code = ord(ch)
+    return f"\\x{code:02x}" if code <= 0xFF else f"<U+{code:04X}>"
+
+
+def _symbolic(ch: str) -> bool:
+    return ch == "\ufe0f" or unicodedata.category(ch) in ("So", "Sk") or 0x1F3FB <= ord(ch) <= 0x1F3FF
+
+
+def inert(text: str) -> str:
+    """``text`` with every control, bidi-override and disguising zero-width character made
+    visible (``\\x1b``, ``<U+202E>``), for printing archive text to a terminal.
+
+    Newlines and tabs stay (callers that print one line per item collapse whitespace first);
+    a zero-width joiner between two emoji stays, so 👩‍💻 still renders.
+    """
+    if not text:
+        return text
+    return _UNSAFE.sub(_visible, text)

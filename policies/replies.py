@@ -7,10 +7,13 @@ placeholder for staff to fill in.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from policies.corrections import Correction
 from policies.records import CommentRecord
 
-__all__ = ["suggest_reply", "suggest_correction_note"]
+__all__ = ["suggest_reply", "suggest_correction_note", "clean_excerpt"]
 
 PLACEHOLDER = "[add the answer here]"
 
@@ -66,8 +69,37 @@ def suggest_correction_note(correction: Correction) -> str:
     return f"Correction: we updated this post. {PLACEHOLDER} Sorry for the confusion!"
 
 
+# Links in any spelling a platform would turn into one: with a scheme, www., or a bare domain
+# (evil.example/login), and e-mail addresses.
+_LINK = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+"
+    r"|\S+@\S+\.\S+"
+    r"|\b(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}\b(?:[/:?#]\S*)?",
+    re.IGNORECASE,
+)
+_MENTION = re.compile(r"(?<!\w)[@#](?=\w)")
+# Whole terminal escape sequences (CSI, OSC, other ESC-x), not only their ESC byte.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]|\x9b[0-?]*[ -/]*[@-~]"
+)
+
+
+def clean_excerpt(text: str) -> str:
+    """A comment's words safe to republish under the page's name: no links (``[link]``), no
+    control, bidi-override or zero-width characters, no @mentions or #tags that would notify
+    or link, and no quote marks that could close our quotation early."""
+    kept = "".join(
+        ch if unicodedata.category(ch)[0] != "C" else " "  # Cc, Cf (bidi, zero-width), Co, Cn
+        for ch in unicodedata.normalize("NFKC", _ESCAPES.sub(" ", text))
+    )
+    kept = _LINK.sub("[link]", kept)
+    kept = _MENTION.sub("", kept)
+    kept = kept.replace("“", "'").replace("”", "'").replace('"', "'")
+    return " ".join(kept.split())
+
+
 def _quote(text: str, limit: int = 120) -> str:
-    one = " ".join(text.split())
+    one = clean_excerpt(text)
     if len(one) > limit:
         one = one[: limit - 1] + "…"
     return f"“{one}”"

@@ -16,6 +16,7 @@ from guard.alerts.outbox import enqueue_message
 from guard.alerts.render import AlertMessage
 from guard.alerts.stages import Stage
 from guard.archive import outbox as store
+from guard.archive.verify import chain_head
 from guard.config import AlertSettings
 from guard.durations import format_duration
 
@@ -79,6 +80,11 @@ def build_digest(db: Archive, now: datetime, *, window: timedelta = timedelta(da
     more = len(f["open"]) - len(items)
     if more > 0:
         items.append(f"…and {more} more: run `comment-guard findings`")
+    # The chain head leaves the machine here: a copy the archive's owner cannot rewrite, so
+    # `verify --head` later catches even a rewrite of the whole chain (README: What verify proves).
+    count, head = chain_head(db)
+    if head:
+        stats.append(f"Archive head: {head} ({count} events); `comment-guard verify --head {head}`")
     text = "\n".join([title, ""] + stats + ([""] + items if items else []))
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": fit(title, 150)}},

@@ -6,11 +6,20 @@ alerts exist together or not at all. The dedupe key ``<finding>:<stage>:<channel
 ``INSERT OR IGNORE`` means a finding produces one first alert, one reminder and one escalation
 per channel, however often the engine runs.
 
-Sending: ``deliver_pending`` sends due rows in id order per channel and commits after every
-send. Delivery is **at least once**: if the process dies after a channel accepted a message
-but before its row was marked ``sent``, the row is still ``pending`` and is sent again on the
-next run. Email repeats carry the same ``Message-ID`` (derived from the dedupe key), so mail
-clients show one message; Slack webhooks have no idempotency key, so Slack may show it twice.
+Sending: ``deliver_pending`` sends due rows in id order per channel, **claiming** each row
+(``pending`` → ``sending``, committed) before sending it and recording the outcome after, so two
+deliverers never send the same row. Delivery is **at least once**: if the process dies after
+claiming a row but before recording the outcome, the next deliverer that takes the archive's
+writer lock (the daemon at start, ``deliver``) releases the claim (``release_stale_claims``)
+and the row is sent again, once.
+
+Faults never multiply alerts: when the outcome of a send cannot be written (disk full, I/O
+error), the pass stops at once, the row stays claimed, the outcome is kept in memory and written
+first thing on the next pass; nothing else is sent until it is. So a full disk delays alerts
+but never re-posts one every tick, and the rest of the outbox is attempted after recovery.
+
+Email repeats carry the same ``Message-ID`` (derived from the dedupe key), so mail clients
+show one message; Slack webhooks have no idempotency key, so Slack may show it twice.
 That is the trade we chose: a duplicate is better than a lost alert about a deleted question.
 
 Failures: a temporary error (``AlertRetryable``) reschedules the row, honouring Slack's
@@ -27,9 +36,11 @@ Every function takes ``now``; nothing here reads the clock, so tests drive time.
 from __future__ import annotations
 
 import html
+import weakref
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import structlog
 
@@ -47,7 +58,7 @@ from guard.alerts.routing import routed_channels
 from guard.alerts.stages import FOLLOW_UP_STAGES, Stage
 from guard.archive import outbox as store
 from guard.archive.meta import install_id
-from guard.clock import iso
+from guard.clock import iso, utcnow
 from guard.config import AlertSettings
 from guard.errors import AlertPermanent, AlertRetryable, ArchiveError, ConfigError, GuardError
 from guard.states import FindingState
@@ -62,6 +73,7 @@ __all__ = [
     "deliver_pending",
     "cancel_for_finding",
     "retry_failed",
+    "release_stale_claims",
     "send_test_alert",
     "iso",
 ]
@@ -82,6 +94,28 @@ class DeliveryReport:
     cancelled: list[int] = field(default_factory=list)
     fallbacks: list[int] = field(default_factory=list)
     errors: dict[int, str] = field(default_factory=dict)
+    # delivered (or failed) but the archive could not record it yet: kept in memory, retried
+    unrecorded: list[int] = field(default_factory=list)
+    stopped: str | None = None  # why the pass stopped early (the archive cannot be written)
+
+
+class _WriteFailed(Exception):
+    """The archive could not record a delivery step; the pass stops."""
+
+
+# Outcomes sent but not yet written, per archive handle: {row id: write}. Written before
+# anything else on the next pass; a claimed row in here is never sent again.
+_unrecorded: weakref.WeakKeyDictionary[Any, dict[int, Callable[[], None]]] = weakref.WeakKeyDictionary()
+
+
+def _write(db: Archive, what: str, item_id: int, fn: Callable[[], None]) -> None:
+    """Run ``fn`` in one transaction; a failure (disk full, I/O error) becomes ``_WriteFailed``."""
+    try:
+        with db.atomic():
+            fn()
+    except Exception as exc:  # sqlite3.OperationalError "database or disk is full", OSError, ...
+        log.error("alert_outcome_not_recorded", outbox_id=item_id, step=what, error=str(exc))
+        raise _WriteFailed(f"{what} of alert {item_id} could not be recorded: {exc}") from exc
 
 
 def enqueue(
@@ -219,13 +253,51 @@ def deliver_pending(
     all_senders = {**default_senders(settings), **(senders or {})}
     wanted = set(only_ids) if only_ids is not None else None
     report = DeliveryReport()
+    if not _record_held_outcomes(db, report):
+        return report  # the archive still cannot be written: send nothing more
     while True:  # a second pass sends the email fallbacks queued by the first
         fallbacks_before = len(report.fallbacks)
-        _deliver_pass(db, settings, now, all_senders, wanted, report)
+        try:
+            _deliver_pass(db, settings, now, all_senders, wanted, report)
+        except _WriteFailed as exc:
+            report.stopped = str(exc)
+            report.unrecorded = sorted(_unrecorded.get(db, {}))
+            return report
         if len(report.fallbacks) == fallbacks_before:
             return report
         if wanted is not None:
             wanted |= set(report.fallbacks)
+
+
+def _record_held_outcomes(db: Archive, report: DeliveryReport) -> bool:
+    """Write the outcomes a previous pass could not; False (and stop) while that still fails."""
+    held = _unrecorded.get(db)
+    while held:
+        row_id, write = next(iter(held.items()))
+        try:
+            _write(db, "held outcome", row_id, write)
+        except _WriteFailed as exc:
+            report.stopped = str(exc)
+            report.unrecorded = sorted(held)
+            return False
+        del held[row_id]
+        log.info("alert_outcome_recorded_late", outbox_id=row_id)
+    return True
+
+
+def release_stale_claims(db: Archive, *, now: datetime | None = None) -> list[int]:
+    """Put rows claimed by a deliverer that died back in the queue (sent again: at least once).
+
+    Call only while holding the archive's writer lock (the daemon at start, ``deliver``): then no
+    other deliverer is alive, and the only live claims are this process's own held outcomes.
+    """
+    held = _unrecorded.get(db, {})
+    stale = [i for i in store.claimed_ids(db) if i not in held]
+    if stale:
+        with db.atomic():
+            store.release_claims(db, stale, next_attempt_at=iso(now or utcnow()))
+        log.warning("alert_claims_released", outbox_ids=stale, note="a deliverer died mid-send; sent again")
+    return stale
 
 
 def _deliver_pass(
@@ -249,8 +321,7 @@ def _deliver_pass(
                 blocked.add(row.channel)  # an earlier alert is backing off: keep the order
             continue
         if row.finding_state == FindingState.RESOLVED and row.stage in FOLLOW_UP_STAGES:
-            with db.atomic():
-                store.mark_cancelled(db, row.id)
+            _write(db, "cancellation", row.id, partial(store.mark_cancelled, db, row.id, at=now_s))
             log.info(
                 "alert_cancelled",
                 outbox_id=row.id,
@@ -260,6 +331,15 @@ def _deliver_pass(
             )
             report.cancelled.append(row.id)
             continue
+        try:
+            message = AlertMessage.from_json(row.payload)
+        except Exception as exc:  # one unreadable row must not starve the rest of the outbox
+            error = f"the queued message cannot be read: {type(exc).__name__}: {exc}"
+            _write(db, "failure", row.id, partial(store.mark_failed, db, row.id, error=error, at=now_s))
+            log.error("alert_unreadable", outbox_id=row.id, error=error)
+            report.failed.append(row.id)
+            report.errors[row.id] = error
+            continue
         item = OutboxItem(
             id=row.id,
             finding_id=row.finding_id,
@@ -267,9 +347,17 @@ def _deliver_pass(
             channel=row.channel,
             dedupe_key=row.dedupe_key,
             attempts=row.attempts,
-            message=AlertMessage.from_json(row.payload),
+            message=message,
             install_id=install,
         )
+        claimed: list[bool] = []
+
+        def take(row_id: int = row.id, out: list[bool] = claimed) -> None:
+            out.append(store.claim(db, row_id))
+
+        _write(db, "claim", row.id, take)
+        if not claimed or not claimed[0]:
+            continue  # another deliverer has it
         if not _deliver_one(db, settings, item, senders.get(row.channel), now, report):
             blocked.add(row.channel)
 
@@ -304,9 +392,12 @@ def _deliver_one(
         log.exception("alert_sender_crashed", outbox_id=item.id, channel=item.channel)
         _reschedule(db, settings, item, f"{type(exc).__name__}: {exc}", None, now, report)
         return False
-    with db.atomic():
+
+    def record() -> None:
         store.mark_sent(db, item.id, sent_at=iso(now))
         record_channel(db, item.channel, at=now.isoformat(), ok=True)
+
+    _record_outcome(db, item.id, "sent mark", record)
     log.info(
         "alert_sent",
         outbox_id=item.id,
@@ -335,8 +426,9 @@ def _reschedule(
         factor = 2 ** min(item.attempts, 20)
         delay = min(BASE_BACKOFF * factor, max(settings.max_backoff, BASE_BACKOFF))
     next_at = iso(now + delay, round_up=True)
-    with db.atomic():
-        store.reschedule(db, item.id, next_attempt_at=next_at, error=error)
+    _record_outcome(
+        db, item.id, "retry", lambda: store.reschedule(db, item.id, next_attempt_at=next_at, error=error)
+    )
     log.warning(
         "alert_retry_scheduled",
         outbox_id=item.id,
@@ -359,8 +451,10 @@ def _fail(
     fallback_ids: list[int] = []
     spec = channel_spec(item.channel)
     fallback = spec.fallback if spec is not None else None
-    with db.atomic():
-        store.mark_failed(db, item.id, error=error)
+
+    def record() -> None:
+        fallback_ids.clear()
+        store.mark_failed(db, item.id, error=error, at=iso(now))
         record_channel(db, item.channel, at=now.isoformat(), ok=False, error=error)
         if spec is not None and fallback and settings.channels.get(fallback) is not None:
             sibling = item.dedupe_key.rsplit(":", 1)[0] + ":" + fallback
@@ -375,7 +469,10 @@ def _fail(
                     now=now,
                     finding_id=item.finding_id,
                 )
-                fallback_ids = [row_id] if row_id is not None else []
+                if row_id is not None:
+                    fallback_ids.append(row_id)
+
+    _record_outcome(db, item.id, "failure", record)
     log.error(
         "alert_failed_permanently",
         outbox_id=item.id,
@@ -386,6 +483,16 @@ def _fail(
     report.failed.append(item.id)
     report.errors[item.id] = error
     report.fallbacks.extend(fallback_ids)
+
+
+def _record_outcome(db: Archive, row_id: int, what: str, write: Callable[[], None]) -> None:
+    """Write a claimed row's outcome; if the archive refuses, hold it for the next pass (the
+    row stays claimed, so it is not sent again) and stop this pass."""
+    try:
+        _write(db, what, row_id, write)
+    except _WriteFailed:
+        _unrecorded.setdefault(db, {})[row_id] = write
+        raise
 
 
 def _fallback_message(message: AlertMessage, note: str) -> AlertMessage:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
@@ -11,11 +13,39 @@ import sqlite_utils
 from guard.archive.schema import SCHEMA_VERSION, migrate, schema_version
 from guard.errors import ArchiveError
 
-__all__ = ["Archive", "open_archive", "open_archive_readonly"]
+__all__ = ["Archive", "open_archive", "open_archive_readonly", "archive_version"]
 
 # The handle every archive function takes. Code outside guard/archive/ names this type and
 # passes the handle along; it never runs SQL on it (tests/architecture checks the imports).
 Archive = sqlite_utils.Database
+
+
+class _WriterDatabase(sqlite_utils.Database):
+    """``atomic()`` begins ``IMMEDIATE``: the write lock is taken before the first read.
+
+    A deferred transaction reads first and upgrades to a writer at its first write; in WAL mode
+    that upgrade fails at once with "database is locked" (the busy timeout cannot help) when
+    another process committed in between, and what it read may already be stale. Taking the lock
+    up front makes a second writer wait its turn (``timeout``) and read what the first wrote.
+    """
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[sqlite_utils.Database]:
+        if self.conn.in_transaction:  # nested: a savepoint inside the caller's transaction
+            with super().atomic() as db:
+                yield db
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.rollback()
+            raise
 
 
 def open_archive(path: str | Path) -> Archive:
@@ -24,7 +54,8 @@ def open_archive(path: str | Path) -> Archive:
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(p), timeout=30, check_same_thread=False)
-        db = sqlite_utils.Database(conn)
+        conn.isolation_level = "IMMEDIATE"  # implicit transactions (a bare INSERT) too
+        db = _WriterDatabase(conn)
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA synchronous = NORMAL")
@@ -35,6 +66,12 @@ def open_archive(path: str | Path) -> Archive:
     except OSError as exc:
         raise ArchiveError(f"cannot create archive directory for {p}: {exc.strerror}") from None
     return db
+
+
+def archive_version(db: Archive) -> int:
+    """Changes whenever another connection commits (``PRAGMA data_version``): a writer compares
+    it before and inside its transaction to know whether what it read first is still current."""
+    return int(db.execute("PRAGMA data_version").fetchone()[0])
 
 
 def open_archive_readonly(path: str | Path) -> Archive:

@@ -6,6 +6,7 @@ and its alerts together); none commits on its own.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -14,6 +15,7 @@ import sqlite_utils
 from guard.archive.events import append_events, make_event
 from guard.archive.records import MARK_EVENT
 from guard.errors import NotInArchive
+from guard.redact import scrub, scrub_data
 from guard.states import FindingState
 from policies.records import FindingDraft, OpenFinding
 
@@ -22,6 +24,7 @@ __all__ = [
     "posts_touched_by_poll",
     "posts_for_sweep",
     "insert_finding",
+    "finding_digest",
     "count_by_state",
     "get_finding",
     "require_finding",
@@ -94,6 +97,8 @@ def insert_finding(
         if row is None:
             raise NotInArchive(f"no post with id {draft.post_id!r} in the archive")
         account = row[0]
+    evidence = json.dumps(scrub_data(draft.evidence), ensure_ascii=False)
+    reply = scrub(draft.suggested_reply)
     cur = db.execute(
         "INSERT INTO findings (account, kind, severity, state, dedupe_key, post_id, comment_id,"
         " opened_at, updated_at, evidence, suggested_reply, note)"
@@ -108,12 +113,21 @@ def insert_finding(
             draft.comment_id,
             at,
             at,
-            json.dumps(draft.evidence, ensure_ascii=False),
-            draft.suggested_reply,
+            evidence,
+            reply,
             note,
         ],
     )
     fid = int(cur.lastrowid or 0)
+    digest = finding_digest(
+        kind=draft.kind,
+        dedupe_key=draft.dedupe_key,
+        post_id=draft.post_id,
+        comment_id=draft.comment_id,
+        opened_at=at,
+        evidence=evidence,
+        suggested_reply=reply,
+    )
     append_events(
         db,
         [
@@ -125,10 +139,29 @@ def insert_finding(
                 post_id=draft.post_id,
                 finding_id=fid,
                 finding_kind=draft.kind,
+                sha256=digest,
             )
         ],
     )
     return fid
+
+
+def finding_digest(
+    *,
+    kind: str,
+    dedupe_key: str,
+    post_id: str | None,
+    comment_id: str | None,
+    opened_at: str,
+    evidence: str,
+    suggested_reply: str | None,
+) -> str:
+    """SHA-256 of what a finding says (its evidence as stored); ``finding_opened`` records it,
+    so ``verify`` notices a rewritten finding."""
+    content = json.dumps(
+        [kind, dedupe_key, post_id, comment_id, opened_at, evidence, suggested_reply], ensure_ascii=False
+    )
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 def count_by_state(db: sqlite_utils.Database) -> dict[str, int]:

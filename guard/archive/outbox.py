@@ -3,10 +3,16 @@
 ``guard.alerts`` decides what to queue, when to send and what a failure means; these named
 functions are the SQL behind those decisions. None of them commits: writes join the caller's
 transaction (``with db.atomic():``), which is how a finding and its alerts are written together.
+
+Every state change of a row is also an event in the hash chain (``alert_queued`` with the hash
+of what was queued, ``alert_sent``, ``alert_failed``, ``alert_cancelled``, ``alert_requeued``),
+so ``verify`` notices a deleted, rewritten or re-opened outbox row. A claim (``sending``) is not
+an event: it is the moment between "pending" and an outcome.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from enum import StrEnum
@@ -14,13 +20,20 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
+from guard.archive.events import append_events, make_event
 from guard.archive.meta import meta_get, meta_set
+from guard.clock import iso, utcnow
+from guard.redact import scrub
 from guard.states import FindingState
 
 __all__ = [
     "OutboxStatus",
     "PendingRow",
     "insert_row",
+    "row_digest",
+    "claim",
+    "release_claims",
+    "claimed_ids",
     "cancel_pending_for_finding",
     "pending_rows",
     "mark_cancelled",
@@ -48,13 +61,15 @@ class OutboxStatus(StrEnum):
     SENT = "sent"  # the channel accepted it
     FAILED = "failed"  # a permanent error; ``retry_failed`` puts it back
     CANCELLED = "cancelled"  # a follow-up withdrawn because its finding was resolved
+    SENDING = "sending"  # claimed by a deliverer: being sent, or sent and not yet recorded
 
 
-PENDING, SENT, FAILED, CANCELLED = (
+PENDING, SENT, FAILED, CANCELLED, SENDING = (
     OutboxStatus.PENDING,
     OutboxStatus.SENT,
     OutboxStatus.FAILED,
     OutboxStatus.CANCELLED,
+    OutboxStatus.SENDING,
 )
 
 _CHANNEL_STATE_PREFIX = "alerts.channel."
@@ -80,7 +95,9 @@ def insert_row(
     next_attempt_at: str,
     created_at: str,
 ) -> int | None:
-    """A new pending row; None when ``dedupe_key`` is already queued (INSERT OR IGNORE)."""
+    """A new pending row; None when ``dedupe_key`` is already queued (INSERT OR IGNORE).
+    Writes its ``alert_queued`` event. Subject and payload are scrubbed of secrets first."""
+    subject, payload = scrub(subject), scrub(payload)
     cursor = db.execute(
         "INSERT OR IGNORE INTO outbox (finding_id, stage, channel, dedupe_key, subject, "
         "payload, status, attempts, next_attempt_at, created_at) "
@@ -89,7 +106,52 @@ def insert_row(
     )
     if cursor.rowcount != 1 or cursor.lastrowid is None:
         return None
-    return int(cursor.lastrowid)
+    row_id = int(cursor.lastrowid)
+    digest = row_digest(
+        finding_id=finding_id,
+        stage=stage,
+        channel=channel,
+        dedupe_key=dedupe_key,
+        subject=subject,
+        payload=payload,
+    )
+    _event(db, "alert_queued", [row_id], created_at, finding_id=finding_id, sha256=digest, channel=channel)
+    return row_id
+
+
+def row_digest(
+    *, finding_id: int | None, stage: str, channel: str, dedupe_key: str, subject: str, payload: str
+) -> str:
+    """SHA-256 of what an outbox row will send; recorded by its ``alert_queued`` event."""
+    content = json.dumps([finding_id, stage, channel, dedupe_key, subject, payload], ensure_ascii=False)
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def _event(
+    db: sqlite_utils.Database,
+    kind: str,
+    row_ids: list[int],
+    at: str,
+    *,
+    finding_id: int | None = None,
+    **data: Any,
+) -> None:
+    """One event per row for a state change; the account is the finding's ("" without one)."""
+    if not row_ids:
+        return
+    marks = ", ".join("?" for _ in row_ids)
+    rows = db.execute(
+        f"SELECT o.id, o.finding_id, COALESCE(f.account, '') FROM outbox o"
+        f" LEFT JOIN findings f ON f.id = o.finding_id WHERE o.id IN ({marks}) ORDER BY o.id",
+        row_ids,
+    ).fetchall()
+    append_events(
+        db,
+        [
+            make_event(kind, at=at, account=account, outbox_id=row_id, finding_id=fid, **data)
+            for row_id, fid, account in rows
+        ],
+    )
 
 
 def cancel_pending_for_finding(db: sqlite_utils.Database, finding_id: int, stages: Iterable[str]) -> int:
@@ -98,15 +160,51 @@ def cancel_pending_for_finding(db: sqlite_utils.Database, finding_id: int, stage
     if not stages:
         return 0
     marks = ", ".join("?" for _ in stages)
+    ids = [
+        r[0]
+        for r in db.execute(
+            f"SELECT id FROM outbox WHERE finding_id = ? AND status = ? AND stage IN ({marks}) ORDER BY id",
+            [finding_id, PENDING, *stages],
+        ).fetchall()
+    ]
+    if not ids:
+        return 0
+    id_marks = ", ".join("?" for _ in ids)
+    db.execute(f"UPDATE outbox SET status = ? WHERE id IN ({id_marks})", [CANCELLED, *ids])
+    _event(db, "alert_cancelled", ids, _now(), reason="finding_resolved")
+    return len(ids)
+
+
+def mark_cancelled(db: sqlite_utils.Database, row_id: int, *, at: str | None = None) -> None:
+    db.execute("UPDATE outbox SET status = ? WHERE id = ?", [CANCELLED, row_id])
+    _event(db, "alert_cancelled", [row_id], at or _now(), reason="finding_resolved")
+
+
+def claim(db: sqlite_utils.Database, row_id: int) -> bool:
+    """Take a pending row for sending; False when another deliverer already has it."""
     cursor = db.execute(
-        f"UPDATE outbox SET status = ? WHERE finding_id = ? AND status = ? AND stage IN ({marks})",
-        [CANCELLED, finding_id, PENDING, *stages],
+        "UPDATE outbox SET status = ? WHERE id = ? AND status = ?", [SENDING, row_id, PENDING]
+    )
+    return int(cursor.rowcount) == 1
+
+
+def claimed_ids(db: sqlite_utils.Database) -> list[int]:
+    return [
+        r[0] for r in db.execute("SELECT id FROM outbox WHERE status = ? ORDER BY id", [SENDING]).fetchall()
+    ]
+
+
+def release_claims(db: sqlite_utils.Database, row_ids: list[int], *, next_attempt_at: str) -> int:
+    """Claimed rows back to pending (their deliverer died before recording an outcome)."""
+    if not row_ids:
+        return 0
+    marks = ", ".join("?" for _ in row_ids)
+    cursor = db.execute(
+        f"UPDATE outbox SET status = ?, next_attempt_at = MIN(next_attempt_at, ?)"
+        f" WHERE status = ? AND id IN ({marks})",
+        [PENDING, next_attempt_at, SENDING, *row_ids],
     )
     return int(cursor.rowcount)
-
-
-def mark_cancelled(db: sqlite_utils.Database, row_id: int) -> None:
-    db.execute("UPDATE outbox SET status = ? WHERE id = ?", [CANCELLED, row_id])
 
 
 def mark_sent(db: sqlite_utils.Database, row_id: int, *, sent_at: str) -> None:
@@ -114,31 +212,47 @@ def mark_sent(db: sqlite_utils.Database, row_id: int, *, sent_at: str) -> None:
         "UPDATE outbox SET status = ?, sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
         [SENT, sent_at, row_id],
     )
+    _event(db, "alert_sent", [row_id], sent_at)
 
 
 def reschedule(db: sqlite_utils.Database, row_id: int, *, next_attempt_at: str, error: str) -> None:
-    """Count the attempt and keep the row pending until ``next_attempt_at``."""
+    """Count the attempt and keep the row pending (releasing its claim) until ``next_attempt_at``."""
     db.execute(
-        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
-        [next_attempt_at, error, row_id],
+        "UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
+        " WHERE id = ?",
+        [PENDING, next_attempt_at, scrub(error), row_id],
     )
 
 
-def mark_failed(db: sqlite_utils.Database, row_id: int, *, error: str) -> None:
+def mark_failed(db: sqlite_utils.Database, row_id: int, *, error: str, at: str | None = None) -> None:
     db.execute(
         "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
-        [FAILED, error, row_id],
+        [FAILED, scrub(error), row_id],
     )
+    _event(db, "alert_failed", [row_id], at or _now())
 
 
 def requeue_failed(db: sqlite_utils.Database, *, next_attempt_at: str, channel: str | None = None) -> int:
     """Failed rows (of ``channel``) back to pending with no attempts; returns how many."""
-    sql = "UPDATE outbox SET status = ?, attempts = 0, next_attempt_at = ? WHERE status = ?"
-    params: list[Any] = [PENDING, next_attempt_at, FAILED]
+    sql = "SELECT id FROM outbox WHERE status = ?"
+    params: list[Any] = [FAILED]
     if channel:
         sql += " AND channel = ?"
         params.append(channel)
-    return int(db.execute(sql, params).rowcount)
+    ids = [r[0] for r in db.execute(sql + " ORDER BY id", params).fetchall()]
+    if not ids:
+        return 0
+    marks = ", ".join("?" for _ in ids)
+    db.execute(
+        f"UPDATE outbox SET status = ?, attempts = 0, next_attempt_at = ? WHERE id IN ({marks})",
+        [PENDING, next_attempt_at, *ids],
+    )
+    _event(db, "alert_requeued", ids, next_attempt_at)
+    return len(ids)
+
+
+def _now() -> str:
+    return iso(utcnow())
 
 
 # -- reading rows ---------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from guard.archive.polls import PollBatch
 from guard.clock import parse_iso
 from guard.config import Account
 from guard.errors import ConnectorError
+from guard.redact import scrub
 from guard.states import LIVE_STATUSES, CommentStatus
 from guard.text import sha256_text, word_diff
 
@@ -145,7 +146,8 @@ class PollDiff:
             else:
                 self._settle(self.posts[oid], answer, "post", self.batch.posts)
         self.batch.complete = self._complete and self.error is None
-        self.batch.error = str(self.error) if self.error is not None else None
+        # The platform's message may quote the token: scrubbed before it reaches polls.error.
+        self.batch.error = scrub(str(self.error)) if self.error is not None else None
         return self.batch
 
     def _post(self, post: Post) -> None:
@@ -265,7 +267,7 @@ class PollDiff:
         hidden = bool(old["hidden"]) if c.hidden is None else c.hidden
         status = CommentStatus.HIDDEN if hidden else CommentStatus.PRESENT
         if old["status"] in (CommentStatus.DELETED, CommentStatus.UNKNOWN):
-            self.event("comment_reappeared", c.id, c.post_id, previous_status=old["status"])
+            self.event("comment_reappeared", c.id, c.post_id, previous_status=old["status"], status=status)
         elif old["status"] == CommentStatus.PRESENT and status == CommentStatus.HIDDEN:
             self.event("comment_hidden", c.id, c.post_id, **_moderation(c))
         elif old["status"] == CommentStatus.HIDDEN and status == CommentStatus.PRESENT:

@@ -8,9 +8,9 @@ import click
 
 from guard.alerts.channels import channel_names
 from guard.alerts.health import channel_health, list_outbox
-from guard.alerts.outbox import deliver_pending, retry_failed, send_test_alert
+from guard.alerts.outbox import deliver_pending, release_stale_claims, retry_failed, send_test_alert
 from guard.cli.context import Context, pass_ctx
-from guard.cli.output import emit_json, emit_table
+from guard.cli.output import echo, emit_json, emit_table, writer_lock
 from guard.clock import utcnow
 
 __all__ = ["COMMANDS"]
@@ -36,7 +36,7 @@ def alerts(ctx: Context, pending: bool, as_json: bool) -> None:
         line = f"channel {name}: {h.get('status', '?')}"
         if h.get("last_error"):
             line += f" (last error: {h['last_error']})"
-        click.echo(line)
+        echo(line)
 
 
 @click.command("test-alert")
@@ -48,9 +48,9 @@ def test_alert(ctx: Context, channel: str | None) -> None:
     """Send a sample alert through the real outbox and channel."""
     report = send_test_alert(ctx.db, ctx.config.alerts, now=utcnow(), channel=channel)
     for row_id in report.sent:
-        click.echo(f"test alert {row_id} delivered")
+        echo(f"test alert {row_id} delivered")
     for row_id, error in report.errors.items():
-        click.echo(f"error: test alert {row_id} not delivered: {error}", err=True)
+        echo(f"error: test alert {row_id} not delivered: {error}", err=True)
     if report.failed or report.retrying:
         sys.exit(1)
 
@@ -64,12 +64,24 @@ def test_alert(ctx: Context, channel: str | None) -> None:
 )
 @pass_ctx
 def deliver(ctx: Context, requeue: bool) -> None:
-    """Deliver due alerts now (the daemon does this every 30 s)."""
-    now = utcnow()
-    if requeue:
-        click.echo(f"requeued {retry_failed(ctx.db, now=now)} failed alert(s)")
-    report = deliver_pending(ctx.db, ctx.config.alerts, now=now)
-    click.echo(f"sent {len(report.sent)}, retrying {len(report.retrying)}, failed {len(report.failed)}")
+    """Deliver due alerts now (the daemon does this every 30 s).
+
+    Takes the archive's writer lock: waits behind a `poll --once`, refuses while the daemon
+    runs (it delivers on its own)."""
+    with writer_lock(ctx.config.guard.database, "deliver"):
+        now = utcnow()
+        if requeue:
+            echo(f"requeued {retry_failed(ctx.db, now=now)} failed alert(s)")
+        release_stale_claims(ctx.db)
+        report = deliver_pending(ctx.db, ctx.config.alerts, now=now)
+    echo(f"sent {len(report.sent)}, retrying {len(report.retrying)}, failed {len(report.failed)}")
+    if report.unrecorded:
+        echo(
+            f"error: {len(report.unrecorded)} alert(s) were delivered but the archive could not "
+            "record it (disk full?); free space and run `deliver` again",
+            err=True,
+        )
+        sys.exit(1)
 
 
 COMMANDS = [alerts, test_alert, deliver]

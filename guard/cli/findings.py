@@ -13,7 +13,7 @@ from guard.archive import queries
 from guard.archive.events import append_events, make_event
 from guard.archive.records import MARK_EVENT
 from guard.cli.context import Context, pass_ctx
-from guard.cli.output import emit_json, excerpt
+from guard.cli.output import echo, emit_json, excerpt
 from guard.clock import iso, utcnow
 from guard.engine import run_engine, set_state
 from guard.errors import UsageError
@@ -39,23 +39,23 @@ def findings(ctx: Context, state: str, kind: str | None, as_json: bool) -> None:
         emit_json(rows)
         return
     if not rows:
-        click.echo("no findings" if state == "all" else f"no {state} findings")
+        echo("no findings" if state == "all" else f"no {state} findings")
         return
     for r in rows:
         ev = r["evidence"]
         comment = ev.get("comment", {})
-        click.echo(f"#{r['id']} {r['kind']} [{r['severity']}, {r['state']}] opened {r['opened_at']}")
-        click.echo(f"    {ev.get('summary', '')}")
+        echo(f"#{r['id']} {r['kind']} [{r['severity']}, {r['state']}] opened {r['opened_at']}")
+        echo(f"    {ev.get('summary', '')}")
         if comment:
-            click.echo(
+            echo(
                 f"    comment {comment.get('id')} by {comment.get('author_name') or '?'} "
                 f"({comment.get('status')}): {excerpt(comment.get('message'), 90)}"
             )
         if ev.get("correction", {}).get("summary"):
-            click.echo(f"    corrected: {ev['correction']['summary']}")
+            echo(f"    corrected: {ev['correction']['summary']}")
         if r["suggested_reply"]:
-            click.echo(f"    suggested reply: {r['suggested_reply']}")
-            click.echo(
+            echo(f"    suggested reply: {r['suggested_reply']}")
+            echo(
                 f"    reply with: comment-guard reply {ev.get('reply_to', r['post_id'])} "
                 f"{shlex.quote(r['suggested_reply'])}"
             )
@@ -67,7 +67,7 @@ def findings(ctx: Context, state: str, kind: str | None, as_json: bool) -> None:
 def ack(ctx: Context, finding_id: int) -> None:
     """Acknowledge a finding: someone is on it (stops reminders and escalation)."""
     row = set_state(ctx.db, finding_id, "acknowledged", now=utcnow())
-    click.echo(f"finding #{row['id']} acknowledged")
+    echo(f"finding #{row['id']} acknowledged")
 
 
 @click.command()
@@ -77,7 +77,7 @@ def ack(ctx: Context, finding_id: int) -> None:
 def resolve(ctx: Context, finding_id: int, note: str | None) -> None:
     """Resolve a finding."""
     row = set_state(ctx.db, finding_id, "resolved", now=utcnow(), note=note)
-    click.echo(f"finding #{row['id']} resolved")
+    echo(f"finding #{row['id']} resolved")
 
 
 @click.command("mark-corrected")
@@ -103,7 +103,7 @@ def mark_corrected(ctx: Context, post_id: str, note: str | None) -> None:
             ],
         )
     result = run_engine(db, ctx.config, now=now)
-    click.echo(
+    echo(
         f"post {post_id} marked corrected"
         + (f"; {len(result.opened)} new finding(s)" if result.opened else "")
     )
@@ -140,13 +140,13 @@ def explain(ctx: Context, comment_id: str, as_json: bool) -> None:
             }
         )
         return
-    click.echo(f"comment {comment_id}: {'PROTECTED' if verdict.critical else 'not protected'}")
-    click.echo(f'    "{excerpt(prot.comment.message, 100)}"')
-    click.echo(f"    policy: {policy}")
+    echo(f"comment {comment_id}: {'PROTECTED' if verdict.critical else 'not protected'}")
+    echo(f'    "{excerpt(prot.comment.message, 100)}"')
+    echo(f"    policy: {policy}")
     for reason in verdict.reasons:
-        click.echo(f"    - {reason}")
+        echo(f"    - {reason}")
     if corrections:
-        click.echo("    post corrected: " + "; ".join(corrections))
+        echo("    post corrected: " + "; ".join(corrections))
 
 
 @click.command()
@@ -156,7 +156,7 @@ def explain(ctx: Context, comment_id: str, as_json: bool) -> None:
 def reply(ctx: Context, target_id: str, text: str) -> None:
     """Reply publicly to a comment (or to a post) and record the reply."""
     new_id = actions.reply(ctx.db, ctx.config, target_id, text, now=utcnow())
-    click.echo(f"replied to {target_id}: new comment {new_id}")
+    echo(f"replied to {target_id}: new comment {new_id}")
 
 
 def _moderation(action: str) -> click.Command:
@@ -174,7 +174,7 @@ def _moderation(action: str) -> click.Command:
             ctx.db, ctx.config, action, comment_id, now=utcnow(), override_protection=override, reason=reason
         )
         suffix = " (override recorded and alerted)" if override and prot.protected else ""
-        click.echo(f"{action} {comment_id}: done{suffix}")
+        echo(f"{action} {comment_id}: done{suffix}")
 
     return command
 

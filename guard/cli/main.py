@@ -16,6 +16,7 @@ from guard import __version__
 from guard.archive.connection import explain_database_error
 from guard.cli import accounts, alerts, auth, findings, labels, polling, records, serve, service, setup
 from guard.cli.context import Context
+from guard.cli.output import echo
 from guard.config import DEFAULT_CONFIG_PATH
 from guard.errors import GuardError
 from guard.runtime.logs import LEVELS, configure_logging
@@ -62,20 +63,20 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="comment-guard", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        echo("aborted", err=True)
         sys.exit(130)
     except click.exceptions.NoArgsIsHelpError as exc:
-        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        echo(exc.ctx.get_help() if exc.ctx else str(exc))
         sys.exit(0)
     except click.ClickException as exc:
         command = getattr(exc, "ctx", None)  # UsageError and BadParameter carry their command
         hint = f" (see `{command.command_path} --help`)" if command is not None else ""
-        click.echo(f"error: {exc.format_message()}{hint}", err=True)
+        echo(f"error: {exc.format_message()}{hint}", err=True)
         sys.exit(exc.exit_code)
     except GuardError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
+        echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
         if archive_trouble is not None:
             click.echo(f"error: {archive_trouble}", err=True)
             sys.exit(1)
-        click.echo(
+        echo(
             f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the "
             "traceback and please report it)",
             err=True,

@@ -1,22 +1,51 @@
-"""Turning rows into what a person (table) or a script (JSON) reads."""
+"""Turning rows into what a person (table) or a script (JSON) reads.
+
+Everything printed goes through :func:`echo` (or the table and JSON helpers built on it): archive
+text is hostile input (a comment can carry ESC/OSC sequences that erase lines, rewrite the
+terminal title or the clipboard, and bidi overrides that reverse what it appears to say), so
+control characters are made visible (``guard.text.inert``), and an error text quoting a token is
+scrubbed (``guard.redact.scrub``) before it reaches the screen.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from typing import Any, Iterable, Sequence
 
 import click
 
-__all__ = ["emit_json", "emit_table", "excerpt"]
+from guard.redact import scrub
+from guard.text import inert
+
+__all__ = ["echo", "emit_json", "emit_table", "excerpt", "safe", "writer_lock"]
+
+# JSON escapes C0 itself; these it would pass through raw with ensure_ascii=False.
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def safe(text: Any) -> str:
+    """``text`` as a terminal may print it: scrubbed of secrets, control characters visible."""
+    return inert(scrub(str(text)))
+
+
+def echo(message: Any = "", *, err: bool = False) -> None:
+    """``click.echo`` for anything that may contain archive or platform text."""
+    click.echo(safe(message), err=err)
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    # Same data for a JSON reader, inert for a terminal: \uXXXX for bidi/C1/zero-width.
+    text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    click.echo(scrub(text))
 
 
 def excerpt(text: str | None, width: int = 60) -> str:
-    one_line = " ".join((text or "").split())
+    one_line = inert(" ".join((text or "").split()))
     return one_line if len(one_line) <= width else one_line[: width - 1] + "…"
 
 
@@ -25,16 +54,16 @@ def emit_table(
 ) -> None:
     cols = list(columns)
     if not rows:
-        click.echo(empty)
+        echo(empty)
         return
     cells = [[_cell(r.get(c)) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     budget = shutil.get_terminal_size((120, 20)).columns
     if sum(widths) + 2 * len(widths) > budget and cols:
         widths[-1] = max(10, budget - sum(widths[:-1]) - 2 * len(widths))
-    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(cols, widths)).rstrip())
+    echo("  ".join(c.upper().ljust(w) for c, w in zip(cols, widths)).rstrip())
     for row in cells:
-        click.echo("  ".join(excerpt(v, w).ljust(w) for v, w in zip(row, widths)).rstrip())
+        echo("  ".join(excerpt(v, w).ljust(w) for v, w in zip(row, widths)).rstrip())
 
 
 def _cell(value: Any) -> str:
@@ -42,4 +71,16 @@ def _cell(value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value)
+    return inert(scrub(str(value)))
+
+
+def writer_lock(database: Any, role: str) -> Any:
+    """The archive's writer lock for a one-shot command (``poll --once``, ``deliver``): waits,
+    saying so, behind another one-shot writer; refuses (``ArchiveBusy``) beside the daemon."""
+    from guard.runtime.lock import WriterLock
+
+    def waiting(pid: int | None, holder: str | None) -> None:
+        who = f"comment-guard {holder or 'command'} (pid {pid or 'unknown'})"
+        echo(f"waiting: {who} is writing to this archive; continuing when it is done", err=True)
+
+    return WriterLock(database, role, on_wait=waiting)

@@ -7,7 +7,7 @@ import sys
 import click
 
 from guard.cli.context import Context, pass_ctx
-from guard.cli.output import emit_json
+from guard.cli.output import echo, emit_json, writer_lock
 
 __all__ = ["COMMANDS"]
 
@@ -16,18 +16,28 @@ __all__ = ["COMMANDS"]
 @click.option("--once", is_flag=True, help="Poll once and exit (the daemon is `comment-guard run`).")
 @click.option("--account", "account_name", metavar="NAME", help="Only this account.")
 @click.option(
-    "--no-deliver", is_flag=True, help="Leave the alerts this poll queued in the outbox (`deliver` sends them)."
+    "--no-deliver",
+    is_flag=True,
+    help="Leave the alerts this poll queued in the outbox (`deliver` sends them).",
 )
 @pass_ctx
 def poll(ctx: Context, once: bool, account_name: str | None, no_deliver: bool) -> None:
     """Poll accounts once: archive new posts, comments, versions and confirmed deletions, then
-    send the alerts that are due (cron users get them without `deliver`; `--no-deliver` skips)."""
+    send the alerts that are due (cron users get them without `deliver`; `--no-deliver` skips).
+
+    Takes the archive's writer lock: waits behind another `poll --once` or `deliver`, and
+    refuses while the daemon runs (it polls on its own schedule)."""
+    if not once:
+        raise click.UsageError("poll needs --once; to poll on a schedule run `comment-guard run`")
+    with writer_lock(ctx.config.guard.database, "poll"):
+        _poll_once(ctx, account_name, deliver=not no_deliver)
+
+
+def _poll_once(ctx: Context, account_name: str | None, *, deliver: bool = True) -> None:
     from connectors.registry import connect
     from guard.clock import utcnow
     from guard.runtime.pipeline import one_line_error, run_poll, sweep
 
-    if not once:
-        raise click.UsageError("poll needs --once; to poll on a schedule run `comment-guard run`")
     config = ctx.config
     accounts = [config.account(account_name)] if account_name else list(config.accounts)
     failed = False
@@ -37,27 +47,25 @@ def poll(ctx: Context, once: bool, account_name: str | None, no_deliver: bool) -
             outcome = run_poll(config, ctx.db, account, connector=connectors[account.name])
         except Exception as exc:  # contained: one account's failure never stops the others
             failed = True
-            click.echo(f"error: {account.name}: poll failed: {one_line_error(exc)}", err=True)
+            echo(f"error: {account.name}: poll failed: {one_line_error(exc)}", err=True)
             continue
         r = outcome.poll
         counts = ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items())) or "no changes"
         state = "complete" if r.complete else "FAILED" if r.failed else "INCOMPLETE"
-        click.echo(
-            f"{account.name}: poll {r.poll_id} {state}, {r.api_calls} API calls, {r.items} items; {counts}"
-        )
+        echo(f"{account.name}: poll {r.poll_id} {state}, {r.api_calls} API calls, {r.items} items; {counts}")
         for line in outcome.summary_lines():
-            click.echo(f"{account.name}: {line}")
+            echo(f"{account.name}: {line}")
         if r.error is not None:
             failed = True
-            click.echo(f"error: {account.name}: {r.error}", err=True)
+            echo(f"error: {account.name}: {r.error}", err=True)
     # Time-based rules (reply deadlines, escalation) for people who poll from cron.
     swept = sweep(config, ctx.db, connectors, now=utcnow())
     if swept.opened:
-        click.echo(
+        echo(
             f"{len(swept.opened)} finding(s) from reply deadlines: "
             + ", ".join(f"#{i}" for i in swept.opened)
         )
-    if not no_deliver:
+    if deliver:
         _deliver_due(ctx)
     if failed:
         sys.exit(1)
@@ -74,11 +82,9 @@ def _deliver_due(ctx: Context) -> None:
         return
     report = deliver_pending(ctx.db, settings, now=utcnow())
     if report.sent or report.retrying or report.failed:
-        click.echo(
-            f"alerts: sent {len(report.sent)}, retrying {len(report.retrying)}, failed {len(report.failed)}"
-        )
+        echo(f"alerts: sent {len(report.sent)}, retrying {len(report.retrying)}, failed {len(report.failed)}")
     for outbox_id, error in sorted(report.errors.items()):
-        click.echo(f"error: alert {outbox_id}: {error}", err=True)
+        echo(f"error: alert {outbox_id}: {error}", err=True)
 
 
 @click.command()
@@ -93,7 +99,7 @@ def status(ctx: Context, as_json: bool) -> None:
         emit_json(report)
     else:
         for line in report["lines"]:
-            click.echo(line)
+            echo(line)
     if report.get("unhealthy"):
         sys.exit(1)
 

@@ -13,9 +13,9 @@ from typing import Any
 import click
 
 from guard.archive import queries
-from guard.archive.events import verify_chain
+from guard.archive.verify import verify_archive
 from guard.cli.context import Context, IsoDate, pass_ctx
-from guard.cli.output import emit_json, emit_table, excerpt
+from guard.cli.output import echo, emit_json, emit_table, excerpt
 from guard.clock import iso
 from guard.errors import UsageError
 
@@ -99,9 +99,9 @@ def thread(ctx: Context, post_id: str, as_json: bool) -> None:
     if as_json:
         emit_json(data)
         return
-    click.echo(f"POST {data['id']} [{data['status']}] ({len(data['versions'])} versions)")
+    echo(f"POST {data['id']} [{data['status']}] ({len(data['versions'])} versions)")
     for v in data["versions"]:
-        click.echo(f"  v{v['version']} {v['seen_at']}: {excerpt(v['message'], 100)}")
+        echo(f"  v{v['version']} {v['seen_at']}: {excerpt(v['message'], 100)}")
     for c in data["comments"]:
         _print_comment(c, 1)
 
@@ -110,9 +110,7 @@ def _print_comment(c: dict[str, Any], depth: int) -> None:
     mark = "" if c["status"] == "present" else f" [{c['status'].upper()}]"
     edits = f" (edited, {len(c['versions'])} versions)" if len(c["versions"]) > 1 else ""
     page = " (page)" if c["from_page"] else ""
-    click.echo(
-        f"{'  ' * depth}- {c['author'] or '?'}{page}{mark}{edits}: {excerpt(c['message'], 90)}  [{c['id']}]"
-    )
+    echo(f"{'  ' * depth}- {c['author'] or '?'}{page}{mark}{edits}: {excerpt(c['message'], 90)}  [{c['id']}]")
     for r in c["replies"]:
         _print_comment(r, depth + 1)
 
@@ -128,14 +126,14 @@ def history(ctx: Context, object_id: str, as_json: bool) -> None:
         emit_json(data)
         return
     cur = data["current"]
-    click.echo(f"{data['type'].upper()} {object_id} [{cur['status']}]")
+    echo(f"{data['type'].upper()} {object_id} [{cur['status']}]")
     for v in data["versions"]:
-        click.echo(f"v{v['version']} seen {v['seen_at']} sha256 {v['sha256'][:12]}")
-        click.echo(f"    {v['message']}")
+        echo(f"v{v['version']} seen {v['seen_at']} sha256 {v['sha256'][:12]}")
+        echo("    " + v["message"].replace("\r", "\\r").replace("\n", "\n    "))
         if v["diff_text"]:
-            click.echo(f"    diff: {v['diff_text']}")
+            echo(f"    diff: {v['diff_text']}")
     for e in data["events"]:
-        click.echo(f"event {e['seq']} {e['at']} {e['kind']}")
+        echo(f"event {e['seq']} {e['at']} {e['kind']}")
 
 
 @click.command()
@@ -147,9 +145,18 @@ def history(ctx: Context, object_id: str, as_json: bool) -> None:
     default="-",
     help="File to write (default: stdout).",
 )
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="CSV: write cells exactly as archived, even those a spreadsheet would run as a formula.",
+)
 @pass_ctx
-def export(ctx: Context, fmt: str, output: str) -> None:
-    """Export every version of every post and comment with its SHA-256."""
+def export(ctx: Context, fmt: str, output: str, raw: bool) -> None:
+    """Export every version of every post and comment with its SHA-256.
+
+    In CSV, a cell starting with = + - @ (or tab, carriage return) is prefixed with a single
+    quote so a spreadsheet shows it instead of running it as a formula; --raw turns this off
+    (the SHA-256 column always hashes the archived text, not the quoted cell)."""
     rows = queries.export_rows(ctx.read_db)
     try:
         handle = click.open_file(output, "w", encoding="utf-8")
@@ -174,19 +181,60 @@ def export(ctx: Context, fmt: str, output: str) -> None:
             ]
             writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows(rows if raw else (_neutralised(r) for r in rows))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutralised(row: dict[str, Any]) -> dict[str, Any]:
+    """A spreadsheet runs a cell starting with = + - @ as a formula (``=HYPERLINK(...)``,
+    ``=cmd|...``); a leading ' makes it text (OWASP's CSV-injection advice)."""
+    return {k: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v for k, v in row.items()}
 
 
 @click.command()
+@click.option(
+    "--head",
+    "head",
+    metavar="HASH",
+    help="A chain head recorded earlier (printed by verify, sent by the daily digest): prove it "
+    "is still a prefix of today's chain.",
+)
+@click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def verify(ctx: Context) -> None:
-    """Recompute the event hash chain; exit 1 naming the first altered row."""
-    result = verify_chain(ctx.db)
-    if result.ok:
-        click.echo(f"ok: {result.checked} events, hash chain intact")
-        return
-    click.echo(f"TAMPERED: event {result.bad_seq}: {result.reason}", err=True)
-    sys.exit(1)
+def verify(ctx: Context, head: str | None, as_json: bool) -> None:
+    """Prove the record: the event hash chain, every stored text against its SHA-256 and its
+    event, every current row against its latest version and its events, findings and alerts.
+    Exit 1 naming the first row that does not match."""
+    report = verify_archive(ctx.db, head=head)
+    if as_json:
+        emit_json(
+            {
+                "ok": report.ok,
+                "events": report.events,
+                "head": report.head,
+                "head_checked": report.head_checked,
+                "head_seq": report.head_seq,
+                "problems": [{"where": p.where, "reason": p.reason} for p in report.problems],
+            }
+        )
+    elif report.ok:
+        echo(
+            f"ok: {report.events} events, hash chain intact; {report.versions} versions of "
+            f"{report.objects} posts and comments, {report.findings} findings and {report.alerts} "
+            "alerts match their hashes and events"
+        )
+        if report.head_checked:
+            echo(f"ok: head {report.head_checked} is event {report.head_seq} of today's chain")
+        echo(f"head: {report.head or '-'} ({report.events} events); keep it elsewhere for `verify --head`")
+    else:
+        first, *rest = report.problems
+        echo(f"TAMPERED: {first}", err=True)
+        for problem in rest:
+            echo(f"also: {problem}", err=True)
+    if not report.ok:
+        sys.exit(1)
 
 
 COMMANDS = [posts, comments, search, thread, history, export, verify]

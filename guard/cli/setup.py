@@ -10,6 +10,7 @@ import click
 
 from guard.archive.connection import open_archive
 from guard.cli.context import Context, pass_ctx
+from guard.cli.output import echo
 from guard.config import load_config, read_secret
 from guard.errors import ConfigError, GuardError
 
@@ -32,8 +33,8 @@ def init(ctx: Context, target: str | None, force: bool) -> None:
     path.write_text(example, encoding="utf-8")
     config = load_config(path)
     open_archive(config.guard.database)
-    click.echo(f"wrote {path} and created {config.guard.database}")
-    click.echo(
+    echo(f"wrote {path} and created {config.guard.database}")
+    echo(
         "next: edit the [[accounts]] section, export the token variables it names, "
         f"then run `comment-guard --config {path} check --live`"
     )
@@ -52,7 +53,7 @@ def check(ctx: Context, live: bool) -> None:
         account.token()
     for env_name, key in channel_secrets(config.alerts):
         read_secret(env_name, key)
-    click.echo(
+    echo(
         f"config {config.path} is valid: {len(config.accounts)} account(s), "
         f"mode {config.guard.mode}, archive {config.guard.database}"
     )
@@ -62,10 +63,10 @@ def check(ctx: Context, live: bool) -> None:
     for account in config.accounts:
         try:
             for line in connect(account.connector_settings()).check():
-                click.echo(f"{account.name}: {line}")
+                echo(f"{account.name}: {line}")
         except GuardError as exc:
             failed = True
-            click.echo(f"{account.name}: FAILED: {exc}", err=True)
+            echo(f"{account.name}: FAILED: {exc}", err=True)
     if failed:
         sys.exit(1)
 

@@ -126,7 +126,6 @@ class _Scheduler(BlockingScheduler):
             if job.next_run_time is not None:
                 job.modify(next_run_time=job.next_run_time + delta)
 
-
     def wakeup(self) -> None:
         if self._event is not None:
             self._event.set()
@@ -151,7 +150,7 @@ class Daemon:
         self._senders = dict(senders) if senders else None
         self._connectors: dict[str, Connector] = dict(connectors or {})
         self._every = {"heartbeat": heartbeat_every, "deliver": delivery_every, "sweep": sweep_every}
-        self._lock = DaemonLock(config.guard.database)
+        self._lock = DaemonLock(config.guard.database, on_wait=_log_wait)
         self._db: Archive | None = None
         self._scheduler = _Scheduler(
             timezone=timezone.utc,
@@ -178,6 +177,7 @@ class Daemon:
         clean = True
         try:
             self._db = open_archive(self.config.guard.database)
+            self._release_stale_claims()
             self._add_jobs()
             self._start_webhooks()
             from guard.runtime.slack_app import start_slack_app
@@ -241,6 +241,13 @@ class Daemon:
             self._db.conn.close()
             self._db = None
         self._lock.release()
+
+    def _release_stale_claims(self) -> None:
+        """Alerts claimed by a deliverer that died mid-send go back to the queue (we hold the
+        writer lock, so no other deliverer is alive)."""
+        from guard.alerts.outbox import release_stale_claims
+
+        release_stale_claims(self._require_db())
 
     def _read_secrets(self) -> list[str]:
         """Read every account token now: a missing variable stops start-up with one clear line
@@ -484,7 +491,6 @@ class Daemon:
                 due[account.name] = now_mono + (job.next_run_time - now_wall).total_seconds()
         return {liveness.SCHEDULE_KEY: liveness.record(now_mono, due)}
 
-
     def _kick_delivery(self) -> None:
         """Bring the delivery job forward when a job queued alerts due before its next tick,
         so a new finding is sent within seconds, not up to 30 s later."""
@@ -510,6 +516,10 @@ class Daemon:
         with db.atomic():
             for key, value in values.items():
                 meta_set(db, key, value)
+
+
+def _log_wait(pid: int | None, role: str | None) -> None:
+    log.info("waiting_for_writer_lock", holder_pid=pid, holder=role, note="a one-shot command is writing")
 
 
 def hard_exit(code: int) -> None:

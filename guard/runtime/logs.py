@@ -10,6 +10,8 @@ from typing import Any
 
 import structlog
 
+from guard.redact import remember, scrub
+
 __all__ = ["configure_logging", "scrub_secrets", "bridge_scheduler_logs", "LEVELS"]
 
 LEVELS = ("debug", "info", "warning", "error")
@@ -39,6 +41,7 @@ def configure_logging(level: str = "info", *, json: bool | None = None, stream: 
             _drop_secrets,
             structlog.processors.format_exc_info if json else structlog.dev.set_exc_info,
             renderer,
+            _Scrubber(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
         logger_factory=_LevelStreams.factory(stream),
@@ -47,35 +50,26 @@ def configure_logging(level: str = "info", *, json: bool | None = None, stream: 
 
 
 def scrub_secrets(values: Iterable[str]) -> None:
-    """Add a last log processor that blanks these exact values from every rendered line.
+    """Remember these exact values as secrets (``guard.redact``): every rendered log line is
+    scrubbed of them, and of token-shaped strings, by the last processor.
 
-    ``guard.logs`` already drops secret-looking *keys*; this catches a token that ends up
+    ``_drop_secrets`` already blanks secret-looking *keys*; this catches a token that ends up
     inside a value (an exception message quoting a URL, a traceback). Values shorter than 8
     characters are skipped: blanking them would mangle ordinary words.
     """
-    secrets = sorted({v for v in values if v and len(v) >= 8}, key=len, reverse=True)
-    if not secrets:
-        return
-    processors = [p for p in structlog.get_config()["processors"] if not isinstance(p, _Scrubber)]
-    structlog.configure(processors=[*processors, _Scrubber(secrets)])
+    remember(*values)
 
 
 class _Scrubber:
     """Runs after the renderer, so it sees the final text (tracebacks included)."""
 
-    def __init__(self, secrets: list[str]) -> None:
-        self.secrets = secrets
-
     def __call__(self, _: Any, __: str, rendered: Any) -> Any:
         if isinstance(rendered, str):
-            for secret in self.secrets:
-                rendered = rendered.replace(secret, "[redacted]")
-        elif isinstance(rendered, dict):  # no renderer configured (e.g. capture_logs)
+            return scrub(rendered)
+        if isinstance(rendered, dict):  # no renderer configured (e.g. capture_logs)
             for key, value in rendered.items():
                 if isinstance(value, str):
-                    for secret in self.secrets:
-                        value = value.replace(secret, "[redacted]")
-                    rendered[key] = value
+                    rendered[key] = scrub(value)
         return rendered
 
 

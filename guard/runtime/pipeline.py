@@ -18,7 +18,7 @@ import structlog
 from connectors.base import Connector, GoneStatus, ProtectionMarks, Snapshot
 from connectors.registry import connect
 from guard.actions import enforce, mark_protection
-from guard.archive.connection import Archive
+from guard.archive.connection import Archive, archive_version
 from guard.archive.findings import posts_touched_by_poll
 from guard.archive.meta import budget_key, meta_get, meta_set
 from guard.archive.poller import PollDiff
@@ -71,6 +71,9 @@ def poll_account(
     calls_before = connector.api_calls
     snapshot = _fetch(connector, account, since, post_id)
     stamp = iso(started)
+    # A first pass outside the write lock, only to learn which objects to ask the platform
+    # about: network calls never run inside a transaction.
+    seen_version = archive_version(db)
     diff = PollDiff(db, account, snapshot, iso(since), stamp)
     suspects = diff.plan(connector.absences_before_confirm)
     answers: dict[str, GoneStatus] = {}
@@ -82,10 +85,17 @@ def poll_account(
             error = exc
         except Exception as exc:  # a connector bug: the suspects stay unknown, the poll is kept
             error = _contained(exc, account, "confirm_gone")
-    batch = diff.settle(answers, error)
-    batch.finished = iso(utcnow()) if now is None else stamp
-    batch.api_calls = connector.api_calls - calls_before
-    with db.atomic():
+    with db.atomic():  # BEGIN IMMEDIATE: no other writer until this poll is written
+        if archive_version(db) != seen_version:
+            # Another process wrote since the first pass (a poll beside ours): diff again against
+            # the archive as it is now, under the lock, so nothing is recorded twice. Suspects
+            # that are new to this pass were not asked about: they stay "unknown" until next poll.
+            diff = PollDiff(db, account, snapshot, iso(since), stamp)
+            diff.plan(connector.absences_before_confirm)
+            log.info("poll_rediffed", account=account.name, reason="archive changed during the poll")
+        batch = diff.settle(answers, error)
+        batch.finished = iso(utcnow()) if now is None else stamp
+        batch.api_calls = connector.api_calls - calls_before
         # A poll that read nothing (a mistyped page id, a refused token) must not bind the
         # account name to that page: it is bound by its first poll that succeeds.
         read_something = batch.error is None or batch.items > 0
@@ -181,13 +191,10 @@ def run_poll(
     enforce(db, engine.to_unhide, {account.name: connector}, now=moment)
     if isinstance(connector, ProtectionMarks):  # the platform itself can refuse a deletion
         mark_protection(db, config, posts_touched_by_poll(db, result.poll_id), connector)
-    if isinstance(connector, ProtectionMarks):  # the platform itself can refuse a deletion
-        mark_protection(db, config, posts_touched_by_poll(db, result.poll_id), connector)
     return PollOutcome(
         poll=result,
         findings_opened=([health.opened] if health.opened else []) + engine.opened,
         account_resolved=health.resolved,
-
         interval_factor=_slowdown(spent, account.monthly_read_budget),
         budget_spent=spent,
     )

@@ -11,7 +11,7 @@ from guard.alerts.channels import default_senders
 from guard.alerts.channels.email import message_id_for
 from guard.alerts.channels.slack import SlackSettings
 from guard.alerts.health import list_outbox
-from guard.alerts.outbox import deliver_pending, enqueue
+from guard.alerts.outbox import deliver_pending, enqueue, release_stale_claims
 from guard.archive.meta import install_id
 from guard.archive.schema import migrate
 from guard.config import AlertSettings, Route
@@ -47,17 +47,22 @@ def test_crash_after_send_before_mark_resends_with_same_message_id(tmp_path, smt
     assert len(smtp.messages) == 1
 
     restarted = _open(tmp_path / "a.db")
+    assert list_outbox(restarted)[0]["status"] == "sending"  # claimed, outcome unknown
+    assert release_stale_claims(restarted) == [1]  # what the daemon and `deliver` do first
     assert list_outbox(restarted)[0]["status"] == "pending"
     assert deliver_pending(restarted, email_only, now=T0 + timedelta(seconds=5)).sent == [1]
     ids = [msg["Message-ID"] for _, _, msg in smtp.messages]
-    expected = message_id_for("1:first:email", install_id=install_id(restarted), from_addr="guard@example.org")
+    expected = message_id_for(
+        "1:first:email", install_id=install_id(restarted), from_addr="guard@example.org"
+    )
     assert ids == [expected] * 2
     assert deliver_pending(restarted, email_only, now=T0 + timedelta(hours=1)).sent == []
     assert len(smtp.messages) == 2
 
 
 def test_crash_before_send_delivers_after_restart(tmp_path, smtp, email_only):
-    """Dying before the send leaves the row pending; the restarted job delivers it once."""
+    """Dying before the send leaves the row claimed; the restarted deliverer releases the claim
+    and delivers it once."""
     smtp.start()
     db = _open(tmp_path / "b.db")
     with db.atomic():
@@ -72,6 +77,8 @@ def test_crash_before_send_delivers_after_restart(tmp_path, smtp, email_only):
     assert smtp.messages == []
 
     restarted = _open(tmp_path / "b.db")
+    assert deliver_pending(restarted, email_only, now=T0).sent == []  # still claimed by the dead one
+    assert release_stale_claims(restarted) == [1]
     assert deliver_pending(restarted, email_only, now=T0).sent == [1]
     assert len(smtp.messages) == 1
     assert list_outbox(restarted)[0]["status"] == "sent"
@@ -94,7 +101,8 @@ def test_crash_after_first_of_two_sends_keeps_the_first_marked(tmp_path, slack, 
         deliver_pending(db, slack_only, now=T0, senders={"slack": second_dies})
     db.close()
     restarted = _open(tmp_path / "c.db")
-    assert [r["status"] for r in list_outbox(restarted)] == ["sent", "pending"]
+    assert [r["status"] for r in list_outbox(restarted)] == ["sent", "sending"]
+    assert release_stale_claims(restarted) == [2]
     assert deliver_pending(restarted, slack_only, now=T0).sent == [2]
     assert len(slack.accepted()) == 2
 

@@ -8,10 +8,10 @@ import pytest
 from aiosmtpd.smtp import AuthResult
 
 from guard.alerts.channels.email import message_id_for, send_email
-from guard.archive.meta import install_id
 from guard.alerts.health import list_outbox
 from guard.alerts.outbox import deliver_pending, enqueue
 from guard.alerts.render import render_alert
+from guard.archive.meta import install_id
 from guard.config import AlertSettings
 from guard.errors import AlertPermanent, AlertRetryable
 from tests.alerts.conftest import email_settings

@@ -12,7 +12,15 @@ import pytest
 
 PACKAGES = ("guard", "connectors", "policies")
 # Imported by everything; imports nothing of ours above it.
-GROUND_FLOOR = {"guard", "guard.errors", "guard.clock", "guard.durations", "guard.text", "guard.states"}
+GROUND_FLOOR = {
+    "guard",
+    "guard.errors",
+    "guard.clock",
+    "guard.durations",
+    "guard.text",
+    "guard.states",
+    "guard.redact",
+}
 SQL_LIBRARIES = {"sqlite3", "sqlite_utils"}
 
 
