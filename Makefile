@@ -30,6 +30,7 @@ bench: setup
 	$(BIN)/python bench/ingest_platforms.py
 	$(BIN)/python bench/api_calls.py
 	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/latency.py
 
 soak: setup
 	$(BIN)/python bench/soak.py
