@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import click
 
 from guard.archive.connection import Archive, open_archive, open_archive_readonly
-from guard.clock import parse_iso
+from guard.clock import iso, zone
 from guard.config import Config, load_config
 
 __all__ = ["Context", "pass_ctx", "IsoDate"]
@@ -29,6 +30,18 @@ class Context:
         if self._config is None:
             self._config = load_config(self.config_path)
         return self._config
+
+    @property
+    def tz(self) -> tzinfo:
+        """``[guard] timezone``: how times are shown, and what a date without an offset means."""
+        return zone(self.config.guard.timezone)
+
+    def utc(self, moment: datetime | None) -> str | None:
+        """An ``IsoDate`` value as the archive's UTC ISO-8601; a time without an offset is local
+        time (``[guard] timezone``)."""
+        if moment is None:
+            return None
+        return iso(moment if moment.tzinfo else moment.replace(tzinfo=self.tz))
 
     @property
     def db(self) -> Archive:
@@ -51,14 +64,23 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 class IsoDate(click.ParamType):
-    """A date or ISO-8601 time; naive values are UTC (the archive's time zone)."""
+    """A date or ISO-8601 time. Without an offset it is local time (``[guard] timezone``):
+    the value stays naive here and ``Context.utc`` places it. ``end_of_day``: a bare date means
+    the end of that day (for ``--until``, which is exclusive)."""
 
     name = "date"
+
+    def __init__(self, *, end_of_day: bool = False) -> None:
+        self.end_of_day = end_of_day
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
         if isinstance(value, datetime):
             return value
+        text = str(value).strip().replace(" ", "T").replace("Z", "+00:00")
         try:
-            return parse_iso(str(value).strip().replace(" ", "T"))
+            moment = datetime.fromisoformat(text)
         except ValueError:
             self.fail(f"{value!r} is not a date; use e.g. 2026-11-01 or 2026-11-01T18:00:00", param, ctx)
+        if self.end_of_day and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            moment += timedelta(days=1)
+        return moment

@@ -14,7 +14,19 @@ import click
 
 from guard import __version__
 from guard.archive.connection import explain_database_error
-from guard.cli import accounts, alerts, auth, findings, labels, polling, records, serve, service, setup
+from guard.cli import (
+    accounts,
+    alerts,
+    auth,
+    evidence,
+    findings,
+    labels,
+    polling,
+    records,
+    serve,
+    service,
+    setup,
+)
 from guard.cli.context import Context
 from guard.cli.output import echo
 from guard.config import DEFAULT_CONFIG_PATH
@@ -23,7 +35,7 @@ from guard.runtime.logs import LEVELS, configure_logging
 
 __all__ = ["cli", "main", "COMMAND_GROUPS"]
 
-COMMAND_GROUPS = (setup, accounts, auth, polling, records, findings, labels, alerts, service, serve)
+COMMAND_GROUPS = (setup, accounts, auth, polling, records, evidence, findings, labels, alerts, service, serve)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -12,14 +12,15 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from typing import Any, Iterable, Sequence
+import sys
+from typing import Any, Callable, Iterable, Sequence
 
 import click
 
 from guard.redact import scrub
 from guard.text import inert
 
-__all__ = ["echo", "emit_json", "emit_table", "excerpt", "safe", "writer_lock"]
+__all__ = ["echo", "emit_json", "emit_table", "excerpt", "progress", "safe", "to_terminal", "writer_lock"]
 
 # JSON escapes C0 itself; these it would pass through raw with ensure_ascii=False.
 _JSON_UNSAFE = re.compile(
@@ -58,12 +59,35 @@ def emit_table(
         return
     cells = [[_cell(r.get(c)) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    budget = shutil.get_terminal_size((120, 20)).columns
-    if sum(widths) + 2 * len(widths) > budget and cols:
+    # Fit the last column to a terminal; piped output (a file, grep) keeps every character.
+    budget = shutil.get_terminal_size((120, 20)).columns if to_terminal() else None
+    if budget is not None and sum(widths) + 2 * len(widths) > budget and cols:
         widths[-1] = max(10, budget - sum(widths[:-1]) - 2 * len(widths))
     echo("  ".join(c.upper().ljust(w) for c, w in zip(cols, widths)).rstrip())
     for row in cells:
         echo("  ".join(excerpt(v, w).ljust(w) for v, w in zip(row, widths)).rstrip())
+
+
+def to_terminal(stream: Any = None) -> bool:
+    """Whether ``stream`` (default stdout) is a terminal: listings are cut to fit and limited
+    to 100 rows only there; piped output is complete."""
+    stream = stream if stream is not None else sys.stdout
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def progress(what: str, *, unit: str) -> Callable[..., None]:
+    """A running count on stderr ("exporting: 12,000 versions") when stderr is a terminal; a
+    no-op when it is piped or logged, so scripts and cron see only the result."""
+    if not to_terminal(sys.stderr):
+        return lambda n, done=False: None
+
+    def tick(n: int, done: bool = False) -> None:
+        click.echo(f"\r{what}: {n:,} {unit}" + ("\n" if done else ""), err=True, nl=False)
+
+    return tick
 
 
 def _cell(value: Any) -> str:

@@ -5,8 +5,6 @@ Every command here only reads; the queries live in ``guard.archive.queries``.
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
 from typing import Any
 
@@ -16,8 +14,6 @@ from guard.archive import queries
 from guard.archive.verify import verify_archive
 from guard.cli.context import Context, IsoDate, pass_ctx
 from guard.cli.output import echo, emit_json, emit_table, excerpt
-from guard.clock import iso
-from guard.errors import UsageError
 
 __all__ = ["COMMANDS"]
 
@@ -47,7 +43,7 @@ def posts(ctx: Context, account: str | None, status: str | None, as_json: bool) 
     "--since",
     type=IsoDate(),
     metavar="DATE",
-    help="Created on or after this date or time (UTC unless an offset is given), "
+    help="Created on or after this date or time (local time, [guard] timezone, unless an offset is given), "
     "e.g. 2026-11-01 or 2026-11-01T18:00:00+02:00.",
 )
 @click.option("--author", metavar="NAME", help="Author name (case-insensitive).")
@@ -57,7 +53,7 @@ def comments(
     ctx: Context, post: str | None, status: str | None, since: Any, author: str | None, as_json: bool
 ) -> None:
     """List archived comments, including deleted and hidden ones."""
-    since_iso = iso(since) if since else None
+    since_iso = ctx.utc(since)
     rows = queries.list_comments(ctx.read_db, post=post, status=status, since=since_iso, author=author)
     if as_json:
         emit_json(rows)
@@ -137,63 +133,6 @@ def history(ctx: Context, object_id: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True),
-    default="-",
-    help="File to write (default: stdout).",
-)
-@click.option(
-    "--raw",
-    is_flag=True,
-    help="CSV: write cells exactly as archived, even those a spreadsheet would run as a formula.",
-)
-@pass_ctx
-def export(ctx: Context, fmt: str, output: str, raw: bool) -> None:
-    """Export every version of every post and comment with its SHA-256.
-
-    In CSV, a cell starting with = + - @ (or tab, carriage return) is prefixed with a single
-    quote so a spreadsheet shows it instead of running it as a formula; --raw turns this off
-    (the SHA-256 column always hashes the archived text, not the quoted cell)."""
-    rows = queries.export_rows(ctx.read_db)
-    try:
-        handle = click.open_file(output, "w", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
-    with handle as out:
-        if fmt == "json":
-            json.dump(rows, out, indent=2, ensure_ascii=False)
-            out.write("\n")
-        else:
-            fields = [
-                "type",
-                "id",
-                "post_id",
-                "parent_id",
-                "author",
-                "version",
-                "seen_at",
-                "status",
-                "sha256",
-                "message",
-            ]
-            writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows if raw else (_neutralised(r) for r in rows))
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _neutralised(row: dict[str, Any]) -> dict[str, Any]:
-    """A spreadsheet runs a cell starting with = + - @ as a formula (``=HYPERLINK(...)``,
-    ``=cmd|...``); a leading ' makes it text (OWASP's CSV-injection advice)."""
-    return {k: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v for k, v in row.items()}
-
-
-@click.command()
 @click.option(
     "--head",
     "head",
@@ -237,4 +176,4 @@ def verify(ctx: Context, head: str | None, as_json: bool) -> None:
         sys.exit(1)
 
 
-COMMANDS = [posts, comments, search, thread, history, export, verify]
+COMMANDS = [posts, comments, search, thread, history, verify]

@@ -1,0 +1,200 @@
+"""Records export and the evidence behind a report: what a public-records request asks for.
+
+``export_records`` streams: rows come off one SQLite cursor as the caller writes them, so a
+100,000-comment archive is exported in the memory of one row (SQLite sorts with its own bounded
+cache and spills to a temporary file). ``evidence`` gathers everything about one post for
+``comment-guard report``: every version of the post and of each comment, every event on a
+timeline, the findings with who acted, and the chain head at the time of the report.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from guard.archive.queries import fts_query, thread
+from guard.errors import NotInArchive, UsageError
+from guard.text import sha256_text
+
+__all__ = ["EXPORT_COLUMNS", "RecordFilter", "chain_head", "evidence", "export_records", "finding_post"]
+
+# One row per version of every post and comment, in this column order (CSV header, JSON keys).
+EXPORT_COLUMNS = (
+    "type",
+    "id",
+    "account",
+    "post_id",
+    "parent_id",
+    "author",
+    "version",
+    "current",
+    "status",
+    "created_time",
+    "first_seen",
+    "seen_at",
+    "hidden_at",
+    "deleted_at",
+    "permalink",
+    "sha256",
+    "message",
+)
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """Which posts and comments to export. Times are UTC ISO-8601 strings, compared with each
+    post's or comment's ``created_time``: ``since`` inclusive, ``until`` exclusive."""
+
+    account: str | None = None
+    post: str | None = None
+    since: str | None = None
+    until: str | None = None
+    query: str | None = None  # FTS: objects with at least one matching version (or author)
+
+
+# The time of the last event that hid or deleted the object (the record says when we saw it).
+_LAST_EVENT = "(SELECT max(e.at) FROM events e WHERE e.object_id = {obj} AND e.kind = '{kind}')"
+
+_POSTS = f"""
+SELECT 'post' AS type, v.post_id AS id, p.account, v.post_id AS post_id, NULL AS parent_id,
+       p.author_name AS author, v.version, v.version = p.version AS current, p.status,
+       p.created_time, p.first_seen, v.seen_at, NULL AS hidden_at,
+       {_LAST_EVENT.format(obj="p.id", kind="post_deleted")} AS deleted_at,
+       p.permalink_url AS permalink, v.sha256, v.message, p.created_time AS sort_time
+  FROM post_versions v JOIN posts p ON p.id = v.post_id
+"""
+
+_COMMENTS = f"""
+SELECT 'comment', v.comment_id, c.account, c.post_id, c.parent_id, c.author_name, v.version,
+       v.version = c.version, c.status, c.created_time, c.first_seen, v.seen_at,
+       {_LAST_EVENT.format(obj="c.id", kind="comment_hidden")},
+       {_LAST_EVENT.format(obj="c.id", kind="comment_deleted")},
+       p.permalink_url, v.sha256, v.message, p.created_time
+  FROM comment_versions v JOIN comments c ON c.id = v.comment_id JOIN posts p ON p.id = c.post_id
+"""
+
+
+def export_records(
+    db: sqlite_utils.Database, filters: RecordFilter | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every version of every post and comment that ``filters`` select, one dict each (keys:
+    ``EXPORT_COLUMNS``), grouped by post (newest post first), the post before its comments.
+
+    A generator over one cursor: nothing is collected. ``permalink`` is the post's link (a
+    comment is shown under its post); ``current`` says whether the version is the live text.
+    """
+    f = filters or RecordFilter()
+    post_where, post_args = _conditions("p", "p.id", f, fts="post")
+    comment_where, comment_args = _conditions("c", "c.id", f, fts="comment")
+    sql = (
+        f"{_POSTS} {post_where} UNION ALL {_COMMENTS} {comment_where}"
+        # By position (a compound SELECT sorts by result columns): the post's created time, the
+        # post, the post before its comments, each comment's created time, id, version.
+        " ORDER BY 18 DESC, 4, 1 DESC, 10, 2, 7"
+    )
+    try:
+        cursor = db.execute(sql, post_args + comment_args)
+    except sqlite3.OperationalError as exc:
+        if f.query is None or not any(w in str(exc) for w in ("fts5", "syntax", "no such column")):
+            raise
+        raise UsageError(f"cannot search for {f.query!r}: {exc}") from None
+    names = [d[0] for d in cursor.description]
+    for values in cursor:
+        row = dict(zip(names, values))
+        del row["sort_time"]
+        row["current"] = bool(row["current"])
+        yield row
+
+
+def _conditions(alias: str, id_col: str, f: RecordFilter, *, fts: str) -> tuple[str, list[Any]]:
+    conds: list[str] = []
+    args: list[Any] = []
+    for sql, value in (
+        (f"{alias}.account = ?", f.account),
+        (f"{alias}.{'id' if alias == 'p' else 'post_id'} = ?", f.post),
+        (f"{alias}.created_time >= ?", f.since),
+        (f"{alias}.created_time < ?", f.until),
+    ):
+        if value is not None:
+            conds.append(sql)
+            args.append(value)
+    if f.query is not None:
+        match = fts_query(f.query)
+        if fts == "post":
+            conds.append(
+                f"{id_col} IN (SELECT pv.post_id FROM post_versions pv WHERE pv.id IN"
+                " (SELECT rowid FROM post_versions_fts WHERE post_versions_fts MATCH ?))"
+            )
+            args.append(match)
+        else:
+            conds.append(
+                f"({id_col} IN (SELECT cv.comment_id FROM comment_versions cv WHERE cv.id IN"
+                " (SELECT rowid FROM comment_versions_fts WHERE comment_versions_fts MATCH ?))"
+                f" OR {alias}.rowid IN (SELECT rowid FROM comments_fts WHERE comments_fts MATCH ?))"
+            )
+            args += [match, match]
+    return ("WHERE " + " AND ".join(conds)) if conds else "", args
+
+
+def chain_head(db: sqlite_utils.Database) -> tuple[int, str | None]:
+    """(number of the last event, its hash): what ``verify --head`` checks later."""
+    row = db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    return (row[0], row[1]) if row else (0, None)
+
+
+def evidence(db: sqlite_utils.Database, post_id: str) -> dict[str, Any]:
+    """Everything the archive holds about one post, for an evidence report.
+
+    ``post``: the post with ``versions`` (each with its word diff) and ``comments`` (the tree,
+    every comment with its ``versions``); ``events``: every event about the post and its comments
+    in order (status changes, versions, findings and who acted); ``findings``; ``head`` and
+    ``events_total``: the chain head when the evidence was read; each version carries
+    ``hash_ok`` (its text still hashes to the stored SHA-256).
+    """
+    own = not db.conn.in_transaction
+    if own:  # one read transaction: the head is the head of what was read
+        db.conn.execute("BEGIN")
+    try:
+        post = thread(db, post_id)
+        for v in post["versions"]:
+            v["hash_ok"] = sha256_text(v["message"]) == v["sha256"]
+        for c in _walk(post["comments"]):
+            for v in c["versions"]:
+                v["hash_ok"] = sha256_text(v["message"]) == v["sha256"]
+        events = [
+            {**e, "data": json.loads(e["data"])}
+            for e in db.query(
+                "SELECT seq, at, kind, object_id, data, hash FROM events WHERE post_id = ? ORDER BY seq",
+                [post_id],
+            )
+        ]
+        findings = [
+            {**r, "evidence": json.loads(r["evidence"])}
+            for r in db.query("SELECT * FROM findings WHERE post_id = ? ORDER BY id", [post_id])
+        ]
+        seq, head = chain_head(db)
+    finally:
+        if own:
+            db.conn.rollback()
+    return {"post": post, "events": events, "findings": findings, "head": head, "events_total": seq}
+
+
+def finding_post(db: sqlite_utils.Database, finding_id: int) -> str:
+    """The post a finding is about (``report --finding N``)."""
+    row = db.execute("SELECT post_id FROM findings WHERE id = ?", [finding_id]).fetchone()
+    if row is None:
+        raise NotInArchive(f"no finding #{finding_id}; `comment-guard findings --state all` lists them")
+    if not row[0]:
+        raise UsageError(f"finding #{finding_id} is not about a post (an account finding); nothing to report")
+    return str(row[0])
+
+
+def _walk(comments: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for c in comments:
+        yield c
+        yield from _walk(c["replies"])
