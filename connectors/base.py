@@ -27,6 +27,8 @@ __all__ = [
     "ReadBudget",
     "TokenStore",
     "ProtectionMarks",
+    "TokenLifetime",
+    "TokenLifetimeReader",
     "merge_repeats",
 ]
 
@@ -289,4 +291,31 @@ class ProtectionMarks(Protocol):
     def sync_protection(self, protected: Mapping[str, bool]) -> int:
         """Mark (True) or unmark (False) these comment ids where the mark differs from what
         the last fetch read; returns how many marks changed. Raises ``ConnectorError``."""
+        ...
+
+
+@dataclass(frozen=True)
+class TokenLifetime:
+    """What the platform says about the token itself (Graph ``debug_token``).
+
+    ``expires_at`` / ``data_access_expires_at``: None when the platform says "never" (Graph
+    writes 0); after ``data_access_expires_at`` the app may read nothing the token's user
+    granted until they log in to the app again.
+    """
+
+    token_type: str  # "PAGE", "USER", "SYSTEM_USER", "APP"…, as the platform names it
+    is_valid: bool
+    expires_at: datetime | None
+    data_access_expires_at: datetime | None
+    scopes: tuple[str, ...] = ()
+    error: str | None = None  # why the platform calls it invalid (no token in it)
+
+
+@runtime_checkable
+class TokenLifetimeReader(Protocol):
+    """An optional capability: the connector can ask the platform when its token expires
+    (Facebook and Instagram, through the same Page token). The daemon asks once a day."""
+
+    def token_lifetime(self) -> TokenLifetime:
+        """Raises ``ConnectorError`` when the platform cannot be asked."""
         ...

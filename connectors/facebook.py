@@ -24,18 +24,23 @@ from connectors.base import (
     PostScan,
     ReadBudget,
     Snapshot,
+    TokenLifetime,
     merge_repeats,
 )
 from connectors.graph import (
     GraphClient,
+    ScopeNeed,
     graph_confirm_gone,
     next_page_params,
     normalize_time,
     page_items,
+    read_token_lifetime,
+    token_lines,
 )
+from guard.clock import utcnow
 from guard.errors import ConnectorError, PermissionMissing, Transient
 
-__all__ = ["FacebookConnector", "COMMENT_FIELDS", "POST_FIELDS"]
+__all__ = ["FacebookConnector", "COMMENT_FIELDS", "POST_FIELDS", "SCOPES"]
 
 COMMENT_FIELDS = "id,message,from,created_time,parent,is_hidden"
 COMMENT_PAGE = 100
@@ -47,6 +52,12 @@ POST_PAGE = 100  # Graph's maximum; halved on "reduce the amount of data" (code 
 MIN_POST_PAGE = 5
 CHECK_POSTS = 25  # check() looks this far back for a post with comments
 CHECK_FIELDS = f"id,comments.filter(stream).limit(5){{{COMMENT_FIELDS}}}"
+# What check --live compares the token's granted permissions (debug_token) against.
+SCOPES = (
+    ScopeNeed("reading posts and comments", ("pages_read_engagement", "pages_read_user_content"), True),
+    ScopeNeed("reply, hide, delete and enforce mode", ("pages_manage_engagement",)),
+    ScopeNeed("webhooks (subscribing the app to the page)", ("pages_manage_metadata",)),
+)
 MISSING_IDS = (
     "the Graph API left the ids out of the comments on post {post}, as it does since Graph v11 "
     "when the token's user cannot moderate the page; the token's user must be able to moderate "
@@ -177,11 +188,16 @@ class FacebookConnector:
     def confirm_gone(self, targets: Sequence[GoneTarget]) -> dict[str, GoneStatus]:
         return graph_confirm_gone(self.client, targets)
 
+    def token_lifetime(self) -> TokenLifetime:
+        return read_token_lifetime(self.client)
+
     def check(self) -> list[str]:
-        """Live check: the token reads the page, its posts, and the comments of the latest post
-        that has any *with their ids* (PermissionMissing when the token's user cannot moderate)."""
+        """Live check: the token's type, expiry and permissions (``debug_token``), then that it
+        reads the page, its posts, and the comments of the latest post that has any *with their
+        ids* (PermissionMissing when the token's user cannot moderate)."""
+        lines = token_lines(self.token_lifetime(), SCOPES, utcnow())
         page = self.client.get(self.page_id, "id,name")
-        lines = [f"token can read page {page.get('name', '?')} ({page.get('id')})"]
+        lines.append(f"token can read page {page.get('name', '?')} ({page.get('id')})")
         posts = page_items(
             self.client.edge(self.page_id, "posts", fields=CHECK_FIELDS, limit=CHECK_POSTS), "a page of posts"
         )

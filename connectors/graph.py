@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 from urllib.parse import parse_qsl, urlsplit
 
@@ -27,7 +28,7 @@ from pyfacebook import GraphAPI
 from pyfacebook.exceptions import FacebookError, LibraryError
 from pyfacebook.ratelimit import RateLimit
 
-from connectors.base import GoneStatus, GoneTarget
+from connectors.base import GoneStatus, GoneTarget, TokenLifetime
 from guard.durations import format_duration
 from guard.errors import (
     AuthExpired,
@@ -47,6 +48,10 @@ __all__ = [
     "normalize_time",
     "page_items",
     "unexpected_body",
+    "ScopeNeed",
+    "read_token_lifetime",
+    "token_lines",
+    "EXPIRY_WARNING",
 ]
 
 log = structlog.get_logger("connectors.graph")
@@ -107,6 +112,10 @@ class GraphClient:
 
     def delete(self, object_id: str) -> dict[str, Any]:
         return self._call(self.api.delete_object, object_id)
+
+    def debug_token(self) -> dict[str, Any]:
+        """``GET /debug_token?input_token=`` for this client's own token, asked with itself."""
+        return self._call(self.api.debug_token, self.api.access_token)
 
     def close(self) -> None:
         self.api.session.close()
@@ -328,3 +337,96 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+# -- token lifetime (debug_token) -------------------------------------------------------------
+
+EXPIRY_WARNING = timedelta(days=7)  # check --live and the daemon's finding warn this far ahead
+
+
+@dataclass(frozen=True)
+class ScopeNeed:
+    """Permissions one kind of use needs; ``required``: comment-guard cannot archive without them."""
+
+    purpose: str
+    scopes: tuple[str, ...]
+    required: bool = False
+
+
+def read_token_lifetime(client: GraphClient) -> TokenLifetime:
+    """The token's type, validity, expiry dates and granted scopes (Graph ``debug_token``).
+
+    Graph answers 200 with ``is_valid: false`` and an ``error`` object for a token it no longer
+    accepts; ``expires_at`` / ``data_access_expires_at`` of 0 mean "never"."""
+    body = client.debug_token()
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise Transient("Graph API answered debug_token without a data object; try again later")
+    raw_error, raw_scopes = data.get("error"), data.get("scopes")
+    error: dict[str, Any] | None = raw_error if isinstance(raw_error, dict) else None
+    scopes: list[Any] = raw_scopes if isinstance(raw_scopes, list) else []
+    return TokenLifetime(
+        token_type=str(data.get("type") or "unknown"),
+        is_valid=bool(data.get("is_valid")),
+        expires_at=_epoch(data.get("expires_at")),
+        data_access_expires_at=_epoch(data.get("data_access_expires_at")),
+        scopes=tuple(str(s) for s in scopes),
+        error=(" ".join(str(error.get("message") or "").split())[:300] or None) if error else None,
+    )
+
+
+def token_lines(info: TokenLifetime, needs: Sequence[ScopeNeed], now: datetime) -> list[str]:
+    """``check --live``'s lines about the token: type, both expiry dates, scopes against
+    ``needs``. ``AuthExpired`` for a token Graph calls invalid, ``PermissionMissing`` when a
+    required permission is not granted; a missing optional one or an expiry within
+    ``EXPIRY_WARNING`` is a ``WARNING`` line."""
+    if not info.is_valid:
+        raise AuthExpired(
+            f"Graph's debug_token says the {info.token_type} token is not valid"
+            f" ({info.error or 'no reason given'}); generate a new token and export it again"
+        )
+    lines = [
+        f"token type {info.token_type}; expires {_when(info.expires_at, now)}; "
+        f"data access expires {_when(info.data_access_expires_at, now)}"
+    ]
+    for label, moment in (("expires", info.expires_at), ("loses data access", info.data_access_expires_at)):
+        if moment is not None and moment - now <= EXPIRY_WARNING:
+            lines.append(
+                f"WARNING: the token {label} {_when(moment, now)}: generate a long-lived Page token "
+                "(from a long-lived user token, or a system-user token) and export it again"
+            )
+    granted = set(info.scopes)
+    lines.append("permissions granted: " + (", ".join(sorted(granted)) or "none"))
+    for need in needs:
+        missing = [s for s in need.scopes if s not in granted]
+        if not missing:
+            lines.append(f"permissions for {need.purpose}: all granted")
+        elif need.required:
+            raise PermissionMissing(
+                f"the token lacks {', '.join(missing)}, needed for {need.purpose}; add the permission "
+                "to the app, generate a new Page token and export it again"
+            )
+        else:
+            lines.append(f"WARNING: permissions for {need.purpose} missing: {', '.join(missing)}")
+    return lines
+
+
+def _epoch(value: Any) -> datetime | None:
+    seconds = _int(value)
+    if not seconds:  # 0 (or absent): never
+        return None
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def _when(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    left = moment - now
+    if left <= timedelta(0):
+        return f"{moment:%Y-%m-%d %H:%M} UTC (already passed)"
+    span = (
+        f"{left.days} days"
+        if left.days >= 2
+        else format_duration(timedelta(minutes=left // timedelta(minutes=1)))
+    )
+    return f"{moment:%Y-%m-%d %H:%M} UTC (in {span})"

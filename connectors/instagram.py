@@ -25,18 +25,23 @@ from connectors.base import (
     PostScan,
     ReadBudget,
     Snapshot,
+    TokenLifetime,
     merge_repeats,
 )
 from connectors.graph import (
     GraphClient,
+    ScopeNeed,
     graph_confirm_gone,
     next_page_params,
     normalize_time,
     page_items,
+    read_token_lifetime,
+    token_lines,
 )
+from guard.clock import utcnow
 from guard.errors import ConnectorError, NotFound, Transient
 
-__all__ = ["InstagramConnector", "MEDIA_FIELDS", "COMMENT_FIELDS", "REPLY_FIELDS"]
+__all__ = ["InstagramConnector", "MEDIA_FIELDS", "COMMENT_FIELDS", "REPLY_FIELDS", "SCOPES"]
 
 REPLY_FIELDS = "id,text,timestamp,username,from,hidden"
 COMMENT_FIELDS = f"id,text,timestamp,username,from,hidden,like_count,replies{{{REPLY_FIELDS}}}"
@@ -46,6 +51,15 @@ MEDIA_FIELDS = (
     f"comments.limit({COMMENT_PAGE}){{{COMMENT_FIELDS}}}"
 )
 MEDIA_PAGE = 25
+# The same Page token as Facebook: check --live compares its debug_token scopes with these.
+SCOPES = (
+    ScopeNeed(
+        "reading media and comments",
+        ("instagram_basic", "instagram_manage_comments", "pages_read_engagement"),
+        True,
+    ),
+    ScopeNeed("webhooks (subscribing the app to the page)", ("pages_manage_metadata",)),
+)
 MISSING_IDS = (
     "the Graph API sent comments without an id on media {media}; they cannot be archived or "
     "compared, so this media's scan is incomplete"
@@ -241,11 +255,16 @@ class InstagramConnector:
     def confirm_gone(self, targets: Sequence[GoneTarget]) -> dict[str, GoneStatus]:
         return graph_confirm_gone(self.client, targets)
 
+    def token_lifetime(self) -> TokenLifetime:
+        return read_token_lifetime(self.client)
+
     def check(self) -> list[str]:
-        """Live check: the token reads the Instagram account, its media and their comments."""
+        """Live check: the Page token's type, expiry and permissions (``debug_token``), then
+        that it reads the Instagram account, its media and their comments."""
+        lines = token_lines(self.token_lifetime(), SCOPES, utcnow())
         user = self.client.get(self.ig_user_id, "id,username")
         self.username = user.get("username")
-        lines = [f"token can read Instagram account @{self.username or '?'} ({user.get('id')})"]
+        lines.append(f"token can read Instagram account @{self.username or '?'} ({user.get('id')})")
         media = page_items(
             self.client.edge(self.ig_user_id, "media", fields=MEDIA_FIELDS, limit=1), "a page of media"
         )

@@ -362,6 +362,8 @@ class Sandbox:
         if not parts or len(parts) > 2:
             raise bad_path("/" + "/".join(parts))
         object_id, edge = parts[0], (parts[1] if len(parts) == 2 else None)
+        if object_id == "debug_token" and method == "GET" and edge is None:
+            return self._debug_token()
         try:
             fields = parse_fields(params.get("fields", ""))
         except FieldsSyntaxError as exc:
@@ -405,6 +407,22 @@ class Sandbox:
             node.deleted = True
             return {"success": True}
         raise bad_path("/" + "/".join(parts))
+
+    def _debug_token(self) -> dict[str, Any]:
+        """A long-lived Page token (``expires_at`` 0: never) with the Page permissions."""
+        scopes = ["pages_read_engagement", "pages_read_user_content", "pages_manage_engagement"]
+        return {
+            "data": {
+                "app_id": "1000000000",
+                "type": "PAGE",
+                "application": "comment-guard sandbox",
+                "data_access_expires_at": 0,
+                "expires_at": 0,
+                "is_valid": True,
+                "profile_id": self.page_id,
+                "scopes": scopes,
+            }
+        }
 
     # -- listing and rendering (lock held) ---------------------------------------------------
 

@@ -65,6 +65,7 @@ log = structlog.get_logger("guard.daemon")
 HEARTBEAT_EVERY = 30.0
 DELIVERY_EVERY = 30.0
 SWEEP_EVERY = 60.0
+TOKEN_CHECK_EVERY = 24 * 3600.0  # debug_token once a day, first a minute after start
 STOP_TIMEOUT = 8.0  # systemd's TimeoutStopSec is 15 s; the brief promises exit within 10 s
 MAX_JITTER = 30.0
 CLOCK_CHECK_EVERY = 1.0  # how often the scheduler loop looks for a wall-clock step
@@ -304,6 +305,13 @@ class Daemon:
             id="sweep",
             next_run_time=now + timedelta(seconds=self._every["sweep"]),
         )
+        add(
+            self._job,
+            IntervalTrigger(seconds=TOKEN_CHECK_EVERY, timezone=timezone.utc),
+            args=("tokens", self._check_tokens),
+            id="tokens",
+            next_run_time=now + timedelta(seconds=self._every["sweep"]),
+        )
         if self._alerts_configured():
             add(
                 self._job,
@@ -456,6 +464,22 @@ class Daemon:
     def _sweep(self) -> None:
         # The poll connectors let enforce mode un-hide comments from the sweep too.
         sweep(self.config, self._require_db(), dict(self._connectors), now=utcnow())
+        self._kick_delivery()
+
+    def _check_tokens(self) -> None:
+        """When does each account's token expire? Stored in ``meta``; ``token-expiring`` a
+        week ahead (see ``guard.runtime.token_watch`` for why daily and not per poll)."""
+        from guard.runtime.token_watch import check_token
+
+        for account in self.config.accounts:
+            if self._scheduler.stop_requested.is_set():
+                return
+            try:
+                check_token(self.config, self._require_db(), account, self._connector(account), now=utcnow())
+            except GuardError as exc:  # one account's trouble never skips the others
+                log.warning(
+                    "token_check_failed", account=account.name, error=str(exc), error_type=type(exc).__name__
+                )
         self._kick_delivery()
 
     def _deliver(self) -> None:

@@ -22,6 +22,7 @@ from policies.rules import (
     post_removed,
     removed_critical,
     silent_correction,
+    token_expiring,
     unanswered,
 )
 
@@ -57,6 +58,7 @@ RULES: tuple[Rule, ...] = (
     post_removed,
     override,
     account_failing,
+    token_expiring,
 )
 _BY_KIND = {rule.KIND: rule for rule in RULES}
 

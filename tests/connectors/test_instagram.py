@@ -303,7 +303,11 @@ def test_delete_sends_delete(rsps, ig):
 
 
 def test_check_reads_the_account_and_one_media_page(rsps, ig):
-    """check() reads the IG user and one media with comments, and names the account."""
+    """check() asks debug_token about the Page token, reads the IG user and one media with
+    comments, and names the account."""
+    token = json.loads((Path(__file__).parent.parent / "fixtures/facebook/debug_token_page.json").read_text())
+    token["data"]["scopes"] += ["instagram_basic", "instagram_manage_comments"]
+    rsps.get(f"{GRAPH}/debug_token", json=token)
     add_user(rsps)
     rsps.get(
         f"{GRAPH}/{IG}/media",
@@ -311,7 +315,8 @@ def test_check_reads_the_account_and_one_media_page(rsps, ig):
         match=[matchers.query_param_matcher({"limit": "1"}, strict_match=False)],
     )
     lines = ig.check()
-    assert "@cityhall" in lines[0] and ig.api_calls == 2
+    assert lines[0].startswith("token type PAGE; expires never")
+    assert any("@cityhall" in line for line in lines) and ig.api_calls == 3
 
 
 def test_base_url_override_points_at_a_sandbox(rsps):

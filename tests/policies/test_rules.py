@@ -109,6 +109,7 @@ def test_every_rule_module_is_registered_once_with_its_own_kind():
         "post-removed",
         "override",
         "account-failing",
+        "token-expiring",
     } == set(kinds)
     assert len({headline(k) for k in kinds}) == len(kinds)
     assert headline("something-new") == "New finding: something-new"

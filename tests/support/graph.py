@@ -109,6 +109,9 @@ class FakeGraph:
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, query/form)
         self.writes: list[tuple[str, str, dict[str, list[str]]]] = []
         self.deleted: set[str] = set()
+        # What GET /debug_token answers about the token: a never-expiring Page token with every
+        # permission comment-guard uses (swap in another fixture to test expiry or a lack).
+        self.token_debug: dict[str, Any] = fixture("facebook/debug_token_page.json")
         serve(rsps, self.base, self._serve, ("GET", "POST", "DELETE"))
         # Every reply names its own Content-Type; a raw failure may send none at all.
         rsps.registered()[-1].content_type = None
@@ -176,6 +179,8 @@ class FakeGraph:
                 if raw:
                     return status, headers, body
                 return self._reply(status, body, headers)
+        if path == "debug_token":
+            return self._reply(200, self.token_debug)
         return self._read(path, q)
 
     def _read(self, path: str, q: dict[str, str]):
@@ -386,6 +391,8 @@ class FakeIG(FakeGraph):
         self.ig_user_id = ig_user_id
         self.username = username
         self.restricted: set[str] = set()  # user ids whose comments lists leave out
+        # The same Page token, with the Instagram permissions granted too.
+        self.token_debug["data"]["scopes"] += ["instagram_basic", "instagram_manage_comments"]
         self.apply_writes = True  # False: hide/unhide POSTs succeed but reads lag behind
 
     # -- the model ---------------------------------------------------------------------------
