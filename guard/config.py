@@ -133,6 +133,8 @@ class AlertSettings:
     digest_at: str | None = None  # "HH:MM" local time; None = no daily digest
     max_backoff: timedelta = timedelta(minutes=30)
     reminder_after: timedelta | None = None  # default: policy.reply_within
+    # [web] base_url, copied here at load: alerts link to the finding's page under it
+    finding_base_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,8 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     policy = r.section("policy", _policy) or PolicySettings()
     alerts = r.section("alerts", _alerts) or AlertSettings()
     web = r.section("web", _web) or WebSettings()
+    if web.base_url:
+        alerts = dataclasses.replace(alerts, finding_base_url=web.base_url)
     webhooks = r.section("webhooks", _webhooks)
     r.finish()
     if path is not None and not guard.database.is_absolute():

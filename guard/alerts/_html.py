@@ -58,6 +58,8 @@ def render_html(f: Facts) -> str:
             "padding:8px 14px;background:#1f6feb;color:#fff;text-decoration:none;"
             'border-radius:6px">Open post</a></p>'
         )
+    if f.finding_url:
+        parts.append(f'<p><a href="{_e(f.finding_url)}">Open this finding in the archive</a></p>')
     if f.context:
         parts.append(f'<p style="color:#57606a;font-size:12px">{_e(f.context)}</p>')
     body = "\n".join(parts)

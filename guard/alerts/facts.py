@@ -25,3 +25,4 @@ class Facts:
     open_since: str | None = None
     reply: str | None = None
     command: str | None = None
+    finding_url: str | None = None  # the finding's page on `comment-guard serve` ([web] base_url)

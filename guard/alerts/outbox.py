@@ -62,6 +62,7 @@ from guard.clock import iso, utcnow
 from guard.config import AlertSettings
 from guard.errors import AlertPermanent, AlertRetryable, ArchiveError, ConfigError, GuardError
 from guard.states import FindingState
+from guard.web import finding_url
 
 if TYPE_CHECKING:  # the archive handle, a type only: SQL runs in guard.archive
     from guard.archive.connection import Archive
@@ -135,6 +136,8 @@ def enqueue(
     """
     if finding.get("id") is None:
         raise ValueError("enqueue needs a finding row with an id")
+    if settings.finding_base_url:  # [web] base_url: every form of the alert links to its page
+        finding = {**finding, "finding_url": finding_url(settings.finding_base_url, int(finding["id"]))}
     channels = routed_channels(finding, stage, settings)
     if not channels:
         log.info(

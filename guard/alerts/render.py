@@ -135,6 +135,7 @@ def facts_for(finding: Mapping[str, Any], stage: str, *, now: datetime | None = 
         open_since=open_since,
         reply=reply,
         command=_command(finding, comment, status, reply),
+        finding_url=safe_url(finding.get("finding_url")),
     )
 
 
@@ -260,21 +261,28 @@ def _blocks(f: Facts) -> list[dict[str, Any]]:
                 "elements": [{"type": "mrkdwn", "text": fit_mrkdwn(f.context, SECTION_LIMIT)}],
             }
         )
+    buttons = []
     if f.post_url:
-        blocks.append(
+        buttons.append(
             {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "text": {"type": "plain_text", "text": fit("Open post", BUTTON_TEXT_LIMIT)},
-                        "url": f.post_url,
-                        "style": "primary",
-                        "action_id": "open_post",
-                    }
-                ],
+                "type": "button",
+                "text": {"type": "plain_text", "text": fit("Open post", BUTTON_TEXT_LIMIT)},
+                "url": f.post_url,
+                "style": "primary",
+                "action_id": "open_post",
             }
         )
+    if f.finding_url:  # the finding's page on `comment-guard serve`
+        buttons.append(
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": fit("Open finding", BUTTON_TEXT_LIMIT)},
+                "url": f.finding_url,
+                "action_id": "open_finding",
+            }
+        )
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons})
     return blocks
 
 
@@ -287,6 +295,8 @@ def _plain(f: Facts, *, short: bool) -> str:
         lines.append(f"Post: {f.post_label or ''} {f.post_url or ''}".rstrip())
     if f.correction:
         lines.append(f"What was corrected: {f.correction}")
+    if f.finding_url:
+        lines.append(f"Finding: {f.finding_url}")
     if f.comment_status or f.comment_text:
         lines += [
             "",

@@ -60,6 +60,7 @@ from guard.config import Config
 from guard.engine import set_state
 from guard.errors import GuardError
 from guard.states import FindingState
+from guard.web import finding_url
 
 __all__ = ["SlackApp", "app_settings", "reply_target", "start_slack_app"]
 
@@ -435,7 +436,9 @@ class SlackApp:
         row = get_finding(self.db, finding_id)
         if row is None:
             return
-        message = render_alert(row, "first", now=self.clock())
+        base = self.config.alerts.finding_base_url
+        linked = {**row, "finding_url": finding_url(base, finding_id)} if base else row
+        message = render_alert(linked, "first", now=self.clock())
         blocks = alert_blocks(
             message.blocks, finding_id, status=status, buttons=row["state"] != FindingState.RESOLVED
         )

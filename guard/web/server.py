@@ -38,7 +38,7 @@ from datasette.app import Datasette
 from datasette.database import Database
 
 from guard.errors import ArchiveError, ConfigError
-from guard.web import plugin
+from guard.web import DATABASE_NAME, finding_url, plugin
 
 __all__ = [
     "DATABASE_NAME",
@@ -50,7 +50,6 @@ __all__ = [
     "load_metadata",
 ]
 
-DATABASE_NAME = "archive"  # the URL segment: /archive/findings/12
 _AUTH_PLUGIN = "datasette-auth-passwords"
 _HASH_PREFIX = "pbkdf2_sha256$"
 # The hash is made in memory from the password in the same process, so its work factor guards
@@ -67,11 +66,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-def finding_url(base_url: str, finding_id: int) -> str:
-    """The page of one finding under ``[web] base_url``."""
-    return f"{base_url.rstrip('/')}/{DATABASE_NAME}/findings/{finding_id}"
 
 
 @dataclass(frozen=True)
