@@ -23,6 +23,7 @@ from guard.alerts.outbox import cancel_for_finding, enqueue
 from guard.archive import findings as store
 from guard.archive.connection import Archive
 from guard.archive.records import load_thread
+from guard.archive.verdicts import StoredVerdicts
 from guard.clock import iso, parse_iso
 from guard.config import Config
 from guard.errors import ActionRefused
@@ -58,9 +59,15 @@ def policy_config(config: Config) -> PolicyConfig:
     )
 
 
-def analyze_post(db: Archive, config: Config, post_id: str) -> Analysis | None:
+def analyze_post(
+    db: Archive, config: Config, post_id: str, verdicts: StoredVerdicts | None = None
+) -> Analysis | None:
+    """The post's analysis; stored verdicts are reused (``verdicts``: the store to add new ones
+    to, saved by the caller; without it they are read but not kept)."""
     thread = load_thread(db, post_id)
-    return analyze(thread, policy_config(config)) if thread else None
+    if thread is None:
+        return None
+    return analyze(thread, policy_config(config), verdicts or StoredVerdicts(db, post_id))
 
 
 def run_engine(db: Archive, config: Config, *, now: datetime, poll_id: int | None = None) -> EngineResult:
@@ -71,8 +78,10 @@ def run_engine(db: Archive, config: Config, *, now: datetime, poll_id: int | Non
         post_ids = store.posts_touched_by_poll(db, poll_id)
     else:
         post_ids = store.posts_for_sweep(db, iso(now - timedelta(days=SWEEP_DAYS)), config.policy.markers)
+    stores: list[StoredVerdicts] = []
     for post_id in post_ids:
-        a = analyze_post(db, config, post_id)
+        stores.append(StoredVerdicts(db, post_id))
+        a = analyze_post(db, config, post_id, stores[-1])
         if a is None:
             continue
         analyses.append(a)
@@ -85,6 +94,8 @@ def run_engine(db: Archive, config: Config, *, now: datetime, poll_id: int | Non
         for a in analyses:
             result.resolved.extend(_auto_resolve(db, a, now))
         result.escalated.extend(_escalate(db, config, now))
+        for verdicts in stores:  # the classifications this run made, for the next one
+            verdicts.save()
     if config.guard.mode == Mode.ENFORCE:
         result.to_unhide = _to_unhide(db, analyses, drafts)
     if result.opened or result.resolved or result.escalated or result.to_unhide:

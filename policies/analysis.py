@@ -9,23 +9,85 @@ the classifier.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 from guard.text import sha256_text
 from policies.classify import Classification, ClassifyConfig, classify
 from policies.corrections import Correction, detect_corrections, find_marker
 from policies.records import CommentRecord, PolicyConfig, StaffLabel, Thread
 
-__all__ = ["Analysis", "analyze"]
+__all__ = ["Analysis", "analyze", "VerdictCache", "Verdicts"]
 
 _NOT_PROTECTED = Classification(critical=False, reasons=("written by the page",), excluded="page")
+
+
+class VerdictCache(Protocol):
+    """Stored classifier verdicts, keyed by comment and by ``inputs`` (a digest of everything
+    ``classify`` reads: the text, the correction's changed words, whether it was posted while
+    the wrong version was live, its copies on other posts, the classifier config and code).
+    A stored verdict is reused only when its inputs are the same, so it is never stale."""
+
+    def get(self, comment_id: str, inputs: str) -> Classification | None: ...
+
+    def put(self, comment_id: str, post_id: str, inputs: str, verdict: Classification) -> None: ...
+
+
+class Verdicts(Mapping[str, Classification]):
+    """Each comment's verdict, computed on first use: the rules ask only about the comments
+    they look at (a hidden one, a deleted one, the present ones of a corrected post)."""
+
+    def __init__(self, ids: tuple[str, ...], compute: Callable[[str], Classification]) -> None:
+        self._ids = ids
+        self._known = frozenset(ids)
+        self._compute = compute
+        self._done: dict[str, Classification] = {}
+
+    def __getitem__(self, comment_id: str) -> Classification:
+        verdict = self._done.get(comment_id)
+        if verdict is None:
+            if comment_id not in self._known:
+                raise KeyError(comment_id)
+            verdict = self._done[comment_id] = self._compute(comment_id)
+        return verdict
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+_SOURCE_DIGEST: list[str] = []
+
+
+def _classifier_digest() -> str:
+    """The classifier's code is an input too: an upgrade that changes it re-classifies."""
+    if not _SOURCE_DIGEST:
+        src = Path(__file__).with_name("classify.py").read_bytes()
+        _SOURCE_DIGEST.append(hashlib.sha256(src).hexdigest()[:16])
+    return _SOURCE_DIGEST[0]
+
+
+def classify_inputs(
+    message: str, changed: list[str], while_wrong: bool, copies: int, config: ClassifyConfig
+) -> str:
+    """A digest of everything ``classify`` reads for one comment."""
+    blob = json.dumps(
+        [_classifier_digest(), repr(config), changed, while_wrong, copies, message], ensure_ascii=False
+    )
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
 class Analysis:
     thread: Thread
     corrections: tuple[Correction, ...]
-    classifications: dict[str, Classification]
+    classifications: Mapping[str, Classification]
     config: PolicyConfig
     protect: str = "critical"  # the protection policy that applied to this thread's account
     protect_source: str = "default"  # "default", "policy" ([policy] protect) or "account"
@@ -114,30 +176,42 @@ def _labelled(verdict: Classification, label: StaffLabel, message: str) -> Class
     )
 
 
-def analyze(thread: Thread, config: PolicyConfig) -> Analysis:
+def analyze(thread: Thread, config: PolicyConfig, cache: VerdictCache | None = None) -> Analysis:
+    """``cache``: stored classifier verdicts to reuse (and to add to); labels and the protection
+    policy are applied on top each time, so changing either takes effect at once."""
     corrections = tuple(detect_corrections(thread.post, thread.marks, config.markers))
     removed = sorted({w.lower() for c in corrections for w in c.removed})
     ccfg = ClassifyConfig(abuse_words=ClassifyConfig().abuse_words + tuple(config.abuse_words))
     protect, source = config.protect_for(thread.post.account)
     labels = {label.comment_id: label for label in thread.labels}
-    verdicts: dict[str, Classification] = {}
-    for comment in thread.comments:
+    by_id = {c.id: c for c in thread.comments}
+
+    def verdict_for(comment_id: str) -> Classification:
+        comment = by_id[comment_id]
         if comment.from_page:
-            verdicts[comment.id] = _NOT_PROTECTED
-            continue
+            return _NOT_PROTECTED
         while_wrong = any(
             c.wrong_since and c.wrong_since <= comment.created_time < c.at for c in corrections if c.material
         )
-        verdict = classify(
-            comment.message,
-            changed_words=removed,
-            posted_while_wrong=while_wrong,
-            copies_elsewhere=comment.copies_elsewhere,
-            config=ccfg,
-        )
+        verdict = None
+        if cache is not None:
+            inputs = classify_inputs(comment.message, removed, while_wrong, comment.copies_elsewhere, ccfg)
+            verdict = cache.get(comment.id, inputs)
+        if verdict is None:
+            verdict = classify(
+                comment.message,
+                changed_words=removed,
+                posted_while_wrong=while_wrong,
+                copies_elsewhere=comment.copies_elsewhere,
+                config=ccfg,
+            )
+            if cache is not None:
+                cache.put(comment.id, comment.post_id, inputs, verdict)
         if protect == "all":
             verdict = _policy_verdict(verdict, source, thread.post.account)
         if label := labels.get(comment.id):
             verdict = _labelled(verdict, label, comment.message)
-        verdicts[comment.id] = verdict
+        return verdict
+
+    verdicts = Verdicts(tuple(by_id), verdict_for)
     return Analysis(thread, corrections, verdicts, config, protect, source)

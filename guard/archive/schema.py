@@ -233,12 +233,29 @@ def _v5_interactions(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v6_verdicts(db: sqlite_utils.Database) -> None:
+    """Classifier verdicts per comment, stored so an unchanged comment is never classified
+    twice (``guard.archive.verdicts``). Derived data: not hashed, not exported, safe to empty."""
+    db.execute(
+        """CREATE TABLE verdicts (
+            comment_id TEXT PRIMARY KEY,
+            post_id TEXT NOT NULL,
+            inputs TEXT NOT NULL,       -- digest of everything the classifier read
+            critical INTEGER NOT NULL,
+            reasons TEXT NOT NULL,      -- JSON list
+            excluded TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX verdicts_post ON verdicts(post_id)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_archive,
     _v2_staff_labels,
     _v3_install_id,
     _v4_version_search,
     _v5_interactions,
+    _v6_verdicts,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,292 @@
+"""Whole-pipeline benchmark: what a daemon's poll costs, archive alone and with the engine.
+
+Prints one table, every row measured in the same run on the same rows (N comments over P posts),
+min / median of ``--repeat`` runs, each run in a fresh process on a fresh archive:
+
+- archive only (``poll_account``) and poll + engine (``run_poll``, what the daemon does), each
+  for the first poll, a re-poll with no change and a re-poll with 1 % edited + 0.5 % hidden +
+  0.5 % gone (the churn of bench/ingest.py);
+- raw ``executemany`` of the same rows into the project schema (triggers and all);
+- sqlite-utils ``insert_all`` into a plain table + ``enable_fts`` (what dogsheep tools do);
+- peak RSS of each path's process (the snapshot itself included, and reported alone);
+- with ``--memory``: the first poll's peak RSS at 100k and 1M comments (is it flat?);
+- with ``--startup``: ``comment-guard --help`` and ``status`` against ``sqlite-utils --help``
+  and ``python -c pass``; ``--commands``: ``findings``, ``verify``, ``export`` on the archive.
+
+No thresholds are asserted (machines are noisy). Usage:
+    python bench/pipeline.py [--posts 500] [--comments-per-post 200] [--repeat 3]
+                             [--memory] [--startup] [--commands]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+BIN = Path(sys.executable).parent
+CONFIG = """[guard]
+database = "{db}"
+[[accounts]]
+name = "bench"
+platform = "facebook"
+page_id = "1"
+token_env = "COMMENT_GUARD_BENCH_TOKEN"
+watch_days = 14
+"""
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return peak_rss_mib()
+
+
+# ---------------------------------------------------------------- child: one path, one archive
+
+
+def child(mode: str, posts: int, per_post: int, workdir: Path) -> dict[str, float]:
+    """Run one path on a fresh archive in this (fresh) process; returns seconds and MiB."""
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
+    from ingest import ACCOUNT, NOW, SnapshotConnector, churn, make_snapshot, raw_baseline
+
+    from guard.archive.connection import open_archive
+
+    snapshot = make_snapshot(posts, per_post)
+    out: dict[str, float] = {"rss_snapshot": current_rss_mib()}
+    if mode == "raw":
+        out["first"] = raw_baseline(workdir / "raw.db", snapshot)
+    elif mode == "sqlite-utils":
+        out["first"] = sqlite_utils_baseline(workdir / "su.db", snapshot)
+    else:
+        from guard.config import load_config
+        from guard.runtime.pipeline import poll_account, run_poll
+
+        cfg_path = workdir / "bench.toml"
+        cfg_path.write_text(CONFIG.format(db=(workdir / "ours.db").as_posix()), encoding="utf-8")
+        config = load_config(cfg_path)
+        account = config.account("bench") if mode == "engine" else ACCOUNT
+        changed = churn(snapshot)
+        for step, (snap, minutes) in enumerate(((snapshot, 0), (snapshot, 5), (changed, 10))):
+            db = open_archive(workdir / "ours.db")
+            t0 = time.perf_counter()
+            if mode == "engine":
+                run_poll(
+                    config,
+                    db,
+                    account,
+                    connector=SnapshotConnector(snap),
+                    now=NOW + timedelta(minutes=minutes),
+                )
+            else:
+                poll_account(db, account, SnapshotConnector(snap), now=NOW + timedelta(minutes=minutes))
+            out[("first", "same", "churn")[step]] = time.perf_counter() - t0
+            db.conn.close()
+            if step == 0:
+                out["rss_first"] = peak_rss_mib()
+    out["rss_peak"] = peak_rss_mib()
+    return out
+
+
+def sqlite_utils_baseline(path: Path, snapshot) -> float:  # type: ignore[no-untyped-def]
+    """The same comments into a plain table with sqlite-utils, then its FTS (no triggers)."""
+    import sqlite_utils
+
+    db = sqlite_utils.Database(path)
+    t0 = time.perf_counter()
+    rows = (
+        {
+            "id": c.id,
+            "post_id": c.post_id,
+            "parent_id": c.parent_id,
+            "author_id": c.author_id,
+            "author_name": c.author_name,
+            "message": c.message,
+            "created_time": c.created_time,
+        }
+        for scan in snapshot.posts
+        for c in scan.comments
+    )
+    db["comments"].insert_all(rows, pk="id", batch_size=1000)
+    db["comments"].enable_fts(["message", "author_name"], tokenize="unicode61")
+    elapsed = time.perf_counter() - t0
+    db.close()
+    return elapsed
+
+
+# ---------------------------------------------------------------- parent: orchestration
+
+
+def run_child(mode: str, posts: int, per_post: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", mode, "--posts", str(posts)]
+            + ["--comments-per-post", str(per_post), "--workdir", tmp],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            sys.exit(f"{mode} failed:\n{proc.stderr}")
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def fmt(values: list[float], base: float | None = None) -> str:
+    lo, med = min(values), statistics.median(values)
+    text = f"{lo:6.2f} / {med:6.2f} s"
+    if base:
+        text += f" ({med / base:5.1%})"
+    return text
+
+
+def timed_cmd(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one command."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - t0, usage.ru_maxrss / 1024
+
+
+def table(args: argparse.Namespace) -> None:
+    n = args.posts * args.comments_per_post
+    results: dict[str, list[dict[str, float]]] = {
+        m: [] for m in ("archive", "engine", "raw", "sqlite-utils")
+    }
+    for _ in range(args.repeat):
+        for mode in results:
+            results[mode].append(run_child(mode, args.posts, args.comments_per_post))
+
+    def col(mode: str, key: str) -> list[float]:
+        return [r[key] for r in results[mode]]
+
+    print(f"{n:,} comments over {args.posts} posts; min / median of {args.repeat} (share of first poll)")
+    print(f"{'path':44} {'first poll':>18} {'re-poll, no change':>26} {'re-poll, churn 2 %':>26}")
+    for mode, label in (("archive", "archive only (poll_account)"), ("engine", "poll + engine (run_poll)")):
+        first = statistics.median(col(mode, "first"))
+        print(
+            f"{label:44} {fmt(col(mode, 'first')):>18} {fmt(col(mode, 'same'), first):>26}"
+            f" {fmt(col(mode, 'churn'), first):>26}"
+        )
+    print(f"{'sqlite-utils insert_all + FTS, plain table':44} {fmt(col('sqlite-utils', 'first')):>18}")
+    print(f"{'raw executemany into the project schema':44} {fmt(col('raw', 'first')):>18}")
+    raw = statistics.median(col("raw", "first"))
+    eng = statistics.median(col("engine", "first"))
+    arc = statistics.median(col("archive", "first"))
+    print(f"rate vs raw executemany: archive only {raw / arc:.2f}x, poll + engine {raw / eng:.2f}x")
+    print("peak RSS (MiB, median): snapshot built / after first poll / whole run")
+    for mode in ("archive", "engine"):
+        print(
+            f"  {mode:10} {statistics.median(col(mode, 'rss_snapshot')):7.0f}"
+            f" {statistics.median(col(mode, 'rss_first')):7.0f}"
+            f" {statistics.median(col(mode, 'rss_peak')):7.0f}"
+        )
+
+
+def memory(args: argparse.Namespace) -> None:
+    print("first poll, archive only: peak RSS vs comment count (MiB; snapshot alone in brackets)")
+    for posts in (500, 5000):
+        r = run_child("archive", posts, 200)
+        print(
+            f"  {posts * 200:>9,} comments: {r['rss_first']:7.0f} ({r['rss_snapshot']:.0f})"
+            f"   first poll {r['first']:.1f} s, no-change re-poll {r['same']:.2f} s"
+        )
+
+
+def startup(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp) / "bench.toml"
+        cfg.write_text(CONFIG.format(db=(Path(tmp) / "s.db").as_posix()), encoding="utf-8")
+        env = {**os.environ, "COMMENT_GUARD_CONFIG": str(cfg)}
+        cmds = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "sqlite-utils --help": [str(BIN / "sqlite-utils"), "--help"],
+            "comment-guard --help": [str(BIN / "comment-guard"), "--help"],
+            "comment-guard status": [str(BIN / "comment-guard"), "--config", str(cfg), "status"],
+        }
+        subprocess.run(cmds["comment-guard status"], capture_output=True, env=env, check=False)
+        print("start-up, min / median of 7 (ms):")
+        for name, argv in cmds.items():
+            times = [timed_cmd(argv, env)[0] * 1000 for _ in range(7)]
+            print(f"  {name:24} {min(times):6.0f} / {statistics.median(times):6.0f}")
+
+
+def commands(args: argparse.Namespace) -> None:
+    """Read commands on an archive of the benchmark's rows (one first poll + churn re-poll)."""
+    from ingest import NOW, SnapshotConnector, churn, make_snapshot
+
+    from guard.archive.connection import open_archive
+    from guard.config import load_config
+    from guard.runtime.pipeline import poll_account
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp) / "bench.toml"
+        cfg.write_text(CONFIG.format(db=(Path(tmp) / "c.db").as_posix()), encoding="utf-8")
+        config = load_config(cfg)
+        snap = make_snapshot(args.posts, args.comments_per_post)
+        db = open_archive(Path(tmp) / "c.db")
+        poll_account(db, config.account("bench"), SnapshotConnector(snap), now=NOW)
+        poll_account(db, config.account("bench"), SnapshotConnector(churn(snap)), now=NOW + timedelta(minutes=5))
+        db.conn.close()
+        del snap
+        n = args.posts * args.comments_per_post
+        print(f"read commands on an archive of {n:,} comments (wall s, peak RSS MiB):")
+        cg = [str(BIN / "comment-guard"), "--config", str(cfg)]
+        for name, extra in (
+            ("status", ["status"]),
+            ("findings", ["findings"]),
+            ("verify", ["verify"]),
+            ("export --format json", ["export", "--format", "json", "-o", str(Path(tmp) / "e.json")]),
+            ("search thursday", ["search", "thursday"]),
+        ):
+            secs, rss = timed_cmd(cg + extra)
+            print(f"  {name:24} {secs:7.2f} s {rss:7.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=500)
+    parser.add_argument("--comments-per-post", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--memory", action="store_true", help="peak RSS of a first poll at 100k and 1M")
+    parser.add_argument("--startup", action="store_true", help="start-up of --help and status")
+    parser.add_argument("--commands", action="store_true", help="findings, verify, export, search")
+    parser.add_argument("--only", action="store_true", help="skip the main table")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.posts, args.comments_per_post, Path(args.workdir))))
+        return
+    if not args.only:
+        table(args)
+    if args.startup:
+        startup(args)
+    if args.commands:
+        commands(args)
+    if args.memory:
+        memory(args)
+
+
+if __name__ == "__main__":
+    main()

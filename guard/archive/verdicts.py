@@ -1,0 +1,74 @@
+"""Stored classifier verdicts (``policies.analysis.VerdictCache``): derived data, not record.
+
+A verdict is a pure function of its inputs (``policies.analysis.classify_inputs``: the text,
+the correction's changed words, the classifier's config and code), so one stored under the same
+inputs is the verdict ``classify`` would return now; a comment whose inputs changed (an edit, a
+correction, a config change, an upgrade) is classified again and its row replaced. Staff labels
+and the protection policy are applied on top at each analysis, never stored here. Deleting
+every row is always safe: it only costs re-classification.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import sqlite_utils
+
+from policies.classify import Classification
+
+__all__ = ["StoredVerdicts"]
+
+
+class StoredVerdicts:
+    """The stored verdicts of one post's comments, read on first use; new ones are kept in
+    ``pending`` until ``save`` writes them (inside the caller's transaction)."""
+
+    def __init__(self, db: sqlite_utils.Database, post_id: str) -> None:
+        self.db = db
+        self.post_id = post_id
+        self._rows: dict[str, tuple[str, Classification]] | None = None
+        self.pending: list[tuple[str, str, str, int, str, str | None]] = []
+
+    def _load(self) -> dict[str, tuple[str, Classification]]:
+        if self._rows is None:
+            try:
+                rows = self.db.execute(
+                    "SELECT comment_id, inputs, critical, reasons, excluded FROM verdicts WHERE post_id = ?",
+                    [self.post_id],
+                ).fetchall()
+            except sqlite3.OperationalError:  # an older archive opened read-only: no table yet
+                rows = []
+            self._rows = {
+                cid: (inputs, Classification(bool(critical), tuple(json.loads(reasons)), excluded))
+                for cid, inputs, critical, reasons, excluded in rows
+            }
+        return self._rows
+
+    def get(self, comment_id: str, inputs: str) -> Classification | None:
+        hit = self._load().get(comment_id)
+        return hit[1] if hit is not None and hit[0] == inputs else None
+
+    def put(self, comment_id: str, post_id: str, inputs: str, verdict: Classification) -> None:
+        self._load()[comment_id] = (inputs, verdict)
+        self.pending.append(
+            (
+                comment_id,
+                post_id,
+                inputs,
+                int(verdict.critical),
+                json.dumps(list(verdict.reasons), ensure_ascii=False),
+                verdict.excluded,
+            )
+        )
+
+    def save(self) -> None:
+        if self.pending:
+            self.db.conn.executemany(
+                "INSERT INTO verdicts (comment_id, post_id, inputs, critical, reasons, excluded)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(comment_id) DO UPDATE SET"
+                " post_id = excluded.post_id, inputs = excluded.inputs, critical = excluded.critical,"
+                " reasons = excluded.reasons, excluded = excluded.excluded",
+                self.pending,
+            )
+            self.pending = []
