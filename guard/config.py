@@ -117,11 +117,13 @@ class PolicySettings:
 
 @dataclass(frozen=True)
 class Route:
-    """Which findings go to which channels: kinds ("*" = all) at or above a severity."""
+    """Which findings go to which channels: kinds ("*" = all) at or above a severity, on these
+    accounts ("*" = all: one team per page)."""
 
     channels: tuple[str, ...]
     kinds: tuple[str, ...] = ("*",)
     min_severity: str = "info"
+    accounts: tuple[str, ...] = ("*",)
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class AlertSettings:
     reminder_after: timedelta | None = None  # default: policy.reply_within
     # [web] base_url, copied here at load: alerts link to the finding's page under it
     finding_base_url: str | None = None
+    timezone: str = "UTC"  # [guard] timezone: the local time alerts show
 
 
 @dataclass(frozen=True)
@@ -240,7 +243,14 @@ def parse_config(text: str, path: Path | None = None) -> Config:
                 "one page is one account (remove one of them)"
             )
     policy = r.section("policy", _policy) or PolicySettings()
-    alerts = r.section("alerts", _alerts) or AlertSettings()
+    alerts = dataclasses.replace(r.section("alerts", _alerts) or AlertSettings(), timezone=guard.timezone)
+    for i, route in enumerate(alerts.routes):
+        unknown = [a for a in route.accounts if a != "*" and a not in names]
+        if unknown:
+            raise ConfigError(
+                f"{where}: alerts.routes[{i}].accounts names {unknown[0]!r}, but no [[accounts]] block "
+                f"has that name; accounts: {', '.join(names)}"
+            )
     web = r.section("web", _web) or WebSettings()
     if web.base_url:
         alerts = dataclasses.replace(alerts, finding_base_url=web.base_url)
@@ -398,6 +408,7 @@ def _route(r: _Reader) -> Route:
         channels=r.strings("channels"),
         kinds=r.strings("kinds", ("*",)),
         min_severity=r.choice("min_severity", tuple(Severity), default="info"),
+        accounts=r.strings("accounts", ("*",)),
     )
     r.finish()
     if not out.channels:

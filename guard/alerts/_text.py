@@ -11,6 +11,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from guard.clock import local_time, zone
+
 __all__ = [
     "HEADER_LIMIT",
     "SECTION_LIMIT",
@@ -22,6 +24,7 @@ __all__ = [
     "fit_mrkdwn",
     "quote_mrkdwn",
     "show_time",
+    "slack_time",
     "safe_url",
     "load_json",
 ]
@@ -73,8 +76,9 @@ def quote_mrkdwn(raw: str, limit: int) -> str:
     return "\n".join(">" + line for line in body.split("\n"))
 
 
-def show_time(value: Any) -> str:
-    """ISO-8601 → "2026-11-25 12:00 UTC"; anything unparseable is shown as given."""
+def show_time(value: Any, tz: str | None = None) -> str:
+    """ISO-8601 → "2026-11-25 14:05 CST" in ``tz`` (``[guard] timezone``; default UTC);
+    anything unparseable is shown as given."""
     if not value:
         return "unknown time"
     try:
@@ -83,7 +87,20 @@ def show_time(value: Any) -> str:
         return str(value)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return local_time(dt, zone(tz))
+
+
+def slack_time(value: Any, tz: str | None = None) -> str | None:
+    """A Slack ``<!date^…>`` token: each reader sees the time in their own Slack time zone; the
+    fallback (old clients, notifications) is ``show_time`` in ``tz``. None if unparseable."""
+    try:
+        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    fallback = show_time(value, tz).replace("|", "¦").replace(">", "›")
+    return f"<!date^{int(dt.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def safe_url(value: Any) -> str | None:

@@ -59,7 +59,9 @@ def _median(values: list[timedelta]) -> timedelta:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def build_digest(db: Archive, now: datetime, *, window: timedelta = timedelta(days=1)) -> AlertMessage:
+def build_digest(
+    db: Archive, now: datetime, *, window: timedelta = timedelta(days=1), tz: str | None = None
+) -> AlertMessage:
     """Summarise open findings and response times over the last ``window``."""
     f = _digest_facts(db, now, window)
     title = f"comment-guard daily digest: {len(f['open'])} open finding(s)"
@@ -101,7 +103,10 @@ def build_digest(db: Archive, now: datetime, *, window: timedelta = timedelta(da
             }
         )
     blocks.append(
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"as of {show_time(now.isoformat())}"}]}
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"as of {show_time(now.isoformat(), tz)}"}],
+        }
     )
     html_items = "".join(f"<li>{_e(i)}</li>" for i in items)
     html_stats = "<br>".join(_e(s) for s in stats)
@@ -131,7 +136,7 @@ def enqueue_digest(db: Archive, settings: AlertSettings, *, now: datetime) -> li
     with db.atomic():
         return enqueue_message(
             db,
-            build_digest(db, now),
+            build_digest(db, now, tz=settings.timezone),
             stage=Stage.DIGEST,
             channels=configured_channels(settings),
             key_prefix=f"digest:{now.date().isoformat()}",

@@ -19,6 +19,8 @@ class Facts:
     correction: str | None = None
     comment_author: str | None = None
     comment_time: str | None = None
+    comment_slack_time: str | None = None  # <!date^…> token: each Slack reader's own zone
+    account: str | None = None
     comment_status: str | None = None
     comment_text: str | None = None
     reasons: tuple[str, ...] = ()

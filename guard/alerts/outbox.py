@@ -148,7 +148,9 @@ def enqueue(
             stage=stage,
         )
         return []
-    message = render_alert(finding, stage, now=max(not_before or now, now))  # age at send
+    message = render_alert(
+        finding, stage, now=max(not_before or now, now), tz=settings.timezone
+    )  # age at send
     return enqueue_message(
         db,
         message,
@@ -541,7 +543,7 @@ def send_test_alert(
     with db.atomic():
         ids = enqueue_message(
             db,
-            render_test(now),
+            render_test(now, settings.timezone),
             stage=Stage.TEST,
             channels=channels,
             key_prefix=f"test:{now.isoformat()}",

@@ -28,6 +28,7 @@ from guard.alerts._text import (
     quote_mrkdwn,
     safe_url,
     show_time,
+    slack_time,
 )
 from guard.alerts.facts import Facts
 from guard.alerts.stages import FOLLOW_UP_STAGES, Stage
@@ -71,12 +72,15 @@ class AlertMessage:
         )
 
 
-def render_alert(finding: Mapping[str, Any], stage: str, *, now: datetime | None = None) -> AlertMessage:
-    """Render a ``findings`` row for ``stage``; every evidence key is optional."""
+def render_alert(
+    finding: Mapping[str, Any], stage: str, *, now: datetime | None = None, tz: str | None = None
+) -> AlertMessage:
+    """Render a ``findings`` row for ``stage``; every evidence key is optional. Times are shown
+    in ``tz`` (``[guard] timezone``); Slack blocks carry date tokens each reader sees locally."""
     if stage not in STAGES:
         raise ValueError(f"unknown alert stage {stage!r}; expected one of {', '.join(STAGES)}")
-    facts = facts_for(finding, stage, now=now)
-    subject = fit(f"[comment-guard] {facts.headline}", 200)
+    facts = facts_for(finding, stage, now=now, tz=tz)
+    subject = fit(_subject(facts), 200)
     return AlertMessage(
         subject=subject,
         text=fit(_plain(facts, short=True), FALLBACK_LIMIT),
@@ -91,7 +95,18 @@ def _table(ev: Mapping[str, Any], key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def facts_for(finding: Mapping[str, Any], stage: str, *, now: datetime | None = None) -> Facts:
+def _subject(f: Facts) -> str:
+    """Names the page and quotes the start of the comment, so an inbox of alerts is readable:
+    ``[comment-guard] parks-page: Critical comment removed: "wait, the meeting is TONIGHT?!?"``."""
+    page = f"{f.account}: " if f.account else ""
+    quote = " ".join((f.comment_text or "").split())
+    said = f': "{fit(quote, 60)}"' if quote else ""
+    return f"[comment-guard] {page}{f.headline}{said}"
+
+
+def facts_for(
+    finding: Mapping[str, Any], stage: str, *, now: datetime | None = None, tz: str | None = None
+) -> Facts:
     ev = load_json(finding.get("evidence"))
     kind = str(finding.get("kind") or "finding")
     post = _table(ev, "post")
@@ -109,7 +124,7 @@ def facts_for(finding: Mapping[str, Any], stage: str, *, now: datetime | None = 
             str(finding.get("account") or ""),
             str(finding.get("severity") or ""),
             f"finding #{finding['id']}" if finding.get("id") is not None else "",
-            f"opened {show_time(finding.get('opened_at'))}" if finding.get("opened_at") else "",
+            f"opened {show_time(finding.get('opened_at'), tz)}" if finding.get("opened_at") else "",
         )
         if x
     )
@@ -128,7 +143,9 @@ def facts_for(finding: Mapping[str, Any], stage: str, *, now: datetime | None = 
         post_label=fit(post_text.splitlines()[0], 80) if post_text else None,
         correction=_correction(correction),
         comment_author=str(comment.get("author_name") or "") or ("someone" if comment else None),
-        comment_time=show_time(comment.get("created_time")) if comment else None,
+        comment_time=show_time(comment.get("created_time"), tz) if comment else None,
+        comment_slack_time=slack_time(comment.get("created_time"), tz) if comment else None,
+        account=str(finding.get("account") or "") or None,
         comment_status=status if comment or comment_id else None,
         comment_text=str(comment.get("message")) if comment.get("message") else None,
         reasons=() if stage == Stage.RESOLVED else tuple(str(r) for r in ev.get("reasons") or () if r)[:6],
@@ -139,7 +156,7 @@ def facts_for(finding: Mapping[str, Any], stage: str, *, now: datetime | None = 
     )
 
 
-def render_test(now: datetime) -> AlertMessage:
+def render_test(now: datetime, tz: str | None = None) -> AlertMessage:
     """A sample alert (the "Thursday" story) for ``comment-guard test-alert``."""
     finding = {
         "id": None,
@@ -166,7 +183,7 @@ def render_test(now: datetime) -> AlertMessage:
             "correction": {"removed": ["Thursday"], "added": ["Thirteenth"]},
         },
     }
-    return render_alert(finding, Stage.TEST, now=now)
+    return render_alert(finding, Stage.TEST, now=now, tz=tz)
 
 
 def _correction(c: Mapping[str, Any]) -> str | None:
@@ -238,10 +255,9 @@ def _blocks(f: Facts) -> list[dict[str, Any]]:
     if post:
         blocks.append(section("\n".join(post)))
     if f.comment_status or f.comment_text:
-        head = fit_mrkdwn(
-            f"Comment by {f.comment_author or 'someone'} · {f.comment_time or 'unknown time'} · ", 400
-        )
-        head = f"*{head}{(f.comment_status or 'unknown').upper()}*"
+        when = f.comment_slack_time or fit_mrkdwn(f.comment_time or "unknown time", 100)
+        head = fit_mrkdwn(f"Comment by {f.comment_author or 'someone'}", 300)
+        head = f"*{head} · {when} · {(f.comment_status or 'unknown').upper()}*"
         quote = quote_mrkdwn(f.comment_text or "(text not archived)", SECTION_LIMIT - len(head) - 1)
         blocks.append(section(head + "\n" + quote))
     if f.reasons:

@@ -23,7 +23,8 @@ def _matches(route: Route, finding: Mapping[str, Any]) -> bool:
     kind = str(finding.get("kind") or "")
     severity = SEVERITY_RANK.get(str(finding.get("severity") or ""), 0)
     kind_ok = "*" in route.kinds or kind in route.kinds
-    return kind_ok and severity >= SEVERITY_RANK.get(route.min_severity, 0)
+    account_ok = "*" in route.accounts or str(finding.get("account") or "") in route.accounts
+    return kind_ok and account_ok and severity >= SEVERITY_RANK.get(route.min_severity, 0)
 
 
 def routed_channels(finding: Mapping[str, Any], stage: str, settings: AlertSettings) -> list[str]:

@@ -33,7 +33,10 @@ def test_email_arrives_with_subject_recipients_text_html_and_message_id(db, smtp
     assert deliver_pending(db, email_only, now=T0).sent == [1]
     ((mail_from, rcpts, msg),) = smtp.messages
     assert mail_from == "guard@example.org" and rcpts == ["comms@example.org"]
-    assert msg["Subject"] == "[comment-guard] A critical comment on a corrected post was deleted"
+    assert msg["Subject"] == (
+        "[comment-guard] main-page: A critical comment on a corrected post was deleted: "
+        '"wait, the meeting is TONIGHT?!? <b>& why</b>"'
+    )
     assert msg["To"] == "comms@example.org"
     ids = {"install_id": install_id(db), "from_addr": "guard@example.org"}
     assert msg["Message-ID"] == message_id_for("1:first:email", **ids)
@@ -111,7 +114,7 @@ def test_escalation_goes_to_escalation_addresses_threaded_under_first_alert(db, 
     deliver_pending(db, settings, now=T0)
     ((_, rcpts, msg),) = smtp.messages
     assert rcpts == ["boss@example.org"]
-    assert msg["Subject"].startswith("[comment-guard] Escalation: ")
+    assert msg["Subject"].startswith("[comment-guard] main-page: Escalation: ")
     assert msg["References"] == message_id_for(
         "1:first:email", install_id=install_id(db), from_addr="guard@example.org"
     )

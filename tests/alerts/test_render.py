@@ -86,7 +86,7 @@ def test_reminder_says_how_long_it_has_been_open():
     msg = render_alert(FINDING, "reminder", now=T0 + timedelta(hours=2))
     assert msg.blocks[0]["text"]["text"].startswith("Reminder: ")
     assert "Open for 2h without a public reply." in _sections(msg)[0]
-    assert render_alert(FINDING, "escalation").subject.startswith("[comment-guard] Escalation: ")
+    assert render_alert(FINDING, "escalation").subject.startswith("[comment-guard] main-page: Escalation: ")
 
 
 def test_non_http_permalink_is_not_linked():
