@@ -170,9 +170,7 @@ def timed_cmd(argv: list[str], env: dict[str, str] | None = None) -> tuple[float
 
 def table(args: argparse.Namespace) -> None:
     n = args.posts * args.comments_per_post
-    results: dict[str, list[dict[str, float]]] = {
-        m: [] for m in ("archive", "engine", "raw", "sqlite-utils")
-    }
+    results: dict[str, list[dict[str, float]]] = {m: [] for m in ("archive", "engine", "raw", "sqlite-utils")}
     for _ in range(args.repeat):
         for mode in results:
             results[mode].append(run_child(mode, args.posts, args.comments_per_post))
@@ -246,7 +244,9 @@ def commands(args: argparse.Namespace) -> None:
         snap = make_snapshot(args.posts, args.comments_per_post)
         db = open_archive(Path(tmp) / "c.db")
         poll_account(db, config.account("bench"), SnapshotConnector(snap), now=NOW)
-        poll_account(db, config.account("bench"), SnapshotConnector(churn(snap)), now=NOW + timedelta(minutes=5))
+        poll_account(
+            db, config.account("bench"), SnapshotConnector(churn(snap)), now=NOW + timedelta(minutes=5)
+        )
         db.conn.close()
         del snap
         n = args.posts * args.comments_per_post

@@ -17,6 +17,7 @@ from guard.archive.records import MARK_EVENT
 from guard.errors import NotInArchive
 from guard.redact import scrub, scrub_data
 from guard.states import FindingState
+from policies.corrections import find_marker
 from policies.records import FindingDraft, OpenFinding
 
 __all__ = [
@@ -64,14 +65,17 @@ def posts_for_sweep(db: sqlite_utils.Database, since: str, markers: tuple[str, .
         )
     }
     if markers:
+        # LIKE narrows it down; the marker as the policy reads it ("UPDATE:", not "updated")
+        # decides, so a common word in ordinary posts does not put them all in every sweep.
         likes = " OR ".join("message LIKE ?" for _ in markers)
         ids.update(
             r[0]
             for r in db.execute(
-                f"SELECT id FROM posts WHERE last_seen >= ? AND version = 1 AND status != 'deleted'"
+                f"SELECT id, message FROM posts WHERE last_seen >= ? AND version = 1 AND status != 'deleted'"
                 f" AND ({likes})",
                 [since, *(f"%{m}%" for m in markers)],
             )
+            if find_marker(r[1], markers)
         )
     return sorted(ids)
 

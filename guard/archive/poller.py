@@ -42,12 +42,14 @@ WHERE c.id IS NULL OR c.message IS NOT s.message OR c.missing_count != 0
    OR (s.hidden IS NOT NULL AND (c.hidden IS NOT s.hidden
        OR c.status != CASE s.hidden WHEN 1 THEN 'hidden' ELSE 'present' END))
 """
-# Live archived comments of fully listed posts that this scan did not list.
+# Live archived comments of fully listed posts that this scan did not list. ``+status``: look
+# them up through comments_post (the window's posts), never comments_status (every live comment
+# in the archive), so the check costs the window, not the archive.
 _ABSENT = f"""
 SELECT id, post_id, sha256, version, status, hidden, missing_count, status_changed_at,
        last_seen, confirmed_at
 FROM comments c WHERE post_id IN (SELECT value FROM json_each(?))
-  AND status IN ({", ".join(f"'{s}'" for s in LIVE_STATUSES)})
+  AND +status IN ({", ".join(f"'{s}'" for s in LIVE_STATUSES)})
   AND NOT EXISTS (SELECT 1 FROM temp.poll_seen s WHERE s.id = c.id)
 """
 
