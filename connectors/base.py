@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Callable, Literal, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Callable, Iterable, Literal, Mapping, Protocol, Sequence, runtime_checkable
 
 from guard.errors import ConnectorError, RateLimited
 
@@ -181,11 +181,14 @@ class TokenStore(Protocol):
 
 
 class ReadBudget:
-    """A monthly allowance of billed reads (X bills every post a read returns).
+    """A monthly allowance of billed reads (X bills a post once per UTC day, however often a
+    read returns it).
 
     The spend belongs to one calendar month (UTC) and starts over on the 1st. The connector
     only counts; the caller keeps the spend across restarts: ``set_spent`` with what the month
-    already cost before a poll, ``spent`` after it to store the new total.
+    already cost before a poll, ``spent`` after it to store the new total; and the posts already
+    billed today with ``set_billed_today`` before, ``billed_today`` after (``add_posts`` counts
+    only a post not billed yet this UTC day).
     """
 
     def __init__(self, limit: int, clock: Callable[[], datetime], *, platform: str) -> None:
@@ -194,6 +197,29 @@ class ReadBudget:
         self._clock = clock
         self._month: tuple[int, int] | None = None
         self._spent = 0
+        self._day = ""
+        self._billed: set[str] = set()
+
+    def set_billed_today(self, day: str, post_ids: Iterable[str]) -> None:
+        """The posts already billed on ``day`` (``YYYY-MM-DD``, UTC), as stored by the caller."""
+        self._day, self._billed = day, set(post_ids)
+
+    def billed_today(self) -> tuple[str, list[str]]:
+        """(today's UTC date, the posts billed on it), for the caller to store."""
+        self._roll_day()
+        return self._day, sorted(self._billed)
+
+    def add_posts(self, post_ids: Iterable[str]) -> None:
+        """A read returned these posts: each one not billed yet today costs one read."""
+        self._roll_day()
+        new = set(post_ids) - self._billed
+        self._billed |= new
+        self.add(len(new))
+
+    def _roll_day(self) -> None:
+        day = f"{self._now():%Y-%m-%d}"
+        if day != self._day:
+            self._day, self._billed = day, set()
 
     def set_spent(self, reads_this_month: int) -> None:
         """What this month already cost, as stored by the caller."""

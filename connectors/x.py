@@ -148,10 +148,12 @@ class XConnector:
             raise Transient("X API answered with something other than a JSON object; try again later")
         data = body.get("data")
         if posts:
-            n = len(data) if isinstance(data, list) else int(data is not None)
-            self.reads += n
-            if self.read_budget is not None:
-                self.read_budget.add(n)
+            items = data if isinstance(data, list) else [] if data is None else [data]
+            self.reads += len(items)
+            if self.read_budget is not None:  # X bills each post once per UTC day
+                ids = [str(d["id"]) for d in items if isinstance(d, dict) and "id" in d]
+                self.read_budget.add_posts(ids)
+                self.read_budget.add(len(items) - len(ids))
         return body
 
     def _remember(self, raw: dict[str, Any]) -> list[str]:

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlite_utils
 
 __all__ = [
+    "billed_key",
     "meta_get",
     "meta_set",
     "install_id",
@@ -28,6 +29,11 @@ def next_poll_key(account: str) -> str:
 def budget_key(account: str, moment: datetime) -> str:
     """Where an account's monthly read spend (X) is kept in ``meta``."""
     return f"read_budget:{account}:{moment:%Y-%m}"
+
+
+def billed_key(account: str) -> str:
+    """Where the posts already billed today (X: once per post per UTC day) are kept."""
+    return f"read_budget_billed:{account}"
 
 
 def meta_get(db: sqlite_utils.Database, key: str) -> str | None:

@@ -7,6 +7,7 @@ Both the CLI (`poll --once`) and the daemon call ``run_poll``, so they cannot dr
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from connectors.registry import connect
 from guard.actions import enforce, mark_protection
 from guard.archive.connection import Archive, archive_version
 from guard.archive.findings import posts_touched_by_poll
-from guard.archive.meta import budget_key, meta_get, meta_set
+from guard.archive.meta import billed_key, budget_key, meta_get, meta_set
 from guard.archive.poller import PollDiff
 from guard.archive.polls import ensure_account, write_poll
 from guard.clock import iso, utcnow
@@ -177,12 +178,16 @@ def run_poll(
     budget = connector.read_budget if account.monthly_read_budget is not None else None
     if budget is not None:
         budget.set_spent(int(meta_get(db, budget_key(account.name, moment)) or 0))
+        billed = json.loads(meta_get(db, billed_key(account.name)) or "{}")
+        budget.set_billed_today(billed.get("day", ""), billed.get("ids", ()))
     result = poll_account(db, account, connector, now=moment, post_id=post_id)
     spent = None
     if budget is not None:
         spent = budget.spent
+        day, ids = budget.billed_today()
         with db.atomic():
             meta_set(db, budget_key(account.name, moment), str(spent))
+            meta_set(db, billed_key(account.name), json.dumps({"day": day, "ids": ids}))
     # The poll is recorded: a failing account is an alert, a recovered one says so.
     health = track_account(
         config, db, account, poll_id=result.poll_id, failed=result.failed, error=result.error, now=moment

@@ -503,3 +503,20 @@ def test_base_url_override_points_at_a_sandbox(rsps):
     x = XConnector(USER, TOKEN, base_url="http://127.0.0.1:8766/")
     rsps.put(f"http://127.0.0.1:8766/2/tweets/{R1}/hidden", json=load("hide_reply.json"))
     x.hide(R1)
+
+
+def test_a_post_read_twice_in_one_utc_day_is_billed_once(rsps, frozen):
+    """X bills a post once per UTC day: a second full scan the same day adds nothing, the
+    first scan of the next day bills every post again."""
+    x = XConnector(USER, TOKEN, monthly_read_budget=10_000)
+    x.read_budget.set_spent(0)
+    add_full_scan(rsps)
+    x.fetch(SINCE)
+    once = x.read_budget.spent
+    add_full_scan(rsps)
+    x.fetch(SINCE)
+    assert once == 9 and x.read_budget.spent == once
+    frozen.move_to(NOW + timedelta(days=1))
+    add_full_scan(rsps)
+    x.fetch(SINCE)
+    assert x.read_budget.spent == 2 * once

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from connectors.base import ReadBudget, Snapshot
 from guard.config import parse_config
@@ -62,3 +62,34 @@ def test_read_budget_survives_restarts_and_slows_polling_near_the_cap(db):
         now=datetime(2026, 12, 1, 0, 5, tzinfo=timezone.utc),
     )
     assert next_month.budget_spent == 100 and next_month.interval_factor == 1
+
+
+class BilledConnector:
+    """A connector double whose every poll returns the same ``posts`` post ids, like X."""
+
+    platform = "x"
+    absences_before_confirm = 1
+
+    def __init__(self, posts: int, now: datetime) -> None:
+        self.api_calls = 0
+        self.ids = [f"p{i}" for i in range(posts)]
+        self.read_budget = ReadBudget(100_000, lambda: now, platform="X")
+
+    def fetch(self, since):
+        self.read_budget.add_posts(self.ids)
+        return Snapshot(posts=(), posts_complete=True)
+
+    def confirm_gone(self, targets):
+        return {}
+
+
+def test_read_budget_counts_distinct_posts_per_utc_day_across_restarts(db):
+    """Three polls of a 210-post account in one UTC day cost 210 reads, not 630, even with a
+    fresh connector each poll; the next day's first poll bills them again."""
+    cfg = parse_config(CONFIG)
+    account = cfg.accounts[0]
+    spent = [
+        run_poll(cfg, db, account, connector=BilledConnector(210, at), now=at).budget_spent
+        for at in (NOW, NOW + timedelta(minutes=5), NOW + timedelta(minutes=10), NOW + timedelta(days=1))
+    ]
+    assert spent == [210, 210, 210, 420]
