@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlite_utils
 
-from connectors.base import Comment, GoneStatus, GoneTarget, Post, Snapshot
+from connectors.base import Comment, GoneStatus, GoneTarget, Post, PostRevision, Snapshot
 from guard.archive.events import make_event
 from guard.archive.polls import PollBatch
 from guard.clock import parse_iso
@@ -33,7 +33,8 @@ from guard.text import sha256_text, word_diff
 
 __all__ = ["PollDiff"]
 
-_SEEN_TABLE = "CREATE TEMP TABLE poll_seen (id TEXT NOT NULL, message TEXT NOT NULL, hidden INTEGER)"
+_SEEN_TABLE = """CREATE TEMP TABLE poll_seen
+    (id TEXT NOT NULL, message TEXT NOT NULL, hidden INTEGER, platform_status TEXT)"""
 # Seen comments that are new or differ from the archive in text, visibility or presence.
 _ATTENTION = """
 SELECT s.id AS seen_id, c.* FROM temp.poll_seen s LEFT JOIN comments c ON c.id = s.id
@@ -41,6 +42,7 @@ WHERE c.id IS NULL OR c.message IS NOT s.message OR c.missing_count != 0
    OR c.status NOT IN ('present', 'hidden')
    OR (s.hidden IS NOT NULL AND (c.hidden IS NOT s.hidden
        OR c.status != CASE s.hidden WHEN 1 THEN 'hidden' ELSE 'present' END))
+   OR (s.platform_status IS NOT NULL AND c.platform_status IS NOT s.platform_status)
 """
 # Live archived comments of fully listed posts that this scan did not list. ``+status``: look
 # them up through comments_post (the window's posts), never comments_status (every live comment
@@ -83,9 +85,9 @@ class PollDiff:
             db.execute("DROP TABLE IF EXISTS temp.poll_seen")
             db.execute(_SEEN_TABLE)
             db.conn.executemany(
-                "INSERT INTO temp.poll_seen (id, message, hidden) VALUES (?, ?, ?)",
+                "INSERT INTO temp.poll_seen (id, message, hidden, platform_status) VALUES (?, ?, ?, ?)",
                 [
-                    (c.id, c.message, None if c.hidden is None else int(c.hidden))
+                    (c.id, c.message, None if c.hidden is None else int(c.hidden), c.platform_status)
                     for scan in snapshot.posts
                     for c in scan.comments
                 ],
@@ -170,34 +172,43 @@ class PollDiff:
             "missing_count": 0,
         }
         if old is None:
-            row.update(
-                status=CommentStatus.PRESENT, version=1, first_seen=self.now, status_changed_at=self.now
-            )
+            row.update(status=CommentStatus.PRESENT, first_seen=self.now, status_changed_at=self.now)
+            steps = _missed_versions(post, None, None)
+            if not steps:
+                row["version"] = 1
+                self.batch.post_versions.append(
+                    _version("post_id", post.id, 1, post.message, digest, self.now, None, post.updated_time)
+                )
+                self.event("post_added", post.id, post.id, version=1, sha256=digest)
+            else:  # edited before our first poll: every saved revision, oldest first
+                row["version"] = self._post_versions(post, steps, None, 0)
             self.batch.posts.append(row)
-            self.batch.post_versions.append(
-                _version("post_id", post.id, 1, post.message, digest, self.now, None, post.updated_time)
-            )
-            self.event("post_added", post.id, post.id, version=1, sha256=digest)
             self.posts[post.id] = row
             return
         changed = False
         if old["sha256"] != digest:
-            version = old["version"] + 1
-            diff = word_diff(old["message"], post.message)
-            row["version"] = version
-            self.batch.post_versions.append(
-                _version("post_id", post.id, version, post.message, digest, self.now, diff, post.updated_time)
-            )
-            self.event(
-                "post_edited",
-                post.id,
-                post.id,
-                version=version,
-                sha256=digest,
-                previous_sha256=old["sha256"],
-                diff=diff,
-                **_revision(post),
-            )
+            steps = _missed_versions(post, old["sha256"], old["updated_time"])
+            if steps:  # the revisions saved since our last version, each one a version
+                row["version"] = self._post_versions(post, steps, old["message"], old["version"])
+            else:
+                version = old["version"] + 1
+                diff = word_diff(old["message"], post.message)
+                row["version"] = version
+                self.batch.post_versions.append(
+                    _version(
+                        "post_id", post.id, version, post.message, digest, self.now, diff, post.updated_time
+                    )
+                )
+                self.event(
+                    "post_edited",
+                    post.id,
+                    post.id,
+                    version=version,
+                    sha256=digest,
+                    previous_sha256=old["sha256"],
+                    diff=diff,
+                    **_revision(post),
+                )
             changed = True
         if old["status"] != CommentStatus.PRESENT:
             row.update(status=CommentStatus.PRESENT, status_changed_at=self.now)
@@ -205,6 +216,42 @@ class PollDiff:
             changed = True
         if changed or old["previous_ids"] != row["previous_ids"] or old["missing_count"]:
             self.batch.posts.append({**old, **row})
+
+    def _post_versions(
+        self, post: Post, steps: list[tuple[str, PostRevision | None]], previous: str | None, version: int
+    ) -> int:
+        """Insert ``steps`` (text, the revision that saved it) as versions after ``version``,
+        each with its revision's time and author; returns the last version number. Only ever
+        inserts: the versions already stored stay as they are."""
+        previous_sha = sha256_text(previous) if previous is not None else None
+        for text, rev in steps:
+            version += 1
+            digest = sha256_text(text)
+            diff = word_diff(previous, text) if previous is not None else None
+            updated = rev.created_time if rev is not None else post.updated_time
+            self.batch.post_versions.append(
+                _version("post_id", post.id, version, text, digest, self.now, diff, updated)
+            )
+            saved = (
+                {"revision_id": rev.id, "revised_by": rev.author_id, "revised_at": rev.created_time}
+                if rev is not None
+                else {}
+            )
+            if previous_sha is None:
+                self.event("post_added", post.id, post.id, version=version, sha256=digest, **saved)
+            else:
+                self.event(
+                    "post_edited",
+                    post.id,
+                    post.id,
+                    version=version,
+                    sha256=digest,
+                    previous_sha256=previous_sha,
+                    diff=diff,
+                    **saved,
+                )
+            previous, previous_sha = text, digest
+        return version
 
     def _comment(self, c: Comment, old: dict[str, Any] | None, scan_complete: bool) -> None:
         digest = sha256_text(c.message)
@@ -229,6 +276,7 @@ class PollDiff:
                     "last_seen": self.now,
                     "missing_count": 0,
                     "status_changed_at": self.now,
+                    "platform_status": c.platform_status,
                 }
             )
             self.batch.comment_versions.append(
@@ -274,6 +322,17 @@ class PollDiff:
             self.event("comment_hidden", c.id, c.post_id, **_moderation(c))
         elif old["status"] == CommentStatus.HIDDEN and status == CommentStatus.PRESENT:
             self.event("comment_unhidden", c.id, c.post_id, **_moderation(c))
+        elif status == CommentStatus.HIDDEN and old["platform_status"] not in (None, c.platform_status):
+            # still hidden, but moved by staff (WordPress hold → spam → trash): say where to
+            self.event(
+                "comment_moderated",
+                c.id,
+                c.post_id,
+                previous_platform_status=old["platform_status"],
+                **_moderation(c),
+            )
+        if c.platform_status is not None and old["platform_status"] != c.platform_status:
+            self.batch.comment_platform_status.append((c.platform_status, c.id))
         if status != old["status"]:
             row.update(status=status, status_changed_at=self.now)
             changed = True
@@ -355,6 +414,37 @@ class PollDiff:
                 )
             old.update(status=status, status_changed_at=self.now)
         rows.append(old)
+
+
+def _missed_versions(
+    post: Post, stored_sha: str | None, stored_time: str | None
+) -> list[tuple[str, PostRevision | None]]:
+    """The texts the platform saved (WordPress revisions) that the archive has not seen, oldest
+    first, ending with the current text: each with the revision that saved it (None when no
+    revision holds the current text). ``stored_sha`` / ``stored_time``: the archive's latest
+    version and the post's modification time when it was read (None: a new post). The missed
+    revisions follow the last one holding our text, or (WordPress keeps no revision of the text
+    first published) were saved after ``stored_time``. Empty when the platform keeps no
+    revisions or none can be placed: then only the current text is recorded."""
+    revisions = list(post.revisions)
+    if not revisions:
+        return []
+    if stored_sha is not None:
+        hashes = [sha256_text(r.message) for r in revisions]
+        if stored_sha in hashes:
+            revisions = revisions[len(hashes) - hashes[::-1].index(stored_sha) :]
+        elif stored_time:
+            revisions = [r for r in revisions if r.created_time > stored_time]
+        else:
+            return []
+    steps: list[tuple[str, PostRevision | None]] = []
+    last = stored_sha
+    for text, rev in [(r.message, r) for r in revisions] + [(post.message, None)]:
+        digest = sha256_text(text)
+        if digest != last:  # a save that changed nothing we keep (an excerpt, a slug) is no version
+            steps.append((text, rev))
+            last = digest
+    return steps
 
 
 def _revision(post: Post) -> dict[str, str | None]:

@@ -67,6 +67,7 @@ class PollBatch:
     comment_updates: list[dict[str, Any]] = field(default_factory=list)  # changed: _COMMENT_UPDATE keys
     comment_versions: list[dict[str, Any]] = field(default_factory=list)
     comments_seen: list[tuple[str, str]] = field(default_factory=list)  # (last_seen, id)
+    comment_platform_status: list[tuple[str, str]] = field(default_factory=list)  # (status, id)
     comments_missing: list[tuple[int, str]] = field(default_factory=list)  # (missing_count, id)
     posts_missing: list[tuple[int, str]] = field(default_factory=list)
     posts_verified: list[tuple[str, str]] = field(default_factory=list)  # (verified_at, id)
@@ -117,6 +118,9 @@ def write_poll(db: sqlite_utils.Database, batch: PollBatch) -> int:
         if batch.comment_versions:
             db.table("comment_versions").insert_all(batch.comment_versions, batch_size=_BATCH)
         _executemany(db, "UPDATE comments SET last_seen = ? WHERE id = ?", batch.comments_seen)
+        _executemany(
+            db, "UPDATE comments SET platform_status = ? WHERE id = ?", batch.comment_platform_status
+        )
         _executemany(db, "UPDATE comments SET missing_count = ? WHERE id = ?", batch.comments_missing)
         for event in batch.events:
             event["poll_id"] = poll_id

@@ -249,6 +249,13 @@ def _v6_verdicts(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX verdicts_post ON verdicts(post_id)")
 
 
+def _v7_platform_status(db: sqlite_utils.Database) -> None:
+    """The platform's own moderation status of a comment (WordPress: approved, hold, spam,
+    trash), so a hidden comment moving between hidden states (hold → spam → trash) is an event.
+    NULL where the platform has no such status, and for rows read before this step."""
+    db.execute("ALTER TABLE comments ADD COLUMN platform_status TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_archive,
     _v2_staff_labels,
@@ -256,6 +263,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v4_version_search,
     _v5_interactions,
     _v6_verdicts,
+    _v7_platform_status,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
