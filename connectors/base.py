@@ -29,6 +29,7 @@ __all__ = [
     "ProtectionMarks",
     "TokenLifetime",
     "TokenLifetimeReader",
+    "TrashBin",
     "merge_repeats",
 ]
 
@@ -344,4 +345,20 @@ class TokenLifetimeReader(Protocol):
 
     def token_lifetime(self) -> TokenLifetime:
         """Raises ``ConnectorError`` when the platform cannot be asked."""
+        ...
+
+
+@runtime_checkable
+class TrashBin(Protocol):
+    """An optional capability: the platform keeps deleted comments in a trash (WordPress).
+    ``delete`` moves a comment there (recoverable); ``purge`` deletes one permanently, and only
+    one already in the trash. ``comment-guard delete --override --reason`` of a trashed comment
+    purges it; the poll after confirms the deletion as for any other."""
+
+    def in_trash(self, comment_id: str) -> bool:
+        """Whether the platform has this comment in its trash now (one read)."""
+        ...
+
+    def purge(self, comment_id: str) -> None:
+        """Delete a trashed comment permanently; ``ConnectorError`` if it is not in the trash."""
         ...

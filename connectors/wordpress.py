@@ -384,8 +384,8 @@ class WordPressConnector:
         self._set_status(comment_id, "approve")
 
     def delete(self, comment_id: str) -> None:
-        """Move to the trash (recoverable). comment-guard never deletes permanently
-        (``force=true``): that stays a deliberate act in wp-admin, which the archive records."""
+        """Move to the trash (recoverable). Permanent deletion (``force=true``) is ``purge``,
+        only for a comment already in the trash and only with ``--override --reason``."""
         _, rid = self.rest_id(comment_id)
         try:
             self.client.delete(f"wp/v2/comments/{rid}")
@@ -393,9 +393,28 @@ class WordPressConnector:
             if "rest_already_trashed" in str(exc):
                 raise ConnectorError(
                     f"comment {comment_id} is already in the trash; WordPress empties the trash after "
-                    "EMPTY_TRASH_DAYS (30 by default). comment-guard does not delete permanently"
+                    "EMPTY_TRASH_DAYS (30 by default). To delete it permanently now, pass "
+                    '--override --reason "why" (audited)'
                 ) from None
             raise
+
+    def in_trash(self, comment_id: str) -> bool:
+        _, rid = self.rest_id(comment_id)
+        r = self.client.get(f"wp/v2/comments/{rid}", context="edit", _fields="id,status")
+        return isinstance(r.body, dict) and r.body.get("status") == "trash"
+
+    def purge(self, comment_id: str) -> None:
+        """``DELETE ?force=true`` of a comment WordPress has in its trash, never of another:
+        the status is read first, so a comment restored meanwhile is not deleted."""
+        if not self.in_trash(comment_id):
+            raise ConnectorError(
+                f"comment {comment_id} is not in WordPress's trash; comment-guard deletes permanently "
+                "only a comment already trashed (`comment-guard delete` moves it to the trash first)"
+            )
+        _, rid = self.rest_id(comment_id)
+        r = self.client.delete(f"wp/v2/comments/{rid}", force="true")
+        if not (isinstance(r.body, dict) and r.body.get("deleted") is True):
+            raise ConnectorError(f"WordPress did not confirm the permanent deletion of comment {comment_id}")
 
     def _set_status(self, comment_id: str, status: str) -> None:
         _, rid = self.rest_id(comment_id)

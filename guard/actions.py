@@ -8,12 +8,12 @@ is written to the event log and opens a finding (so it is alerted, not silent).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import structlog
 
-from connectors.base import Connector, ProtectionMarks
+from connectors.base import Connector, ProtectionMarks, TrashBin
 from connectors.registry import connect
 from guard.archive import findings as store
 from guard.archive import queries
@@ -39,6 +39,7 @@ MODERATION = ("hide", "unhide", "delete")
 class Protection:
     analysis: Analysis
     comment: CommentRecord
+    deleted_permanently: bool = False  # delete --override of a comment already in the trash
 
     @property
     def protected(self) -> bool:
@@ -123,7 +124,19 @@ def moderate(
         )
     account = prot.analysis.thread.post.account
     connector = connector or connect(config.account(account).connector_settings())
-    {"hide": connector.hide, "unhide": connector.unhide, "delete": connector.delete}[action](comment_id)
+    # A comment already in the platform's trash (WordPress) is deleted permanently, but only
+    # when staff said so explicitly: --override --reason, audited like any override.
+    purge = (
+        action == "delete"
+        and override_protection
+        and isinstance(connector, TrashBin)
+        and connector.in_trash(comment_id)
+    )
+    if purge and isinstance(connector, TrashBin):
+        connector.purge(comment_id)
+        prot = replace(prot, deleted_permanently=True)
+    else:
+        {"hide": connector.hide, "unhide": connector.unhide, "delete": connector.delete}[action](comment_id)
     with db.atomic():
         append_events(
             db,
@@ -138,6 +151,7 @@ def moderate(
                     reason=reason,
                     protected=prot.protected,
                     reasons=list(prot.reasons),
+                    **({"permanently": True} if prot.deleted_permanently else {}),
                 )
             ],
         )

@@ -174,6 +174,8 @@ def _moderation(action: str) -> click.Command:
             ctx.db, ctx.config, action, comment_id, now=utcnow(), override_protection=override, reason=reason
         )
         suffix = " (override recorded and alerted)" if override and prot.protected else ""
+        if prot.deleted_permanently:
+            suffix = " permanently: it was in the trash" + suffix
         echo(f"{action} {comment_id}: done{suffix}")
 
     return command
