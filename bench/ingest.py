@@ -168,6 +168,14 @@ def raw_baseline(path: Path, snapshot: Snapshot) -> float:
             " seen_at) VALUES (?, ?, ?, ?, ?)",
             cversions,
         )
+        # the schema indexes new comments for search in bulk, once per poll: so does this
+        conn.execute(
+            "INSERT INTO comments_fts (rowid, message, author_name)"
+            " SELECT rowid, message, author_name FROM comments"
+        )
+        conn.execute(
+            "INSERT INTO comment_versions_fts (rowid, message) SELECT id, message FROM comment_versions"
+        )
         conn.executemany(
             "INSERT INTO events (at, account, kind, object_id, post_id, data,"
             " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -20,6 +20,15 @@ __all__ = ["ensure_account", "PollBatch", "write_poll"]
 _BATCH = 1000
 # Text is written separately, and only for edits: the FTS trigger fires on UPDATE OF message.
 _COMMENT_TEXT = "UPDATE comments SET message = :message WHERE id = :id"
+# New rows are indexed for search in bulk, once per poll (schema step 8 dropped the per-row
+# insert triggers): every row this poll inserted has a rowid above the largest one before it.
+_COMMENTS_FTS = (
+    "INSERT INTO comments_fts (rowid, message, author_name)"
+    " SELECT rowid, message, author_name FROM comments WHERE rowid > ?"
+)
+_VERSIONS_FTS = (
+    "INSERT INTO comment_versions_fts (rowid, message) SELECT id, message FROM comment_versions WHERE id > ?"
+)
 _COMMENT_UPDATE = (
     "UPDATE comments SET sha256 = :sha256,"
     " version = :version, status = :status, hidden = :hidden, missing_count = :missing_count,"
@@ -111,12 +120,16 @@ def write_poll(db: sqlite_utils.Database, batch: PollBatch) -> int:
         _executemany(db, "UPDATE posts SET missing_count = ? WHERE id = ?", batch.posts_missing)
         _executemany(db, "UPDATE posts SET comments_verified_at = ? WHERE id = ?", batch.posts_verified)
         if batch.comments:
+            last = _max_rowid(db, "comments")
             db.table("comments").insert_all(batch.comments, batch_size=_BATCH)
+            db.execute(_COMMENTS_FTS, [last])
         if batch.comment_updates:
             db.conn.executemany(_COMMENT_TEXT, [r for r in batch.comment_updates if r["message"] is not None])
             db.conn.executemany(_COMMENT_UPDATE, batch.comment_updates)
         if batch.comment_versions:
+            last = _max_rowid(db, "comment_versions")
             db.table("comment_versions").insert_all(batch.comment_versions, batch_size=_BATCH)
+            db.execute(_VERSIONS_FTS, [last])
         _executemany(db, "UPDATE comments SET last_seen = ? WHERE id = ?", batch.comments_seen)
         _executemany(
             db, "UPDATE comments SET platform_status = ? WHERE id = ?", batch.comment_platform_status
@@ -126,6 +139,10 @@ def write_poll(db: sqlite_utils.Database, batch: PollBatch) -> int:
             event["poll_id"] = poll_id
         append_events(db, batch.events)
     return poll_id
+
+
+def _max_rowid(db: sqlite_utils.Database, table: str) -> int:
+    return int(db.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}").fetchone()[0])
 
 
 def _executemany(db: sqlite_utils.Database, sql: str, rows: list[tuple[Any, ...]]) -> None:

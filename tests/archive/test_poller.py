@@ -300,3 +300,22 @@ def test_missing_is_hidden_field_keeps_the_known_hidden_state(db, account, page,
     poll(db, account, fb, minutes=5)
     assert statuses(db)["1_1"] == "hidden"
     assert "comment_unhidden" not in kinds(db)
+
+
+def test_search_index_is_exact_after_every_poll(db, account, page, fb):
+    """New comments and versions are indexed in bulk once per poll: after each poll the full-text
+    indexes hold exactly the archived text (FTS5 integrity-check) and find the new words."""
+    page.post(POST).comments.append(FakeComment("1_4", "is the parking lot open?"))
+    poll(db, account, fb)
+    page.comment("1_2").message = "See you there Thursday, zebra!"
+    page.post(POST).comments.append(FakeComment("1_5", "bring a quokka"))
+    poll(db, account, fb, minutes=5)
+    for table in ("comments_fts", "comment_versions_fts", "posts_fts", "post_versions_fts"):
+        db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)")
+    found = {
+        word: [r[0] for r in db.execute(f"SELECT rowid FROM {t} WHERE {t} MATCH ?", [word]).fetchall()]
+        for t, word in (("comments_fts", "quokka"), ("comment_versions_fts", "zebra"))
+    }
+    assert len(found["quokka"]) == 1 and len(found["zebra"]) == 1
+    total = db.execute("SELECT count(*) FROM comments").fetchone()[0]
+    assert db.execute("SELECT count(*) FROM comments_fts").fetchone()[0] == total
