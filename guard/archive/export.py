@@ -67,16 +67,17 @@ SELECT 'post' AS type, v.post_id AS id, p.account, v.post_id AS post_id, NULL AS
        p.author_name AS author, v.version, v.version = p.version AS current, p.status,
        p.created_time, p.first_seen, v.seen_at, NULL AS hidden_at,
        {_LAST_EVENT.format(obj="p.id", kind="post_deleted")} AS deleted_at,
-       p.permalink_url AS permalink, v.sha256, v.message, p.created_time AS sort_time
+       p.permalink_url AS permalink, v.sha256, v.message
   FROM post_versions v JOIN posts p ON p.id = v.post_id
 """
 
 _COMMENTS = f"""
-SELECT 'comment', v.comment_id, c.account, c.post_id, c.parent_id, c.author_name, v.version,
-       v.version = c.version, c.status, c.created_time, c.first_seen, v.seen_at,
-       {_LAST_EVENT.format(obj="c.id", kind="comment_hidden")},
-       {_LAST_EVENT.format(obj="c.id", kind="comment_deleted")},
-       p.permalink_url, v.sha256, v.message, p.created_time
+SELECT 'comment' AS type, v.comment_id AS id, c.account, c.post_id, c.parent_id,
+       c.author_name AS author, v.version, v.version = c.version AS current, c.status,
+       c.created_time, c.first_seen, v.seen_at,
+       {_LAST_EVENT.format(obj="c.id", kind="comment_hidden")} AS hidden_at,
+       {_LAST_EVENT.format(obj="c.id", kind="comment_deleted")} AS deleted_at,
+       p.permalink_url AS permalink, v.sha256, v.message
   FROM comment_versions v JOIN comments c ON c.id = v.comment_id JOIN posts p ON p.id = c.post_id
 """
 
@@ -87,30 +88,54 @@ def export_records(
     """Every version of every post and comment that ``filters`` select, one dict each (keys:
     ``EXPORT_COLUMNS``), grouped by post (newest post first), the post before its comments.
 
-    A generator over one cursor: nothing is collected. ``permalink`` is the post's link (a
-    comment is shown under its post); ``current`` says whether the version is the live text.
+    A generator, post by post: one sort of the posts, then each post's versions and comments
+    through the post index, so memory holds one post's rows, not the archive (a single sorted
+    query over every version made SQLite's sorter grow with the archive: +35 MiB at 100k).
+    ``permalink`` is the post's link (a comment is shown under its post); ``current`` says
+    whether the version is the live text.
     """
     f = filters or RecordFilter()
     post_where, post_args = _conditions("p", "p.id", f, fts="post")
     comment_where, comment_args = _conditions("c", "c.id", f, fts="comment")
-    sql = (
-        f"{_POSTS} {post_where} UNION ALL {_COMMENTS} {comment_where}"
-        # By position (a compound SELECT sorts by result columns): the post's created time, the
-        # post, the post before its comments, each comment's created time, id, version.
-        " ORDER BY 18 DESC, 4, 1 DESC, 10, 2, 7"
+    scope, scope_args = _where_all([("p.account = ?", f.account), ("p.id = ?", f.post)])
+    post_sql = f"{_POSTS} {_and(post_where, 'p.id = ?')} ORDER BY v.version"
+    comment_sql = (
+        f"{_COMMENTS} {_and(comment_where, 'c.post_id = ?')} ORDER BY c.created_time, c.id, v.version"
     )
+    own = not db.conn.in_transaction
+    if own:  # one snapshot: a poll committing meanwhile does not split the export
+        db.conn.execute("BEGIN")
     try:
-        cursor = db.execute(sql, post_args + comment_args)
+        post_ids = [
+            r[0]
+            for r in db.execute(
+                f"SELECT p.id FROM posts p {scope} ORDER BY p.created_time DESC, p.id", scope_args
+            )
+        ]
+        for post_id in post_ids:
+            for sql, args in ((post_sql, post_args), (comment_sql, comment_args)):
+                cursor = db.execute(sql, [*args, post_id])
+                names = [d[0] for d in cursor.description]
+                for values in cursor:
+                    row = dict(zip(names, values))
+                    row["current"] = bool(row["current"])
+                    yield row
     except sqlite3.OperationalError as exc:
         if f.query is None or not any(w in str(exc) for w in ("fts5", "syntax", "no such column")):
             raise
         raise UsageError(f"cannot search for {f.query!r}: {exc}") from None
-    names = [d[0] for d in cursor.description]
-    for values in cursor:
-        row = dict(zip(names, values))
-        del row["sort_time"]
-        row["current"] = bool(row["current"])
-        yield row
+    finally:
+        if own:
+            db.conn.rollback()
+
+
+def _and(where: str, condition: str) -> str:
+    return f"{where} AND {condition}" if where else f"WHERE {condition}"
+
+
+def _where_all(conds: list[tuple[str, Any]]) -> tuple[str, list[Any]]:
+    used = [(sql, v) for sql, v in conds if v is not None]
+    return ("WHERE " + " AND ".join(s for s, _ in used) if used else ""), [v for _, v in used]
 
 
 def _conditions(alias: str, id_col: str, f: RecordFilter, *, fts: str) -> tuple[str, list[Any]]:

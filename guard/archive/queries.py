@@ -84,6 +84,7 @@ def list_comments(
     since: str | None = None,
     author: str | None = None,
     account: str | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
     where, args = _where(
         [
@@ -94,7 +95,8 @@ def list_comments(
             ("c.account = ?", account),
         ]
     )
-    rows = db.query(f"{_COMMENT_SELECT} {where} ORDER BY c.created_time, c.id", args)
+    tail = f" LIMIT {int(limit)}" if limit else ""
+    rows = db.query(f"{_COMMENT_SELECT} {where} ORDER BY c.created_time, c.id{tail}", args)
     return [_bools(r) for r in rows]
 
 

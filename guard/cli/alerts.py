@@ -10,7 +10,7 @@ from guard.alerts.channels import channel_names
 from guard.alerts.health import channel_health, list_outbox
 from guard.alerts.outbox import deliver_pending, release_stale_claims, retry_failed, send_test_alert
 from guard.cli.context import Context, pass_ctx
-from guard.cli.output import echo, emit_json, emit_table, writer_lock
+from guard.cli.output import echo, emit_json, emit_table, limited, listing_options, row_limit, writer_lock
 from guard.clock import utcnow
 
 __all__ = ["COMMANDS"]
@@ -19,10 +19,14 @@ __all__ = ["COMMANDS"]
 @click.command()
 @click.option("--pending", is_flag=True, help="Only alerts not yet delivered.")
 @click.option("--json", "as_json", is_flag=True)
+@listing_options
 @pass_ctx
-def alerts(ctx: Context, pending: bool, as_json: bool) -> None:
-    """List the alert outbox and the health of each channel."""
+def alerts(ctx: Context, pending: bool, as_json: bool, limit: int | None, show_all: bool) -> None:
+    """List the alert outbox (newest last) and the health of each channel."""
     rows = list_outbox(ctx.read_db, pending_only=pending)
+    n = row_limit(limit, show_all)
+    if n is not None and len(rows) > n:  # the newest n
+        rows = limited(rows[::-1], n)[::-1]
     health = channel_health(ctx.read_db)
     if as_json:
         emit_json({"outbox": rows, "channels": health})

@@ -4,6 +4,7 @@ reply, hide, unhide, delete."""
 from __future__ import annotations
 
 import shlex
+from typing import Any
 
 import click
 
@@ -13,7 +14,7 @@ from guard.archive import queries
 from guard.archive.events import append_events, make_event
 from guard.archive.records import MARK_EVENT
 from guard.cli.context import Context, pass_ctx
-from guard.cli.output import echo, emit_json, excerpt
+from guard.cli.output import echo, emit_json, excerpt, limited, listing_options, row_limit
 from guard.clock import iso, utcnow
 from guard.engine import run_engine, set_state
 from guard.errors import UsageError
@@ -28,13 +29,16 @@ STATES = ("open", "acknowledged", "resolved", "all")
 @click.option("--state", type=click.Choice(STATES), default="open", show_default=True)
 @click.option("--kind", type=click.Choice(finding_kinds()), help="Only findings of this kind.")
 @click.option("--json", "as_json", is_flag=True)
+@listing_options
 @pass_ctx
-def findings(ctx: Context, state: str, kind: str | None, as_json: bool) -> None:
+def findings(
+    ctx: Context, state: str, kind: str | None, as_json: bool, limit: int | None, show_all: bool
+) -> None:
     """List findings (what needs a human), newest first.
 
     Read-only: deadline findings (no reply in time, escalations) are opened by the daemon's
     sweep, or by `poll --once` for cron users."""
-    rows = store.list_findings(ctx.read_db, state=state, kind=kind)
+    rows = limited(store.list_findings(ctx.read_db, state=state, kind=kind), row_limit(limit, show_all))
     if as_json:
         emit_json(rows)
         return
@@ -63,21 +67,30 @@ def findings(ctx: Context, state: str, kind: str | None, as_json: bool) -> None:
 
 @click.command()
 @click.argument("finding_id", type=click.IntRange(min=1, max=2**63 - 1))
+@click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def ack(ctx: Context, finding_id: int) -> None:
+def ack(ctx: Context, finding_id: int, as_json: bool) -> None:
     """Acknowledge a finding: someone is on it (stops reminders and escalation)."""
     row = set_state(ctx.db, finding_id, "acknowledged", now=utcnow())
-    echo(f"finding #{row['id']} acknowledged")
+    _state_changed(row, as_json)
+
+
+def _state_changed(row: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json({k: row.get(k) for k in ("id", "kind", "state", "updated_at", "resolved_at", "note")})
+    else:
+        echo(f"finding #{row['id']} {row['state']}")
 
 
 @click.command()
 @click.argument("finding_id", type=click.IntRange(min=1, max=2**63 - 1))
 @click.option("--note", help="What was done, for the record.")
+@click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def resolve(ctx: Context, finding_id: int, note: str | None) -> None:
+def resolve(ctx: Context, finding_id: int, note: str | None, as_json: bool) -> None:
     """Resolve a finding."""
     row = set_state(ctx.db, finding_id, "resolved", now=utcnow(), note=note)
-    echo(f"finding #{row['id']} resolved")
+    _state_changed(row, as_json)
 
 
 @click.command("mark-corrected")

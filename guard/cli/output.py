@@ -20,7 +20,21 @@ import click
 from guard.redact import scrub
 from guard.text import inert
 
-__all__ = ["echo", "emit_json", "emit_table", "excerpt", "progress", "safe", "to_terminal", "writer_lock"]
+__all__ = [
+    "echo",
+    "emit_json",
+    "emit_table",
+    "excerpt",
+    "limited",
+    "listing_options",
+    "progress",
+    "row_limit",
+    "safe",
+    "to_terminal",
+    "writer_lock",
+]
+
+TERMINAL_ROWS = 100  # a listing on a terminal stops here unless --limit or --all says otherwise
 
 # JSON escapes C0 itself; these it would pass through raw with ensure_ascii=False.
 _JSON_UNSAFE = re.compile(
@@ -76,6 +90,38 @@ def to_terminal(stream: Any = None) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
+
+
+def listing_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--limit N`` and ``--all`` for a listing command (parameters ``limit``, ``show_all``)."""
+    command = click.option("--all", "show_all", is_flag=True, help="Every row (the default when piped).")(
+        command
+    )
+    return click.option(
+        "--limit",
+        type=click.IntRange(1, None),
+        default=None,
+        metavar="N",
+        help=f"At most N rows (default: {TERMINAL_ROWS} on a terminal, all when piped).",
+    )(command)
+
+
+def row_limit(limit: int | None, show_all: bool) -> int | None:
+    """The number of rows to show: --all, --limit, or 100 on a terminal and all when piped."""
+    if show_all:
+        return None
+    if limit is not None:
+        return limit
+    return TERMINAL_ROWS if to_terminal() else None
+
+
+def limited(rows: Sequence[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
+    """The first ``limit`` rows; on a terminal, says how many more there are (not in JSON)."""
+    if limit is None or len(rows) <= limit:
+        return list(rows)
+    if to_terminal():
+        echo(f"(first {limit} rows shown; --limit N or --all for more)", err=True)
+    return list(rows[:limit])
 
 
 def progress(what: str, *, unit: str) -> Callable[..., None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -20,8 +21,9 @@ __all__ = ["COMMANDS"]
     is_flag=True,
     help="Leave the alerts this poll queued in the outbox (`deliver` sends them).",
 )
+@click.option("--json", "as_json", is_flag=True, help="One JSON object with each account's poll.")
 @pass_ctx
-def poll(ctx: Context, once: bool, account_name: str | None, no_deliver: bool) -> None:
+def poll(ctx: Context, once: bool, account_name: str | None, no_deliver: bool, as_json: bool) -> None:
     """Poll accounts once: archive new posts, comments, versions and confirmed deletions, then
     send the alerts that are due (cron users get them without `deliver`; `--no-deliver` skips).
 
@@ -30,10 +32,12 @@ def poll(ctx: Context, once: bool, account_name: str | None, no_deliver: bool) -
     if not once:
         raise click.UsageError("poll needs --once; to poll on a schedule run `comment-guard run`")
     with writer_lock(ctx.config.guard.database, "poll"):
-        _poll_once(ctx, account_name, deliver=not no_deliver)
+        _poll_once(ctx, account_name, deliver=not no_deliver, as_json=as_json)
 
 
-def _poll_once(ctx: Context, account_name: str | None, *, deliver: bool = True) -> None:
+def _poll_once(
+    ctx: Context, account_name: str | None, *, deliver: bool = True, as_json: bool = False
+) -> None:
     from connectors.registry import connect
     from guard.clock import utcnow
     from guard.runtime.pipeline import one_line_error, run_poll, sweep
@@ -41,6 +45,8 @@ def _poll_once(ctx: Context, account_name: str | None, *, deliver: bool = True) 
     config = ctx.config
     accounts = [config.account(account_name)] if account_name else list(config.accounts)
     failed = False
+    results: list[dict[str, Any]] = []
+    say = (lambda line: None) if as_json else echo
     connectors = {a.name: connect(a.connector_settings()) for a in accounts}
     for account in accounts:
         try:
@@ -48,30 +54,45 @@ def _poll_once(ctx: Context, account_name: str | None, *, deliver: bool = True) 
         except Exception as exc:  # contained: one account's failure never stops the others
             failed = True
             echo(f"error: {account.name}: poll failed: {one_line_error(exc)}", err=True)
+            results.append({"account": account.name, "state": "failed", "error": one_line_error(exc)})
             continue
         r = outcome.poll
         counts = ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items())) or "no changes"
         state = "complete" if r.complete else "FAILED" if r.failed else "INCOMPLETE"
-        echo(f"{account.name}: poll {r.poll_id} {state}, {r.api_calls} API calls, {r.items} items; {counts}")
+        say(f"{account.name}: poll {r.poll_id} {state}, {r.api_calls} API calls, {r.items} items; {counts}")
         for line in outcome.summary_lines():
-            echo(f"{account.name}: {line}")
+            say(f"{account.name}: {line}")
+        results.append(
+            {
+                "account": account.name,
+                "poll_id": r.poll_id,
+                "state": state.lower(),
+                "api_calls": r.api_calls,
+                "items": r.items,
+                "counts": dict(r.counts),
+                "notes": list(outcome.summary_lines()),
+                "error": r.error,
+            }
+        )
         if r.error is not None:
             failed = True
             echo(f"error: {account.name}: {r.error}", err=True)
     # Time-based rules (reply deadlines, escalation) for people who poll from cron.
     swept = sweep(config, ctx.db, connectors, now=utcnow())
     if swept.opened:
-        echo(
+        say(
             f"{len(swept.opened)} finding(s) from reply deadlines: "
             + ", ".join(f"#{i}" for i in swept.opened)
         )
     if deliver:
-        _deliver_due(ctx)
+        _deliver_due(ctx, say)
+    if as_json:
+        emit_json({"ok": not failed, "polls": results, "deadline_findings": list(swept.opened)})
     if failed:
         sys.exit(1)
 
 
-def _deliver_due(ctx: Context) -> None:
+def _deliver_due(ctx: Context, say: Any = echo) -> None:
     """Send what is due now, as the daemon's delivery job would, and say what happened."""
     from guard.alerts.channels import configured_channels
     from guard.alerts.outbox import deliver_pending
@@ -82,7 +103,7 @@ def _deliver_due(ctx: Context) -> None:
         return
     report = deliver_pending(ctx.db, settings, now=utcnow())
     if report.sent or report.retrying or report.failed:
-        echo(f"alerts: sent {len(report.sent)}, retrying {len(report.retrying)}, failed {len(report.failed)}")
+        say(f"alerts: sent {len(report.sent)}, retrying {len(report.retrying)}, failed {len(report.failed)}")
     for outbox_id, error in sorted(report.errors.items()):
         echo(f"error: alert {outbox_id}: {error}", err=True)
 

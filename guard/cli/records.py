@@ -13,7 +13,7 @@ import click
 from guard.archive import queries
 from guard.archive.verify import verify_archive
 from guard.cli.context import Context, IsoDate, pass_ctx
-from guard.cli.output import echo, emit_json, emit_table, excerpt
+from guard.cli.output import echo, emit_json, emit_table, excerpt, limited, listing_options, row_limit
 
 __all__ = ["COMMANDS"]
 
@@ -22,10 +22,14 @@ __all__ = ["COMMANDS"]
 @click.option("--account", metavar="NAME")
 @click.option("--status", type=click.Choice(queries.POST_STATUSES))
 @click.option("--json", "as_json", is_flag=True)
+@listing_options
 @pass_ctx
-def posts(ctx: Context, account: str | None, status: str | None, as_json: bool) -> None:
-    """List archived posts."""
-    rows = queries.list_posts(ctx.read_db, account=account, status=status)
+def posts(
+    ctx: Context, account: str | None, status: str | None, as_json: bool, limit: int | None, show_all: bool
+) -> None:
+    """List archived posts, newest first."""
+    n = row_limit(limit, show_all)
+    rows = limited(queries.list_posts(ctx.read_db, account=account, status=status, limit=n and n + 1), n)
     if as_json:
         emit_json(rows)
     else:
@@ -48,13 +52,24 @@ def posts(ctx: Context, account: str | None, status: str | None, as_json: bool) 
 )
 @click.option("--author", metavar="NAME", help="Author name (case-insensitive).")
 @click.option("--json", "as_json", is_flag=True)
+@listing_options
 @pass_ctx
 def comments(
-    ctx: Context, post: str | None, status: str | None, since: Any, author: str | None, as_json: bool
+    ctx: Context,
+    post: str | None,
+    status: str | None,
+    since: Any,
+    author: str | None,
+    as_json: bool,
+    limit: int | None,
+    show_all: bool,
 ) -> None:
-    """List archived comments, including deleted and hidden ones."""
-    since_iso = ctx.utc(since)
-    rows = queries.list_comments(ctx.read_db, post=post, status=status, since=since_iso, author=author)
+    """List archived comments, oldest first, including deleted and hidden ones."""
+    n = row_limit(limit, show_all)
+    rows = queries.list_comments(
+        ctx.read_db, post=post, status=status, since=ctx.utc(since), author=author, limit=n and n + 1
+    )
+    rows = limited(rows, n)
     if as_json:
         emit_json(rows)
     else:

@@ -10,7 +10,7 @@ import click
 
 from guard.archive.connection import open_archive
 from guard.cli.context import Context, pass_ctx
-from guard.cli.output import echo
+from guard.cli.output import echo, emit_json
 from guard.config import load_config, read_secret
 from guard.errors import ConfigError, GuardError
 
@@ -42,31 +42,54 @@ def init(ctx: Context, target: str | None, force: bool) -> None:
 
 @click.command()
 @click.option("--live", is_flag=True, help="Also call each platform to verify tokens and permissions.")
+@click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def check(ctx: Context, live: bool) -> None:
-    """Validate the config, the environment variables it names and (--live) the tokens."""
+def check(ctx: Context, live: bool, as_json: bool) -> None:
+    """Validate the config, the environment variables it names and (--live) the tokens.
+
+    Every missing variable is reported in one run, not one per run."""
     from connectors.registry import connect
     from guard.alerts.channels import channel_secrets
 
     config = ctx.config
+    missing: list[str] = []
     for account in config.accounts:
-        account.token()
+        try:
+            account.token()
+        except ConfigError as exc:
+            missing.append(str(exc))
     for env_name, key in channel_secrets(config.alerts):
-        read_secret(env_name, key)
-    echo(
+        try:
+            read_secret(env_name, key)
+        except ConfigError as exc:
+            missing.append(str(exc))
+    summary = (
         f"config {config.path} is valid: {len(config.accounts)} account(s), "
         f"mode {config.guard.mode}, archive {config.guard.database}"
     )
-    if not live:
-        return
+    live_results: dict[str, list[str]] = {}
     failed = False
-    for account in config.accounts:
-        try:
-            for line in connect(account.connector_settings()).check():
-                echo(f"{account.name}: {line}")
-        except GuardError as exc:
-            failed = True
-            echo(f"{account.name}: FAILED: {exc}", err=True)
+    if live and not missing:
+        for account in config.accounts:
+            try:
+                live_results[account.name] = list(connect(account.connector_settings()).check())
+            except GuardError as exc:
+                failed = True
+                live_results[account.name] = [f"FAILED: {exc}"]
+    if as_json:
+        emit_json(
+            {"ok": not missing and not failed, "summary": summary, "missing": missing, "live": live_results}
+        )
+    elif missing:
+        for problem in missing:
+            echo(f"error: {problem}", err=True)
+    else:
+        echo(summary)
+        for name, lines in live_results.items():
+            for line in lines:
+                echo(f"{name}: {line}", err=line.startswith("FAILED: "))
+    if missing:
+        sys.exit(2)
     if failed:
         sys.exit(1)
 
