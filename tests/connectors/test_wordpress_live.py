@@ -95,7 +95,7 @@ def events(db: Any, object_id: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def test_the_story_on_a_real_wordpress(site, tmp_path, monkeypatch):
-    """Post, question, correction, trash, permanent deletion; then the plugin refuses the same
+    """Post, question, correction, hold then trash, permanent deletion; then the plugin refuses the same
     trash, lets an override through with who and why, and enforce mode re-approves a hold."""
     monkeypatch.setenv("WP_TEST_APP_PASSWORD", site["WP_EDITOR_PASSWORD"])
     editor, moderator, reader = (Staff(site, u) for u in ("editor", "moderator", "subscriber"))
@@ -125,10 +125,15 @@ def test_the_story_on_a_real_wordpress(site, tmp_path, monkeypatch):
         "Town meeting\n\nThe meeting is on the 13th.",
     ]
 
-    moderator.ok("DELETE", f"comments/{question['id']}")  # to the trash
+    moderator.ok("POST", f"comments/{question['id']}", json={"status": "hold"})  # held first
     poll(cfg, db, wp)
     kinds = events(db, qid)
-    assert kinds[-1][0] == "comment_hidden" and kinds[-1][1]["platform_status"] == "trash"
+    assert kinds[-1][0] == "comment_hidden" and kinds[-1][1]["platform_status"] == "hold"
+    moderator.ok("DELETE", f"comments/{question['id']}")  # then to the trash: still hidden, moved
+    poll(cfg, db, wp)
+    kinds = events(db, qid)
+    assert kinds[-1][0] == "comment_moderated" and kinds[-1][1]["platform_status"] == "trash"
+    assert kinds[-1][1]["previous_platform_status"] == "hold"
     assert "recoverable" in kinds[-1][1]["note"]
     moderator.ok("DELETE", f"comments/{question['id']}", params={"force": "true"})
     poll(cfg, db, wp)
