@@ -12,19 +12,10 @@ from guard.alerts.render import render_alert
 from guard.alerts.routing import routed_channels
 from guard.config import AlertSettings, Route, parse_config
 from guard.errors import ConfigError
-from tests.alerts.helpers import STORY_EVIDENCE, STORY_REPLY, T0
+from tests.alerts.helpers import T0
+from tests.alerts.test_render import FINDING as RENDER_FINDING
 
-FINDING = {
-    "id": 3,
-    "account": "parks-page",
-    "kind": "removed-critical",
-    "severity": "critical",
-    "post_id": "111",
-    "comment_id": "111_222",
-    "opened_at": T0.isoformat(),
-    "evidence": json.dumps(STORY_EVIDENCE),
-    "suggested_reply": STORY_REPLY,
-}
+FINDING = {**RENDER_FINDING, "account": "parks-page"}
 
 
 def test_alert_times_are_in_the_configured_time_zone():
