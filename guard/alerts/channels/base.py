@@ -9,10 +9,12 @@ an environment variable and restarting is enough, and no secret is ever stored i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Mapping, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Mapping, Protocol, TypeVar
 
-from guard.alerts.render import AlertMessage
 from guard.config_reader import Reader
+
+if TYPE_CHECKING:  # rendering (and the rules it names) loads only where alerts are sent
+    from guard.alerts.render import AlertMessage
 
 __all__ = ["ChannelSpec", "HasChannels", "OutboxItem", "Sender"]
 

@@ -24,15 +24,17 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import structlog
 
 from guard.alerts.channels.base import ChannelSpec, OutboxItem, Sender
-from guard.alerts.render import AlertMessage
 from guard.alerts.stages import FOLLOW_UP_STAGES, Stage
 from guard.config_reader import Reader, read_secret
 from guard.errors import AlertPermanent, AlertRetryable, ConfigError
+
+if TYPE_CHECKING:  # rendering (and the rules it names) loads only where alerts are sent
+    from guard.alerts.render import AlertMessage
 
 __all__ = [
     "SPEC",

@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.error import URLError
 
 import structlog
@@ -34,11 +34,13 @@ from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from guard.alerts._text import escape_mrkdwn
 from guard.alerts.channels.base import ChannelSpec, Sender
-from guard.alerts.render import AlertMessage
 from guard.alerts.stages import Stage
 from guard.clock import utcnow
 from guard.config_reader import Reader, read_secret
 from guard.errors import AlertPermanent, AlertRetryable
+
+if TYPE_CHECKING:  # rendering (and the rules it names) loads only where alerts are sent
+    from guard.alerts.render import AlertMessage
 
 __all__ = [
     "SPEC",
