@@ -58,13 +58,13 @@ def poll_history(
     )
 
 
-def open_account_finding(db: sqlite_utils.Database, account: str) -> dict[str, Any] | None:
-    """The account's unresolved ``account-failing`` finding, if any."""
+def open_account_finding(db: sqlite_utils.Database, account: str, kind: str = KIND) -> dict[str, Any] | None:
+    """The account's unresolved finding of ``kind`` (``account-failing`` unless told), if any."""
     rows = list(
         db.query(
             "SELECT * FROM findings WHERE account = ? AND kind = ? AND state != 'resolved'"
             " ORDER BY id DESC LIMIT 1",
-            [account, KIND],
+            [account, kind],
         )
     )
     return rows[0] if rows else None

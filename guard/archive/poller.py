@@ -173,42 +173,17 @@ class PollDiff:
         }
         if old is None:
             row.update(status=CommentStatus.PRESENT, first_seen=self.now, status_changed_at=self.now)
-            steps = _missed_versions(post, None, None)
-            if not steps:
-                row["version"] = 1
-                self.batch.post_versions.append(
-                    _version("post_id", post.id, 1, post.message, digest, self.now, None, post.updated_time)
-                )
-                self.event("post_added", post.id, post.id, version=1, sha256=digest)
-            else:  # edited before our first poll: every saved revision, oldest first
-                row["version"] = self._post_versions(post, steps, None, 0)
+            # Edited before our first poll: every saved revision, oldest first (else the text now).
+            steps = _missed_versions(post, None, None) or [(post.message, None)]
+            row["version"] = self._post_versions(post, steps, None, 0)
             self.batch.posts.append(row)
             self.posts[post.id] = row
             return
         changed = False
         if old["sha256"] != digest:
-            steps = _missed_versions(post, old["sha256"], old["updated_time"])
-            if steps:  # the revisions saved since our last version, each one a version
-                row["version"] = self._post_versions(post, steps, old["message"], old["version"])
-            else:
-                version = old["version"] + 1
-                diff = word_diff(old["message"], post.message)
-                row["version"] = version
-                self.batch.post_versions.append(
-                    _version(
-                        "post_id", post.id, version, post.message, digest, self.now, diff, post.updated_time
-                    )
-                )
-                self.event(
-                    "post_edited",
-                    post.id,
-                    post.id,
-                    version=version,
-                    sha256=digest,
-                    previous_sha256=old["sha256"],
-                    diff=diff,
-                    **_revision(post),
-                )
+            # The revisions saved since our last version, each one a version (else the text now).
+            steps = _missed_versions(post, old["sha256"], old["updated_time"]) or [(post.message, None)]
+            row["version"] = self._post_versions(post, steps, old["message"], old["version"])
             changed = True
         if old["status"] != CommentStatus.PRESENT:
             row.update(status=CommentStatus.PRESENT, status_changed_at=self.now)
@@ -445,14 +420,6 @@ def _missed_versions(
             steps.append((text, rev))
             last = digest
     return steps
-
-
-def _revision(post: Post) -> dict[str, str | None]:
-    """Who saved the current text and when, where the platform keeps revisions (WordPress)."""
-    if not post.revisions:
-        return {}
-    last = post.revisions[-1]
-    return {"revision_id": last.id, "revised_by": last.author_id, "revised_at": last.created_time}
 
 
 def _moderation(c: Comment) -> dict[str, str]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
+from guard.archive.account_health import open_account_finding
 from guard.archive.meta import meta_get, meta_set
 from policies.rules.token_expiring import KIND, TokenDates
 
@@ -64,11 +65,4 @@ def load_token_dates(db: sqlite_utils.Database, account: str, token_env: str) ->
 
 def open_token_finding(db: sqlite_utils.Database, account: str) -> dict[str, Any] | None:
     """The account's unresolved ``token-expiring`` finding, if any."""
-    rows = list(
-        db.query(
-            "SELECT * FROM findings WHERE account = ? AND kind = ? AND state != 'resolved'"
-            " ORDER BY id DESC LIMIT 1",
-            [account, KIND],
-        )
-    )
-    return rows[0] if rows else None
+    return open_account_finding(db, account, KIND)
