@@ -79,3 +79,19 @@ def test_a_failed_token_check_changes_nothing(rsps, tmp_path):
     page.fail("debug_token", 500, fixture("facebook/error_unknown_1.json"))
     watch = check_token(config, db, config.accounts[0], FacebookConnector(PAGE_ID, "t"), now=utcnow())
     assert watch.dates is None and meta_get(db, "token_lifetime:main-page") is None
+
+
+def test_the_daemons_token_job_checks_every_account(rsps, tmp_path):
+    """Daemon._check_tokens (the daily job) runs the check with the account's own connector."""
+    from guard.runtime.daemon import Daemon
+
+    config = parse_config(CONFIG, tmp_path / "cg.toml")
+    page = FakePage(rsps, [])
+    page.token_debug = fixture("facebook/debug_token_expiring.json")
+    daemon = Daemon(config, connectors={"main-page": FacebookConnector(PAGE_ID, "EAAB-secret")})
+    daemon._db = open_archive(tmp_path / "archive.db")
+    with at(2026, 12, 5, 12, 0):
+        daemon._check_tokens()
+    (finding,) = daemon._db.query("SELECT kind, account FROM findings")
+    assert finding == {"kind": "token-expiring", "account": "main-page"}
+    daemon._db.conn.close()
