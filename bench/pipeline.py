@@ -37,6 +37,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 BIN = Path(sys.executable).parent
+# comment-guard from this tree (not whichever one is installed), so an older checkout's copy of
+# this file measures that checkout: ``python /tmp/before/bench/pipeline.py --startup``
+CG = [
+    sys.executable,
+    "-c",
+    f"import sys; sys.path.insert(0, {str(ROOT)!r}); from guard.cli import main; main()",
+]
 CONFIG = """[guard]
 database = "{db}"
 [[accounts]]
@@ -219,8 +226,8 @@ def startup(args: argparse.Namespace) -> None:
         cmds = {
             "python -c pass": [sys.executable, "-c", "pass"],
             "sqlite-utils --help": [str(BIN / "sqlite-utils"), "--help"],
-            "comment-guard --help": [str(BIN / "comment-guard"), "--help"],
-            "comment-guard status": [str(BIN / "comment-guard"), "--config", str(cfg), "status"],
+            "comment-guard --help": [*CG, "--help"],
+            "comment-guard status": [*CG, "--config", str(cfg), "status"],
         }
         subprocess.run(cmds["comment-guard status"], capture_output=True, env=env, check=False)
         print("start-up, min / median of 7 (ms):")
@@ -251,7 +258,7 @@ def commands(args: argparse.Namespace) -> None:
         del snap
         n = args.posts * args.comments_per_post
         print(f"read commands on an archive of {n:,} comments (wall s, peak RSS MiB):")
-        cg = [str(BIN / "comment-guard"), "--config", str(cfg)]
+        cg = [*CG, "--config", str(cfg)]
         for name, extra in (
             ("status", ["status"]),
             ("findings", ["findings"]),

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.base import ConnectorSettings
 from connectors.registry import known_platforms
-from connectors.wordpress import site_key
 from guard.alerts.channels import parse_channels
 from guard.config_reader import Reader as _Reader
 from guard.config_reader import read_secret
@@ -301,7 +300,11 @@ def _account(r: _Reader) -> Account:
         r.fail("name", f"{r.prefix}name = {name!r}: use letters, digits, '-', '_' or '.'")
     platform = r.choice("platform", known_platforms(), required=True)
     site_url, username, password_env = _wordpress_keys(r, platform)
-    page_id = r.take("page_id", (str, int), required=site_url is None) or site_key(site_url or "")
+    page_id = r.take("page_id", (str, int), required=site_url is None)
+    if not page_id:
+        from connectors.wordpress import site_key  # a WordPress site only: requests is heavy
+
+        page_id = site_key(site_url or "")
     token_env = password_env or r.take("token_env", str, required=True)
     base = r.take("api_base_url", str, default="") or None
     if base and not re.match(r"https?://", base):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guard.states import CommentStatus
-from policies.analysis import Analysis
 from policies.corrections import Correction
 from policies.records import CommentRecord
+
+if TYPE_CHECKING:  # annotations only: the classifier loads where analyses are made
+    from policies.analysis import Analysis
 
 __all__ = ["build_evidence"]
 

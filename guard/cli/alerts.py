@@ -8,7 +8,6 @@ import click
 
 from guard.alerts.channels import channel_names
 from guard.alerts.health import channel_health, list_outbox
-from guard.alerts.outbox import deliver_pending, release_stale_claims, retry_failed, send_test_alert
 from guard.cli.context import Context, pass_ctx
 from guard.cli.output import echo, emit_json, emit_table, limited, listing_options, row_limit, writer_lock
 from guard.clock import utcnow
@@ -50,6 +49,8 @@ def alerts(ctx: Context, pending: bool, as_json: bool, limit: int | None, show_a
 @pass_ctx
 def test_alert(ctx: Context, channel: str | None) -> None:
     """Send a sample alert through the real outbox and channel."""
+    from guard.alerts.outbox import send_test_alert  # rendering: only where alerts are sent
+
     report = send_test_alert(ctx.db, ctx.config.alerts, now=utcnow(), channel=channel)
     for row_id in report.sent:
         echo(f"test alert {row_id} delivered")
@@ -72,6 +73,8 @@ def deliver(ctx: Context, requeue: bool) -> None:
 
     Takes the archive's writer lock: waits behind a `poll --once`, refuses while the daemon
     runs (it delivers on its own)."""
+    from guard.alerts.outbox import deliver_pending, release_stale_claims, retry_failed
+
     with writer_lock(ctx.config.guard.database, "deliver"):
         now = utcnow()
         if requeue:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import click
 
-from connectors._x_client import X_API_BASE
-from connectors._x_oauth import code_from_redirect, exchange_code, start_pkce
 from guard.cli.context import Context, pass_ctx
 from guard.clock import utcnow
 from guard.errors import ConfigError
@@ -54,6 +52,9 @@ def auth_x(ctx: Context, name: str, client_id: str, redirect_uri: str, pasted: s
     account = ctx.config.account(name)
     if account.platform != "x" or account.token_file is None:
         raise ConfigError(f"account {name!r} is platform {account.platform}; `auth x` signs in X accounts")
+    from connectors._x_client import X_API_BASE  # the X client (tweepy): only to sign in
+    from connectors._x_oauth import code_from_redirect, exchange_code, start_pkce
+
     start = start_pkce(client_id, redirect_uri)
     click.echo("1. Open this address signed in as the guarded X account, and allow access:")
     click.echo(f"   {start.url}")

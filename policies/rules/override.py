@@ -7,12 +7,15 @@ No poll produces this finding: ``comment-guard hide|delete --override`` opens it
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from guard.states import Severity
-from policies.analysis import Analysis
 from policies.evidence import build_evidence
 from policies.records import CommentRecord, FindingDraft, OpenFinding
 from policies.replies import suggest_reply
+
+if TYPE_CHECKING:  # annotations only: the classifier loads where analyses are made
+    from policies.analysis import Analysis
 
 __all__ = ["KIND", "HEADLINE", "COMMENT_LABEL", "evaluate", "resolve", "draft"]
 

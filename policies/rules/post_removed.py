@@ -4,12 +4,15 @@ comments (and the public record of the mistake) with it. Never resolves itself."
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from guard.states import PostStatus, Severity
-from policies.analysis import Analysis
 from policies.evidence import build_evidence
 from policies.records import FindingDraft, OpenFinding
 from policies.replies import PLACEHOLDER
+
+if TYPE_CHECKING:  # annotations only: the classifier loads where analyses are made
+    from policies.analysis import Analysis
 
 __all__ = ["KIND", "HEADLINE", "COMMENT_LABEL", "evaluate", "resolve"]
 

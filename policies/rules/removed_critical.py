@@ -9,12 +9,15 @@ final; the finding resolves itself once a poll sees the page's public answer on 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from guard.states import CommentStatus, Severity
-from policies.analysis import Analysis
 from policies.evidence import build_evidence
 from policies.records import FindingDraft, OpenFinding
 from policies.replies import suggest_reply
+
+if TYPE_CHECKING:  # annotations only: the classifier loads where analyses are made
+    from policies.analysis import Analysis
 
 __all__ = ["KIND", "HEADLINE", "COMMENT_LABEL", "evaluate", "resolve"]
 

@@ -7,13 +7,16 @@ change; see ``Analysis.acknowledged``. Resolves itself once that correction is a
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from guard.clock import iso, parse_iso
 from guard.states import Severity
-from policies.analysis import Analysis
 from policies.evidence import build_evidence
 from policies.records import FindingDraft, OpenFinding
 from policies.replies import suggest_correction_note
+
+if TYPE_CHECKING:  # annotations only: the classifier loads where analyses are made
+    from policies.analysis import Analysis
 
 __all__ = ["KIND", "HEADLINE", "COMMENT_LABEL", "evaluate", "resolve"]
 

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guard.clock import parse_iso
 from guard.states import Severity
-from policies.analysis import Analysis
 from policies.records import FindingDraft, OpenFinding
+
+if TYPE_CHECKING:  # annotations only: the classifier loads where analyses are made
+    from policies.analysis import Analysis
 
 __all__ = [
     "KIND",
