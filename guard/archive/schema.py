@@ -265,6 +265,15 @@ def _v8_bulk_comment_fts(db: sqlite_utils.Database) -> None:
     db.execute('DROP TRIGGER IF EXISTS "comment_versions_ai"')
 
 
+def _v9_listing_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes so listings and `status` cost what they return, not the archive's size:
+    `comments --since` and the default order (created_time), `--author` (case-insensitive, as
+    it matches), and the per-account status counts of `status` (read from the index alone)."""
+    db.execute("CREATE INDEX comments_created ON comments(created_time, id)")
+    db.execute("CREATE INDEX comments_author ON comments(author_name COLLATE NOCASE)")
+    db.execute("CREATE INDEX comments_account_status ON comments(account, status)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_archive,
     _v2_staff_labels,
@@ -274,6 +283,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v6_verdicts,
     _v7_platform_status,
     _v8_bulk_comment_fts,
+    _v9_listing_indexes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
