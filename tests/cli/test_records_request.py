@@ -22,7 +22,7 @@ OTHER = f"{PAGE_ID}_2"
 @pytest.fixture
 def story(capsys, config, rsps):
     """Thursday → the Thirteenth: the post corrected, the question deleted, the finding acked."""
-    config.write_text(config.read_text().replace('[guard]\n', '[guard]\ntimezone = "America/Chicago"\n'))
+    config.write_text(config.read_text().replace("[guard]\n", '[guard]\ntimezone = "America/Chicago"\n'))
     page = FakePage(
         rsps,
         [
@@ -35,7 +35,9 @@ def story(capsys, config, rsps):
                         "1_1", "wait, the meeting is TONIGHT?!?", created_time="2026-11-20T16:02:11+0000"
                     ),
                     FakeComment(
-                        "1_2", "=HYPERLINK(\"http://x\")", author="Sam Neighbor",
+                        "1_2",
+                        '=HYPERLINK("http://x")',
+                        author="Sam Neighbor",
                         created_time="2026-11-21T17:00:00+0000",
                     ),
                 ],
@@ -60,7 +62,11 @@ def test_export_has_the_records_columns_for_every_version(capsys, story):
     assert code == 0, err
     rows = json.loads(out)
     assert {(r["type"], r["id"], r["version"]) for r in rows} == {
-        ("post", POST, 1), ("post", POST, 2), ("post", OTHER, 1), ("comment", "1_1", 1), ("comment", "1_2", 1)
+        ("post", POST, 1),
+        ("post", POST, 2),
+        ("post", OTHER, 1),
+        ("comment", "1_1", 1),
+        ("comment", "1_2", 1),
     }
     question = next(r for r in rows if r["id"] == "1_1")
     assert question["status"] == "deleted" and question["deleted_at"] and question["first_seen"]
@@ -72,6 +78,7 @@ def test_export_has_the_records_columns_for_every_version(capsys, story):
 
 def test_export_filters_by_post_time_account_and_words(capsys, story):
     """--post, --since/--until (local time), --account and --query narrow the export."""
+
     def ids(*args: str) -> set[str]:
         code, out, err = run(capsys, "export", "--format", "ndjson", *args)
         assert code == 0, err
@@ -99,7 +106,7 @@ def test_excel_csv_opens_in_python_csv_with_a_bom_and_neutralised_formulas(capsy
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert list(rows[0])[:3] == ["type", "id", "account"] and len(rows) == 5
     formula = next(r for r in rows if r["id"] == "1_2")
-    assert formula["message"] == "'=HYPERLINK(\"http://x\")"
+    assert formula["message"] == '\'=HYPERLINK("http://x")'
     assert formula["sha256"] == hashlib.sha256(b'=HYPERLINK("http://x")').hexdigest()
     code, out, _ = run(capsys, "export", "--format", "csv", "--raw")
     assert '"=HYPERLINK(""http://x"")"' in out
