@@ -54,6 +54,7 @@ def accounts(click_ctx: click.Context, ctx: Context, as_json: bool) -> None:
         rows,
         ["name", "platform", "page_id", "binding", "first_seen", "posts", "comments"],
         empty="no accounts",
+        tz=ctx.tz,
     )
 
 

@@ -34,6 +34,7 @@ def alerts(ctx: Context, pending: bool, as_json: bool, limit: int | None, show_a
         rows,
         ["id", "finding_id", "stage", "channel", "status", "attempts", "next_attempt_at", "last_error"],
         empty="no pending alerts" if pending else "no alerts yet",
+        tz=ctx.tz,
     )
     for name, h in sorted(health.items()):
         line = f"channel {name}: {h.get('status', '?')}"

@@ -15,7 +15,7 @@ from guard.archive.events import append_events, make_event
 from guard.archive.records import MARK_EVENT
 from guard.cli.context import Context, pass_ctx
 from guard.cli.output import echo, emit_json, excerpt, limited, listing_options, row_limit
-from guard.clock import iso, utcnow
+from guard.clock import iso, local_time, utcnow
 from guard.engine import run_engine, set_state
 from guard.errors import UsageError
 from policies.rules import finding_kinds
@@ -48,7 +48,8 @@ def findings(
     for r in rows:
         ev = r["evidence"]
         comment = ev.get("comment", {})
-        echo(f"#{r['id']} {r['kind']} [{r['severity']}, {r['state']}] opened {r['opened_at']}")
+        opened = local_time(r["opened_at"], ctx.tz)
+        echo(f"#{r['id']} {r['kind']} [{r['severity']}, {r['state']}] opened {opened}")
         echo(f"    {ev.get('summary', '')}")
         if comment:
             echo(

@@ -13,10 +13,12 @@ import json
 import re
 import shutil
 import sys
+from datetime import tzinfo
 from typing import Any, Callable, Iterable, Sequence
 
 import click
 
+from guard.clock import local_time
 from guard.redact import scrub
 from guard.text import inert
 
@@ -64,22 +66,72 @@ def excerpt(text: str | None, width: int = 60) -> str:
     return one_line if len(one_line) <= width else one_line[: width - 1] + "…"
 
 
+# Archive times (UTC ISO-8601) that a table shows in the configured time zone; JSON keeps UTC.
+TIME_COLUMNS = frozenset(
+    {
+        "created_time",
+        "first_seen",
+        "last_seen",
+        "seen_at",
+        "opened_at",
+        "updated_at",
+        "resolved_at",
+        "status_changed_at",
+        "next_attempt_at",
+        "created_at",
+        "sent_at",
+        "last_poll",
+        "next_poll",
+        "at",
+    }
+)
+# Statuses worth a colour on a terminal (click's own styling: already a dependency, and
+# click.echo drops the escape codes itself when the output is not a terminal).
+_STATUS_COLOURS = {
+    "deleted": "red",
+    "hidden": "yellow",
+    "unknown": "magenta",
+    "failed": "red",
+    "open": "yellow",
+}
+
+
 def emit_table(
-    rows: Sequence[dict[str, Any]], columns: Iterable[str], *, empty: str = "nothing to show"
+    rows: Sequence[dict[str, Any]],
+    columns: Iterable[str],
+    *,
+    empty: str = "nothing to show",
+    tz: tzinfo | None = None,
 ) -> None:
+    """A plain-text table. With ``tz``, time columns are shown in that zone ("2026-11-25
+    14:05:09 CST"); a status column is coloured on a terminal only."""
     cols = list(columns)
     if not rows:
         echo(empty)
         return
-    cells = [[_cell(r.get(c)) for c in cols] for r in rows]
+    cells = [
+        [
+            _cell(
+                local_time(r.get(c), tz, seconds=True) if tz and c in TIME_COLUMNS and r.get(c) else r.get(c)
+            )
+            for c in cols
+        ]
+        for r in rows
+    ]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     # Fit the last column to a terminal; piped output (a file, grep) keeps every character.
-    budget = shutil.get_terminal_size((120, 20)).columns if to_terminal() else None
+    terminal = to_terminal()
+    budget = shutil.get_terminal_size((120, 20)).columns if terminal else None
     if budget is not None and sum(widths) + 2 * len(widths) > budget and cols:
         widths[-1] = max(10, budget - sum(widths[:-1]) - 2 * len(widths))
     echo("  ".join(c.upper().ljust(w) for c, w in zip(cols, widths)).rstrip())
     for row in cells:
-        echo("  ".join(excerpt(v, w).ljust(w) for v, w in zip(row, widths)).rstrip())
+        parts = []
+        for col, value, width in zip(cols, row, widths):
+            text = excerpt(value, width).ljust(width)  # already inert: safe to style
+            colour = _STATUS_COLOURS.get(value) if terminal and col in ("status", "state") else None
+            parts.append(click.style(text, fg=colour) if colour else text)
+        click.echo("  ".join(parts).rstrip())
 
 
 def to_terminal(stream: Any = None) -> bool:

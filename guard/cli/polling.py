@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
+from connectors.base import Connector
 from guard.cli.context import Context, pass_ctx
-from guard.cli.output import echo, emit_json, writer_lock
+from guard.cli.output import echo, emit_json, progress, writer_lock
 
 __all__ = ["COMMANDS"]
 
@@ -50,7 +54,8 @@ def _poll_once(
     connectors = {a.name: connect(a.connector_settings()) for a in accounts}
     for account in accounts:
         try:
-            outcome = run_poll(config, ctx.db, account, connector=connectors[account.name])
+            with _api_call_ticker(account.name, connectors[account.name]):
+                outcome = run_poll(config, ctx.db, account, connector=connectors[account.name])
         except Exception as exc:  # contained: one account's failure never stops the others
             failed = True
             echo(f"error: {account.name}: poll failed: {one_line_error(exc)}", err=True)
@@ -126,3 +131,24 @@ def status(ctx: Context, as_json: bool) -> None:
 
 
 COMMANDS = [poll, status]
+
+
+@contextmanager
+def _api_call_ticker(name: str, connector: Connector, every: float = 0.5) -> Iterator[None]:
+    """On a terminal, a running count of the API calls a long poll has made so far (a first
+    poll of a big page takes minutes); nothing when stderr is piped or logged."""
+    tick = progress(f"polling {name}", unit="API calls")
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(every):
+            tick(connector.api_calls)
+
+    thread = threading.Thread(target=run, name="poll-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        tick(connector.api_calls, done=True)

@@ -37,6 +37,7 @@ def posts(
             rows,
             ["id", "status", "version", "created_time", "comments", "deleted_comments", "message"],
             empty="no posts archived yet",
+            tz=ctx.tz,
         )
 
 
@@ -73,7 +74,9 @@ def comments(
     if as_json:
         emit_json(rows)
     else:
-        emit_table(rows, ["id", "status", "author", "created_time", "message"], empty="no comments match")
+        emit_table(
+            rows, ["id", "status", "author", "created_time", "message"], empty="no comments match", tz=ctx.tz
+        )
 
 
 @click.command()
@@ -97,6 +100,7 @@ def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
             rows,
             ["type", "id", "text", "status", "created_time", "message"],
             empty=f"nothing matches {query!r}",
+            tz=ctx.tz,
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from guard.alerts._text import load_json
 from guard.archive import findings as findings_store
@@ -12,7 +13,7 @@ from guard.archive.account_health import open_account_finding
 from guard.archive.connection import Archive
 from guard.archive.meta import HEARTBEAT_KEY, budget_key, meta_get
 from guard.archive.outbox import count_by_status
-from guard.clock import parse_iso, utcnow
+from guard.clock import local_time, parse_iso, utcnow
 from guard.config import Config
 from guard.durations import format_duration
 from guard.runtime import liveness
@@ -42,6 +43,7 @@ def _liveness(config: Config, db: Archive, wall_age: float) -> tuple[float, list
 
 def status_report(config: Config, db: Archive) -> dict[str, Any]:
     now = utcnow()
+    zone = ZoneInfo(config.guard.timezone)  # lines in local time; the JSON keeps UTC
     archived = {a["account"]: a for a in queries.account_status(db)}
     accounts = []
     lines = []
@@ -54,9 +56,10 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
             continue
         outcome = a["last_poll_outcome"] + (f": {a['last_error']}" if a["last_error"] else "")
         age = format_duration(now - parse_iso(a["last_poll"]))
-        nxt = f", next {a['next_poll']}" if a["next_poll"] else ""
+        nxt = f", next {local_time(a['next_poll'], zone, seconds=True)}" if a["next_poll"] else ""
         lines.append(
-            f"{acc.name} ({acc.platform}): last poll {a['last_poll']} ({age} ago) "
+            f"{acc.name} ({acc.platform}): last poll {local_time(a['last_poll'], zone, seconds=True)} "
+            f"({age} ago) "
             f"{outcome}{nxt}; {a['posts']} posts, {a['comments']} comments "
             f"({a['comments_deleted']} deleted, {a['comments_hidden']} hidden)"
         )
