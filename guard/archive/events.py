@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import sqlite_utils
 
@@ -29,13 +29,15 @@ def make_event(
     }
 
 
+# One encoder each, made once: ``json.dumps`` with options builds a new encoder per call, which
+# was a third of ``verify``'s time. The output is byte for byte what ``json.dumps`` writes.
+_DATA = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+_LIST = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _content(event: dict[str, Any]) -> str:
-    data = (
-        event["data"]
-        if isinstance(event["data"], str)
-        else json.dumps(event["data"], sort_keys=True, ensure_ascii=False)
-    )
-    return json.dumps(
+    data = event["data"] if isinstance(event["data"], str) else _DATA(event["data"])
+    return _LIST(
         [
             event["at"],
             event["account"],
@@ -44,13 +46,17 @@ def _content(event: dict[str, Any]) -> str:
             event["post_id"],
             event["poll_id"],
             data,
-        ],
-        ensure_ascii=False,
+        ]
     )
 
 
 def _chain(prev_hash: str, event: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + _content(event)).encode("utf-8")).hexdigest()
+
+
+def _chain_row(prev_hash: str, row: tuple[Any, ...]) -> str:
+    """``_chain`` of a stored row: (at, account, kind, object_id, post_id, poll_id, data)."""
+    return hashlib.sha256((prev_hash + _LIST(list(row))).encode("utf-8")).hexdigest()
 
 
 def append_events(db: sqlite_utils.Database, events: Iterable[dict[str, Any]]) -> list[int]:
@@ -63,7 +69,7 @@ def append_events(db: sqlite_utils.Database, events: Iterable[dict[str, Any]]) -
         prev, seq = (row[1], row[0]) if row else (GENESIS_HASH, 0)
         rows = []
         for event in events:
-            data = json.dumps(event["data"], sort_keys=True, ensure_ascii=False)
+            data = _DATA(event["data"])
             record = {**event, "data": data}
             digest = _chain(prev, record)
             seq += 1
@@ -98,19 +104,28 @@ class ChainCheck:
     reason: str | None = None
 
 
-def verify_chain(db: sqlite_utils.Database) -> ChainCheck:
-    """Recompute every event hash; report the first row whose content or link does not match."""
+def verify_chain(
+    db: sqlite_utils.Database, progress: Callable[[int], None] | None = None, every: int = 100_000
+) -> ChainCheck:
+    """Recompute every event hash; report the first row whose content or link does not match.
+    Streams the rows (memory stays flat); ``progress`` is called with the count every ``every``."""
     prev = GENESIS_HASH
     checked = 0
     expected_seq = 1
-    for row in db.query("SELECT * FROM events ORDER BY seq"):
+    cursor = db.execute(
+        "SELECT seq, prev_hash, hash, at, account, kind, object_id, post_id, poll_id, data"
+        " FROM events ORDER BY seq"
+    )
+    for seq, prev_hash, digest, *content in cursor:
         checked += 1
-        if row["seq"] != expected_seq:
-            return ChainCheck(False, checked, row["seq"], f"row {expected_seq} is missing")
-        if row["prev_hash"] != prev:
-            return ChainCheck(False, checked, row["seq"], "its link to the previous row was changed")
-        if _chain(prev, row) != row["hash"]:
-            return ChainCheck(False, checked, row["seq"], "its content does not match its hash")
-        prev = row["hash"]
+        if seq != expected_seq:
+            return ChainCheck(False, checked, seq, f"row {expected_seq} is missing")
+        if prev_hash != prev:
+            return ChainCheck(False, checked, seq, "its link to the previous row was changed")
+        if _chain_row(prev, content) != digest:
+            return ChainCheck(False, checked, seq, "its content does not match its hash")
+        prev = digest
         expected_seq += 1
+        if progress is not None and checked % every == 0:
+            progress(checked)
     return ChainCheck(True, checked)

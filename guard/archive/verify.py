@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import sqlite_utils
 
@@ -104,11 +104,13 @@ def chain_head(db: sqlite_utils.Database) -> tuple[int, str | None]:
     return (int(row[0]), row[1]) if row else (0, None)
 
 
-def verify_archive(db: sqlite_utils.Database, *, head: str | None = None) -> VerifyReport:
+def verify_archive(
+    db: sqlite_utils.Database, *, head: str | None = None, progress: Callable[[int], None] | None = None
+) -> VerifyReport:
     """Run every check; the report lists the problems in check order (the first is the first
-    failing row)."""
+    failing row). ``progress`` hears the number of events hashed so far, every 100,000."""
     report = VerifyReport()
-    chain = verify_chain(db)
+    chain = verify_chain(db, progress)
     report.events = chain.checked
     if not chain.ok:
         report.add(f"event {chain.bad_seq}", chain.reason or "the hash chain is broken")
