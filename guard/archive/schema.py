@@ -274,6 +274,15 @@ def _v9_listing_indexes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX comments_account_status ON comments(account, status)")
 
 
+def _v10_status_counts_index(db: sqlite_utils.Database) -> None:
+    """Step 9's (account, status) index led with the account, so SQLite took it for any
+    ``account = ?`` lookup, among them the per-comment count of copies on other posts (which
+    then read every comment of the account, for each comment). Led by the status instead, it
+    still answers `status`'s counts from the index alone and no account lookup picks it."""
+    db.execute("DROP INDEX IF EXISTS comments_account_status")
+    db.execute("CREATE INDEX comments_status_account ON comments(status, account)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_archive,
     _v2_staff_labels,
@@ -284,6 +293,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v7_platform_status,
     _v8_bulk_comment_fts,
     _v9_listing_indexes,
+    _v10_status_counts_index,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
