@@ -144,10 +144,10 @@ def sqlite_utils_baseline(path: Path, snapshot) -> float:  # type: ignore[no-unt
 # ---------------------------------------------------------------- parent: orchestration
 
 
-def run_child(mode: str, posts: int, per_post: int) -> dict[str, float]:
+def run_child(mode: str, posts: int, per_post: int, script: str = __file__) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", mode, "--posts", str(posts)]
+            [sys.executable, script, "--child", mode, "--posts", str(posts)]
             + ["--comments-per-post", str(per_post), "--workdir", tmp],
             capture_output=True,
             text=True,
@@ -176,16 +176,31 @@ def timed_cmd(argv: list[str], env: dict[str, str] | None = None) -> tuple[float
 
 
 def table(args: argparse.Namespace) -> None:
+    """The table for this tree and, with ``--baseline DIR`` (an older checkout holding this
+    file), for that tree too: their runs interleaved, so both see the same machine load."""
+    modes = ("archive", "engine", "raw", "sqlite-utils")
+    trees = [("this tree", __file__, args.repeat)]
+    if args.baseline:
+        trees.insert(0, ("baseline " + args.baseline, str(Path(args.baseline) / "bench" / "pipeline.py"), 0))
+        trees[0] = (trees[0][0], trees[0][1], args.baseline_repeat or args.repeat)
+    results = {name: {m: [] for m in modes} for name, _, _ in trees}
+    for i in range(max(n for _, _, n in trees)):
+        for name, script, repeat in trees:
+            if i < repeat:
+                for mode in modes:
+                    results[name][mode].append(run_child(mode, args.posts, args.comments_per_post, script))
+    for name, _, repeat in trees:
+        print(f"== {name}")
+        print_table(args, results[name], repeat)
+
+
+def print_table(args: argparse.Namespace, results: dict[str, list[dict[str, float]]], repeat: int) -> None:
     n = args.posts * args.comments_per_post
-    results: dict[str, list[dict[str, float]]] = {m: [] for m in ("archive", "engine", "raw", "sqlite-utils")}
-    for _ in range(args.repeat):
-        for mode in results:
-            results[mode].append(run_child(mode, args.posts, args.comments_per_post))
 
     def col(mode: str, key: str) -> list[float]:
         return [r[key] for r in results[mode]]
 
-    print(f"{n:,} comments over {args.posts} posts; min / median of {args.repeat} (share of first poll)")
+    print(f"{n:,} comments over {args.posts} posts; min / median of {repeat} (share of first poll)")
     print(f"{'path':44} {'first poll':>18} {'re-poll, no change':>26} {'re-poll, churn 2 %':>26}")
     for mode, label in (("archive", "archive only (poll_account)"), ("engine", "poll + engine (run_poll)")):
         first = statistics.median(col(mode, "first"))
@@ -279,6 +294,8 @@ def main() -> None:
     parser.add_argument("--startup", action="store_true", help="start-up of --help and status")
     parser.add_argument("--commands", action="store_true", help="findings, verify, export, search")
     parser.add_argument("--only", action="store_true", help="skip the main table")
+    parser.add_argument("--baseline", metavar="DIR", help="an older checkout to measure alongside")
+    parser.add_argument("--baseline-repeat", type=int, default=0, help="its repeats (default --repeat)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     args = parser.parse_args()
