@@ -86,11 +86,11 @@ class PollDiff:
             db.execute(_SEEN_TABLE)
             db.conn.executemany(
                 "INSERT INTO temp.poll_seen (id, message, hidden, platform_status) VALUES (?, ?, ?, ?)",
-                [
+                (  # a generator: no second copy of the scan's comments in memory
                     (c.id, c.message, None if c.hidden is None else int(c.hidden), c.platform_status)
                     for scan in snapshot.posts
                     for c in scan.comments
-                ],
+                ),
             )
             db.execute("CREATE INDEX temp.poll_seen_id ON poll_seen(id)")  # after the bulk insert
         self.attention: dict[str, dict[str, Any] | None] = {}
