@@ -167,12 +167,18 @@ def fmt(values: list[float], base: float | None = None) -> str:
 
 
 def timed_cmd(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one command."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - t0, usage.ru_maxrss / 1024
+    """Wall seconds and peak RSS (MiB) of one command. The RSS comes from GNU time where it
+    exists: a forked child's ru_maxrss also counts the parent's pages it had before exec."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as out:
+        timer = ["/usr/bin/time", "-f", "%M", "-o", out.name] if Path("/usr/bin/time").exists() else []
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(timer + argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - t0
+        text = out.read().strip().splitlines()
+        rss = int(text[-1]) / 1024 if timer and text and text[-1].isdigit() else usage.ru_maxrss / 1024
+    return elapsed, rss
 
 
 def table(args: argparse.Namespace) -> None:
