@@ -151,7 +151,18 @@ def test_report_for_a_finding_reports_on_its_post(capsys, story, tmp_path):
     assert code == 2 and "POST_ID or --finding" in err
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
+def _pdf_tools_missing() -> str | None:
+    """Why the PDF test cannot run here (poppler's pdftotext, or Pango for WeasyPrint), or None."""
+    if shutil.which("pdftotext") is None:
+        return "needs poppler-utils (pdftotext); .ci/run installs it"
+    try:
+        import weasyprint  # noqa: F401  (loads Pango through cffi)
+    except (ImportError, OSError):
+        return "needs Pango for WeasyPrint (libpango-1.0-0 libpangoft2-1.0-0); .ci/run installs it"
+    return None
+
+
+@pytest.mark.skipif(_pdf_tools_missing() is not None, reason=str(_pdf_tools_missing()))
 @pytest.mark.parametrize("paper", ["a4", "letter"])
 def test_report_pdf_text_holds_the_deleted_question_both_versions_and_the_head(
     capsys, story, tmp_path, paper
