@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import re
 import unicodedata
+from typing import Any
 
-__all__ = ["word_diff", "changed_words", "render_diff", "sha256_text", "normalized_words", "inert"]
+__all__ = [
+    "word_diff",
+    "changed_words",
+    "render_diff",
+    "sha256_text",
+    "sha256_fields",
+    "normalized_words",
+    "inert",
+]
 
 _TOKEN = re.compile(r"\S+")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
@@ -19,6 +29,12 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sha256_fields(*fields: Any) -> str:
+    """SHA-256 of a row's fields as one JSON list: what an event records so ``verify`` can
+    tell a rewritten finding or alert from the one written."""
+    return sha256_text(json.dumps(list(fields), ensure_ascii=False))
 
 
 def word_diff(old: str, new: str) -> list[list[str]]:

@@ -6,7 +6,6 @@ and its alerts together); none commits on its own.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -17,6 +16,7 @@ from guard.archive.records import MARK_EVENT
 from guard.errors import NotInArchive
 from guard.redact import scrub, scrub_data
 from guard.states import FindingState
+from guard.text import sha256_fields
 from policies.corrections import find_marker
 from policies.records import FindingDraft, OpenFinding
 
@@ -162,10 +162,7 @@ def finding_digest(
 ) -> str:
     """SHA-256 of what a finding says (its evidence as stored); ``finding_opened`` records it,
     so ``verify`` notices a rewritten finding."""
-    content = json.dumps(
-        [kind, dedupe_key, post_id, comment_id, opened_at, evidence, suggested_reply], ensure_ascii=False
-    )
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+    return sha256_fields(kind, dedupe_key, post_id, comment_id, opened_at, evidence, suggested_reply)
 
 
 def count_by_state(db: sqlite_utils.Database) -> dict[str, int]:

@@ -12,7 +12,6 @@ an event: it is the moment between "pending" and an outcome.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,6 +24,7 @@ from guard.archive.meta import meta_get, meta_set
 from guard.clock import iso, utcnow
 from guard.redact import scrub
 from guard.states import FindingState
+from guard.text import sha256_fields
 
 __all__ = [
     "OutboxStatus",
@@ -123,8 +123,7 @@ def row_digest(
     *, finding_id: int | None, stage: str, channel: str, dedupe_key: str, subject: str, payload: str
 ) -> str:
     """SHA-256 of what an outbox row will send; recorded by its ``alert_queued`` event."""
-    content = json.dumps([finding_id, stage, channel, dedupe_key, subject, payload], ensure_ascii=False)
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+    return sha256_fields(finding_id, stage, channel, dedupe_key, subject, payload)
 
 
 def _event(

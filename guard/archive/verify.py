@@ -249,16 +249,25 @@ def _check_polls(db: sqlite_utils.Database, events: list[_Event], report: Verify
         report.add(f"polls id {poll_id}", "is missing (its events remain)")
 
 
-def _check_findings(db: sqlite_utils.Database, events: list[_Event], report: VerifyReport) -> None:
+def _lifecycles(
+    events: list[_Event], id_key: str, opener: str, states: dict[str, str]
+) -> tuple[dict[int, _Event], dict[int, str]]:
+    """For rows whose events carry ``id_key``: the event that created each one (``opener``) and
+    the state its last state event leaves it in."""
     opened: dict[int, _Event] = {}
-    state: dict[int, str] = {}
+    last: dict[int, str] = {}
     for e in events:
-        fid = e.data.get("finding_id")
-        if not isinstance(fid, int) or e.kind not in _FINDING_STATE:
+        row_id = e.data.get(id_key)
+        if not isinstance(row_id, int) or e.kind not in states:
             continue
-        if e.kind == "finding_opened":
-            opened.setdefault(fid, e)
-        state[fid] = _FINDING_STATE[e.kind]
+        if e.kind == opener:
+            opened.setdefault(row_id, e)
+        last[row_id] = states[e.kind]
+    return opened, last
+
+
+def _check_findings(db: sqlite_utils.Database, events: list[_Event], report: VerifyReport) -> None:
+    opened, state = _lifecycles(events, "finding_id", "finding_opened", _FINDING_STATE)
     rows = {r["id"]: r for r in db.query("SELECT * FROM findings")}
     for fid, row in rows.items():
         report.findings += 1
@@ -286,15 +295,7 @@ def _check_findings(db: sqlite_utils.Database, events: list[_Event], report: Ver
 
 
 def _check_outbox(db: sqlite_utils.Database, events: list[_Event], report: VerifyReport) -> None:
-    queued: dict[int, _Event] = {}
-    status: dict[int, str] = {}
-    for e in events:
-        oid = e.data.get("outbox_id")
-        if not isinstance(oid, int) or e.kind not in _OUTBOX_STATUS:
-            continue
-        if e.kind == "alert_queued":
-            queued.setdefault(oid, e)
-        status[oid] = _OUTBOX_STATUS[e.kind]
+    queued, status = _lifecycles(events, "outbox_id", "alert_queued", _OUTBOX_STATUS)
     # Rows queued before outbox events existed (an archive from an older comment-guard) are
     # not covered; every row from the first recorded one on is.
     covered_from = min(queued) if queued else None
