@@ -8,7 +8,7 @@ import json
 import pytest
 import time_machine
 
-from tests.cli.conftest import run
+from tests.cli.conftest import account_toml, email_toml, run, write_config
 from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost, fixture
 from tests.support.http import free_port
 from tests.support.slack import FakeSlack
@@ -39,17 +39,8 @@ def smtp():
 def alerting(config, slack, smtp):
     config.write_text(
         config.read_text().replace('database = "archive.db"', 'database = "archive.db"\nfailing_after = 3')
-        + f"""
-[alerts.slack]
-webhook_url_env = "SLACK_WEBHOOK_URL"
-
-[alerts.email]
-smtp_host = "127.0.0.1"
-smtp_port = {smtp.port}
-starttls = false
-from = "guard@example.org"
-to = ["comms@example.org"]
-"""
+        + '\n[alerts.slack]\nwebhook_url_env = "SLACK_WEBHOOK_URL"\n'
+        + email_toml(smtp.port)
     )
     return config
 
@@ -124,25 +115,12 @@ def test_two_installs_send_distinct_message_ids_for_their_finding_1(
     monkeypatch.setenv("FB_PAGE_TOKEN", "EAAB-very-secret")
     for name in ("one", "two"):
         (tmp_path / name).mkdir()
-        path = tmp_path / name / "cg.toml"
-        path.write_text(f"""
-[guard]
-database = "archive.db"
-
-[[accounts]]
-name = "main-page"
-platform = "facebook"
-page_id = "{PAGE_ID}"
-token_env = "FB_PAGE_TOKEN"
-
-[alerts.email]
-smtp_host = "127.0.0.1"
-smtp_port = {smtp.port}
-starttls = false
-from = "guard@{name}.example.org"
-to = ["comms@example.org"]
-""")
-        monkeypatch.setenv("COMMENT_GUARD_CONFIG", str(path))
+        write_config(
+            tmp_path / name / "cg.toml",
+            monkeypatch,
+            account_toml(),
+            email_toml(smtp.port, sender=f"guard@{name}.example.org"),
+        )
         page.fail(PAGE_ID, 400, fixture("facebook/error_expired_token.json"))
         code, out, err = run(capsys, "poll", "--once")
         assert code == 1 and "#1" in out and "alerts: sent 1" in out, err

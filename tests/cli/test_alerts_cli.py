@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.cli.conftest import run
+from tests.cli.conftest import email_toml, run
 from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost
 from tests.support.http import free_port
 from tests.support.smtp import SmtpSink
@@ -23,17 +23,7 @@ def smtp():
 
 @pytest.fixture
 def email_config(config, smtp):
-    config.write_text(
-        config.read_text()
-        + f"""
-[alerts.email]
-smtp_host = "127.0.0.1"
-smtp_port = {smtp.port}
-starttls = false
-from = "guard@example.org"
-to = ["comms@example.org"]
-"""
-    )
+    config.write_text(config.read_text() + email_toml(smtp.port))
     return config
 
 

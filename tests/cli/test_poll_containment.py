@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.facebook import FacebookConnector
-from tests.cli.conftest import run
+from tests.cli.conftest import account_toml, run, write_config
 from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost
 
 BROKEN_PAGE = "100200399"
@@ -13,26 +13,9 @@ BROKEN_PAGE = "100200399"
 
 @pytest.fixture
 def two_accounts(tmp_path, monkeypatch):
-    path = tmp_path / "cg.toml"
-    path.write_text(f"""
-[guard]
-database = "archive.db"
-
-[[accounts]]
-name = "broken-page"
-platform = "facebook"
-page_id = "{BROKEN_PAGE}"
-token_env = "FB_PAGE_TOKEN"
-
-[[accounts]]
-name = "main-page"
-platform = "facebook"
-page_id = "{PAGE_ID}"
-token_env = "FB_PAGE_TOKEN"
-""")
-    monkeypatch.setenv("COMMENT_GUARD_CONFIG", str(path))
-    monkeypatch.setenv("FB_PAGE_TOKEN", "EAAB-very-secret")
-    return path
+    return write_config(
+        tmp_path / "cg.toml", monkeypatch, account_toml("broken-page", BROKEN_PAGE), account_toml()
+    )
 
 
 def test_poll_once_with_one_broken_account_polls_the_other_and_exits_1_with_one_line(
