@@ -188,17 +188,12 @@ def enforce(
     return done
 
 
-def mark_protection(db: Archive, config: Config, post_ids: list[str], marks: ProtectionMarks) -> int:
+def mark_protection(analyses: list[Analysis], marks: ProtectionMarks) -> int:
     """Where the platform can refuse a deletion itself (WordPress with the must-use plugin),
-    mark these posts' comments protected or not, as the classifier and staff labels decide.
-    A platform error is logged and retried after the next poll that touches the post."""
-    wanted: dict[str, bool] = {}
-    for post_id in post_ids:
-        analysis = analyze_post(db, config, post_id)
-        if analysis is None:
-            continue
-        for comment in analysis.thread.comments:
-            wanted[comment.id] = analysis.protected(comment)
+    mark the comments of these analysed posts (the engine's, for the posts a poll touched)
+    protected or not, as the classifier and staff labels decide. A platform error is logged
+    and retried after the next poll that touches the post."""
+    wanted = {c.id: a.protected(c) for a in analyses for c in a.thread.comments}
     try:
         changed = marks.sync_protection(wanted)
     except ConnectorError as exc:

@@ -45,6 +45,8 @@ class EngineResult:
     escalated: list[int] = field(default_factory=list)
     # (account, comment id): protected comments found hidden, to un-hide in enforce mode
     to_unhide: list[tuple[str, str]] = field(default_factory=list)
+    # The analyses this run made, for the actions that follow it (protection marks)
+    analyses: list[Analysis] = field(default_factory=list, repr=False)
 
 
 def policy_config(config: Config) -> PolicyConfig:
@@ -96,6 +98,7 @@ def run_engine(db: Archive, config: Config, *, now: datetime, poll_id: int | Non
         result.escalated.extend(_escalate(db, config, now))
         for verdicts in stores:  # the classifications this run made, for the next one
             verdicts.save()
+    result.analyses = analyses
     if config.guard.mode == Mode.ENFORCE:
         result.to_unhide = _to_unhide(db, analyses, drafts)
     if result.opened or result.resolved or result.escalated or result.to_unhide:

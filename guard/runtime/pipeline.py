@@ -20,7 +20,6 @@ from connectors.base import Connector, GoneStatus, ProtectionMarks, Snapshot
 from connectors.registry import connect
 from guard.actions import enforce, mark_protection
 from guard.archive.connection import Archive, archive_version
-from guard.archive.findings import posts_touched_by_poll
 from guard.archive.meta import billed_key, budget_key, meta_get, meta_set
 from guard.archive.poller import PollDiff
 from guard.archive.polls import ensure_account, write_poll
@@ -195,7 +194,7 @@ def run_poll(
     engine = run_engine(db, config, now=moment, poll_id=result.poll_id)
     enforce(db, engine.to_unhide, {account.name: connector}, now=moment)
     if isinstance(connector, ProtectionMarks):  # the platform itself can refuse a deletion
-        mark_protection(db, config, posts_touched_by_poll(db, result.poll_id), connector)
+        mark_protection(engine.analyses, connector)
     return PollOutcome(
         poll=result,
         findings_opened=([health.opened] if health.opened else []) + engine.opened,
