@@ -14,6 +14,7 @@ from guard.archive import queries
 from guard.archive.verify import verify_archive
 from guard.cli.context import Context, IsoDate, pass_ctx
 from guard.cli.output import echo, emit_json, emit_table, excerpt, limited, listing_options, row_limit
+from guard.clock import local_time
 
 __all__ = ["COMMANDS"]
 
@@ -116,7 +117,7 @@ def thread(ctx: Context, post_id: str, as_json: bool) -> None:
         return
     echo(f"POST {data['id']} [{data['status']}] ({len(data['versions'])} versions)")
     for v in data["versions"]:
-        echo(f"  v{v['version']} {v['seen_at']}: {excerpt(v['message'], 100)}")
+        echo(f"  v{v['version']} {local_time(v['seen_at'], ctx.tz)}: {excerpt(v['message'], 100)}")
     for c in data["comments"]:
         _print_comment(c, 1)
 
@@ -143,12 +144,14 @@ def history(ctx: Context, object_id: str, as_json: bool) -> None:
     cur = data["current"]
     echo(f"{data['type'].upper()} {object_id} [{cur['status']}]")
     for v in data["versions"]:
-        echo(f"v{v['version']} seen {v['seen_at']} sha256 {v['sha256'][:12]}")
+        echo(
+            f"v{v['version']} seen {local_time(v['seen_at'], ctx.tz, seconds=True)} sha256 {v['sha256'][:12]}"
+        )
         echo("    " + v["message"].replace("\r", "\\r").replace("\n", "\n    "))
         if v["diff_text"]:
             echo(f"    diff: {v['diff_text']}")
     for e in data["events"]:
-        echo(f"event {e['seq']} {e['at']} {e['kind']}")
+        echo(f"event {e['seq']} {local_time(e['at'], ctx.tz, seconds=True)} {e['kind']}")
 
 
 @click.command()
