@@ -1,17 +1,18 @@
 """Decide whether a comment is *critical*: one staff should answer publicly, not delete or hide.
 
 A critical comment asks a question, shows confusion or alarm, complains (VADER-negative, an
-explicit complaint phrase, sarcasm), reports a problem, a missing delivery or a long wait, asks
-for help, says something fell short of what was promised, blames the organisation, disputes
-money, or mentions a word the correction changed. Spam, links-only comments and abuse are
-*excluded*: they are never protected, whatever else they say. Spam needs two pieces of spam
-evidence (a promotional pattern, a non-media link, a promotional word next to a link, the same
-text on other posts): one word such as "followers" in a complaint is not enough.
+explicit complaint phrase, sarcasm), denies something in a tone that is not warm, reports a
+problem, a missing delivery or a long wait, asks for help, says something fell short of what
+was promised, blames the organisation, disputes money, or mentions a word the correction
+changed. Spam, links-only comments and abuse are *excluded*: they are never protected, whatever
+else they say. Spam needs two pieces of spam evidence (a promotional pattern, a non-media link,
+a promotional word next to a link, the same text on other posts): one word such as "followers"
+in a complaint is not enough.
 
 The classifier returns reasons, not a score, because staff (and `comment-guard explain`) must
 be able to see *why* a comment is protected. Each reason starts with a stable tag so other code
 can group them: "question:", "confusion:", "complaint:", "problem:", "delivery:", "waiting:",
-"help:", "expectation:", "blame:", "money:", "mentions changed word", "posted while the wrong
+"help:", "expectation:", "blame:", "money:", "denial:", "mentions changed word", "posted while the wrong
 version was live", and for exclusions "spam:", "links-only:", "abuse:". `TAGS` says what each
 tag means; `explain` prints it.
 
@@ -34,7 +35,14 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 __all__ = ["TAGS", "Classification", "ClassifyConfig", "classify", "explain"]
 
-NEGATIVE_COMPOUND = -0.3  # VADER compound at or below this counts as a complaint
+# VADER's own documented threshold for "negative" (vaderSentiment README, "About the Scoring":
+# compound <= -0.05). The first release used -0.3; on real complaints that missed mild ones
+# ("a bit disappointing") without keeping any ordinary comment of the labelled set out.
+NEGATIVE_COMPOUND = -0.05
+# A denial ("not", "never", "didn't", "nobody") in a comment whose tone is below this is a
+# complaint cue: people complain by saying what did not happen. Above it the negation is
+# friendly ("not bad at all, thanks!").
+DENIAL_TONE = 0.2
 POSITIVE_COMPOUND = 0.4  # at or above this, caps/"!!!"/"changed" read as enthusiasm, not alarm
 
 
@@ -236,6 +244,24 @@ _NEG = (
     rf"|won{_APOS}t|wont|can{_APOS}t|cant|cannot|can\s+not|dont|doesnt|didnt|isnt|wasnt"
     r"|hasnt|havent|not|never|no\s+longer|unable\s+to|not\s+able\s+to|fail(?:s|ed)?\s+to"
     r"|stopped|stops|refuses?\s+to|refused\s+to)"
+)
+# denial: a negation word (English and Spanish). The friendly formulas that negate nothing
+# ("can't wait", "no worries", "don't forget", "not bad", "no problem") are not denials.
+_DENIAL = re.compile(
+    rf"\b(?:(?:do|does|did|is|are|was|were|has|have|had|could|would|should|must|ai|wo|ca)n{_APOS}t"
+    r"|dont|doesnt|didnt|isnt|arent|wasnt|werent|hasnt|havent|hadnt|couldnt|wouldnt|shouldnt|wont"
+    r"|cant|cannot|not|never|nobody|nothing|none|nowhere|no(?:\s+one|body)?|neither|nor|without"
+    r"|nunca|nadie|nada|ning[uú]n[oa]?|tampoco|sin)\b",
+    _I,
+)
+_FRIENDLY_DENIAL = re.compile(
+    rf"\b(?:can{_APOS}t|cant|cannot|couldn{_APOS}t|could\s+not)\s+(?:wait\b|(?:thank|recommend|praise"
+    r"|love)\s+(?:\w+\s+){0,3}?enough\b|(?:say|get)\s+enough\b|be\s+(?:happier|prouder|more\s+"
+    r"(?:grateful|thankful|pleased|proud))\b|ask\s+for\s+(?:a\s+)?(?:better|more)\b)"
+    r"|\bno\s+(?:worries|problem|probs?"
+    rf"|doubt|wonder)\b|\bdon{_APOS}t\s+(?:forget|miss|worry)\b|\bnot\s+bad\b"
+    rf"|\bnever\s+(?:mind|disappoints?)\b|\bwouldn{_APOS}t\s+miss\b",
+    _I,
 )
 _FUNCTION = (
     r"(?:work(?:s|ed|ing)?|load(?:s|ed|ing)?|connect(?:s|ed|ing)?|charg(?:e|es|ed|ing)"
@@ -889,6 +915,15 @@ for _p in (
     _LOWERED[_p] = re.compile(_p.pattern, _p.flags & ~re.IGNORECASE)
 
 
+def _denial(text: str) -> str | None:
+    """The first negation word that is not part of a friendly formula ("can't wait")."""
+    friendly = [m.span() for m in _FRIENDLY_DENIAL.finditer(text)]
+    for m in _DENIAL.finditer(text):
+        if not any(a <= m.start() < b for a, b in friendly):
+            return m.group(0)
+    return None
+
+
 def _signals(text: str, compound: float, config: ClassifyConfig) -> list[str]:
     """Every reason that makes a comment critical, in a stable order."""
     reasons: list[str] = []
@@ -917,6 +952,8 @@ def _signals(text: str, compound: float, config: ClassifyConfig) -> list[str]:
             reasons.append(f"confusion: talks about a change '{word}'")
     if compound <= NEGATIVE_COMPOUND:
         reasons.append(f"complaint: negative sentiment (VADER compound {compound:.2f})")
+    elif compound < DENIAL_TONE and (word := _denial(text)):
+        reasons.append(f"denial: says '{word}' (tone not positive, VADER {compound:.2f})")
     if m := _search(_COMPLAINT_PHRASES, text, low) or _search(_COMPLAINT_WORDS, text, low):
         reasons.append(f"complaint: says '{_quote(m)}'")
     if m := _SARCASM.search(text) or _search(_SARCASM_EXTRA, text, low):
@@ -953,7 +990,8 @@ def classify(
         reasons.append(excluded[1])
     # Signals read the text without its links: "?" in a query string is not a question.
     prose = _URL.sub(" ", text)
-    reasons.extend(_signals(prose, _compound(prose), config))
+    # VADER flips "thank" in "can't thank you enough": friendly formulas are scored without it.
+    reasons.extend(_signals(prose, _compound(_FRIENDLY_DENIAL.sub(" ", prose)), config))
     mention = _words_regex(tuple(sorted({w.strip().lower() for w in changed_words if w.strip()})))
     if mention and (m := mention.search(prose)):
         reasons.append(f"mentions changed word '{m.group(0).lower()}'")
@@ -971,6 +1009,7 @@ TAGS: dict[str, str] = {
     "complaint": "complains: negative sentiment, a complaint word or hashtag, or sarcasm",
     "problem": "reports something broken or failing (not working, error, outage, can't log in)",
     "delivery": "says something never arrived (order, parcel, refund, bus)",
+    "denial": "says something did not happen or is not so (not, never, nadie) in a tone that is not warm",
     "waiting": "has been kept waiting: no reply, on hold, still unresolved, delayed",
     "help": "asks for help, contact or action (please help, check my DM, I want a refund)",
     "expectation": "says it fell short of what was promised or worked before",

@@ -295,6 +295,61 @@ def test_repetition_across_posts_is_spam_evidence() -> None:
     assert classify("Still no water on Elm Street", copies_elsewhere=5).excluded is None
 
 
+# --- Denials and mild negativity (general cues, not phrases) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("The newsletter never mentioned the parking fee", "never"),
+        ("We got there and the gate was not open", "not"),
+        ("Nunca mandaron la confirmación", "Nunca"),
+        ("Nadie avisó del cambio de sala", "Nadie"),
+    ],
+)
+def test_a_plain_denial_in_a_flat_tone_is_protected_and_quoted(text: str, word: str) -> None:
+    """People complain by saying what did not happen; no complaint word is needed."""
+    c = classify(text)
+    assert c.critical, c.reasons
+    assert any(r.startswith("denial:") and f"'{word}'" in r for r in c.reasons), c.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No worries, see you Thursday",
+        "Can't wait!",
+        "Don't forget your umbrella",
+        "Not bad at all, thanks",
+        "Can't thank you enough for this",
+        "Never mind, found it",
+        "You guys never disappoint",
+        "I wouldn't miss it",
+    ],
+)
+def test_friendly_formulas_that_negate_nothing_are_not_denials(text: str) -> None:
+    """ "Can't wait" and "no worries" negate nothing; VADER's flip of "thank" does not count."""
+    c = classify(text)
+    assert not c.critical, c.reasons
+
+
+def test_a_friendly_negation_next_to_a_real_one_still_counts() -> None:
+    c = classify("No worries about the mix-up, but the gate was not open")
+    assert any(r.startswith("denial:") and "'not'" in r for r in c.reasons), c.reasons
+
+
+def test_mildly_negative_sentiment_counts_at_vaders_own_threshold() -> None:
+    """VADER calls compound <= -0.05 negative; the first release waited for -0.3."""
+    c = classify("The stage was hard to see from the back")
+    assert c.critical
+    assert c.reasons == ("complaint: negative sentiment (VADER compound -0.10)",)
+
+
+def test_a_denial_in_a_warm_comment_is_not_a_complaint() -> None:
+    """Above the tone gate the negation is friendly: "not a single empty seat, well done!"."""
+    assert not classify("Not a single empty seat, amazing work everyone!").critical
+
+
 # --- Explainability ---------------------------------------------------------------------------
 
 
@@ -312,12 +367,13 @@ def test_repetition_across_posts_is_spam_evidence() -> None:
     ],
 )
 def test_every_new_reason_has_a_stable_tag_explain_describes(text: str) -> None:
-    """Each reason starts with a known tag and quotes the words; explain() says what it means."""
+    """Each reason starts with a known tag and quotes the words (or the sentiment score it read);
+    explain() says what it means."""
     c = classify(text)
     out = explain(c)
     for reason in c.reasons:
         tag = reason.split(":")[0]
         assert tag in TAGS, reason
-        assert "'" in reason, reason
+        assert "'" in reason or "VADER compound" in reason, reason
         assert f"  - {reason}" in out
         assert f"  {tag}: the comment {TAGS[tag]}" in out

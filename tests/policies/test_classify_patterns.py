@@ -15,7 +15,7 @@ from policies.classify import TAGS, classify, explain
 def _reason(text: str, tag: str) -> str:
     c = classify(text)
     assert c.critical and c.excluded is None, (text, c.reasons)
-    found = [r for r in c.reasons if r.startswith(tag + ":")]
+    found = [r for r in c.reasons if r.startswith(tag + ":") and "'" in r]
     assert found, (text, c.reasons)
     return found[0]
 
