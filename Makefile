@@ -30,6 +30,7 @@ bench: setup
 	$(BIN)/python bench/ingest_platforms.py
 	$(BIN)/python bench/api_calls.py
 	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/complaints_pipeline.py
 	$(BIN)/python bench/latency.py
 
 soak: setup
