@@ -10,8 +10,9 @@ min / median of ``--repeat`` runs, each run in a fresh process on a fresh archiv
 - sqlite-utils ``insert_all`` into a plain table + ``enable_fts`` (what dogsheep tools do);
 - peak RSS of each path's process (the snapshot itself included, and reported alone);
 - with ``--memory``: the first poll's peak RSS at 100k and 1M comments (is it flat?);
-- with ``--startup``: ``comment-guard --help`` and ``status`` against ``sqlite-utils --help``
-  and ``python -c pass``; ``--commands``: ``findings``, ``verify``, ``export`` on the archive.
+- with ``--startup``: ``comment-guard --help`` and ``status`` (on a small archive) against
+  ``sqlite-utils --help`` and ``python -c pass``, and the ``--baseline`` tree's, interleaved;
+  ``--commands``: ``findings``, ``verify``, ``export`` on the archive.
 
 No thresholds are asserted (machines are noisy). Usage:
     python bench/pipeline.py [--posts 500] [--comments-per-post 200] [--repeat 3]
@@ -39,11 +40,17 @@ sys.path.insert(0, str(ROOT / "bench"))
 BIN = Path(sys.executable).parent
 # comment-guard from this tree (not whichever one is installed), so an older checkout's copy of
 # this file measures that checkout: ``python /tmp/before/bench/pipeline.py --startup``
-CG = [
-    sys.executable,
-    "-c",
-    f"import sys; sys.path.insert(0, {str(ROOT)!r}); from guard.cli import main; main()",
-]
+
+
+def cg_command(tree: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-c",
+        f"import sys; sys.path.insert(0, {str(tree)!r}); from guard.cli import main; main()",
+    ]
+
+
+CG = cg_command(ROOT)
 CONFIG = """[guard]
 database = "{db}"
 [[accounts]]
@@ -239,22 +246,53 @@ def memory(args: argparse.Namespace) -> None:
         )
 
 
+# A first poll of 20 posts x 10 comments into a tree's own archive, by that tree's own code (an
+# older checkout may not open a newer schema): what `status` reads in --startup.
+SMALL_ARCHIVE = """
+import sys
+sys.path[:0] = [{tree!r}, {tree!r} + "/bench"]
+from ingest import NOW, SnapshotConnector, make_snapshot
+from guard.archive.connection import open_archive
+from guard.config import load_config
+from guard.runtime.pipeline import poll_account
+config = load_config({cfg!r})
+db = open_archive(config.guard.database)
+poll_account(db, config.account("bench"), SnapshotConnector(make_snapshot(20, 10)), now=NOW)
+"""
+
+
 def startup(args: argparse.Namespace) -> None:
+    """``--help`` and ``status`` (on a small archive) of this tree and, with ``--baseline``, of
+    that tree, beside ``sqlite-utils --help``; every round runs each command once, interleaved."""
+    trees = [("", ROOT)] + ([("before: ", Path(args.baseline).resolve())] if args.baseline else [])
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = Path(tmp) / "bench.toml"
-        cfg.write_text(CONFIG.format(db=(Path(tmp) / "s.db").as_posix()), encoding="utf-8")
-        env = {**os.environ, "COMMENT_GUARD_CONFIG": str(cfg)}
         cmds = {
             "python -c pass": [sys.executable, "-c", "pass"],
             "sqlite-utils --help": [str(BIN / "sqlite-utils"), "--help"],
-            "comment-guard --help": [*CG, "--help"],
-            "comment-guard status": [*CG, "--config", str(cfg), "status"],
         }
-        subprocess.run(cmds["comment-guard status"], capture_output=True, env=env, check=False)
-        print("start-up, min / median of 7 (ms):")
-        for name, argv in cmds.items():
-            times = [timed_cmd(argv, env)[0] * 1000 for _ in range(7)]
-            print(f"  {name:24} {min(times):6.0f} / {statistics.median(times):6.0f}")
+        for i, (label, tree) in enumerate(trees):
+            cfg = Path(tmp) / f"bench{i}.toml"
+            cfg.write_text(CONFIG.format(db=(Path(tmp) / f"s{i}.db").as_posix()), encoding="utf-8")
+            code = SMALL_ARCHIVE.format(tree=str(tree), cfg=str(cfg))
+            subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+            cmds[f"{label}comment-guard --help"] = [*cg_command(tree), "--help"]
+            cmds[f"{label}comment-guard status"] = [*cg_command(tree), "--config", str(cfg), "status"]
+        for name, argv in cmds.items():  # warm the page cache and the bytecode; fail loudly
+            done = subprocess.run(argv, capture_output=True, text=True, check=False)
+            if done.returncode not in (0, 1) or "error" in done.stderr:
+                raise SystemExit(f"{name} failed: {done.stderr.strip()}")
+        times: dict[str, list[float]] = {name: [] for name in cmds}
+        for _ in range(args.startup_repeat):
+            for name, argv in cmds.items():
+                times[name].append(timed_cmd(argv)[0] * 1000)
+        ref = statistics.median(times["sqlite-utils --help"])
+        print(
+            f"start-up, min / median of {args.startup_repeat}, interleaved"
+            " (ms; median / sqlite-utils --help's):"
+        )
+        for name, values in times.items():
+            med = statistics.median(values)
+            print(f"  {name:32} {min(values):6.0f} / {med:6.0f}   {med / ref:5.2f}x")
 
 
 def commands(args: argparse.Namespace) -> None:
@@ -298,6 +336,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--memory", action="store_true", help="peak RSS of a first poll at 100k and 1M")
     parser.add_argument("--startup", action="store_true", help="start-up of --help and status")
+    parser.add_argument("--startup-repeat", type=int, default=11, help="rounds of --startup")
     parser.add_argument("--commands", action="store_true", help="findings, verify, export, search")
     parser.add_argument("--only", action="store_true", help="skip the main table")
     parser.add_argument("--baseline", metavar="DIR", help="an older checkout to measure alongside")

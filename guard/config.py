@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.base import ConnectorSettings
 from connectors.registry import known_platforms
+from guard import DEFAULT_CONFIG_PATH
 from guard.alerts.channels import parse_channels
 from guard.config_reader import Reader as _Reader
 from guard.config_reader import read_secret
@@ -43,7 +44,6 @@ __all__ = [
     "DEFAULT_GRAPH_VERSION",
 ]
 
-DEFAULT_CONFIG_PATH = "comment-guard.toml"
 DEFAULT_GRAPH_VERSION = "v24.0"
 MAX_WATCH_DAYS = 3650
 

@@ -1,17 +1,23 @@
-"""What every command receives: the config and the archive, opened lazily, and shared types."""
+"""What every command receives: the config and the archive, opened lazily, and shared types.
+
+The config and archive modules are imported lazily too: ``--help`` and commands that need
+neither (``init``, ``demo``) do not pay for the config's parsers or sqlite_utils.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from guard.archive.connection import Archive, open_archive, open_archive_readonly
 from guard.clock import iso, zone
-from guard.config import Config, load_config
+
+if TYPE_CHECKING:
+    from guard.archive.connection import Archive
+    from guard.config import Config
 
 __all__ = ["Context", "pass_ctx", "IsoDate"]
 
@@ -28,6 +34,8 @@ class Context:
     @property
     def config(self) -> Config:
         if self._config is None:
+            from guard.config import load_config
+
             self._config = load_config(self.config_path)
         return self._config
 
@@ -46,6 +54,8 @@ class Context:
     @property
     def db(self) -> Archive:
         if self._db is None:
+            from guard.archive.connection import open_archive
+
             self._db = open_archive(self.config.guard.database)
         return self._db
 
@@ -56,6 +66,8 @@ class Context:
         if self._db is not None:
             return self._db
         if self._read_db is None:
+            from guard.archive.connection import open_archive_readonly
+
             self._read_db = open_archive_readonly(self.config.guard.database)
         return self._read_db
 

@@ -1,18 +1,29 @@
-"""structlog set-up: JSON lines for machines (daemon, pipes), a readable console on a TTY."""
+"""structlog set-up: JSON lines for machines (daemon, pipes), a readable console on a TTY.
+
+structlog itself is imported only when something logs: importing it costs more than the rest of
+a one-shot command like ``status`` (it loads asyncio, and rich when installed), so the CLI calls
+``configure_logging_on_use``, which configures structlog the moment a module imports it.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, MutableMapping
+from types import ModuleType
 from typing import Any
-
-import structlog
 
 from guard.redact import remember, scrub
 
-__all__ = ["configure_logging", "scrub_secrets", "bridge_scheduler_logs", "LEVELS"]
+__all__ = [
+    "configure_logging",
+    "configure_logging_on_use",
+    "scrub_secrets",
+    "bridge_scheduler_logs",
+    "LEVELS",
+]
 
 LEVELS = ("debug", "info", "warning", "error")
 _SECRET_KEYS = ("token", "password", "secret", "webhook_url", "access_token", "authorization")
@@ -27,6 +38,8 @@ def _drop_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMa
 
 
 def configure_logging(level: str = "info", *, json: bool | None = None, stream: Any = None) -> None:
+    import structlog
+
     stream = stream or sys.stderr
     if json is None:
         json = not getattr(stream, "isatty", lambda: False)()
@@ -47,6 +60,43 @@ def configure_logging(level: str = "info", *, json: bool | None = None, stream: 
         logger_factory=_LevelStreams.factory(stream),
         cache_logger_on_first_use=False,
     )
+
+
+class _ConfigureWhenImported:
+    """A ``sys.meta_path`` finder that lets structlog import as usual, then configures it before
+    the importing module's next line, so no line is ever logged with structlog's defaults."""
+
+    def __init__(self, level: str) -> None:
+        self.level = level
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "structlog":
+            return None
+        sys.meta_path.remove(self)  # once; find the real spec without this finder
+        spec = importlib.util.find_spec(name)
+        loader = spec.loader if spec is not None else None
+        if loader is not None:
+            load = loader.exec_module
+
+            def exec_module(module: ModuleType) -> None:
+                load(module)
+                configure_logging(self.level)
+
+            loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def configure_logging_on_use(level: str) -> None:
+    """``configure_logging(level)`` now when structlog is loaded, else when something imports it:
+    a command that never logs (``--help``, ``status``, the listings) never loads structlog."""
+    if "structlog" in sys.modules:
+        configure_logging(level)
+        return
+    pending = next((f for f in sys.meta_path if isinstance(f, _ConfigureWhenImported)), None)
+    if pending is not None:
+        pending.level = level
+    else:
+        sys.meta_path.insert(0, _ConfigureWhenImported(level))
 
 
 def scrub_secrets(values: Iterable[str]) -> None:
@@ -77,6 +127,8 @@ class _SchedulerLogBridge(logging.Handler):
     """APScheduler logs through stdlib logging; send its errors through structlog instead."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        import structlog
+
         structlog.get_logger(record.name).error(
             "scheduler_error",
             message=record.getMessage(),

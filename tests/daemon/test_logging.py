@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import structlog
 
@@ -60,3 +64,25 @@ def test_run_logs_at_info_unless_told_otherwise():
     assert daemon_log_level(Context(config_path="x")) == "info"
     assert daemon_log_level(Context(config_path="x", log_level="warning")) == "warning"
     assert daemon_log_level(Context(config_path="x", debug=True, log_level="error")) == "debug"
+
+
+def test_logging_set_before_structlog_loads_holds_once_it_loads():
+    """The CLI configures logging without loading structlog; a module that imports it later
+    logs at the CLI's level, as JSON lines on stderr, with secret keys blanked."""
+    code = (
+        "import sys\n"
+        "from guard.runtime.logs import configure_logging_on_use\n"
+        "configure_logging_on_use('warning')\n"
+        "assert 'structlog' not in sys.modules\n"
+        "import structlog\n"
+        "log = structlog.get_logger('probe')\n"
+        "log.info('below_the_level')\n"
+        "log.warning('at_the_level', token='tok-SECRET-3f1c9a77')\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    event = json.loads(line)
+    assert (event["event"], event["level"]) == ("at_the_level", "warning")
+    assert "3f1c9a77" not in line

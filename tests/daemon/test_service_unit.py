@@ -5,6 +5,8 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+import click
+
 from guard.cli import cli
 
 UNIT = Path(__file__).resolve().parents[2] / "deploy" / "comment-guard.service"
@@ -31,7 +33,7 @@ def test_unit_runs_the_daemon_command_with_the_documented_paths():
         "/etc/comment-guard/comment-guard.toml",
         "run",
     ]
-    assert "run" in cli.commands
+    assert cli.get_command(click.Context(cli), "run") is not None
     assert s["EnvironmentFile"] == ["/etc/comment-guard/env"]
     assert s["WorkingDirectory"] == ["/var/lib/comment-guard"]
 

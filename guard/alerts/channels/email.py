@@ -19,14 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-import smtplib
-import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
 from typing import TYPE_CHECKING, Callable, Sequence
-
-import structlog
 
 from guard.alerts.channels.base import ChannelSpec, OutboxItem, Sender
 from guard.alerts.stages import FOLLOW_UP_STAGES, Stage
@@ -34,6 +28,9 @@ from guard.config_reader import Reader, read_secret
 from guard.errors import AlertPermanent, AlertRetryable, ConfigError
 
 if TYPE_CHECKING:  # rendering (and the rules it names) loads only where alerts are sent
+    import smtplib
+    from email.message import EmailMessage
+
     from guard.alerts.render import AlertMessage
 
 __all__ = [
@@ -45,8 +42,6 @@ __all__ = [
     "email_recipients",
     "SmtpFactory",
 ]
-
-log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -130,7 +125,8 @@ SPEC: ChannelSpec[EmailSettings] = ChannelSpec(
     name="email", parse=parse_settings, secrets=secrets, senders=senders
 )
 
-SmtpFactory = Callable[[EmailSettings], smtplib.SMTP]
+# smtplib, ssl and the email package load when a message is built or sent, not with the config
+SmtpFactory = Callable[[EmailSettings], "smtplib.SMTP"]
 
 
 def message_id_for(dedupe_key: str, *, install_id: str = "", from_addr: str = "") -> str:
@@ -142,6 +138,8 @@ def message_id_for(dedupe_key: str, *, install_id: str = "", from_addr: str = ""
 
 
 def _domain(address: str) -> str:
+    from email.utils import parseaddr
+
     local, at, domain = parseaddr(address)[1].rpartition("@")
     domain = domain.strip().lower()
     return (
@@ -160,6 +158,9 @@ def build_email(
     references: str | None = None,
 ) -> EmailMessage:
     """The MIME message: multipart/alternative with the text part first, HTML second."""
+    from email.message import EmailMessage
+    from email.utils import formatdate
+
     msg = EmailMessage()
     msg["Subject"] = message.subject
     msg["From"] = settings.from_addr
@@ -177,6 +178,9 @@ def build_email(
 
 
 def _connect(settings: EmailSettings) -> smtplib.SMTP:
+    import smtplib
+    import ssl
+
     if settings.ssl:
         return smtplib.SMTP_SSL(
             settings.smtp_host,
@@ -204,6 +208,9 @@ def send_email(
     A server that accepts some recipients and refuses others has still taken the message:
     that is success, with a warning in the log.
     """
+    import smtplib
+    import ssl
+
     if not to:
         raise AlertPermanent("no email recipients configured (alerts.email.to)")
     msg = build_email(settings, message, to=to, message_id=message_id, references=references)
@@ -236,7 +243,11 @@ def send_email(
     except (smtplib.SMTPException, OSError) as exc:
         raise AlertRetryable(f"cannot deliver to mail server {where}: {exc or type(exc).__name__}") from None
     if refused:
-        log.warning("email_recipients_refused", refused=sorted(refused), accepted=len(to) - len(refused))
+        import structlog
+
+        structlog.get_logger(__name__).warning(
+            "email_recipients_refused", refused=sorted(refused), accepted=len(to) - len(refused)
+        )
 
 
 def _credentials(settings: EmailSettings) -> tuple[str | None, str | None]:

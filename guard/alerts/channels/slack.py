@@ -18,19 +18,10 @@ and never put into an error message.
 
 from __future__ import annotations
 
-import http.client
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Callable
-from urllib.error import URLError
-
-import structlog
-from slack_sdk.errors import SlackRequestError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
-from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
-from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from guard.alerts._text import escape_mrkdwn
 from guard.alerts.channels.base import ChannelSpec, Sender
@@ -40,6 +31,8 @@ from guard.config_reader import Reader, read_secret
 from guard.errors import AlertPermanent, AlertRetryable
 
 if TYPE_CHECKING:  # rendering (and the rules it names) loads only where alerts are sent
+    from slack_sdk.webhook import WebhookClient, WebhookResponse
+
     from guard.alerts.render import AlertMessage
 
 __all__ = [
@@ -50,8 +43,6 @@ __all__ = [
     "make_webhook_client",
     "slack_error_hint",
 ]
-
-log = structlog.get_logger(__name__)
 
 _WEBHOOK_KEY = "alerts.slack.webhook_url_env"
 _ESCALATION_KEY = "alerts.slack.escalation_webhook_url_env"
@@ -134,7 +125,12 @@ def make_webhook_client(url: str, *, timeout: int = 15) -> WebhookClient:
 
     slack_sdk's ``RateLimitErrorRetryHandler`` would ``time.sleep(Retry-After)`` inside the
     delivery job; we leave 429 to the outbox instead, which schedules the row for later.
+    Loading the config does not load slack_sdk: it is imported here, when an alert is sent.
     """
+    from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+    from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+    from slack_sdk.webhook import WebhookClient
+
     return WebhookClient(
         url,
         timeout=timeout,
@@ -154,6 +150,11 @@ def send_slack(
     Raises ``AlertRetryable`` (with ``retry_after`` on 429) or ``AlertPermanent`` (with the
     Slack error string and what it means).
     """
+    import http.client
+    from urllib.error import URLError
+
+    from slack_sdk.errors import SlackRequestError
+
     try:
         client = client_factory(url)
         resp: WebhookResponse = client.send(
@@ -170,6 +171,9 @@ def send_slack(
 
 
 def _classify(resp: WebhookResponse) -> None:
+    import structlog
+
+    log = structlog.get_logger(__name__)
     status = resp.status_code
     body = (resp.body or "").strip()
     error = body[:100]
@@ -216,6 +220,8 @@ def parse_retry_after(value: object, *, now: datetime | None = None) -> float | 
     try:
         seconds = float(text)
     except ValueError:
+        from email.utils import parsedate_to_datetime
+
         try:
             when = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):

@@ -20,22 +20,19 @@ in plain view (Bolt would add its own listener matching, middleware and ack timi
 
 from __future__ import annotations
 
-import http.client
 import json
 from dataclasses import dataclass
-from typing import Any
-from urllib.error import URLError
-
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
-from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+from typing import TYPE_CHECKING, Any
 
 from guard.alerts._text import escape_mrkdwn
 from guard.alerts.channels import slack as webhook
 from guard.alerts.channels.base import ChannelSpec, OutboxItem, Sender
 from guard.config_reader import Reader, read_secret
 from guard.errors import AlertPermanent, AlertRetryable
+
+if TYPE_CHECKING:  # slack_sdk loads where the app sends, not with the config
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
 
 __all__ = [
     "SPEC",
@@ -131,6 +128,10 @@ def app_token(settings: SlackAppSettings) -> str:
 
 def make_web_client(settings: SlackAppSettings, *, timeout: int = 15) -> WebClient:
     """A bot ``WebClient``; retries once on a dropped connection and never sleeps on 429."""
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+    from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+
     kwargs: dict[str, Any] = {"base_url": settings.api_base_url} if settings.api_base_url else {}
     return WebClient(
         token=bot_token(settings),
@@ -182,6 +183,11 @@ def _button(text: str, action_id: str, value: str, *, style: str | None = None) 
 
 def send_app(settings: SlackAppSettings, item: OutboxItem, *, client: WebClient | None = None) -> None:
     """Post the alert to the channel with its buttons; return once Slack accepted it."""
+    import http.client
+    from urllib.error import URLError
+
+    from slack_sdk.errors import SlackApiError
+
     message = item.message
     try:
         client = client or make_web_client(settings)
