@@ -23,13 +23,13 @@ from guard.alerts.outbox import cancel_for_finding, enqueue
 from guard.archive import findings as store
 from guard.archive.connection import Archive
 from guard.archive.records import load_thread
-from guard.archive.verdicts import StoredVerdicts
+from guard.archive.verdicts import StoredVerdicts, save_verdicts
 from guard.clock import iso, parse_iso
 from guard.config import Config
 from guard.errors import ActionRefused
 from guard.states import FindingState, Mode
-from policies.analysis import Analysis, analyze
-from policies.records import FindingDraft, PolicyConfig
+from policies.analysis import Analysis, analyze, reads_every_comment
+from policies.records import FindingDraft, ManualMark, PolicyConfig, PostRecord
 from policies.rules import hidden_critical, resolution, run_rules
 
 __all__ = ["EngineResult", "run_engine", "policy_config", "set_state", "analyze_post", "open_finding"]
@@ -72,8 +72,19 @@ def analyze_post(
     return analyze(thread, policy_config(config), verdicts or StoredVerdicts(db, post_id))
 
 
-def run_engine(db: Archive, config: Config, *, now: datetime, poll_id: int | None = None) -> EngineResult:
+def run_engine(
+    db: Archive, config: Config, *, now: datetime, poll_id: int | None = None, whole_threads: bool = False
+) -> EngineResult:
+    """The rules over the posts ``poll_id`` touched (else the sweep's). A thread that is not
+    corrected is loaded with only the comments the rules read on it
+    (``policies.analysis.reads_every_comment``); ``whole_threads``: every comment, for a caller
+    that reads the analyses beyond the rules (WordPress protection marks)."""
     result = EngineResult()
+    pconfig = policy_config(config)
+
+    def every_comment(post: PostRecord, marks: tuple[ManualMark, ...]) -> bool:
+        return whole_threads or reads_every_comment(post, marks, pconfig)
+
     analyses: list[Analysis] = []
     drafts: list[FindingDraft] = []
     if poll_id is not None:
@@ -82,10 +93,11 @@ def run_engine(db: Archive, config: Config, *, now: datetime, poll_id: int | Non
         post_ids = store.posts_for_sweep(db, iso(now - timedelta(days=SWEEP_DAYS)), config.policy.markers)
     stores: list[StoredVerdicts] = []
     for post_id in post_ids:
-        stores.append(StoredVerdicts(db, post_id))
-        a = analyze_post(db, config, post_id, stores[-1])
-        if a is None:
+        thread = load_thread(db, post_id, every_comment=every_comment)
+        if thread is None:
             continue
+        stores.append(StoredVerdicts(db, post_id))
+        a = analyze(thread, pconfig, stores[-1])
         analyses.append(a)
         drafts.extend(run_rules(a, now))
     with db.atomic():
@@ -96,8 +108,7 @@ def run_engine(db: Archive, config: Config, *, now: datetime, poll_id: int | Non
         for a in analyses:
             result.resolved.extend(_auto_resolve(db, a, now))
         result.escalated.extend(_escalate(db, config, now))
-        for verdicts in stores:  # the classifications this run made, for the next one
-            verdicts.save()
+        save_verdicts(db, stores)  # the classifications this run made, for the next one
     result.analyses = analyses
     if config.guard.mode == Mode.ENFORCE:
         result.to_unhide = _to_unhide(db, analyses, drafts)

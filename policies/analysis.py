@@ -19,9 +19,9 @@ from typing import Protocol
 from guard.text import sha256_text
 from policies.classify import Classification, ClassifyConfig, classify
 from policies.corrections import Correction, detect_corrections, find_marker
-from policies.records import CommentRecord, PolicyConfig, StaffLabel, Thread
+from policies.records import CommentRecord, ManualMark, PolicyConfig, PostRecord, StaffLabel, Thread
 
-__all__ = ["Analysis", "analyze", "VerdictCache", "Verdicts"]
+__all__ = ["Analysis", "analyze", "reads_every_comment", "VerdictCache", "Verdicts"]
 
 _NOT_PROTECTED = Classification(critical=False, reasons=("written by the page",), excluded="page")
 
@@ -174,6 +174,16 @@ def _labelled(verdict: Classification, label: StaffLabel, message: str) -> Class
         reasons=(f"label: {said}", *verdict.reasons),
         excluded=None if critical else verdict.excluded,
     )
+
+
+def reads_every_comment(post: PostRecord, marks: tuple[ManualMark, ...], config: PolicyConfig) -> bool:
+    """Whether the rules read a thread's plainly present, non-page comments: only when the post
+    is corrected (unanswered, silent-correction, post-removed). On any other post they read the
+    comments that are hidden, deleted or otherwise not present (removed-critical,
+    hidden-critical), the page's own comments (the replies that resolve a finding) and the
+    comments open findings are about; the engine loads just those, and
+    tests/policies/test_analysis_subset.py holds every rule to it."""
+    return bool(detect_corrections(post, marks, config.markers))
 
 
 def analyze(thread: Thread, config: PolicyConfig, cache: VerdictCache | None = None) -> Analysis:

@@ -205,7 +205,7 @@ class PollDiff:
             diff = word_diff(previous, text) if previous is not None else None
             updated = rev.created_time if rev is not None else post.updated_time
             self.batch.post_versions.append(
-                _version("post_id", post.id, version, text, digest, self.now, diff, updated)
+                _post_version(post.id, version, text, digest, self.now, diff, updated)
             )
             saved = (
                 {"revision_id": rev.id, "revised_by": rev.author_id, "revised_at": rev.created_time}
@@ -233,30 +233,24 @@ class PollDiff:
         if old is None:
             status = CommentStatus.HIDDEN if c.hidden else CommentStatus.PRESENT
             self.batch.comments.append(
-                {
-                    "id": c.id,
-                    "account": self.account.name,
-                    "post_id": c.post_id,
-                    "parent_id": c.parent_id,
-                    "author_id": c.author_id,
-                    "author_name": c.author_name,
-                    "message": c.message,
-                    "created_time": c.created_time,
-                    "hidden": None if c.hidden is None else int(c.hidden),
-                    "from_page": int(c.from_page),
-                    "status": status,
-                    "version": 1,
-                    "sha256": digest,
-                    "first_seen": self.now,
-                    "last_seen": self.now,
-                    "missing_count": 0,
-                    "status_changed_at": self.now,
-                    "platform_status": c.platform_status,
-                }
+                (  # NEW_COMMENT_COLUMNS
+                    c.id,
+                    self.account.name,
+                    c.post_id,
+                    c.parent_id,
+                    c.author_id,
+                    c.author_name,
+                    c.message,
+                    c.created_time,
+                    None if c.hidden is None else int(c.hidden),
+                    int(c.from_page),
+                    status,
+                    digest,
+                    self.now,
+                    c.platform_status,
+                )
             )
-            self.batch.comment_versions.append(
-                _version("comment_id", c.id, 1, c.message, digest, self.now, None)
-            )
+            self.batch.comment_versions.append((c.id, 1, c.message, digest, self.now, None))
             self.event(
                 "comment_added",
                 c.id,
@@ -277,7 +271,7 @@ class PollDiff:
             row.update(message=c.message, sha256=digest, version=old["version"] + 1)
             diff = word_diff(old["message"], c.message)
             self.batch.comment_versions.append(
-                _version("comment_id", c.id, row["version"], c.message, digest, self.now, diff)
+                (c.id, row["version"], c.message, digest, self.now, _diff_json(diff))
             )
             self.event(
                 "comment_edited",
@@ -433,24 +427,25 @@ def _moderation(c: Comment) -> dict[str, str]:
     return out
 
 
-def _version(
-    key: str,
-    oid: str,
+def _diff_json(diff: list[list[str]] | None) -> str | None:
+    return json.dumps(diff, ensure_ascii=False) if diff else None
+
+
+def _post_version(
+    post_id: str,
     version: int,
     message: str,
     digest: str,
     seen_at: str,
     diff: list[list[str]] | None,
-    updated_time: str | None = None,
+    updated_time: str | None,
 ) -> dict[str, Any]:
-    row = {
-        key: oid,
+    return {
+        "post_id": post_id,
         "version": version,
         "message": message,
         "sha256": digest,
         "seen_at": seen_at,
-        "diff": json.dumps(diff, ensure_ascii=False) if diff else None,
+        "diff": _diff_json(diff),
+        "updated_time": updated_time,
     }
-    if key == "post_id":
-        row["updated_time"] = updated_time
-    return row

@@ -29,6 +29,17 @@ _COMMENTS_FTS = (
 _VERSIONS_FTS = (
     "INSERT INTO comment_versions_fts (rowid, message) SELECT id, message FROM comment_versions WHERE id > ?"
 )
+# A new comment: the tuple the poller builds (no dict per row: a first poll has 100,000 of them).
+_COMMENT_INSERT = (
+    "INSERT INTO comments (id, account, post_id, parent_id, author_id, author_name, message,"
+    " created_time, hidden, from_page, status, version, sha256, first_seen, last_seen,"
+    " missing_count, status_changed_at, platform_status)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?12, ?13, ?13, 0, ?13, ?14)"
+)
+_VERSION_INSERT = (
+    "INSERT INTO comment_versions (comment_id, version, message, sha256, seen_at, diff)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
 _COMMENT_UPDATE = (
     "UPDATE comments SET sha256 = :sha256,"
     " version = :version, status = :status, hidden = :hidden, missing_count = :missing_count,"
@@ -72,9 +83,12 @@ class PollBatch:
     post_versions: list[dict[str, Any]] = field(default_factory=list)
     # (last_seen, comments_complete_at or None, id) for every post the scan saw
     posts_scanned: list[tuple[str, str | None, str]] = field(default_factory=list)
-    comments: list[dict[str, Any]] = field(default_factory=list)  # new, full rows
+    # new: (id, account, post_id, parent_id, author_id, author_name, message, created_time,
+    # hidden, from_page, status, sha256, seen_at, platform_status), see _COMMENT_INSERT
+    comments: list[tuple[Any, ...]] = field(default_factory=list)
     comment_updates: list[dict[str, Any]] = field(default_factory=list)  # changed: _COMMENT_UPDATE keys
-    comment_versions: list[dict[str, Any]] = field(default_factory=list)
+    # (comment_id, version, message, sha256, seen_at, diff JSON or None)
+    comment_versions: list[tuple[Any, ...]] = field(default_factory=list)
     comments_seen: list[tuple[str, str]] = field(default_factory=list)  # (last_seen, id)
     comment_platform_status: list[tuple[str, str]] = field(default_factory=list)  # (status, id)
     comments_missing: list[tuple[int, str]] = field(default_factory=list)  # (missing_count, id)
@@ -121,14 +135,14 @@ def write_poll(db: sqlite_utils.Database, batch: PollBatch) -> int:
         _executemany(db, "UPDATE posts SET comments_verified_at = ? WHERE id = ?", batch.posts_verified)
         if batch.comments:
             last = _max_rowid(db, "comments")
-            db.table("comments").insert_all(batch.comments, batch_size=_BATCH)
+            db.conn.executemany(_COMMENT_INSERT, batch.comments)
             db.execute(_COMMENTS_FTS, [last])
         if batch.comment_updates:
             db.conn.executemany(_COMMENT_TEXT, [r for r in batch.comment_updates if r["message"] is not None])
             db.conn.executemany(_COMMENT_UPDATE, batch.comment_updates)
         if batch.comment_versions:
             last = _max_rowid(db, "comment_versions")
-            db.table("comment_versions").insert_all(batch.comment_versions, batch_size=_BATCH)
+            db.conn.executemany(_VERSION_INSERT, batch.comment_versions)
             db.execute(_VERSIONS_FTS, [last])
         _executemany(db, "UPDATE comments SET last_seen = ? WHERE id = ?", batch.comments_seen)
         _executemany(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import sqlite_utils
 
@@ -17,15 +18,33 @@ REPLY_EVENT = "reply_posted"
 
 # Each comment with the number of the account's other posts that carry exactly its text (the
 # classifier's repetition evidence for spam); the comments_sha256 index keeps it a lookup.
-_COMMENTS = """
-SELECT c.*, (SELECT COUNT(DISTINCT o.post_id) FROM comments o
-             WHERE o.sha256 = c.sha256 AND o.post_id != c.post_id AND o.account = c.account)
-            AS copies_elsewhere
-FROM comments c WHERE c.post_id = ? ORDER BY c.created_time, c.id
+# Tuples, in CommentRecord's order: a thread is loaded for every post a poll touched.
+_COMMENT_FIELDS = """
+SELECT c.id, c.post_id, c.parent_id, c.author_name, c.author_id, c.message, c.created_time,
+       c.first_seen, c.status, c.from_page, c.status_changed_at,
+       (SELECT COUNT(DISTINCT o.post_id) FROM comments o
+        WHERE o.sha256 = c.sha256 AND o.post_id != c.post_id AND o.account = c.account)
+FROM comments c WHERE c.post_id = ?1
 """
+_COMMENTS = _COMMENT_FIELDS + " ORDER BY c.created_time, c.id"
+# What the rules read of a thread that is not corrected (``policies.analysis.reads_every_comment``):
+# comments no longer plainly present, the page's own comments, and those open findings are about.
+_RELEVANT_COMMENTS = (
+    _COMMENT_FIELDS + " AND (c.status != 'present' OR c.from_page != 0 OR c.id IN"
+    " (SELECT comment_id FROM findings WHERE post_id = ?1 AND state != 'resolved'))"
+    " ORDER BY c.created_time, c.id"
+)
 
 
-def load_thread(db: sqlite_utils.Database, post_id: str) -> Thread | None:
+def load_thread(
+    db: sqlite_utils.Database,
+    post_id: str,
+    *,
+    every_comment: Callable[[PostRecord, tuple[ManualMark, ...]], bool] | None = None,
+) -> Thread | None:
+    """The post and what the rules read about it. ``every_comment``: asked with the post and
+    its marks whether the rules read every comment; when it says no, only the comments they
+    read on such a post are loaded (a poll touches hundreds of posts of hundreds of comments)."""
     rows = list(
         db.query(
             "SELECT p.*, a.platform FROM posts p JOIN accounts a ON a.name = p.account WHERE p.id = ?",
@@ -54,22 +73,6 @@ def load_thread(db: sqlite_utils.Database, post_id: str) -> Thread | None:
         permalink_url=p["permalink_url"],
         versions=versions,
     )
-    comments = tuple(
-        CommentRecord(
-            id=c["id"],
-            post_id=c["post_id"],
-            parent_id=c["parent_id"],
-            author_name=c["author_name"],
-            author_id=c["author_id"],
-            message=c["message"],
-            created_time=c["created_time"] or c["first_seen"],
-            status=c["status"],
-            from_page=bool(c["from_page"]),
-            status_changed_at=c["status_changed_at"],
-            copies_elsewhere=c["copies_elsewhere"],
-        )
-        for c in db.query(_COMMENTS, [post_id])
-    )
     marks = []
     replies = []
     for e in db.query(
@@ -81,6 +84,36 @@ def load_thread(db: sqlite_utils.Database, post_id: str) -> Thread | None:
             marks.append(ManualMark(post_id, e["at"], data.get("note")))
         else:
             replies.append((data.get("target_id", ""), e["at"]))
+    whole = every_comment is None or every_comment(post, tuple(marks))
+    comments = tuple(
+        CommentRecord(
+            id=cid,
+            post_id=pid,
+            parent_id=parent,
+            author_name=author_name,
+            author_id=author_id,
+            message=message,
+            created_time=created or first_seen,
+            status=status,
+            from_page=bool(from_page),
+            status_changed_at=changed_at,
+            copies_elsewhere=copies,
+        )
+        for (
+            cid,
+            pid,
+            parent,
+            author_name,
+            author_id,
+            message,
+            created,
+            first_seen,
+            status,
+            from_page,
+            changed_at,
+            copies,
+        ) in db.execute(_COMMENTS if whole else _RELEVANT_COMMENTS, [post_id])
+    )
     open_kinds = frozenset(
         r[0]
         for r in db.execute("SELECT kind FROM findings WHERE post_id = ? AND state != 'resolved'", [post_id])

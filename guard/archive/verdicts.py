@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 
 import sqlite_utils
 
 from policies.classify import Classification
 
-__all__ = ["StoredVerdicts"]
+__all__ = ["StoredVerdicts", "save_verdicts"]
 
 
 class StoredVerdicts:
@@ -63,12 +64,22 @@ class StoredVerdicts:
         )
 
     def save(self) -> None:
-        if self.pending:
-            self.db.conn.executemany(
-                "INSERT INTO verdicts (comment_id, post_id, inputs, critical, reasons, excluded)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(comment_id) DO UPDATE SET"
-                " post_id = excluded.post_id, inputs = excluded.inputs, critical = excluded.critical,"
-                " reasons = excluded.reasons, excluded = excluded.excluded",
-                self.pending,
-            )
-            self.pending = []
+        save_verdicts(self.db, [self])
+
+
+_SAVE = (
+    "INSERT INTO verdicts (comment_id, post_id, inputs, critical, reasons, excluded)"
+    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(comment_id) DO UPDATE SET"
+    " post_id = excluded.post_id, inputs = excluded.inputs, critical = excluded.critical,"
+    " reasons = excluded.reasons, excluded = excluded.excluded"
+)
+
+
+def save_verdicts(db: sqlite_utils.Database, stores: Iterable[StoredVerdicts]) -> None:
+    """Write the new verdicts of all ``stores`` in one statement (inside the caller's transaction)."""
+    rows = []
+    for store in stores:
+        rows.extend(store.pending)
+        store.pending = []
+    if rows:
+        db.conn.executemany(_SAVE, rows)

@@ -191,9 +191,11 @@ def run_poll(
     health = track_account(
         config, db, account, poll_id=result.poll_id, failed=result.failed, error=result.error, now=moment
     )
-    engine = run_engine(db, config, now=moment, poll_id=result.poll_id)
+    # The platform itself can refuse a deletion: mark every comment of the touched posts.
+    marks = isinstance(connector, ProtectionMarks)
+    engine = run_engine(db, config, now=moment, poll_id=result.poll_id, whole_threads=marks)
     enforce(db, engine.to_unhide, {account.name: connector}, now=moment)
-    if isinstance(connector, ProtectionMarks):  # the platform itself can refuse a deletion
+    if isinstance(connector, ProtectionMarks):
         mark_protection(engine.analyses, connector)
     return PollOutcome(
         poll=result,
