@@ -8,7 +8,6 @@ a one-shot command like ``status`` (it loads asyncio, and rich when installed), 
 from __future__ import annotations
 
 import importlib.util
-import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, MutableMapping
@@ -38,6 +37,8 @@ def _drop_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMa
 
 
 def configure_logging(level: str = "info", *, json: bool | None = None, stream: Any = None) -> None:
+    import logging
+
     import structlog
 
     stream = stream or sys.stderr
@@ -123,23 +124,24 @@ class _Scrubber:
         return rendered
 
 
-class _SchedulerLogBridge(logging.Handler):
-    """APScheduler logs through stdlib logging; send its errors through structlog instead."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        import structlog
-
-        structlog.get_logger(record.name).error(
-            "scheduler_error",
-            message=record.getMessage(),
-            exc_info=record.exc_info if record.exc_info else None,
-        )
-
-
 def bridge_scheduler_logs() -> Callable[[], None]:
     """Route APScheduler's own errors to structlog; returns the undo function."""
+    import logging
+
+    import structlog
+
+    class SchedulerLogBridge(logging.Handler):
+        """APScheduler logs through stdlib logging; its errors go through structlog instead."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            structlog.get_logger(record.name).error(
+                "scheduler_error",
+                message=record.getMessage(),
+                exc_info=record.exc_info if record.exc_info else None,
+            )
+
     logger = logging.getLogger("apscheduler")
-    handler = _SchedulerLogBridge(level=logging.ERROR)
+    handler = SchedulerLogBridge(level=logging.ERROR)
     saved = (logger.level, logger.propagate)
     logger.addHandler(handler)
     logger.setLevel(logging.ERROR)  # skips/misses are logged by Daemon._on_skipped
