@@ -9,7 +9,8 @@ min / median of ``--repeat`` runs, each run in a fresh process on a fresh archiv
 - raw ``executemany`` of the same rows into the project schema (triggers and all);
 - sqlite-utils ``insert_all`` into a plain table + ``enable_fts`` (what dogsheep tools do);
 - peak RSS of each path's process (the snapshot itself included, and reported alone);
-- with ``--memory``: the first poll's peak RSS at 100k and 1M comments (is it flat?);
+- with ``--memory``: the first poll's peak RSS (poll + engine) at 100k and 1M comments, of this
+  tree and the ``--baseline`` tree, the posts made as the poll reads them (is it flat?);
 - with ``--startup``: ``comment-guard --help`` and ``status`` (on a small archive) against
   ``sqlite-utils --help`` and ``python -c pass``, and the ``--baseline`` tree's, interleaved;
   ``--commands``: ``findings``, ``verify``, ``export`` on the archive.
@@ -24,12 +25,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -77,17 +80,64 @@ def current_rss_mib() -> float:
 # ---------------------------------------------------------------- child: one path, one archive
 
 
-def child(mode: str, posts: int, per_post: int, workdir: Path) -> dict[str, float]:
-    """Run one path on a fresh archive in this (fresh) process; returns seconds and MiB."""
+class LazyScans(Sequence):  # type: ignore[type-arg]
+    """The benchmark's posts, each made again on every read and never all held (a poll reads
+    them a few times): in ``--memory`` runs the peak RSS is what the poll itself keeps."""
+
+    def __init__(self, posts: int, per_post: int) -> None:
+        self.posts, self.per_post = posts, per_post
+
+    def __len__(self) -> int:
+        return self.posts
+
+    def __getitem__(self, p):  # type: ignore[no-untyped-def]
+        if isinstance(p, slice):
+            return [self[i] for i in range(*p.indices(self.posts))]
+        if not 0 <= p < self.posts:
+            raise IndexError(p)
+        from ingest import NOW, Comment, Post, PostScan
+
+        rng = random.Random(7_000_003 + p)
+        pid, created = f"1_{p}", (NOW - timedelta(hours=p)).isoformat()
+        post = Post(pid, " ".join(rng.choices(LAZY_WORDS, k=30)), created, created, f"https://x/{p}")
+        comments = tuple(
+            Comment(
+                f"{p}_{c}",
+                pid,
+                f"{p}_{c - 1}" if c % 5 == 4 else None,
+                " ".join(rng.choices(LAZY_WORDS, k=rng.randint(4, 25))),
+                created,
+                f"u{rng.randint(1, 5000)}",
+                f"User {rng.randint(1, 5000)}",
+                False,
+                False,
+            )
+            for c in range(self.per_post)
+        )
+        return PostScan(post, comments, True)
+
+
+LAZY_WORDS = (
+    "meeting library thursday tonight volunteers parking free coffee schedule "
+    "question thanks community event please update park city council"
+).split()
+
+
+def child(mode: str, posts: int, per_post: int, workdir: Path, lazy: bool = False) -> dict[str, float]:
+    """Run one path on a fresh archive in this (fresh) process; returns seconds and MiB.
+    ``lazy``: the posts are made as the poll reads them (``LazyScans``), first poll and
+    no-change re-poll only."""
     import structlog
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
-    from ingest import ACCOUNT, NOW, SnapshotConnector, churn, make_snapshot, raw_baseline
+    from ingest import ACCOUNT, NOW, Snapshot, SnapshotConnector, churn, make_snapshot, raw_baseline
 
     from guard.archive.connection import open_archive
 
-    snapshot = make_snapshot(posts, per_post)
+    snapshot = Snapshot(LazyScans(posts, per_post), True) if lazy else make_snapshot(posts, per_post)  # type: ignore[arg-type]
     out: dict[str, float] = {"rss_snapshot": current_rss_mib()}
+    if lazy:
+        out["tree"] = str(Path(open_archive.__code__.co_filename).parents[2])  # type: ignore[assignment]
     if mode == "raw":
         out["first"] = raw_baseline(workdir / "raw.db", snapshot)
     elif mode == "sqlite-utils":
@@ -100,8 +150,8 @@ def child(mode: str, posts: int, per_post: int, workdir: Path) -> dict[str, floa
         cfg_path.write_text(CONFIG.format(db=(workdir / "ours.db").as_posix()), encoding="utf-8")
         config = load_config(cfg_path)
         account = config.account("bench") if mode == "engine" else ACCOUNT
-        changed = churn(snapshot)
-        for step, (snap, minutes) in enumerate(((snapshot, 0), (snapshot, 5), (changed, 10))):
+        steps = [(snapshot, 0), (snapshot, 5)] + ([] if lazy else [(churn(snapshot), 10)])
+        for step, (snap, minutes) in enumerate(steps):
             db = open_archive(workdir / "ours.db")
             t0 = time.perf_counter()
             if mode == "engine":
@@ -151,11 +201,13 @@ def sqlite_utils_baseline(path: Path, snapshot) -> float:  # type: ignore[no-unt
 # ---------------------------------------------------------------- parent: orchestration
 
 
-def run_child(mode: str, posts: int, per_post: int, script: str = __file__) -> dict[str, float]:
+def run_child(
+    mode: str, posts: int, per_post: int, script: str = __file__, extra: tuple[str, ...] = ()
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.run(
             [sys.executable, script, "--child", mode, "--posts", str(posts)]
-            + ["--comments-per-post", str(per_post), "--workdir", tmp],
+            + ["--comments-per-post", str(per_post), "--workdir", tmp, *extra],
             capture_output=True,
             text=True,
             check=False,
@@ -237,13 +289,22 @@ def print_table(args: argparse.Namespace, results: dict[str, list[dict[str, floa
 
 
 def memory(args: argparse.Namespace) -> None:
-    print("first poll, archive only: peak RSS vs comment count (MiB; snapshot alone in brackets)")
+    """A first poll (and a no-change re-poll) with the engine, at 100k and 1M comments, of
+    this tree and the ``--baseline`` tree: the posts are made as the poll reads them, so the
+    peak RSS is the poll's own (the interpreter and imports included)."""
+    trees = [("this tree", str(ROOT))] + (
+        [("baseline", str(Path(args.baseline).resolve()))] if args.baseline else []
+    )
+    print("first poll, poll + engine (run_poll): peak RSS vs comment count, posts made as read")
     for posts in (500, 5000):
-        r = run_child("archive", posts, 200)
-        print(
-            f"  {posts * 200:>9,} comments: {r['rss_first']:7.0f} ({r['rss_snapshot']:.0f})"
-            f"   first poll {r['first']:.1f} s, no-change re-poll {r['same']:.2f} s"
-        )
+        for name, tree in trees:
+            r = run_child("engine", posts, 200, extra=("--lazy", "--tree", tree))
+            print(
+                f"  {name:10} {posts * 200:>9,} comments: peak RSS {r['rss_first']:6.0f} MiB"
+                f" (before the poll {r['rss_snapshot']:.0f})   first poll {r['first']:.1f} s,"
+                f" no-change re-poll {r['same']:.2f} s",
+                flush=True,
+            )
 
 
 # A first poll of 20 posts x 10 comments into a tree's own archive, by that tree's own code (an
@@ -346,9 +407,18 @@ def main() -> None:
     parser.add_argument("--baseline-repeat", type=int, default=0, help="its repeats (default --repeat)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
+    parser.add_argument("--lazy", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tree", help=argparse.SUPPRESS)  # measure that checkout's code
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.posts, args.comments_per_post, Path(args.workdir))))
+        if args.tree:  # that checkout's packages, before bench/ingest.py puts this one first
+            sys.path.insert(0, args.tree)
+            import connectors  # noqa: F401
+            import guard  # noqa: F401
+            import policies  # noqa: F401
+        print(
+            json.dumps(child(args.child, args.posts, args.comments_per_post, Path(args.workdir), args.lazy))
+        )
         return
     if not args.only:
         table(args)

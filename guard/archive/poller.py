@@ -6,17 +6,20 @@ platform then positively said it is gone (``confirm_gone`` → ``deleted``). Eve
 leaves the object ``unknown`` and it is asked about again next poll. This module never calls a
 platform: ``PollDiff.plan`` names the suspects, the pipeline (``guard.runtime.pipeline``) asks
 the connector about them, ``PollDiff.settle`` applies the answers, and ``write_poll`` writes
-the whole poll in one transaction, so a crash mid-poll changes nothing.
+the whole poll (``PollDiff.pages()``, then the poll's own row and answers) in one transaction,
+so a crash mid-poll changes nothing.
 
 Speed: a poll re-reads the whole watch window, so most comments are unchanged. What the scan saw
-goes into a temp table and one SQL join returns only the comments that are new or differ; Python
-never touches the rest (see bench/ingest.py).
+goes into a temp table and one SQL join per page of posts returns only the comments that are
+new or differ; Python never touches the rest (see bench/pipeline.py). Memory: the rows and
+events of one page at a time, whatever the size of the account.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import sqlite_utils
@@ -35,15 +38,20 @@ __all__ = ["PollDiff"]
 
 _SEEN_TABLE = """CREATE TEMP TABLE poll_seen
     (id TEXT NOT NULL, message TEXT NOT NULL, hidden INTEGER, platform_status TEXT)"""
-# Seen comments that are new or differ from the archive in text, visibility or presence.
+# Seen comments that are new or differ from the archive in text, visibility or presence, among
+# one page of the scan (poll_seen rows are numbered in scan order).
 _ATTENTION = """
 SELECT s.id AS seen_id, c.* FROM temp.poll_seen s LEFT JOIN comments c ON c.id = s.id
-WHERE c.id IS NULL OR c.message IS NOT s.message OR c.missing_count != 0
+WHERE s.rowid BETWEEN ? AND ?
+  AND (c.id IS NULL OR c.message IS NOT s.message OR c.missing_count != 0
    OR c.status NOT IN ('present', 'hidden')
    OR (s.hidden IS NOT NULL AND (c.hidden IS NOT s.hidden
        OR c.status != CASE s.hidden WHEN 1 THEN 'hidden' ELSE 'present' END))
-   OR (s.platform_status IS NOT NULL AND c.platform_status IS NOT s.platform_status)
+   OR (s.platform_status IS NOT NULL AND c.platform_status IS NOT s.platform_status))
 """
+# A page of the scan: posts are diffed and written this many comments at a time, so a poll
+# holds one page of rows in memory, not the account's (still one transaction: see write_poll).
+PAGE_COMMENTS = 5000
 # Live archived comments of fully listed posts that this scan did not list. ``+status``: look
 # them up through comments_post (the window's posts), never comments_status (every live comment
 # in the archive), so the check costs the window, not the archive.
@@ -68,7 +76,9 @@ class PollDiff:
         self.since = since
         self.now = now
         self.error: ConnectorError | None = snapshot.error
-        self.batch = PollBatch(account=account.name, started=now, finished=now)
+        # ``poll``: the poll's own row and what the absence check and the platform's answers
+        # decide; ``batch``: where rows and events go now (a page of the scan, or ``poll``).
+        self.poll = self.batch = PollBatch(account=account.name, started=now, finished=now)
         seen_ids = [s.post.id for s in snapshot.posts]
         self.posts = {
             r["id"]: r
@@ -93,10 +103,6 @@ class PollDiff:
                 ),
             )
             db.execute("CREATE INDEX temp.poll_seen_id ON poll_seen(id)")  # after the bulk insert
-        self.attention: dict[str, dict[str, Any] | None] = {}
-        for row in db.query(_ATTENTION):
-            seen_id = row.pop("seen_id")
-            self.attention[seen_id] = None if row["id"] is None else row
         self.absent: dict[str, dict[str, Any]] = {}
         self.suspects: dict[str, GoneTarget] = {}
 
@@ -108,8 +114,9 @@ class PollDiff:
         )
 
     def plan(self, absences_before_confirm: int) -> list[GoneTarget]:
-        """Compare the scan with the archive; returns the objects to ask the platform about
-        (absent from enough complete scans). Then call ``settle`` with the answers."""
+        """Find what the scan did not list; returns the objects to ask the platform about
+        (absent from enough complete scans). Then call ``settle`` with the answers, and write
+        ``pages()`` and the poll with ``write_poll``."""
         threshold = max(1, absences_before_confirm)
         complete = self.snapshot.posts_complete and self.error is None
         seen_posts: set[str] = set()
@@ -117,27 +124,52 @@ class PollDiff:
         verify: list[str] = []  # posts whose unlisted comments are due a by-id check
         for scan in self.snapshot.posts:
             seen_posts.add(scan.post.id)
-            self._post(scan.post)
-            self.batch.posts_scanned.append((self.now, self.now if scan.complete else None, scan.post.id))
-            for comment in scan.comments:
-                if comment.id in self.attention:
-                    self._comment(comment, self.attention[comment.id], scan.complete)
-                elif not scan.complete:
-                    self.batch.comments_seen.append((self.now, comment.id))
-            self.batch.items += 1 + len(scan.comments)
+            self.poll.items += 1 + len(scan.comments)
             if scan.complete:
                 listed_all.append(scan.post.id)
             else:
                 complete = False
                 if scan.verify_by_id and self._verification_due(scan.post.id):
                     verify.append(scan.post.id)
-                    self.batch.posts_verified.append((self.now, scan.post.id))
+                    self.poll.posts_verified.append((self.now, scan.post.id))
         self._absent_comments(listed_all, threshold)
         self._absent_comments(verify, 1)
         if self.snapshot.posts_complete:
             self._absent_posts(seen_posts, threshold)
         self._complete = complete
         return list(self.suspects.values())
+
+    def pages(self) -> Iterator[PollBatch]:
+        """What the scan changed, page by page of posts, in scan order: each post's row and
+        versions, then its new and changed comments, with their events. Runs inside the write
+        transaction (``write_poll``), after ``settle``: SQLite picks out, for each page, the
+        few comments that are new or differ, so Python never compares the unchanged majority."""
+        scans = iter(self.snapshot.posts)
+        first = 1  # poll_seen rowid of the page's first comment
+        while True:
+            page = list(itertools.islice(scans, 1))
+            if not page:
+                break
+            size = len(page[0].comments)
+            while size < PAGE_COMMENTS and (more := next(scans, None)) is not None:
+                page.append(more)
+                size += len(more.comments)
+            attention: dict[str, dict[str, Any] | None] = {}
+            for row in self.db.query(_ATTENTION, [first, first + size - 1]):
+                seen_id = row.pop("seen_id")
+                attention[seen_id] = None if row["id"] is None else row
+            first += size
+            self.batch = PollBatch(account=self.account.name, started=self.now, finished=self.now)
+            for scan in page:
+                self._post(scan.post)
+                self.batch.posts_scanned.append((self.now, self.now if scan.complete else None, scan.post.id))
+                for comment in scan.comments:
+                    if comment.id in attention:
+                        self._comment(comment, attention[comment.id], scan.complete)
+                    elif not scan.complete:
+                        self.batch.comments_seen.append((self.now, comment.id))
+            yield self.batch
+        self.batch = self.poll
 
     def settle(self, answers: Mapping[str, GoneStatus], error: ConnectorError | None = None) -> PollBatch:
         """Apply the platform's answers about the suspects (missing answers mean "unknown");
@@ -146,13 +178,13 @@ class PollDiff:
         for oid in self.suspects:
             answer: GoneStatus = answers.get(oid, "unknown")
             if oid in self.absent:
-                self._settle(self.absent[oid], answer, "comment", self.batch.comment_updates)
+                self._settle(self.absent[oid], answer, "comment", self.poll.comment_updates)
             else:
-                self._settle(self.posts[oid], answer, "post", self.batch.posts)
-        self.batch.complete = self._complete and self.error is None
+                self._settle(self.posts[oid], answer, "post", self.poll.posts)
+        self.poll.complete = self._complete and self.error is None
         # The platform's message may quote the token: scrubbed before it reaches polls.error.
-        self.batch.error = scrub(str(self.error)) if self.error is not None else None
-        return self.batch
+        self.poll.error = scrub(str(self.error)) if self.error is not None else None
+        return self.poll
 
     def _post(self, post: Post) -> None:
         digest = sha256_text(post.message)
@@ -323,14 +355,14 @@ class PollDiff:
             return
         for old in self.db.query(_ABSENT, [json.dumps(post_ids)]):
             count = old["missing_count"] + 1
-            self.batch.comments_missing.append((count, old["id"]))
+            self.poll.comments_missing.append((count, old["id"]))
             old.update(missing_count=count, message=None)
             self.absent[old["id"]] = old
             if count >= threshold and self._confirmation_due(old["confirmed_at"]):
                 self.suspects[old["id"]] = GoneTarget(old["id"], old["post_id"])
 
     def _verification_due(self, post_id: str) -> bool:
-        return self._confirmation_due(self.posts[post_id].get("comments_verified_at"))
+        return self._confirmation_due(self.posts.get(post_id, {}).get("comments_verified_at"))
 
     def _confirmation_due(self, last: str | None) -> bool:
         """Objects the platform said exist but won't list (restricted users, protected
@@ -346,7 +378,7 @@ class PollDiff:
             ):
                 continue
             count = old["missing_count"] + 1
-            self.batch.posts_missing.append((count, pid))
+            self.poll.posts_missing.append((count, pid))
             old["missing_count"] = count
             if count >= threshold:
                 self.suspects[pid] = GoneTarget(pid, self.account.page_id)

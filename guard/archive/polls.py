@@ -7,6 +7,7 @@ Versions are only ever inserted; events go through the hash chain (``guard.archi
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,64 +96,75 @@ class PollBatch:
     posts_missing: list[tuple[int, str]] = field(default_factory=list)
     posts_verified: list[tuple[str, str]] = field(default_factory=list)  # (verified_at, id)
     events: list[dict[str, Any]] = field(default_factory=list)
+    counted: dict[str, int] = field(default_factory=dict)  # events of its pages, written already
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
+        out: dict[str, int] = dict(self.counted)
         for e in self.events:
             out[e["kind"]] = out.get(e["kind"], 0) + 1
         return out
 
 
-def write_poll(db: sqlite_utils.Database, batch: PollBatch) -> int:
-    """Write one poll in one transaction; returns the poll id."""
+def write_poll(db: sqlite_utils.Database, poll: PollBatch, pages: Iterable[PollBatch] = ()) -> int:
+    """Write one poll in one transaction; returns the poll id. ``pages``: the scan's rows, page
+    by page (made while this runs, so only one page is in memory); then ``poll``'s own rows
+    (what the absence check and the platform's answers decided). Events keep that order."""
     with db.atomic():
         cur = db.execute(
-            "INSERT INTO polls (account, started, finished, api_calls, items, complete, error, counts)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO polls (account, started, finished, api_calls, items, complete, error)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                batch.account,
-                batch.started,
-                batch.finished,
-                batch.api_calls,
-                batch.items,
-                int(batch.complete),
-                batch.error,
-                json.dumps(batch.counts(), sort_keys=True),
+                poll.account,
+                poll.started,
+                poll.finished,
+                poll.api_calls,
+                poll.items,
+                int(poll.complete),
+                poll.error,
             ],
         )
         poll_id = int(cur.lastrowid or 0)
-        if batch.posts:
-            db.table("posts").upsert_all(batch.posts, pk="id", batch_size=_BATCH)
-        if batch.post_versions:
-            db.table("post_versions").insert_all(batch.post_versions, batch_size=_BATCH)
-        _executemany(
-            db,
-            "UPDATE posts SET last_seen = ?, comments_complete_at ="
-            " COALESCE(?, comments_complete_at) WHERE id = ?",
-            batch.posts_scanned,
+        last_comment = _max_rowid(db, "comments")
+        last_version = _max_rowid(db, "comment_versions")
+        for page in pages:
+            _write_rows(db, page, poll_id)
+            for kind, n in page.counts().items():
+                poll.counted[kind] = poll.counted.get(kind, 0) + n
+        _write_rows(db, poll, poll_id)
+        # New rows are indexed for search once per poll (rowids above the largest before it).
+        db.execute(_COMMENTS_FTS, [last_comment])
+        db.execute(_VERSIONS_FTS, [last_version])
+        db.execute(
+            "UPDATE polls SET counts = ? WHERE id = ?", [json.dumps(poll.counts(), sort_keys=True), poll_id]
         )
-        _executemany(db, "UPDATE posts SET missing_count = ? WHERE id = ?", batch.posts_missing)
-        _executemany(db, "UPDATE posts SET comments_verified_at = ? WHERE id = ?", batch.posts_verified)
-        if batch.comments:
-            last = _max_rowid(db, "comments")
-            db.conn.executemany(_COMMENT_INSERT, batch.comments)
-            db.execute(_COMMENTS_FTS, [last])
-        if batch.comment_updates:
-            db.conn.executemany(_COMMENT_TEXT, [r for r in batch.comment_updates if r["message"] is not None])
-            db.conn.executemany(_COMMENT_UPDATE, batch.comment_updates)
-        if batch.comment_versions:
-            last = _max_rowid(db, "comment_versions")
-            db.conn.executemany(_VERSION_INSERT, batch.comment_versions)
-            db.execute(_VERSIONS_FTS, [last])
-        _executemany(db, "UPDATE comments SET last_seen = ? WHERE id = ?", batch.comments_seen)
-        _executemany(
-            db, "UPDATE comments SET platform_status = ? WHERE id = ?", batch.comment_platform_status
-        )
-        _executemany(db, "UPDATE comments SET missing_count = ? WHERE id = ?", batch.comments_missing)
-        for event in batch.events:
-            event["poll_id"] = poll_id
-        append_events(db, batch.events)
     return poll_id
+
+
+def _write_rows(db: sqlite_utils.Database, batch: PollBatch, poll_id: int) -> None:
+    """One batch's rows, posts before their comments (foreign keys), events last."""
+    if batch.posts:
+        db.table("posts").upsert_all(batch.posts, pk="id", batch_size=_BATCH)
+    if batch.post_versions:
+        db.table("post_versions").insert_all(batch.post_versions, batch_size=_BATCH)
+    _executemany(
+        db,
+        "UPDATE posts SET last_seen = ?, comments_complete_at ="
+        " COALESCE(?, comments_complete_at) WHERE id = ?",
+        batch.posts_scanned,
+    )
+    _executemany(db, "UPDATE posts SET missing_count = ? WHERE id = ?", batch.posts_missing)
+    _executemany(db, "UPDATE posts SET comments_verified_at = ? WHERE id = ?", batch.posts_verified)
+    _executemany(db, _COMMENT_INSERT, batch.comments)
+    if batch.comment_updates:
+        db.conn.executemany(_COMMENT_TEXT, [r for r in batch.comment_updates if r["message"] is not None])
+        db.conn.executemany(_COMMENT_UPDATE, batch.comment_updates)
+    _executemany(db, _VERSION_INSERT, batch.comment_versions)
+    _executemany(db, "UPDATE comments SET last_seen = ? WHERE id = ?", batch.comments_seen)
+    _executemany(db, "UPDATE comments SET platform_status = ? WHERE id = ?", batch.comment_platform_status)
+    _executemany(db, "UPDATE comments SET missing_count = ? WHERE id = ?", batch.comments_missing)
+    for event in batch.events:
+        event["poll_id"] = poll_id
+    append_events(db, batch.events)
 
 
 def _max_rowid(db: sqlite_utils.Database, table: str) -> int:

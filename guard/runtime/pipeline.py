@@ -100,7 +100,7 @@ def poll_account(
         # account name to that page: it is bound by its first poll that succeeds.
         read_something = batch.error is None or batch.items > 0
         ensure_account(db, account.name, account.platform, account.page_id, stamp, bind=read_something)
-        poll_id = write_poll(db, batch)
+        poll_id = write_poll(db, batch, diff.pages())
     result = PollResult(
         poll_id=poll_id,
         account=account.name,
