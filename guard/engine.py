@@ -22,7 +22,7 @@ import structlog
 from guard.alerts.outbox import cancel_for_finding, enqueue
 from guard.archive import findings as store
 from guard.archive.connection import Archive
-from guard.archive.records import load_thread
+from guard.archive.records import load_thread, load_threads
 from guard.archive.verdicts import StoredVerdicts, save_verdicts
 from guard.clock import iso, parse_iso
 from guard.config import Config
@@ -92,11 +92,8 @@ def run_engine(
     else:
         post_ids = store.posts_for_sweep(db, iso(now - timedelta(days=SWEEP_DAYS)), config.policy.markers)
     stores: list[StoredVerdicts] = []
-    for post_id in post_ids:
-        thread = load_thread(db, post_id, every_comment=every_comment)
-        if thread is None:
-            continue
-        stores.append(StoredVerdicts(db, post_id))
+    for thread in load_threads(db, post_ids, every_comment=every_comment):
+        stores.append(StoredVerdicts(db, thread.post.id))
         a = analyze(thread, pconfig, stores[-1])
         analyses.append(a)
         drafts.extend(run_rules(a, now))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 
 import sqlite_utils
 
-from guard.archive.labels import latest_labels
-from policies.records import CommentRecord, ManualMark, PostRecord, Thread, Version
+from policies.records import CommentRecord, ManualMark, PostRecord, StaffLabel, Thread, Version
 
-__all__ = ["load_thread", "MARK_EVENT", "REPLY_EVENT"]
+__all__ = ["load_thread", "load_threads", "MARK_EVENT", "REPLY_EVENT"]
 
 MARK_EVENT = "post_marked_corrected"
 REPLY_EVENT = "reply_posted"
@@ -18,87 +18,101 @@ REPLY_EVENT = "reply_posted"
 
 # Each comment with the number of the account's other posts that carry exactly its text (the
 # classifier's repetition evidence for spam); the comments_sha256 index keeps it a lookup.
-# Tuples, in CommentRecord's order: a thread is loaded for every post a poll touched.
+# Tuples, in CommentRecord's order (with first_seen): a poll loads every post it touched.
 _COMMENT_FIELDS = """
 SELECT c.id, c.post_id, c.parent_id, c.author_name, c.author_id, c.message, c.created_time,
        c.first_seen, c.status, c.from_page, c.status_changed_at,
        (SELECT COUNT(DISTINCT o.post_id) FROM comments o
         WHERE o.sha256 = c.sha256 AND o.post_id != c.post_id AND o.account = c.account)
-FROM comments c WHERE c.post_id = ?1
+FROM comments c WHERE c.post_id IN (SELECT value FROM json_each(?1))
 """
 _COMMENTS = _COMMENT_FIELDS + " ORDER BY c.created_time, c.id"
 # What the rules read of a thread that is not corrected (``policies.analysis.reads_every_comment``):
 # comments no longer plainly present, the page's own comments, and those open findings are about.
 _RELEVANT_COMMENTS = (
     _COMMENT_FIELDS + " AND (c.status != 'present' OR c.from_page != 0 OR c.id IN"
-    " (SELECT comment_id FROM findings WHERE post_id = ?1 AND state != 'resolved'))"
-    " ORDER BY c.created_time, c.id"
+    " (SELECT comment_id FROM findings WHERE post_id IN (SELECT value FROM json_each(?1))"
+    " AND state != 'resolved')) ORDER BY c.created_time, c.id"
 )
+_IN = "IN (SELECT value FROM json_each(?))"
+_POSTS = (
+    "SELECT p.id, p.account, a.platform, p.message, p.status, p.created_time, p.permalink_url"
+    f" FROM posts p JOIN accounts a ON a.name = p.account WHERE p.id {_IN}"
+)
+_VERSIONS = (
+    f"SELECT post_id, version, message, seen_at, diff FROM post_versions WHERE post_id {_IN} ORDER BY version"
+)
+_MARKS = f"SELECT post_id, kind, at, data FROM events WHERE post_id {_IN} AND kind IN (?, ?) ORDER BY seq"
+_OPEN_KINDS = f"SELECT post_id, kind FROM findings WHERE post_id {_IN} AND state != 'resolved'"
+# The latest label of each labelled comment (guard.archive.labels.latest_labels, for many posts).
+_LABELS = (
+    "SELECT c.post_id, l.comment_id, l.label, l.labelled_by, l.at, l.note, l.sha256"
+    f" FROM labels l JOIN comments c ON c.id = l.comment_id WHERE c.post_id {_IN}"
+    " AND l.id = (SELECT MAX(id) FROM labels WHERE comment_id = l.comment_id) ORDER BY l.comment_id"
+)
+_CHUNK = 100  # posts loaded together: one query per table for each chunk
+
+EveryComment = Callable[[PostRecord, tuple[ManualMark, ...]], bool]
 
 
 def load_thread(
-    db: sqlite_utils.Database,
-    post_id: str,
-    *,
-    every_comment: Callable[[PostRecord, tuple[ManualMark, ...]], bool] | None = None,
+    db: sqlite_utils.Database, post_id: str, *, every_comment: EveryComment | None = None
 ) -> Thread | None:
-    """The post and what the rules read about it. ``every_comment``: asked with the post and
+    """The post and what the rules read about it; see ``load_threads``."""
+    return next(load_threads(db, [post_id], every_comment=every_comment), None)
+
+
+def load_threads(
+    db: sqlite_utils.Database, post_ids: Iterable[str], *, every_comment: EveryComment | None = None
+) -> Iterator[Thread]:
+    """The threads of ``post_ids`` still in the archive, in that order, a chunk of posts at a
+    time (one query per table, not one per post). ``every_comment``: asked with each post and
     its marks whether the rules read every comment; when it says no, only the comments they
     read on such a post are loaded (a poll touches hundreds of posts of hundreds of comments)."""
-    rows = list(
-        db.query(
-            "SELECT p.*, a.platform FROM posts p JOIN accounts a ON a.name = p.account WHERE p.id = ?",
-            [post_id],
+    ids = list(post_ids)
+    for start in range(0, len(ids), _CHUNK):
+        yield from _load_chunk(db, ids[start : start + _CHUNK], every_comment)
+
+
+def _load_chunk(
+    db: sqlite_utils.Database, ids: list[str], every_comment: EveryComment | None
+) -> Iterator[Thread]:
+    key = json.dumps(ids)
+    versions: dict[str, list[Version]] = defaultdict(list)
+    for pid, version, message, seen_at, diff in db.execute(_VERSIONS, [key]):
+        versions[pid].append(
+            Version(version, message, seen_at, tuple(tuple(d) for d in json.loads(diff)) if diff else None)
         )
-    )
-    if not rows:
-        return None
-    p = rows[0]
-    versions = tuple(
-        Version(
-            v["version"],
-            v["message"],
-            v["seen_at"],
-            tuple(tuple(d) for d in json.loads(v["diff"])) if v["diff"] else None,
-        )
-        for v in db.query("SELECT * FROM post_versions WHERE post_id = ? ORDER BY version", [post_id])
-    )
-    post = PostRecord(
-        id=p["id"],
-        account=p["account"],
-        platform=p["platform"],
-        message=p["message"],
-        status=p["status"],
-        created_time=p["created_time"] or "",
-        permalink_url=p["permalink_url"],
-        versions=versions,
-    )
-    marks = []
-    replies = []
-    for e in db.query(
-        "SELECT kind, at, object_id, data FROM events WHERE post_id = ? AND kind IN (?, ?) ORDER BY seq",
-        [post_id, MARK_EVENT, REPLY_EVENT],
-    ):
-        data = json.loads(e["data"])
-        if e["kind"] == MARK_EVENT:
-            marks.append(ManualMark(post_id, e["at"], data.get("note")))
-        else:
-            replies.append((data.get("target_id", ""), e["at"]))
-    whole = every_comment is None or every_comment(post, tuple(marks))
-    comments = tuple(
-        CommentRecord(
-            id=cid,
-            post_id=pid,
-            parent_id=parent,
-            author_name=author_name,
-            author_id=author_id,
+    posts = {
+        pid: PostRecord(
+            id=pid,
+            account=account,
+            platform=platform,
             message=message,
-            created_time=created or first_seen,
             status=status,
-            from_page=bool(from_page),
-            status_changed_at=changed_at,
-            copies_elsewhere=copies,
+            created_time=created or "",
+            permalink_url=url,
+            versions=tuple(versions[pid]),
         )
+        for pid, account, platform, message, status, created, url in db.execute(_POSTS, [key])
+    }
+    marks: dict[str, list[ManualMark]] = defaultdict(list)
+    replies: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for pid, kind, at, data in db.execute(_MARKS, [key, MARK_EVENT, REPLY_EVENT]):
+        fields = json.loads(data)
+        if kind == MARK_EVENT:
+            marks[pid].append(ManualMark(pid, at, fields.get("note")))
+        else:
+            replies[pid].append((fields.get("target_id", ""), at))
+    whole: list[str] = []
+    part: list[str] = []
+    for pid, post in posts.items():
+        read_all = every_comment is None or every_comment(post, tuple(marks[pid]))
+        (whole if read_all else part).append(pid)
+    comments: dict[str, list[CommentRecord]] = defaultdict(list)
+    for sql, chosen in ((_COMMENTS, whole), (_RELEVANT_COMMENTS, part)):
+        if not chosen:
+            continue
         for (
             cid,
             pid,
@@ -112,17 +126,35 @@ def load_thread(
             from_page,
             changed_at,
             copies,
-        ) in db.execute(_COMMENTS if whole else _RELEVANT_COMMENTS, [post_id])
-    )
-    open_kinds = frozenset(
-        r[0]
-        for r in db.execute("SELECT kind FROM findings WHERE post_id = ? AND state != 'resolved'", [post_id])
-    )
-    return Thread(
-        post=post,
-        comments=comments,
-        marks=tuple(marks),
-        replies_posted=tuple(replies),
-        open_kinds=open_kinds,
-        labels=latest_labels(db, post_id),
-    )
+        ) in db.execute(sql, [json.dumps(chosen)]):
+            comments[pid].append(
+                CommentRecord(
+                    id=cid,
+                    post_id=pid,
+                    parent_id=parent,
+                    author_name=author_name,
+                    author_id=author_id,
+                    message=message,
+                    created_time=created or first_seen,
+                    status=status,
+                    from_page=bool(from_page),
+                    status_changed_at=changed_at,
+                    copies_elsewhere=copies,
+                )
+            )
+    open_kinds: dict[str, set[str]] = defaultdict(set)
+    for pid, kind in db.execute(_OPEN_KINDS, [key]):
+        open_kinds[pid].add(kind)
+    labels: dict[str, list[StaffLabel]] = defaultdict(list)
+    for pid, *label in db.execute(_LABELS, [key]):
+        labels[pid].append(StaffLabel(*label))
+    for pid in ids:
+        if pid in posts:
+            yield Thread(
+                post=posts[pid],
+                comments=tuple(comments[pid]),
+                marks=tuple(marks[pid]),
+                replies_posted=tuple(replies[pid]),
+                open_kinds=frozenset(open_kinds[pid]),
+                labels=tuple(labels[pid]),
+            )
