@@ -56,33 +56,37 @@ class SnapshotConnector:
         return {t.id: "deleted" for t in targets}
 
 
+WORDS = (
+    "meeting library thursday tonight volunteers parking free coffee schedule "
+    "question thanks community event please update park city council"
+).split()
+
+
 def make_snapshot(posts: int, per_post: int, seed: int = 7) -> Snapshot:
     rng = random.Random(seed)
-    words = (
-        "meeting library thursday tonight volunteers parking free coffee schedule "
-        "question thanks community event please update park city council"
-    ).split()
-    scans = []
-    for p in range(posts):
-        pid = f"1_{p}"
-        created = (NOW - timedelta(hours=p)).isoformat()
-        post = Post(pid, " ".join(rng.choices(words, k=30)), created, created, f"https://x/{p}")
-        comments = tuple(
-            Comment(
-                f"{p}_{c}",
-                pid,
-                f"{p}_{c - 1}" if c % 5 == 4 else None,
-                " ".join(rng.choices(words, k=rng.randint(4, 25))),
-                created,
-                f"u{rng.randint(1, 5000)}",
-                f"User {rng.randint(1, 5000)}",
-                False,
-                False,
-            )
-            for c in range(per_post)
+    return Snapshot(tuple(make_scan(p, per_post, rng) for p in range(posts)), True)
+
+
+def make_scan(p: int, per_post: int, rng: random.Random) -> PostScan:
+    """Post number ``p`` with ``per_post`` comments of random words drawn from ``rng``."""
+    pid = f"1_{p}"
+    created = (NOW - timedelta(hours=p)).isoformat()
+    post = Post(pid, " ".join(rng.choices(WORDS, k=30)), created, created, f"https://x/{p}")
+    comments = tuple(
+        Comment(
+            f"{p}_{c}",
+            pid,
+            f"{p}_{c - 1}" if c % 5 == 4 else None,
+            " ".join(rng.choices(WORDS, k=rng.randint(4, 25))),
+            created,
+            f"u{rng.randint(1, 5000)}",
+            f"User {rng.randint(1, 5000)}",
+            False,
+            False,
         )
-        scans.append(PostScan(post, comments, True))
-    return Snapshot(tuple(scans), True)
+        for c in range(per_post)
+    )
+    return PostScan(post, comments, True)
 
 
 def churn(snapshot: Snapshot, seed: int = 11) -> Snapshot:

@@ -95,32 +95,9 @@ class LazyScans(Sequence):  # type: ignore[type-arg]
             return [self[i] for i in range(*p.indices(self.posts))]
         if not 0 <= p < self.posts:
             raise IndexError(p)
-        from ingest import NOW, Comment, Post, PostScan
+        from ingest import make_scan
 
-        rng = random.Random(7_000_003 + p)
-        pid, created = f"1_{p}", (NOW - timedelta(hours=p)).isoformat()
-        post = Post(pid, " ".join(rng.choices(LAZY_WORDS, k=30)), created, created, f"https://x/{p}")
-        comments = tuple(
-            Comment(
-                f"{p}_{c}",
-                pid,
-                f"{p}_{c - 1}" if c % 5 == 4 else None,
-                " ".join(rng.choices(LAZY_WORDS, k=rng.randint(4, 25))),
-                created,
-                f"u{rng.randint(1, 5000)}",
-                f"User {rng.randint(1, 5000)}",
-                False,
-                False,
-            )
-            for c in range(self.per_post)
-        )
-        return PostScan(post, comments, True)
-
-
-LAZY_WORDS = (
-    "meeting library thursday tonight volunteers parking free coffee schedule "
-    "question thanks community event please update park city council"
-).split()
+        return make_scan(p, self.per_post, random.Random(7_000_003 + p))
 
 
 def child(mode: str, posts: int, per_post: int, workdir: Path, lazy: bool = False) -> dict[str, float]:

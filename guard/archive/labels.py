@@ -9,6 +9,7 @@ The poller never touches this table, so a label survives every re-poll.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -78,17 +79,18 @@ def add_label(
     return StaffLabel(comment_id, label, by, at, note, digest)
 
 
-def latest_labels(db: sqlite_utils.Database, post_id: str) -> tuple[StaffLabel, ...]:
-    """The latest label of each labelled comment of a post."""
-    return tuple(
-        StaffLabel(r["comment_id"], r["label"], r["labelled_by"], r["at"], r["note"], r["sha256"])
-        for r in db.query(
-            "SELECT l.* FROM labels l JOIN comments c ON c.id = l.comment_id"
-            " WHERE c.post_id = ? AND l.id = (SELECT MAX(id) FROM labels WHERE comment_id = l.comment_id)"
-            " ORDER BY l.comment_id",
-            [post_id],
-        )
-    )
+def latest_labels(db: sqlite_utils.Database, post_ids: list[str]) -> dict[str, list[StaffLabel]]:
+    """The latest label of each labelled comment of these posts, by post (ordered by comment)."""
+    out: dict[str, list[StaffLabel]] = {}
+    for post_id, *label in db.execute(
+        "SELECT c.post_id, l.comment_id, l.label, l.labelled_by, l.at, l.note, l.sha256"
+        " FROM labels l JOIN comments c ON c.id = l.comment_id"
+        " WHERE c.post_id IN (SELECT value FROM json_each(?))"
+        " AND l.id = (SELECT MAX(id) FROM labels WHERE comment_id = l.comment_id) ORDER BY l.comment_id",
+        [json.dumps(post_ids)],
+    ):
+        out.setdefault(post_id, []).append(StaffLabel(*label))
+    return out
 
 
 def labelled_comments(db: sqlite_utils.Database) -> list[LabelledComment]:

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 import sqlite_utils
 
-from policies.records import CommentRecord, ManualMark, PostRecord, StaffLabel, Thread, Version
+from guard.archive.labels import latest_labels
+from policies.records import CommentRecord, ManualMark, PostRecord, Thread, Version
 
 __all__ = ["load_thread", "load_threads", "MARK_EVENT", "REPLY_EVENT"]
 
@@ -44,12 +45,6 @@ _VERSIONS = (
 )
 _MARKS = f"SELECT post_id, kind, at, data FROM events WHERE post_id {_IN} AND kind IN (?, ?) ORDER BY seq"
 _OPEN_KINDS = f"SELECT post_id, kind FROM findings WHERE post_id {_IN} AND state != 'resolved'"
-# The latest label of each labelled comment (guard.archive.labels.latest_labels, for many posts).
-_LABELS = (
-    "SELECT c.post_id, l.comment_id, l.label, l.labelled_by, l.at, l.note, l.sha256"
-    f" FROM labels l JOIN comments c ON c.id = l.comment_id WHERE c.post_id {_IN}"
-    " AND l.id = (SELECT MAX(id) FROM labels WHERE comment_id = l.comment_id) ORDER BY l.comment_id"
-)
 _CHUNK = 100  # posts loaded together: one query per table for each chunk
 
 EveryComment = Callable[[PostRecord, tuple[ManualMark, ...]], bool]
@@ -145,9 +140,7 @@ def _load_chunk(
     open_kinds: dict[str, set[str]] = defaultdict(set)
     for pid, kind in db.execute(_OPEN_KINDS, [key]):
         open_kinds[pid].add(kind)
-    labels: dict[str, list[StaffLabel]] = defaultdict(list)
-    for pid, *label in db.execute(_LABELS, [key]):
-        labels[pid].append(StaffLabel(*label))
+    labels = latest_labels(db, ids)
     for pid in ids:
         if pid in posts:
             yield Thread(
@@ -156,5 +149,5 @@ def _load_chunk(
                 marks=tuple(marks[pid]),
                 replies_posted=tuple(replies[pid]),
                 open_kinds=frozenset(open_kinds[pid]),
-                labels=tuple(labels[pid]),
+                labels=tuple(labels.get(pid, ())),
             )
