@@ -15,19 +15,27 @@ to it, so an edit anywhere shows up as a broken link or a failed cross-check:
 - the chain head (hash of the last event) and the event count are reported; ``verify --head``
   proves an earlier head, kept somewhere else, is still a prefix of today's chain.
 
-What this proves, and against whom, is in the README ("What `verify` proves").
+Memory stays flat however large the archive: the chain is hashed off one cursor, and posts and
+comments are checked object by object, merging three cursors sorted by object id (their events,
+their versions, their rows; each order comes from an index, so nothing is sorted in memory).
+Only the problems are kept (the first 50, in check order). What this proves, and against whom,
+is in the README ("What `verify` proves").
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, Callable
 
 import sqlite_utils
 
-from guard.archive.events import verify_chain
+from guard.archive.events import GENESIS_HASH, _chain_row
 from guard.archive.findings import finding_digest
 from guard.archive.outbox import row_digest
 from guard.text import sha256_text
@@ -35,6 +43,7 @@ from guard.text import sha256_text
 __all__ = ["Problem", "VerifyReport", "verify_archive", "chain_head"]
 
 _MAX_PROBLEMS = 50
+PROGRESS_EVERY = 100_000
 
 # Status each event leaves its object in (None: the event says it in data["status"]).
 _COMMENT_STATUS: dict[str, str | None] = {
@@ -67,6 +76,10 @@ _OUTBOX_STATUS = {
     "alert_cancelled": "cancelled",
 }
 
+# Where each check's problems go in the report: the order the checks run in, then the row.
+_CHAIN, _HEAD, _POSTS, _COMMENTS, _POLLS, _FINDINGS, _OUTBOX = range(7)
+_VERSIONS, _MISSING_VERSIONS, _ROWS, _MISSING_ROWS = range(4)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -88,14 +101,20 @@ class VerifyReport:
     alerts: int = 0
     head_checked: str | None = None  # the --head hash, when given
     head_seq: int | None = None  # where it sits in today's chain
+    # Problems found so far with their place in check order; ``problems`` is the first 50.
+    _found: list[tuple[tuple[int, ...], Problem]] = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
-    def add(self, where: str, reason: str) -> None:
-        if len(self.problems) < _MAX_PROBLEMS:
-            self.problems.append(Problem(where, reason))
+    def add(self, where: str, reason: str, *, order: tuple[int, ...] = (99,)) -> None:
+        """Record a problem; ``order`` places it among the others (check, row), so the report
+        lists them in check order however the rows were read. Keeps the first 50."""
+        self._found.append(((*order, len(self._found)), Problem(where, reason)))
+        if len(self._found) > 4 * _MAX_PROBLEMS:
+            self._found = sorted(self._found, key=lambda p: p[0])[:_MAX_PROBLEMS]
+        self.problems = [p for _, p in sorted(self._found, key=lambda p: p[0])[:_MAX_PROBLEMS]]
 
 
 def chain_head(db: sqlite_utils.Database) -> tuple[int, str | None]:
@@ -108,44 +127,83 @@ def verify_archive(
     db: sqlite_utils.Database, *, head: str | None = None, progress: Callable[[int], None] | None = None
 ) -> VerifyReport:
     """Run every check; the report lists the problems in check order (the first is the first
-    failing row). ``progress`` hears the number of events hashed so far, every 100,000."""
+    failing row). ``progress`` hears the number of events hashed so far, every 100,000.
+    One read transaction: a poll committing meanwhile is not half seen."""
     report = VerifyReport()
-    chain = verify_chain(db, progress)
-    report.events = chain.checked
-    if not chain.ok:
-        report.add(f"event {chain.bad_seq}", chain.reason or "the hash chain is broken")
-    report.events, report.head = chain_head(db)
-    if head is not None:
-        _check_head(db, head.strip().lower(), report)
-    events = _load_events(db)
-    for kind in ("post", "comment"):
-        _check_objects(db, kind, events, report)
-    _check_polls(db, events, report)
-    _check_findings(db, events, report)
-    _check_outbox(db, events, report)
+    own = not db.conn.in_transaction
+    if own:
+        db.conn.execute("BEGIN")
+    try:
+        report.events = _check_chain(db, report, progress)
+        report.events, report.head = chain_head(db)
+        if head is not None:
+            _check_head(db, head.strip().lower(), report)
+        _check_objects(db, "post", report)
+        _check_objects(db, "comment", report)
+        _check_polls(db, report)
+        _check_findings(db, report)
+        _check_outbox(db, report)
+    finally:
+        if own:
+            db.conn.rollback()
     return report
 
 
-@dataclass(frozen=True)
-class _Event:
-    seq: int
-    kind: str
-    object_id: str | None
-    poll_id: int | None
-    data: dict[str, Any]
+# The hashed content of an event (``guard.archive.events._content``: a JSON list) built by
+# SQLite: json_quote escapes text exactly as Python's encoder does, so only the SHA-256 is left
+# to Python. A column this cannot render the same way (a real, a blob: NULL here) falls back
+# to the Python encoder, as does any row whose hash does not match this rendering.
+_QUOTED = (
+    "CASE typeof({c}) WHEN 'text' THEN json_quote({c}) WHEN 'null' THEN 'null'"
+    " WHEN 'integer' THEN CAST({c} AS TEXT) END"
+)
+_CONTENT = (
+    "'[' || "
+    + " || ', ' || ".join(
+        _QUOTED.format(c=c) for c in ("at", "account", "kind", "object_id", "post_id", "poll_id", "data")
+    )
+    + " || ']'"
+)
 
 
-def _load_events(db: sqlite_utils.Database) -> list[_Event]:
-    out = []
-    for seq, kind, object_id, poll_id, data in db.execute(
-        "SELECT seq, kind, object_id, poll_id, data FROM events ORDER BY seq"
+def _check_chain(
+    db: sqlite_utils.Database, report: VerifyReport, progress: Callable[[int], None] | None
+) -> int:
+    """Recompute every event hash off one cursor; report the first row whose content or link
+    does not match. Returns the number of events read."""
+    prev = GENESIS_HASH
+    checked = 0
+    expected_seq = 1
+    sha256 = hashlib.sha256
+    for seq, prev_hash, digest, content in db.execute(
+        f"SELECT seq, prev_hash, hash, {_CONTENT} FROM events ORDER BY seq"
     ):
-        try:
-            parsed = json.loads(data)
-        except ValueError:
-            parsed = {}
-        out.append(_Event(seq, kind, object_id, poll_id, parsed if isinstance(parsed, dict) else {}))
-    return out
+        checked += 1
+        problem = None
+        if seq != expected_seq:
+            problem = f"row {expected_seq} is missing"
+        elif prev_hash != prev:
+            problem = "its link to the previous row was changed"
+        elif (content is None or sha256((prev + content).encode("utf-8")).hexdigest() != digest) and (
+            _chain_row(prev, _stored_content(db, seq)) != digest
+        ):
+            problem = "its content does not match its hash"
+        if problem is not None:
+            report.add(f"event {seq}", problem, order=(_CHAIN,))
+            return checked
+        prev = digest
+        expected_seq += 1
+        if progress is not None and checked % PROGRESS_EVERY == 0:
+            progress(checked)
+    return checked
+
+
+def _stored_content(db: sqlite_utils.Database, seq: int) -> tuple[Any, ...]:
+    return tuple(
+        db.execute(
+            "SELECT at, account, kind, object_id, post_id, poll_id, data FROM events WHERE seq = ?", [seq]
+        ).fetchone()
+    )
 
 
 def _check_head(db: sqlite_utils.Database, head: str, report: VerifyReport) -> None:
@@ -156,125 +214,254 @@ def _check_head(db: sqlite_utils.Database, head: str, report: VerifyReport) -> N
             f"head {head[:16]}",
             "this earlier head is not in today's chain: the chain was rewritten or cut back "
             "(or the head is from another archive)",
+            order=(_HEAD,),
         )
         return
     report.head_seq = int(row[0])
 
 
-def _check_objects(db: sqlite_utils.Database, kind: str, events: list[_Event], report: VerifyReport) -> None:
-    """Versions ↔ their hashes ↔ their events ↔ the current row, and the status."""
+def _data(text: Any) -> dict[str, Any]:
+    """An event's data as the checks read it: a JSON object, or {} for anything else."""
+    try:
+        parsed = json.loads(text)
+    except (ValueError, TypeError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _grouped(cursor: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, list[tuple[Any, ...]]]]:
+    """(key, rows) for rows sorted by their first column."""
+    return ((key, list(rows)) for key, rows in groupby(cursor, _first))
+
+
+_first = itemgetter(0)
+
+
+def _check_objects(db: sqlite_utils.Database, kind: str, report: VerifyReport) -> None:
+    """Versions ↔ their hashes ↔ their events ↔ the current row, and the status, one object
+    at a time: its events, its versions and its row come off three cursors in id order."""
     table, versions_table, key = f"{kind}s", f"{kind}_versions", f"{kind}_id"
-    created = {f"{kind}_added", f"{kind}_edited"}
     status_kinds = _COMMENT_STATUS if kind == "comment" else _POST_STATUS
-    recorded: dict[tuple[str, int], _Event] = {}  # (object id, version) → its event
-    first_event: dict[str, _Event] = {}
-    status: dict[str, set[str]] = {}
-    for e in events:
-        if e.object_id is None:
-            continue
-        if e.kind in created:
-            version = e.data.get("version")
-            if isinstance(version, int):
-                recorded.setdefault((e.object_id, version), e)
-            first_event.setdefault(e.object_id, e)
-        if e.kind in status_kinds:
-            fixed = status_kinds[e.kind]
-            if e.kind == f"{kind}_added" and e.data.get("hidden"):
-                fixed = "hidden"
-            if fixed is None:
-                said = e.data.get("status")
-                status[e.object_id] = {said} if isinstance(said, str) else {"present", "hidden"}
-            else:
-                status[e.object_id] = {fixed}
+    kinds = sorted({f"{kind}_added", f"{kind}_edited", *status_kinds})
+    # Posts are few: their events through the kind index. Comments are most events: the
+    # object index gives them in id order without a sort.
+    index = "events_kind" if kind == "post" else "events_object"
+    events = _grouped(
+        db.execute(
+            f"SELECT object_id, seq, kind, data FROM events INDEXED BY {index}"
+            f" WHERE object_id IS NOT NULL AND kind IN ({', '.join('?' * len(kinds))})"
+            " ORDER BY object_id, seq",
+            kinds,
+        )
+    )
+    versions = _grouped(
+        db.execute(
+            f"SELECT {key}, id, version, message, sha256 FROM {versions_table} ORDER BY {key}, version"
+        )
+    )
+    rows = db.execute(f"SELECT id, rowid, message, sha256, version, status FROM {table} ORDER BY id")
+    check = _ObjectCheck(kind, status_kinds, report)
+    ev, vs, row = next(events, None), next(versions, None), next(rows, None)
+    while ev is not None or vs is not None or row is not None:
+        oid = min(g[0] for g in (ev, vs, row) if g is not None)
+        here_ev = ev is not None and ev[0] == oid
+        here_vs = vs is not None and vs[0] == oid
+        here_row = row is not None and row[0] == oid
+        check(
+            oid,
+            ev[1] if here_ev else (),  # type: ignore[index]
+            vs[1] if here_vs else (),  # type: ignore[index]
+            row if here_row else None,
+        )
+        if here_ev:
+            ev = next(events, None)
+        if here_vs:
+            vs = next(versions, None)
+        if here_row:
+            row = next(rows, None)
 
-    latest: dict[str, dict[str, Any]] = {}
-    seen_versions: set[tuple[str, int]] = set()
-    for v in db.query(f"SELECT id, {key} AS oid, version, message, sha256 FROM {versions_table} ORDER BY id"):
-        report.versions += 1
-        where = f"{versions_table} id {v['id']} ({kind} {v['oid']} v{v['version']})"
-        seen_versions.add((v["oid"], v["version"]))
-        if sha256_text(v["message"]) != v["sha256"]:
-            report.add(where, "its text does not match its stored SHA-256 (the text was rewritten)")
-        event = recorded.get((v["oid"], v["version"]))
-        if event is None:
-            report.add(where, "no event records this version (inserted afterwards, or its event was removed)")
-        elif event.data.get("sha256") != v["sha256"]:
-            report.add(where, f"its SHA-256 differs from the one event {event.seq} recorded")
-        if v["oid"] not in latest or v["version"] > latest[v["oid"]]["version"]:
-            latest[v["oid"]] = v
-    for (oid, version), event in recorded.items():
-        if (oid, version) not in seen_versions:
-            report.add(
-                f"event {event.seq}",
-                f"records {kind} {oid} v{version}, which is missing from {versions_table}",
-            )
 
-    rows = {r["id"]: r for r in db.query(f"SELECT id, message, sha256, version, status FROM {table}")}
-    for oid, row in rows.items():
+class _ObjectCheck:
+    """The checks of one post or comment, given its events, versions and row."""
+
+    def __init__(self, kind: str, status_kinds: dict[str, str | None], report: VerifyReport) -> None:
+        self.kind, self.status_kinds, self.report = kind, status_kinds, report
+        self.table, self.versions_table = f"{kind}s", f"{kind}_versions"
+        self.added, self.created = f"{kind}_added", (f"{kind}_added", f"{kind}_edited")
+        self.section = _POSTS if kind == "post" else _COMMENTS
+
+    def __call__(
+        self,
+        oid: str,
+        events: Sequence[tuple[Any, ...]],
+        versions: Sequence[tuple[Any, ...]],
+        row: tuple[Any, ...] | None,
+    ) -> None:
+        kind, report, section, status_kinds = self.kind, self.report, self.section, self.status_kinds
+        recorded: dict[int, tuple[int, dict[str, Any]]] = {}  # version → (seq, data) of its event
+        first_seq: int | None = None
+        status: set[str] | None = None
+        for _, seq, event_kind, text in events:
+            data: dict[str, Any] | None = None
+            if event_kind in self.created:
+                data = _data(text)
+                version = data.get("version")
+                if isinstance(version, int) and version not in recorded:
+                    recorded[version] = (seq, data)
+                if first_seq is None:
+                    first_seq = seq
+            if event_kind in status_kinds:
+                fixed = status_kinds[event_kind]
+                if event_kind == self.added and (data if data is not None else _data(text)).get("hidden"):
+                    fixed = "hidden"
+                if fixed is None:
+                    said = _data(text).get("status")
+                    status = {said} if isinstance(said, str) else {"present", "hidden"}
+                else:
+                    status = {fixed}
+
+        latest: tuple[Any, ...] | None = None
+        for _, vid, version, message, digest in versions:
+            report.versions += 1
+            event = recorded.get(version)
+            if event is None or sha256_text(message) != digest or event[1].get("sha256") != digest:
+                self._version_problems(oid, vid, version, message, digest, event)
+            if latest is None or version > latest[2]:
+                latest = (vid, message, version, digest)
+        if len(recorded) > len(versions) or any(v[2] not in recorded for v in versions):
+            seen = {v[2] for v in versions}
+            for version, (seq, _) in recorded.items():
+                if version not in seen:
+                    report.add(
+                        f"event {seq}",
+                        f"records {kind} {oid} v{version}, which is missing from {self.versions_table}",
+                        order=(section, _MISSING_VERSIONS, seq),
+                    )
+
+        if row is None:
+            if first_seq is not None:
+                report.add(
+                    f"{self.table} id {oid}",
+                    f"is missing (recorded by event {first_seq})",
+                    order=(section, _MISSING_ROWS, first_seq),
+                )
+            return
+        _, rowid, message, digest, version, row_status = row
         report.objects += 1
-        where = f"{table} id {oid}"
-        last = latest.get(oid)
-        if last is None:
-            report.add(where, "has no versions (inserted afterwards, or its versions were deleted)")
-            continue
-        if row["version"] != last["version"] or row["sha256"] != last["sha256"]:
-            report.add(where, f"does not match its latest version v{last['version']}")
-        elif row["message"] != last["message"]:
-            report.add(where, f"its text differs from its latest version v{last['version']}")
-        expected = status.get(oid)
-        if expected is not None and row["status"] not in expected:
+        where = f"{self.table} id {oid}"
+        order = (section, _ROWS, rowid)
+        if latest is None:
+            report.add(
+                where, "has no versions (inserted afterwards, or its versions were deleted)", order=order
+            )
+            return
+        if version != latest[2] or digest != latest[3]:
+            report.add(where, f"does not match its latest version v{latest[2]}", order=order)
+        elif message != latest[1]:
+            report.add(where, f"its text differs from its latest version v{latest[2]}", order=order)
+        if status is not None and row_status not in status:
             report.add(
                 where,
-                f"status {row['status']!r} but its events leave it {' or '.join(sorted(expected))}",
+                f"status {row_status!r} but its events leave it {' or '.join(sorted(status))}",
+                order=order,
             )
-    for oid, event in first_event.items():
-        if oid not in rows:
-            report.add(f"{table} id {oid}", f"is missing (recorded by event {event.seq})")
+
+    def _version_problems(
+        self,
+        oid: str,
+        vid: int,
+        version: int,
+        message: str,
+        digest: str,
+        event: tuple[int, dict[str, Any]] | None,
+    ) -> None:
+        where = f"{self.versions_table} id {vid} ({self.kind} {oid} v{version})"
+        order = (self.section, _VERSIONS, vid)
+        if sha256_text(message) != digest:
+            self.report.add(
+                where, "its text does not match its stored SHA-256 (the text was rewritten)", order=order
+            )
+        if event is None:
+            self.report.add(
+                where,
+                "no event records this version (inserted afterwards, or its event was removed)",
+                order=order,
+            )
+        elif event[1].get("sha256") != digest:
+            self.report.add(where, f"its SHA-256 differs from the one event {event[0]} recorded", order=order)
 
 
-def _check_polls(db: sqlite_utils.Database, events: list[_Event], report: VerifyReport) -> None:
-    by_poll: dict[int, Counter[str]] = {}
-    for e in events:
-        if e.poll_id is not None:
-            by_poll.setdefault(e.poll_id, Counter())[e.kind] += 1
-    polls = {r[0]: r[1] for r in db.execute("SELECT id, counts FROM polls")}
-    for poll_id, counts in polls.items():
-        try:
-            stored = Counter({k: int(v) for k, v in json.loads(counts or "{}").items()})
-        except (ValueError, TypeError, AttributeError):
-            stored = Counter({"?": 1})
-        if stored != by_poll.get(poll_id, Counter()):
-            report.add(f"polls id {poll_id}", "its event counts differ from the events carrying its id")
-    for poll_id in sorted(set(by_poll) - set(polls)):
-        report.add(f"polls id {poll_id}", "is missing (its events remain)")
+def _check_polls(db: sqlite_utils.Database, report: VerifyReport) -> None:
+    """Each poll's stored event counts against the events carrying its id: the events come
+    in poll order off the poll index, one poll's counts in memory at a time."""
+    counted = _grouped(
+        db.execute(
+            "SELECT poll_id, kind FROM events INDEXED BY events_poll"
+            " WHERE poll_id IS NOT NULL ORDER BY poll_id"
+        )
+    )
+    polls = db.execute("SELECT id, counts FROM polls ORDER BY id")
+    group, poll = next(counted, None), next(polls, None)
+    while group is not None or poll is not None:
+        pid = min(g[0] for g in (group, poll) if g is not None)
+        here = Counter(kind for _, kind in group[1]) if group is not None and group[0] == pid else None
+        if poll is not None and poll[0] == pid:
+            try:
+                stored = Counter({k: int(v) for k, v in json.loads(poll[1] or "{}").items()})
+            except (ValueError, TypeError, AttributeError):
+                stored = Counter({"?": 1})
+            if stored != (here or Counter()):
+                report.add(
+                    f"polls id {pid}",
+                    "its event counts differ from the events carrying its id",
+                    order=(_POLLS, 0, pid),
+                )
+            poll = next(polls, None)
+        else:
+            report.add(f"polls id {pid}", "is missing (its events remain)", order=(_POLLS, 1, pid))
+        if here is not None:
+            group = next(counted, None)
+
+
+@dataclass(frozen=True)
+class _Event:
+    seq: int
+    data: dict[str, Any]
 
 
 def _lifecycles(
-    events: list[_Event], id_key: str, opener: str, states: dict[str, str]
+    db: sqlite_utils.Database, id_key: str, opener: str, states: dict[str, str]
 ) -> tuple[dict[int, _Event], dict[int, str]]:
     """For rows whose events carry ``id_key``: the event that created each one (``opener``) and
-    the state its last state event leaves it in."""
+    the state its last state event leaves it in. Only these kinds' events are read (a few per
+    finding or alert, through the kind index)."""
     opened: dict[int, _Event] = {}
     last: dict[int, str] = {}
-    for e in events:
-        row_id = e.data.get(id_key)
-        if not isinstance(row_id, int) or e.kind not in states:
+    kinds = sorted(states)
+    for seq, kind, text in db.execute(
+        f"SELECT seq, kind, data FROM events WHERE kind IN ({', '.join('?' * len(kinds))}) ORDER BY seq",
+        kinds,
+    ):
+        data = _data(text)
+        row_id = data.get(id_key)
+        if not isinstance(row_id, int):
             continue
-        if e.kind == opener:
-            opened.setdefault(row_id, e)
-        last[row_id] = states[e.kind]
+        if kind == opener:
+            opened.setdefault(row_id, _Event(seq, data))
+        last[row_id] = states[kind]
     return opened, last
 
 
-def _check_findings(db: sqlite_utils.Database, events: list[_Event], report: VerifyReport) -> None:
-    opened, state = _lifecycles(events, "finding_id", "finding_opened", _FINDING_STATE)
-    rows = {r["id"]: r for r in db.query("SELECT * FROM findings")}
-    for fid, row in rows.items():
+def _check_findings(db: sqlite_utils.Database, report: VerifyReport) -> None:
+    opened, state = _lifecycles(db, "finding_id", "finding_opened", _FINDING_STATE)
+    for row in db.query("SELECT * FROM findings ORDER BY id"):
+        fid = row["id"]
         report.findings += 1
         where = f"findings id {fid}"
-        event = opened.get(fid)
+        order = (_FINDINGS, 0, fid)
+        event = opened.pop(fid, None)
         if event is None:
-            report.add(where, "no finding_opened event records it (inserted afterwards)")
+            report.add(where, "no finding_opened event records it (inserted afterwards)", order=order)
             continue
         digest = event.data.get("sha256")
         if digest is not None and digest != finding_digest(
@@ -286,27 +473,31 @@ def _check_findings(db: sqlite_utils.Database, events: list[_Event], report: Ver
             evidence=row["evidence"],
             suggested_reply=row["suggested_reply"],
         ):
-            report.add(where, f"its content differs from what event {event.seq} recorded")
+            report.add(where, f"its content differs from what event {event.seq} recorded", order=order)
         if row["state"] != state.get(fid):
-            report.add(where, f"state {row['state']!r} but its events leave it {state.get(fid)!r}")
+            report.add(
+                where, f"state {row['state']!r} but its events leave it {state.get(fid)!r}", order=order
+            )
     for fid, event in opened.items():
-        if fid not in rows:
-            report.add(f"findings id {fid}", f"is missing (opened by event {event.seq})")
+        report.add(
+            f"findings id {fid}", f"is missing (opened by event {event.seq})", order=(_FINDINGS, 1, event.seq)
+        )
 
 
-def _check_outbox(db: sqlite_utils.Database, events: list[_Event], report: VerifyReport) -> None:
-    queued, status = _lifecycles(events, "outbox_id", "alert_queued", _OUTBOX_STATUS)
+def _check_outbox(db: sqlite_utils.Database, report: VerifyReport) -> None:
+    queued, status = _lifecycles(db, "outbox_id", "alert_queued", _OUTBOX_STATUS)
     # Rows queued before outbox events existed (an archive from an older comment-guard) are
     # not covered; every row from the first recorded one on is.
     covered_from = min(queued) if queued else None
-    rows = {r["id"]: r for r in db.query("SELECT * FROM outbox")}
-    for oid, row in rows.items():
+    for row in db.query("SELECT * FROM outbox ORDER BY id"):
+        oid = row["id"]
         report.alerts += 1
         where = f"outbox id {oid}"
-        event = queued.get(oid)
+        order = (_OUTBOX, 0, oid)
+        event = queued.pop(oid, None)
         if event is None:
             if covered_from is not None and oid > covered_from:
-                report.add(where, "no alert_queued event records it (inserted afterwards)")
+                report.add(where, "no alert_queued event records it (inserted afterwards)", order=order)
             continue
         digest = row_digest(
             finding_id=row["finding_id"],
@@ -317,11 +508,12 @@ def _check_outbox(db: sqlite_utils.Database, events: list[_Event], report: Verif
             payload=row["payload"],
         )
         if event.data.get("sha256") != digest:
-            report.add(where, f"its message differs from what event {event.seq} recorded")
+            report.add(where, f"its message differs from what event {event.seq} recorded", order=order)
         expected = status.get(oid)
         actual = "pending" if row["status"] == "sending" else row["status"]  # a claim in progress
         if actual != expected:
-            report.add(where, f"status {row['status']!r} but its events leave it {expected!r}")
+            report.add(where, f"status {row['status']!r} but its events leave it {expected!r}", order=order)
     for oid, event in queued.items():
-        if oid not in rows:
-            report.add(f"outbox id {oid}", f"is missing (queued by event {event.seq})")
+        report.add(
+            f"outbox id {oid}", f"is missing (queued by event {event.seq})", order=(_OUTBOX, 1, event.seq)
+        )
