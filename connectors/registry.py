@@ -10,8 +10,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from connectors.base import Connector, ConnectorSettings
-
 __all__ = ["PLATFORMS", "connect", "known_platforms"]
 
 PLATFORMS: dict[str, str] = {
@@ -22,7 +20,7 @@ PLATFORMS: dict[str, str] = {
 }
 
 if TYPE_CHECKING:  # mypy proves here that every connector satisfies the protocol
-    from connectors.base import ProtectionMarks
+    from connectors.base import Connector, ConnectorSettings, ProtectionMarks
     from connectors.facebook import FacebookConnector
     from connectors.instagram import InstagramConnector
     from connectors.wordpress import WordPressConnector

@@ -14,10 +14,9 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connectors.base import ConnectorSettings
 from connectors.registry import known_platforms
 from guard import DEFAULT_CONFIG_PATH
 from guard.alerts.channels import parse_channels
@@ -26,7 +25,9 @@ from guard.config_reader import read_secret
 from guard.errors import ConfigError
 from guard.states import Mode, Severity
 from guard.token_store import FileTokenStore, token_file
-from policies.records import PROTECT_CHOICES
+
+if TYPE_CHECKING:  # built only where a connector starts (polling), not for every command
+    from connectors.base import ConnectorSettings
 
 __all__ = [
     "Config",
@@ -90,6 +91,8 @@ class Account:
 
     def connector_settings(self) -> ConnectorSettings:
         """Reads the token from the environment: the only place tokens are read for polling."""
+        from connectors.base import ConnectorSettings
+
         return ConnectorSettings(
             platform=self.platform,
             account_id=self.page_id,
@@ -331,7 +334,7 @@ def _account(r: _Reader) -> Account:
         confirm_every=r.duration("confirm_every", timedelta(hours=6)),
         site_url=site_url,
         username=username,
-        protect=r.choice("protect", PROTECT_CHOICES) if "protect" in r.raw else None,
+        protect=_protect(r, None),
     )
     r.finish()
     return out
@@ -369,6 +372,19 @@ def _wordpress_keys(r: _Reader, platform: str) -> tuple[str | None, str | None, 
     return site_url, username, password_env
 
 
+_Default = TypeVar("_Default", str, None)
+
+
+def _protect(r: _Reader, default: _Default) -> str | _Default:
+    """``protect`` when the table sets it, else ``default``. The policies' choices are loaded only
+    then: every command reads the config, few need the policies (start-up)."""
+    if "protect" not in r.raw:
+        return default
+    from policies.records import PROTECT_CHOICES
+
+    return r.choice("protect", PROTECT_CHOICES)
+
+
 def _policy(r: _Reader) -> PolicySettings:
     d = PolicySettings()
     out = PolicySettings(
@@ -376,7 +392,7 @@ def _policy(r: _Reader) -> PolicySettings:
         escalate_after=r.duration("escalate_after", d.escalate_after),
         markers=tuple(m.lower() for m in r.strings("markers", d.markers)),
         abuse_words=r.strings("abuse_words", d.abuse_words),
-        protect=r.choice("protect", PROTECT_CHOICES, default=d.protect),
+        protect=_protect(r, d.protect),
     )
     r.finish()
     if out.escalate_after < out.reply_within:

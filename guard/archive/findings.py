@@ -7,18 +7,18 @@ and its alerts together); none commits on its own.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from guard.archive.events import append_events, make_event
-from guard.archive.records import MARK_EVENT
 from guard.errors import NotInArchive
 from guard.redact import scrub, scrub_data
 from guard.states import FindingState
 from guard.text import sha256_fields
-from policies.corrections import find_marker
-from policies.records import FindingDraft, OpenFinding
+
+if TYPE_CHECKING:  # `status` reads this module; the policies' records load where findings are made
+    from policies.records import FindingDraft, OpenFinding
 
 __all__ = [
     "ENFORCED_EVENT",
@@ -55,6 +55,9 @@ def posts_touched_by_poll(db: sqlite_utils.Database, poll_id: int) -> list[str]:
 def posts_for_sweep(db: sqlite_utils.Database, since: str, markers: tuple[str, ...]) -> list[str]:
     """Posts a time-based rule may still fire on: corrected since ``since`` (edited, marked,
     or carrying a marker), or with findings still open."""
+    from guard.archive.records import MARK_EVENT
+    from policies.corrections import find_marker
+
     ids = {
         r[0]
         for r in db.execute(
@@ -218,6 +221,8 @@ def set_finding_state(
 
 
 def open_findings_for_post(db: sqlite_utils.Database, post_id: str) -> list[OpenFinding]:
+    from policies.records import OpenFinding
+
     return [
         OpenFinding(
             id=r["id"],

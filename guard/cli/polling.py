@@ -6,13 +6,15 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from connectors.base import Connector
 from guard.cli.context import Context, pass_ctx
 from guard.cli.output import echo, emit_json, progress, writer_lock
+
+if TYPE_CHECKING:
+    from connectors.base import Connector
 
 __all__ = ["COMMANDS"]
 

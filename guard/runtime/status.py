@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from guard.alerts._text import load_json
 from guard.archive import findings as findings_store
 from guard.archive import queries
-from guard.archive.account_health import open_account_finding
 from guard.archive.connection import Archive
 from guard.archive.meta import HEARTBEAT_KEY, budget_key, meta_get
 from guard.archive.outbox import count_by_status
@@ -18,6 +17,7 @@ from guard.config import Config
 from guard.durations import format_duration
 from guard.runtime import liveness
 from guard.runtime.lock import running_daemon_pid
+from guard.states import FindingState
 
 __all__ = ["status_report"]
 
@@ -75,15 +75,20 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
     lines.append(f"findings: {findings.get('open', 0)} open, {findings.get('acknowledged', 0)} acknowledged")
     lines.append(f"alerts: {outbox.get('pending', 0)} pending, {outbox.get('failed', 0)} failed")
     failing = []
-    for acc in config.accounts:
-        f = open_account_finding(db, acc.name)
-        if f is not None:
-            failing.append(acc.name)
-            ev = load_json(f["evidence"])
-            lines.append(
-                f"{acc.name}: FAILING since {ev.get('gap_from') or f['opened_at']} "
-                f"(finding #{f['id']}): {ev.get('error') or 'polls fail'}"
-            )
+    # With no unresolved finding at all there is no account-failing one either: the rules (what
+    # names that kind) are not loaded then (start-up).
+    if any(n for state, n in findings.items() if state != FindingState.RESOLVED):
+        from guard.archive.account_health import open_account_finding
+
+        for acc in config.accounts:
+            f = open_account_finding(db, acc.name)
+            if f is not None:
+                failing.append(acc.name)
+                ev = load_json(f["evidence"])
+                lines.append(
+                    f"{acc.name}: FAILING since {ev.get('gap_from') or f['opened_at']} "
+                    f"(finding #{f['id']}): {ev.get('error') or 'polls fail'}"
+                )
     beat = meta_get(db, HEARTBEAT_KEY)
     pid = running_daemon_pid(config.guard.database)
     running = "not running" if pid is None else f"running (pid {pid})" if pid else "running"

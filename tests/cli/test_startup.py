@@ -84,8 +84,9 @@ def test_lazy_help_is_the_help_click_would_print(width):
             eager.add_command(command)
 
     def help_of(group: click.Group) -> str:
-        with click.Context(group, info_name="comment-guard", terminal_width=width) as ctx:
-            return group.get_help(ctx)
+        # make_context applies the group's context_settings (-h), as a real run does
+        ctx = group.make_context("comment-guard", [], resilient_parsing=True, terminal_width=width)
+        return group.get_help(ctx)
 
     assert help_of(cli) == help_of(eager)
 
@@ -101,8 +102,8 @@ def test_help_imports_no_command_module():
 
 
 def test_status_loads_only_the_config_and_the_archive(tmp_path, monkeypatch):
-    """``status`` on an archive loads its own command module, the config and the archive, and
-    none of the heavy modules."""
+    """``status`` on an archive with no unresolved finding loads its own command module, the
+    config and the archive: no heavy module, no policy, no connector."""
     cfg = tmp_path / "cg.toml"
     cfg.write_text(
         '[guard]\ndatabase = "archive.db"\n[[accounts]]\nname = "page"\nplatform = "facebook"\n'
@@ -113,6 +114,9 @@ def test_status_loads_only_the_config_and_the_archive(tmp_path, monkeypatch):
     modules = _loaded_by("--config", str(cfg), "status")
     assert {"guard.cli.polling", "guard.config", "guard.runtime.status"} <= modules
     assert not _heavy(modules)
+    assert not {m for m in modules if m.split(".")[0] == "policies" or m.startswith("connectors.")} - {
+        "connectors.registry"
+    }
 
 
 def test_a_command_module_loads_when_its_command_runs(capsys, config):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-import click
-
 from guard.cli import cli
 
 UNIT = Path(__file__).resolve().parents[2] / "deploy" / "comment-guard.service"
@@ -33,7 +31,7 @@ def test_unit_runs_the_daemon_command_with_the_documented_paths():
         "/etc/comment-guard/comment-guard.toml",
         "run",
     ]
-    assert cli.get_command(click.Context(cli), "run") is not None
+    assert cli.get_command(cli.make_context("comment-guard", ["run"]), "run") is not None
     assert s["EnvironmentFile"] == ["/etc/comment-guard/env"]
     assert s["WorkingDirectory"] == ["/var/lib/comment-guard"]
 
