@@ -1,5 +1,9 @@
 """CLI for findings and guarded actions: findings, ack, resolve, mark-corrected, explain,
-reply, hide, unhide, delete."""
+reply, hide, unhide, delete.
+
+The engine and the guarded actions (and with them the classifier and structlog) are imported
+in the commands that use them: listing findings only reads the archive (start-up).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from typing import Any
 
 import click
 
-from guard import actions
 from guard.archive import findings as store
 from guard.archive import queries
 from guard.archive.events import append_events, make_event
@@ -16,13 +19,15 @@ from guard.archive.records import MARK_EVENT
 from guard.cli.context import Context, pass_ctx
 from guard.cli.output import echo, emit_json, excerpt, limited, listing_options, row_limit
 from guard.clock import iso, local_time, utcnow
-from guard.engine import run_engine, set_state
 from guard.errors import UsageError
 from policies.rules import finding_kinds
 
 __all__ = ["COMMANDS"]
 
 STATES = ("open", "acknowledged", "resolved", "all")
+# guard.actions.MODERATION, named here so that listing findings needs no engine (a test keeps
+# the two equal)
+MODERATION = ("hide", "unhide", "delete")
 
 
 @click.command()
@@ -72,6 +77,8 @@ def findings(
 @pass_ctx
 def ack(ctx: Context, finding_id: int, as_json: bool) -> None:
     """Acknowledge a finding: someone is on it (stops reminders and escalation)."""
+    from guard.engine import set_state
+
     row = set_state(ctx.db, finding_id, "acknowledged", now=utcnow())
     _state_changed(row, as_json)
 
@@ -90,6 +97,8 @@ def _state_changed(row: dict[str, Any], as_json: bool) -> None:
 @pass_ctx
 def resolve(ctx: Context, finding_id: int, note: str | None, as_json: bool) -> None:
     """Resolve a finding."""
+    from guard.engine import set_state
+
     row = set_state(ctx.db, finding_id, "resolved", now=utcnow(), note=note)
     _state_changed(row, as_json)
 
@@ -100,6 +109,8 @@ def resolve(ctx: Context, finding_id: int, note: str | None, as_json: bool) -> N
 @pass_ctx
 def mark_corrected(ctx: Context, post_id: str, note: str | None) -> None:
     """Record that a post was corrected (when the edit itself doesn't show it)."""
+    from guard.engine import run_engine
+
     db = ctx.db
     kind, account, _ = queries.locate(db, post_id)
     if kind != "post":
@@ -136,6 +147,8 @@ _POLICY_SOURCES = {
 @pass_ctx
 def explain(ctx: Context, comment_id: str, as_json: bool) -> None:
     """Why a comment is (or is not) protected."""
+    from guard import actions
+
     prot = actions.protection(ctx.read_db, ctx.config, comment_id)
     verdict = prot.analysis.classifications[comment_id]
     corrections = [c.summary or c.reason for c in prot.analysis.corrections]
@@ -169,6 +182,8 @@ def explain(ctx: Context, comment_id: str, as_json: bool) -> None:
 @pass_ctx
 def reply(ctx: Context, target_id: str, text: str) -> None:
     """Reply publicly to a comment (or to a post) and record the reply."""
+    from guard import actions
+
     new_id = actions.reply(ctx.db, ctx.config, target_id, text, now=utcnow())
     echo(f"replied to {target_id}: new comment {new_id}")
 
@@ -184,6 +199,8 @@ def _moderation(action: str) -> click.Command:
     @click.option("--reason", help="Why (required with --override).")
     @pass_ctx
     def command(ctx: Context, comment_id: str, override: bool, reason: str | None) -> None:
+        from guard import actions
+
         prot = actions.moderate(
             ctx.db, ctx.config, action, comment_id, now=utcnow(), override_protection=override, reason=reason
         )
@@ -202,5 +219,5 @@ COMMANDS = [
     mark_corrected,
     explain,
     reply,
-    *(_moderation(a) for a in actions.MODERATION),
+    *(_moderation(a) for a in MODERATION),
 ]

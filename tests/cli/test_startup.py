@@ -1,6 +1,7 @@
 """Start-up: ``--help`` lists every command from the registry without importing the command
-modules, the listing is exactly what the commands' own help says, and ``--help`` and ``status``
-never load the heavy modules (the classifier, slack_sdk, the scheduler, the web server)."""
+modules, the listing is exactly what the commands' own help says, and ``--help``, ``status`` and
+``findings`` never load the heavy modules (the classifier, slack_sdk, the scheduler, the web
+server)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from tests.cli.conftest import run
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Loaded by the commands that need them, never by `--help` or `status`.
+# Loaded by the commands that need them, never by `--help`, `status` or `findings`.
 HEAVY = {
     "policies.classify",
     "vaderSentiment",
@@ -54,6 +55,18 @@ def _loaded_by(*args: str) -> set[str]:
         [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, check=True
     )
     return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def _small_archive(tmp_path: Path) -> Path:
+    """A config with one account and its (empty) archive; returns the config's path."""
+    cfg = tmp_path / "cg.toml"
+    cfg.write_text(
+        '[guard]\ndatabase = "archive.db"\n[[accounts]]\nname = "page"\nplatform = "facebook"\n'
+        'page_id = "1"\ntoken_env = "PAGE_TOKEN"\n',
+        encoding="utf-8",
+    )
+    open_archive(tmp_path / "archive.db").conn.close()
+    return cfg
 
 
 def _heavy(modules: set[str]) -> set[str]:
@@ -101,22 +114,34 @@ def test_help_imports_no_command_module():
     assert not _heavy(modules)
 
 
-def test_status_loads_only_the_config_and_the_archive(tmp_path, monkeypatch):
+def test_status_loads_only_the_config_and_the_archive(tmp_path):
     """``status`` on an archive with no unresolved finding loads its own command module, the
     config and the archive: no heavy module, no policy, no connector."""
-    cfg = tmp_path / "cg.toml"
-    cfg.write_text(
-        '[guard]\ndatabase = "archive.db"\n[[accounts]]\nname = "page"\nplatform = "facebook"\n'
-        'page_id = "1"\ntoken_env = "PAGE_TOKEN"\n',
-        encoding="utf-8",
-    )
-    open_archive(tmp_path / "archive.db").conn.close()
+    cfg = _small_archive(tmp_path)
     modules = _loaded_by("--config", str(cfg), "status")
     assert {"guard.cli.polling", "guard.config", "guard.runtime.status"} <= modules
     assert not _heavy(modules)
     assert not {m for m in modules if m.split(".")[0] == "policies" or m.startswith("connectors.")} - {
         "connectors.registry"
     }
+
+
+def test_listing_findings_loads_neither_the_engine_nor_the_classifier(tmp_path):
+    """``findings`` reads the archive; the engine, the guarded actions and the classifier load
+    only in the commands of its group that act (ack, explain, hide, ...)."""
+    cfg = _small_archive(tmp_path)
+    modules = _loaded_by("--config", str(cfg), "findings")
+    assert "guard.cli.findings" in modules
+    assert not _heavy(modules)
+
+
+def test_every_moderation_action_is_a_command():
+    """The CLI's moderation commands are exactly the guarded actions' MODERATION."""
+    from guard import actions
+    from guard.cli import findings
+
+    assert findings.MODERATION == actions.MODERATION
+    assert set(findings.MODERATION) <= {c.name for c in findings.COMMANDS}
 
 
 def test_a_command_module_loads_when_its_command_runs(capsys, config):
