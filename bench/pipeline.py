@@ -13,7 +13,9 @@ min / median of ``--repeat`` runs, each run in a fresh process on a fresh archiv
   tree and the ``--baseline`` tree, the posts made as the poll reads them (is it flat?);
 - with ``--startup``: ``comment-guard --help`` and ``status`` (on a small archive) against
   ``sqlite-utils --help`` and ``python -c pass``, and the ``--baseline`` tree's, interleaved;
-  ``--commands``: ``findings``, ``verify``, ``export`` on the archive.
+  ``--commands``: ``findings``, ``verify``, ``export`` on the archive;
+- with ``--archive-size 1000000,5000000``: every read command and a no-change re-poll on big
+  archives (bench/big_archive.py, cached under /tmp), this tree and ``--baseline``, and the ratio.
 
 No thresholds are asserted (machines are noisy). Usage:
     python bench/pipeline.py [--posts 500] [--comments-per-post 200] [--repeat 3]
@@ -382,6 +384,13 @@ def main() -> None:
     parser.add_argument("--only", action="store_true", help="skip the main table")
     parser.add_argument("--baseline", metavar="DIR", help="an older checkout to measure alongside")
     parser.add_argument("--baseline-repeat", type=int, default=0, help="its repeats (default --repeat)")
+    parser.add_argument(
+        "--archive-size",
+        metavar="N,N",
+        help="read commands and a no-change re-poll on big archives of these comment counts"
+        " (bench/big_archive.py), e.g. 1000000,5000000",
+    )
+    parser.add_argument("--archive-skip", default="", metavar="NAME,NAME", help="commands to leave out")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--lazy", action="store_true", help=argparse.SUPPRESS)
@@ -405,6 +414,14 @@ def main() -> None:
         commands(args)
     if args.memory:
         memory(args)
+    if args.archive_size:
+        from big_archive import read_commands
+
+        read_commands(
+            [int(n) for n in args.archive_size.split(",")],
+            Path(args.baseline) if args.baseline else None,
+            skip=tuple(s for s in args.archive_skip.split(",") if s),
+        )
 
 
 if __name__ == "__main__":

@@ -265,9 +265,10 @@ def mark_escalated(db: sqlite_utils.Database, row: dict[str, Any], *, at: str) -
 
 
 def list_findings(
-    db: sqlite_utils.Database, *, state: str = "open", kind: str | None = None
+    db: sqlite_utils.Database, *, state: str = "open", kind: str | None = None, limit: int | None = None
 ) -> list[dict[str, Any]]:
-    """Newest first. ``state``: open (not resolved), acknowledged, resolved or all."""
+    """Newest first, at most ``limit``. ``state``: open (not resolved), acknowledged, resolved
+    or all. The limit is SQLite's: a page of findings reads and parses that page only."""
     where, args = [], []
     if state == "open":
         where.append("state != 'resolved'")
@@ -278,7 +279,10 @@ def list_findings(
         where.append("kind = ?")
         args.append(kind)
     sql = "SELECT * FROM findings" + (" WHERE " + " AND ".join(where) if where else "")
-    return [{**r, "evidence": json.loads(r["evidence"])} for r in db.query(sql + " ORDER BY id DESC", args)]
+    tail = f" LIMIT {int(limit)}" if limit else ""
+    return [
+        {**r, "evidence": json.loads(r["evidence"])} for r in db.query(sql + " ORDER BY id DESC" + tail, args)
+    ]
 
 
 def already_enforced(db: sqlite_utils.Database, comment_id: str) -> bool:

@@ -65,13 +65,20 @@ def list_posts(
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
     where, args = _where([("p.account = ?", account), ("p.status = ?", status)])
+    # The page of posts first (newest through the posts_created index), then the counts of
+    # those posts only: in one query, SQLite counted the comments of every post before sorting.
     sql = (
-        "SELECT p.id, p.account, p.status, p.version, p.created_time, p.first_seen, p.last_seen,"
-        " p.permalink_url, p.message,"
+        "SELECT p.*,"
         " (SELECT count(*) FROM comments c WHERE c.post_id = p.id) AS comments,"
-        " (SELECT count(*) FROM comments c WHERE c.post_id = p.id AND c.status = 'deleted')"
-        " AS deleted_comments"
-        f" FROM posts p {where} ORDER BY p.created_time DESC" + (f" LIMIT {int(limit)}" if limit else "")
+        # +c.status: the post's comments through comments_post; on the status index SQLite read
+        # every deleted comment of the archive for each post
+        " (SELECT count(*) FROM comments c WHERE c.post_id = p.id AND +c.status = 'deleted')"
+        " AS deleted_comments FROM ("
+        "SELECT p.id, p.account, p.status, p.version, p.created_time, p.first_seen, p.last_seen,"
+        " p.permalink_url, p.message"
+        f" FROM posts p {where} ORDER BY p.created_time DESC"
+        + (f" LIMIT {int(limit)}" if limit else "")
+        + ") p ORDER BY p.created_time DESC"
     )
     return list(db.query(sql, args))
 
@@ -110,27 +117,10 @@ def search(db: sqlite_utils.Database, query: str, *, limit: int = 50) -> list[di
     malformed one is a ``UsageError`` naming the problem.
     """
     match = fts_query(query)
-    sql = """
-    SELECT 'post' AS type, p.id AS id, p.id AS post_id, p.account AS account, p.status AS status,
-           p.created_time AS created_time, v.version AS version, v.version = p.version AS current,
-           v.seen_at AS seen_at, v.message AS message, NULL AS author
-      FROM post_versions_fts f JOIN post_versions v ON v.id = f.rowid JOIN posts p ON p.id = v.post_id
-     WHERE post_versions_fts MATCH :q
-    UNION
-    SELECT 'comment', c.id, c.post_id, c.account, c.status, c.created_time, v.version,
-           v.version = c.version, v.seen_at, v.message, c.author_name
-      FROM comment_versions_fts f JOIN comment_versions v ON v.id = f.rowid
-      JOIN comments c ON c.id = v.comment_id
-     WHERE comment_versions_fts MATCH :q
-    UNION
-    SELECT 'comment', c.id, c.post_id, c.account, c.status, c.created_time, v.version, 1,
-           v.seen_at, v.message, c.author_name
-      FROM comments c JOIN comment_versions v ON v.comment_id = c.id AND v.version = c.version
-     WHERE c.rowid IN (SELECT rowid FROM comments_fts WHERE comments_fts MATCH :q)
-    ORDER BY created_time DESC, id, version DESC LIMIT :limit
-    """
     try:
-        rows = list(db.query(sql, {"q": match, "limit": limit}))
+        rows = _search_recent(db, match, limit)
+        if rows is None:
+            rows = list(db.query(_SEARCH.format(**_ALL), {"q": match, "limit": limit}))
     except sqlite3.OperationalError as exc:
         if not any(w in str(exc) for w in ("fts5", "syntax", "no such column", "unterminated")):
             raise
@@ -139,6 +129,74 @@ def search(db: sqlite_utils.Database, query: str, *, limit: int = 50) -> list[di
             "quotes, e.g. '\"TONIGHT?!?\"'"
         ) from None
     return [{**r, "current": bool(r["current"])} for r in rows]
+
+
+# Every version of every post and comment whose text matches, and the current version of
+# comments whose author matches. Formatted with "" for the whole archive, or (``_RECENT``) for
+# the objects created at or after :t, each index read only over their range of ids.
+_SEARCH = """
+SELECT 'post' AS type, p.id AS id, p.id AS post_id, p.account AS account, p.status AS status,
+       p.created_time AS created_time, v.version AS version, v.version = p.version AS current,
+       v.seen_at AS seen_at, v.message AS message, NULL AS author
+  FROM post_versions_fts f JOIN post_versions v ON v.id = f.rowid JOIN posts p ON p.id = v.post_id
+ WHERE post_versions_fts MATCH :q {posts}
+UNION
+SELECT 'comment', c.id, c.post_id, c.account, c.status, c.created_time, v.version,
+       v.version = c.version, v.seen_at, v.message, c.author_name
+  FROM comment_versions_fts f JOIN comment_versions v ON v.id = f.rowid
+  JOIN comments c ON c.id = v.comment_id
+ WHERE comment_versions_fts MATCH :q {versions}
+UNION
+SELECT 'comment', c.id, c.post_id, c.account, c.status, c.created_time, v.version, 1,
+       v.seen_at, v.message, c.author_name
+  FROM comments c JOIN comment_versions v ON v.comment_id = c.id AND v.version = c.version
+ WHERE c.rowid IN (SELECT rowid FROM comments_fts WHERE comments_fts MATCH :q {authors}) {comments}
+ORDER BY created_time DESC, id, version DESC LIMIT :limit
+"""
+_ALL = {"posts": "", "versions": "", "authors": "", "comments": ""}
+_RECENT = {
+    "posts": "AND f.rowid BETWEEN :plo AND :phi AND p.created_time >= :t",
+    "versions": "AND f.rowid BETWEEN :vlo AND :vhi AND c.created_time >= :t",
+    "authors": "AND rowid BETWEEN :clo AND :chi",
+    "comments": "AND c.created_time >= :t",
+}
+# The newest comments' creation time, and the ids they (and posts as new) span in each index.
+_RECENT_BOUNDS = """
+SELECT min(c.rowid), max(c.rowid), min(v.id), max(v.id)
+  FROM comments c INDEXED BY comments_created JOIN comment_versions v ON v.comment_id = c.id
+ WHERE c.created_time >= :t
+"""
+_RECENT_POST_BOUNDS = """
+SELECT min(v.id), max(v.id)
+  FROM posts p INDEXED BY posts_created JOIN post_versions v ON v.post_id = p.id
+ WHERE p.created_time >= :t
+"""
+_WINDOW = 2_000  # newest comments a search looks through first
+
+
+def _search_recent(db: sqlite_utils.Database, match: str, limit: int) -> list[dict[str, Any]] | None:
+    """The hits among the newest comments (and posts as new), or None when there are fewer
+    than ``limit`` of them.
+
+    Hits are shown newest first (``created_time``), so when the newest ``_WINDOW`` comments
+    (all those created at or after the window's oldest, ties included) hold ``limit`` hits,
+    those are the answer: nothing outside was created as late. Each full-text index is read
+    over the ids the window spans only, so a common word costs the window, not every comment
+    that uses it (the whole index sorted every match first). A rarer word falls through to the
+    whole index, where its matches are few."""
+    window = max(_WINDOW, 20 * limit)
+    row = db.execute(
+        "SELECT created_time FROM comments WHERE created_time IS NOT NULL"
+        " ORDER BY created_time DESC LIMIT 1 OFFSET ?",
+        [window - 1],
+    ).fetchone()
+    if row is None:  # a small archive: the whole index is as cheap
+        return None
+    clo, chi, vlo, vhi = db.execute(_RECENT_BOUNDS, {"t": row[0]}).fetchone()
+    plo, phi = db.execute(_RECENT_POST_BOUNDS, {"t": row[0]}).fetchone()
+    bounds = {"t": row[0], "clo": clo, "chi": chi, "vlo": vlo, "vhi": vhi, "plo": plo, "phi": phi}
+    rows = list(db.query(_SEARCH.format(**_RECENT), {"q": match, "limit": limit, **bounds}))
+    return rows if len(rows) >= limit else None
 
 
 # Characters and words that make a query FTS5 syntax rather than plain words.
@@ -240,9 +298,9 @@ def account_status(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             " WHERE account = ? ORDER BY id DESC LIMIT 1",
             [acc["name"]],
         ).fetchone()
-        counts = dict(
+        counts = dict(  # kept by triggers (schema step 11): a few rows, whatever the archive's size
             db.execute(
-                "SELECT status, count(*) FROM comments WHERE account = ? GROUP BY status", [acc["name"]]
+                "SELECT status, n FROM comment_counts WHERE account = ? AND n != 0", [acc["name"]]
             ).fetchall()
         )
         out.append(

@@ -283,6 +283,31 @@ def _v10_status_counts_index(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX comments_status_account ON comments(status, account)")
 
 
+def _v11_comment_counts(db: sqlite_utils.Database) -> None:
+    """Comments per account and status, kept by triggers, so `status` reads a few rows instead
+    of counting the status index (every comment of the archive: it grew with the archive); and
+    posts by creation time, so `posts` reads its newest page instead of sorting every post.
+    Derived data: not hashed, not exported; ``verify`` does not read it."""
+    for sql in (
+        "CREATE TABLE comment_counts (account TEXT NOT NULL, status TEXT NOT NULL,"
+        " n INTEGER NOT NULL, PRIMARY KEY (account, status)) WITHOUT ROWID",
+        "INSERT INTO comment_counts (account, status, n)"
+        " SELECT account, status, count(*) FROM comments GROUP BY account, status",
+        "CREATE TRIGGER comment_counts_ai AFTER INSERT ON comments BEGIN"
+        " INSERT INTO comment_counts (account, status, n) VALUES (new.account, new.status, 1)"
+        " ON CONFLICT (account, status) DO UPDATE SET n = n + 1; END",
+        "CREATE TRIGGER comment_counts_au AFTER UPDATE OF account, status ON comments"
+        " WHEN old.status IS NOT new.status OR old.account IS NOT new.account BEGIN"
+        " UPDATE comment_counts SET n = n - 1 WHERE account = old.account AND status = old.status;"
+        " INSERT INTO comment_counts (account, status, n) VALUES (new.account, new.status, 1)"
+        " ON CONFLICT (account, status) DO UPDATE SET n = n + 1; END",
+        "CREATE TRIGGER comment_counts_ad AFTER DELETE ON comments BEGIN"
+        " UPDATE comment_counts SET n = n - 1 WHERE account = old.account AND status = old.status; END",
+        "CREATE INDEX posts_created ON posts(created_time)",
+    ):
+        db.execute(sql)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_archive,
     _v2_staff_labels,
@@ -294,6 +319,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v8_bulk_comment_fts,
     _v9_listing_indexes,
     _v10_status_counts_index,
+    _v11_comment_counts,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -43,7 +43,8 @@ def findings(
 
     Read-only: deadline findings (no reply in time, escalations) are opened by the daemon's
     sweep, or by `poll --once` for cron users."""
-    rows = limited(store.list_findings(ctx.read_db, state=state, kind=kind), row_limit(limit, show_all))
+    n = row_limit(limit, show_all)
+    rows = limited(store.list_findings(ctx.read_db, state=state, kind=kind, limit=n and n + 1), n)
     if as_json:
         emit_json(rows)
         return
