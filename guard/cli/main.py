@@ -91,6 +91,10 @@ COMMAND_GROUPS: dict[str, dict[str, str]] = {
 }
 
 
+# click >= 8.4 raises this for an unknown command name, with suggestions; older click has none
+_NO_SUCH_COMMAND: Any = getattr(click.exceptions, "NoSuchCommand", ())
+
+
 class LazyGroup(click.Group):
     """click's lazy-loading group: knows each command's module and one-line help from
     ``groups`` and imports the module (registering all its ``COMMANDS``) when a command of it is
@@ -109,6 +113,16 @@ class LazyGroup(click.Group):
             for command in importlib.import_module(f"guard.cli.{self.modules[cmd_name]}").COMMANDS:
                 self.add_command(command)
         return self.commands.get(cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """click suggests a close name ("Did you mean 'status'?") from the commands loaded so
+        far; suggest from every registered one."""
+        try:
+            return super().resolve_command(ctx, args)
+        except _NO_SUCH_COMMAND as exc:
+            raise _NO_SUCH_COMMAND(exc.command_name, possibilities=self.list_commands(ctx), ctx=ctx) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """``click.Group.format_commands`` with the registry's help lines, shortened to the

@@ -150,6 +150,9 @@ def test_a_command_module_loads_when_its_command_runs(capsys, config):
     code, _, err = run(capsys, "no-such-command")
     assert code == 2
     assert "No such command 'no-such-command'" in err
+    code, _, err = run(capsys, "statu")  # suggested from every command, loaded or not
+    assert code == 2
+    assert "Did you mean 'status'?" in err
     code, out, _ = run(capsys, "explain", "--help")
     assert code == 0
     assert "Why a comment is (or is not) protected." in out
