@@ -44,6 +44,7 @@ __all__ = ["Problem", "VerifyReport", "verify_archive", "chain_head"]
 
 _MAX_PROBLEMS = 50
 PROGRESS_EVERY = 100_000
+Progress = Callable[[str, int], None]  # (what, how many so far)
 
 # Status each event leaves its object in (None: the event says it in data["status"]).
 _COMMENT_STATUS: dict[str, str | None] = {
@@ -124,10 +125,11 @@ def chain_head(db: sqlite_utils.Database) -> tuple[int, str | None]:
 
 
 def verify_archive(
-    db: sqlite_utils.Database, *, head: str | None = None, progress: Callable[[int], None] | None = None
+    db: sqlite_utils.Database, *, head: str | None = None, progress: Progress | None = None
 ) -> VerifyReport:
     """Run every check; the report lists the problems in check order (the first is the first
-    failing row). ``progress`` hears the number of events hashed so far, every 100,000.
+    failing row). ``progress`` hears how far each pass got, every 100,000 rows: ("events
+    hashed", n), then ("posts checked", n) and ("comments checked", n).
     One read transaction: a poll committing meanwhile is not half seen."""
     report = VerifyReport()
     own = not db.conn.in_transaction
@@ -138,8 +140,8 @@ def verify_archive(
         report.events, report.head = chain_head(db)
         if head is not None:
             _check_head(db, head.strip().lower(), report)
-        _check_objects(db, "post", report)
-        _check_objects(db, "comment", report)
+        _check_objects(db, "post", report, progress)
+        _check_objects(db, "comment", report, progress)
         _check_polls(db, report)
         _check_findings(db, report)
         _check_outbox(db, report)
@@ -166,9 +168,7 @@ _CONTENT = (
 )
 
 
-def _check_chain(
-    db: sqlite_utils.Database, report: VerifyReport, progress: Callable[[int], None] | None
-) -> int:
+def _check_chain(db: sqlite_utils.Database, report: VerifyReport, progress: Progress | None) -> int:
     """Recompute every event hash off one cursor; report the first row whose content or link
     does not match. Returns the number of events read."""
     prev = GENESIS_HASH
@@ -194,7 +194,7 @@ def _check_chain(
         prev = digest
         expected_seq += 1
         if progress is not None and checked % PROGRESS_EVERY == 0:
-            progress(checked)
+            progress("events hashed", checked)
     return checked
 
 
@@ -237,7 +237,9 @@ def _grouped(cursor: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, list[tupl
 _first = itemgetter(0)
 
 
-def _check_objects(db: sqlite_utils.Database, kind: str, report: VerifyReport) -> None:
+def _check_objects(
+    db: sqlite_utils.Database, kind: str, report: VerifyReport, progress: Progress | None = None
+) -> None:
     """Versions ↔ their hashes ↔ their events ↔ the current row, and the status, one object
     at a time: its events, its versions and its row come off three cursors in id order."""
     table, versions_table, key = f"{kind}s", f"{kind}_versions", f"{kind}_id"
@@ -262,7 +264,11 @@ def _check_objects(db: sqlite_utils.Database, kind: str, report: VerifyReport) -
     rows = db.execute(f"SELECT id, rowid, message, sha256, version, status FROM {table} ORDER BY id")
     check = _ObjectCheck(kind, status_kinds, report)
     ev, vs, row = next(events, None), next(versions, None), next(rows, None)
+    done = 0
     while ev is not None or vs is not None or row is not None:
+        done += 1
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(f"{kind}s checked", done)
         oid = min(g[0] for g in (ev, vs, row) if g is not None)
         here_ev = ev is not None and ev[0] == oid
         here_vs = vs is not None and vs[0] == oid

@@ -168,8 +168,9 @@ def verify(ctx: Context, head: str | None, as_json: bool) -> None:
     """Prove the record: the event hash chain, every stored text against its SHA-256 and its
     event, every current row against its latest version and its events, findings and alerts.
     Exit 1 naming the first row that does not match."""
-    # On a terminal, a line per 100,000 events hashed: a large archive takes a while.
-    progress = (lambda n: echo(f"verify: {n:,} events hashed", err=True)) if sys.stderr.isatty() else None
+    # On a terminal, a line per 100,000 events hashed and posts or comments checked: a large
+    # archive takes a while.
+    progress = (lambda what, n: echo(f"verify: {n:,} {what}", err=True)) if sys.stderr.isatty() else None
     report = verify_archive(ctx.db, head=head, progress=progress)
     if as_json:
         emit_json(

@@ -146,3 +146,14 @@ def test_verify_streams_a_big_archive_intact(big):
     report = verify_archive(big)
     assert report.ok, report.problems
     assert report.objects == 3030 and report.versions > 3030
+
+
+def test_verify_reports_progress_of_each_pass(big, monkeypatch):
+    """Progress is heard for the hashing and for the post and comment checks, in that order."""
+    import guard.archive.verify as verify
+
+    monkeypatch.setattr(verify, "PROGRESS_EVERY", 1000)
+    heard: list[tuple[str, int]] = []
+    verify_archive(big, progress=lambda what, n: heard.append((what, n)))
+    assert [w for w, _ in heard if w == "events hashed"] and ("comments checked", 3000) in heard
+    assert [w for w, _ in heard].index("comments checked") > [w for w, _ in heard].index("events hashed")
