@@ -35,28 +35,22 @@ _DATA = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
 _LIST = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _content(event: dict[str, Any]) -> str:
-    data = event["data"] if isinstance(event["data"], str) else _DATA(event["data"])
-    return _LIST(
-        [
-            event["at"],
-            event["account"],
-            event["kind"],
-            event["object_id"],
-            event["post_id"],
-            event["poll_id"],
-            data,
-        ]
-    )
-
-
-def _chain(prev_hash: str, event: dict[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + _content(event)).encode("utf-8")).hexdigest()
+def _content(row: tuple[Any, ...]) -> str:
+    """What an event's hash covers: (at, account, kind, object_id, post_id, poll_id, data
+    JSON) as a JSON list."""
+    return _LIST(list(row))
 
 
 def _chain_row(prev_hash: str, row: tuple[Any, ...]) -> str:
-    """``_chain`` of a stored row: (at, account, kind, object_id, post_id, poll_id, data)."""
-    return hashlib.sha256((prev_hash + _LIST(list(row))).encode("utf-8")).hexdigest()
+    """The hash of an event (``_content``) chained to the one before it."""
+    return hashlib.sha256((prev_hash + _content(row)).encode("utf-8")).hexdigest()
+
+
+def _chain(prev_hash: str, event: dict[str, Any]) -> str:
+    """``_chain_row`` of an event dict (its data a dict or already JSON)."""
+    data = event["data"] if isinstance(event["data"], str) else _DATA(event["data"])
+    keys = ("at", "account", "kind", "object_id", "post_id", "poll_id")
+    return _chain_row(prev_hash, (*(event[k] for k in keys), data))
 
 
 def append_events(db: sqlite_utils.Database, events: Iterable[dict[str, Any]]) -> list[int]:
@@ -69,24 +63,18 @@ def append_events(db: sqlite_utils.Database, events: Iterable[dict[str, Any]]) -
         prev, seq = (row[1], row[0]) if row else (GENESIS_HASH, 0)
         rows = []
         for event in events:
-            data = _DATA(event["data"])
-            record = {**event, "data": data}
-            digest = _chain(prev, record)
-            seq += 1
-            rows.append(
-                (
-                    seq,
-                    record["at"],
-                    record["account"],
-                    record["kind"],
-                    record["object_id"],
-                    record["post_id"],
-                    record["poll_id"],
-                    data,
-                    prev,
-                    digest,
-                )
+            content = (
+                event["at"],
+                event["account"],
+                event["kind"],
+                event["object_id"],
+                event["post_id"],
+                event["poll_id"],
+                _DATA(event["data"]),
             )
+            digest = _chain_row(prev, content)
+            seq += 1
+            rows.append((seq, *content, prev, digest))
             prev = digest
         db.conn.executemany(
             "INSERT INTO events (seq, at, account, kind, object_id, post_id, poll_id, data,"
