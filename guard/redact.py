@@ -30,7 +30,7 @@ _pattern: re.Pattern[str] | None = None
 
 _SHAPES = re.compile(
     r"(?P<param>((?:access_|refresh_|app_|page_|client_|bearer_)?token|client_secret|appsecret_proof|"
-    r"password|secret)(?:=|%3D|\"?\s*:\s*\"?))[^\s&\"',;)}\]]+"
+    r"password|secret)(?:=|%3D|\"?\s*:\s*\"?))[^\s&\"',;)}\[\]]+"
     r"|(?P<bearer>(?:Bearer|OAuth)\s+)[A-Za-z0-9._~+/=-]{8,}"
     r"|(?P<slack>hooks\.slack\.com/services/)[A-Za-z0-9/_-]+"
     r"|\bEAA[A-Za-z0-9]{30,}"  # Graph user/page tokens

@@ -56,6 +56,14 @@ def test_scrubber_blanks_a_token_quoted_inside_a_value():
     assert "access_token=[redacted]" in out.getvalue()
 
 
+def test_a_value_already_blanked_is_left_as_it_is():
+    """Scrubbing twice (a JSON log of an already scrubbed message) keeps one clean [redacted]."""
+    from guard.redact import scrub
+
+    once = scrub(f'{{"token": "{TOKEN}", "url": "/me?access_token={TOKEN}"}}')
+    assert scrub(once) == once == '{"token": "[redacted]", "url": "/me?access_token=[redacted]"}'
+
+
 def test_run_logs_at_info_unless_told_otherwise():
     """`run` logs every poll (info) by default; --log-level and --debug still win."""
     from guard.cli.context import Context
