@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Protocol
 
 from guard.text import sha256_text
-from policies.classify import Classification, ClassifyConfig, classify
 from policies.corrections import Correction, detect_corrections, find_marker
 from policies.records import CommentRecord, ManualMark, PolicyConfig, PostRecord, StaffLabel, Thread
+from policies.verdict import Classification, ClassifyConfig
 
 __all__ = ["Analysis", "analyze", "reads_every_comment", "VerdictCache", "Verdicts"]
 
@@ -208,6 +208,8 @@ def analyze(thread: Thread, config: PolicyConfig, cache: VerdictCache | None = N
             inputs = classify_inputs(comment.message, removed, while_wrong, comment.copies_elsewhere, ccfg)
             verdict = cache.get(comment.id, inputs)
         if verdict is None:
+            from policies.classify import classify  # compiles its patterns on first use
+
             verdict = classify(
                 comment.message,
                 changed_words=removed,

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
-from policies.classify import Classification
+from policies.verdict import Classification
 
 __all__ = ["StoredVerdicts", "save_verdicts"]
 
