@@ -1,6 +1,5 @@
-"""Read queries that answer from indexes and kept counts give the same answers as reading
-everything: search's newest-comments window, status's comment counts, the posts page, and a
-page of findings."""
+"""Read queries that answer from indexes give the same answers as reading everything: search's
+newest-comments window, status's comment counts, the posts page, a page of findings, verify."""
 
 from __future__ import annotations
 
@@ -109,8 +108,8 @@ def test_search_window_answers_common_words_and_passes_rare_ones_on(big, monkeyp
 
 
 def test_status_counts_follow_every_insert_and_status_change(big):
-    """The kept per-status counts equal a count of the comments after polls that add, hide
-    and delete comments."""
+    """The per-status counts equal a count of the comments after polls that add, hide and
+    delete comments."""
     counted = dict(big.execute("SELECT status, count(*) FROM comments GROUP BY status").fetchall())
     (status,) = queries.account_status(big)
     assert status["comments"] == sum(counted.values()) == 3000
