@@ -420,6 +420,7 @@ def main() -> None:
         read_commands(
             [int(n) for n in args.archive_size.split(",")],
             Path(args.baseline) if args.baseline else None,
+            repeat=args.repeat,
             skip=tuple(s for s in args.archive_skip.split(",") if s),
         )
 
