@@ -137,13 +137,17 @@ def _counted(
         tick(n, done=True)
 
 
+# One encoder for every row (``json.dumps`` with an option builds one per call): the same text.
+_ROW = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _write_json(out: IO[str], rows: Iterable[dict[str, Any]], *, raw: bool) -> int:
     """A JSON array written row by row (never the whole list in memory)."""
     count = 0
     out.write("[")
     for row in rows:
         out.write(",\n  " if count else "\n  ")
-        out.write(json.dumps(row, ensure_ascii=False))
+        out.write(_ROW(row))
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count
@@ -152,7 +156,7 @@ def _write_json(out: IO[str], rows: Iterable[dict[str, Any]], *, raw: bool) -> i
 def _write_ndjson(out: IO[str], rows: Iterable[dict[str, Any]], *, raw: bool) -> int:
     count = 0
     for row in rows:
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        out.write(_ROW(row) + "\n")
         count += 1
     return count
 
