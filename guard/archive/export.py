@@ -106,13 +106,12 @@ def export_records(
     if own:  # one snapshot: a poll committing meanwhile does not split the export
         db.conn.execute("BEGIN")
     try:
-        post_ids = [
-            r[0]
-            for r in db.execute(
-                f"SELECT p.id FROM posts p {scope} ORDER BY p.created_time DESC, p.id", scope_args
-            )
-        ]
-        for post_id in post_ids:
+        # The post ids off their own cursor too (through posts_created): an account of many
+        # posts with few comments each (X) does not hold every id either.
+        post_ids = db.conn.execute(
+            f"SELECT p.id FROM posts p {scope} ORDER BY p.created_time DESC, p.id", scope_args
+        )
+        for (post_id,) in post_ids:
             for sql, args in ((post_sql, post_args), (comment_sql, comment_args)):
                 cursor = db.execute(sql, [*args, post_id])
                 names = [d[0] for d in cursor.description]
