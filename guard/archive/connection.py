@@ -64,7 +64,7 @@ def open_archive(path: str | Path) -> Archive:
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA synchronous = NORMAL")
-        db.execute("PRAGMA temp_store = MEMORY")  # the poller's scratch table of what it saw
+        db.execute("PRAGMA temp_store = MEMORY")  # temporary sorts and indexes (small: no scratch tables)
         migrate(db)
     except sqlite3.DatabaseError as exc:
         raise ArchiveError(explain_database_error(exc) or f"cannot open archive {p}: {exc}") from None

@@ -9,22 +9,22 @@ the connector about them, ``PollDiff.settle`` applies the answers, and ``write_p
 the whole poll (``PollDiff.pages()``, then the poll's own row and answers) in one transaction,
 so a crash mid-poll changes nothing.
 
-Speed: a poll re-reads the whole watch window, so most comments are unchanged. What the scan saw
-goes into a temp table and one SQL join per page of posts returns only the comments that are
-new or differ; Python never touches the rest (see bench/pipeline.py). Memory: the rows and
-events of one page at a time, whatever the size of the account.
+Speed: a poll re-reads the whole watch window, so most comments are unchanged. Page by page of
+posts, the archive's copy of the page is read as tuples and compared field by field; only the
+few new or changed comments become rows and events (see bench/pipeline.py). Memory: one page
+at a time, whatever the size of the account; absence is decided per page too (a post's comments
+are all on its page).
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import sqlite_utils
 
-from connectors.base import Comment, GoneStatus, GoneTarget, Post, PostRevision, Snapshot
+from connectors.base import Comment, GoneStatus, GoneTarget, Post, PostRevision, PostScan, Snapshot
 from guard.archive.events import make_event
 from guard.archive.polls import PollBatch
 from guard.clock import parse_iso
@@ -36,31 +36,27 @@ from guard.text import sha256_text, word_diff
 
 __all__ = ["PollDiff"]
 
-_SEEN_TABLE = """CREATE TEMP TABLE poll_seen
-    (id TEXT NOT NULL, message TEXT NOT NULL, hidden INTEGER, platform_status TEXT)"""
-# Seen comments that are new or differ from the archive in text, visibility or presence, among
-# one page of the scan (poll_seen rows are numbered in scan order).
-_ATTENTION = """
-SELECT s.id AS seen_id, c.* FROM temp.poll_seen s LEFT JOIN comments c ON c.id = s.id
-WHERE s.rowid BETWEEN ? AND ?
-  AND (c.id IS NULL OR c.message IS NOT s.message OR c.missing_count != 0
-   OR c.status NOT IN ('present', 'hidden')
-   OR (s.hidden IS NOT NULL AND (c.hidden IS NOT s.hidden
-       OR c.status != CASE s.hidden WHEN 1 THEN 'hidden' ELSE 'present' END))
-   OR (s.platform_status IS NOT NULL AND c.platform_status IS NOT s.platform_status))
+# What the archive holds of one page's comments, to compare with what the scan saw.
+_STORED = """
+SELECT id, message, status, hidden, missing_count, platform_status FROM comments
+WHERE post_id IN (SELECT value FROM json_each(?))
 """
+_STORED_KEYS = ("id", "message", "status", "hidden", "missing_count", "platform_status")
+_ROWS = "SELECT * FROM comments WHERE id IN (SELECT value FROM json_each(?))"
 # A page of the scan: posts are diffed and written this many comments at a time, so a poll
 # holds one page of rows in memory, not the account's (still one transaction: see write_poll).
 PAGE_COMMENTS = 5000
-# Live archived comments of fully listed posts that this scan did not list. ``+status``: look
-# them up through comments_post (the window's posts), never comments_status (every live comment
-# in the archive), so the check costs the window, not the archive.
-_ABSENT = f"""
+# Live archived comments of fully listed posts (those the scan did not list are absent).
+# ``+status``: look them up through comments_post (the window's posts), never comments_status
+# (every live comment in the archive), so the check costs the window, not the archive.
+_LIVE = f"""
+SELECT id FROM comments WHERE post_id IN (SELECT value FROM json_each(?))
+  AND +status IN ({", ".join(f"'{s}'" for s in LIVE_STATUSES)})
+"""
+_ABSENT = """
 SELECT id, post_id, sha256, version, status, hidden, missing_count, status_changed_at,
        last_seen, confirmed_at
-FROM comments c WHERE post_id IN (SELECT value FROM json_each(?))
-  AND +status IN ({", ".join(f"'{s}'" for s in LIVE_STATUSES)})
-  AND NOT EXISTS (SELECT 1 FROM temp.poll_seen s WHERE s.id = c.id)
+FROM comments WHERE id IN (SELECT value FROM json_each(?))
 """
 
 
@@ -88,21 +84,6 @@ class PollDiff:
                 [account.name, json.dumps(seen_ids), since],
             )
         }
-        # The hot path of every poll. What the scan saw goes into a temp table and SQLite
-        # picks out the few comments that need attention (new, edited, hidden or unhidden,
-        # back from missing): Python never hashes or compares the unchanged majority.
-        with db.atomic():  # temp data only; commits nothing of the archive
-            db.execute("DROP TABLE IF EXISTS temp.poll_seen")
-            db.execute(_SEEN_TABLE)
-            db.conn.executemany(
-                "INSERT INTO temp.poll_seen (id, message, hidden, platform_status) VALUES (?, ?, ?, ?)",
-                (  # a generator: no second copy of the scan's comments in memory
-                    (c.id, c.message, None if c.hidden is None else int(c.hidden), c.platform_status)
-                    for scan in snapshot.posts
-                    for c in scan.comments
-                ),
-            )
-            db.execute("CREATE INDEX temp.poll_seen_id ON poll_seen(id)")  # after the bulk insert
         self.absent: dict[str, dict[str, Any]] = {}
         self.suspects: dict[str, GoneTarget] = {}
 
@@ -120,45 +101,48 @@ class PollDiff:
         threshold = max(1, absences_before_confirm)
         complete = self.snapshot.posts_complete and self.error is None
         seen_posts: set[str] = set()
-        listed_all: list[str] = []  # posts whose every comment page was read
-        verify: list[str] = []  # posts whose unlisted comments are due a by-id check
-        for scan in self.snapshot.posts:
-            seen_posts.add(scan.post.id)
-            self.poll.items += 1 + len(scan.comments)
-            if scan.complete:
-                listed_all.append(scan.post.id)
-            else:
-                complete = False
-                if scan.verify_by_id and self._verification_due(scan.post.id):
-                    verify.append(scan.post.id)
-                    self.poll.posts_verified.append((self.now, scan.post.id))
-        self._absent_comments(listed_all, threshold)
-        self._absent_comments(verify, 1)
+        for page in self._pages():
+            seen = {c.id for scan in page for c in scan.comments}
+            listed_all: list[str] = []  # posts whose every comment page was read
+            verify: list[str] = []  # posts whose unlisted comments are due a by-id check
+            for scan in page:
+                seen_posts.add(scan.post.id)
+                self.poll.items += 1 + len(scan.comments)
+                if scan.complete:
+                    listed_all.append(scan.post.id)
+                else:
+                    complete = False
+                    if scan.verify_by_id and self._verification_due(scan.post.id):
+                        verify.append(scan.post.id)
+                        self.poll.posts_verified.append((self.now, scan.post.id))
+            self._absent_comments(listed_all, seen, threshold)
+            self._absent_comments(verify, seen, 1)
         if self.snapshot.posts_complete:
             self._absent_posts(seen_posts, threshold)
         self._complete = complete
         return list(self.suspects.values())
 
+    def _pages(self) -> Iterator[list[PostScan]]:
+        """The scan's posts in order, grouped into pages of about ``PAGE_COMMENTS`` comments.
+        A post's comments are all in its page, so absence is decided page by page."""
+        page: list[PostScan] = []
+        size = 0
+        for scan in self.snapshot.posts:
+            page.append(scan)
+            size += len(scan.comments)
+            if size >= PAGE_COMMENTS:
+                yield page
+                page, size = [], 0
+        if page:
+            yield page
+
     def pages(self) -> Iterator[PollBatch]:
         """What the scan changed, page by page of posts, in scan order: each post's row and
         versions, then its new and changed comments, with their events. Runs inside the write
-        transaction (``write_poll``), after ``settle``: SQLite picks out, for each page, the
-        few comments that are new or differ, so Python never compares the unchanged majority."""
-        scans = iter(self.snapshot.posts)
-        first = 1  # poll_seen rowid of the page's first comment
-        while True:
-            page = list(itertools.islice(scans, 1))
-            if not page:
-                break
-            size = len(page[0].comments)
-            while size < PAGE_COMMENTS and (more := next(scans, None)) is not None:
-                page.append(more)
-                size += len(more.comments)
-            attention: dict[str, dict[str, Any] | None] = {}
-            for row in self.db.query(_ATTENTION, [first, first + size - 1]):
-                seen_id = row.pop("seen_id")
-                attention[seen_id] = None if row["id"] is None else row
-            first += size
+        transaction (``write_poll``), after ``settle``, so it compares with the archive as it
+        is under the write lock."""
+        for page in self._pages():
+            attention = self._attention(page)
             self.batch = PollBatch(account=self.account.name, started=self.now, finished=self.now)
             for scan in page:
                 self._post(scan.post)
@@ -170,6 +154,30 @@ class PollDiff:
                         self.batch.comments_seen.append((self.now, comment.id))
             yield self.batch
         self.batch = self.poll
+
+    def _attention(self, page: list[PostScan]) -> dict[str, dict[str, Any] | None]:
+        """The page's seen comments that are new (None) or differ from the archive in text,
+        visibility or presence (their archived row). The archive's copy of the page is read
+        as tuples and compared field by field; full rows are read for the few that differ."""
+        stored = {r[0]: r for r in self.db.execute(_STORED, [json.dumps([scan.post.id for scan in page])])}
+        out: dict[str, dict[str, Any] | None] = {}
+        new: dict[str, Comment] = {}  # not archived under these posts: new, unless under another
+        for scan in page:
+            for c in scan.comments:
+                old = stored.get(c.id)
+                if old is None:
+                    out[c.id] = None
+                    new[c.id] = c
+                elif _differs(c, old):
+                    out[c.id] = None  # its row is read below
+        if out:
+            for row in self.db.query(_ROWS, [json.dumps(list(out))]):
+                cid = row["id"]
+                if cid in new and not _differs(new[cid], tuple(row[k] for k in _STORED_KEYS)):
+                    del out[cid]  # archived under another post id, unchanged
+                else:
+                    out[cid] = row
+        return out
 
     def settle(self, answers: Mapping[str, GoneStatus], error: ConnectorError | None = None) -> PollBatch:
         """Apply the platform's answers about the suspects (missing answers mean "unknown");
@@ -349,11 +357,15 @@ class PollDiff:
         elif not scan_complete:
             self.batch.comments_seen.append((self.now, c.id))
 
-    def _absent_comments(self, post_ids: list[str], threshold: int) -> None:
-        """Archived live comments of these posts that the scan did not list."""
+    def _absent_comments(self, post_ids: list[str], seen: set[str], threshold: int) -> None:
+        """Archived live comments of these posts that the scan did not list (``seen``: the ids
+        it listed on their page)."""
         if not post_ids:
             return
-        for old in self.db.query(_ABSENT, [json.dumps(post_ids)]):
+        gone = [r[0] for r in self.db.execute(_LIVE, [json.dumps(post_ids)]) if r[0] not in seen]
+        if not gone:
+            return
+        for old in self.db.query(_ABSENT, [json.dumps(gone)]):
             count = old["missing_count"] + 1
             self.poll.comments_missing.append((count, old["id"]))
             old.update(missing_count=count, message=None)
@@ -415,6 +427,23 @@ class PollDiff:
                 )
             old.update(status=status, status_changed_at=self.now)
         rows.append(old)
+
+
+def _differs(c: Comment, old: tuple[Any, ...]) -> bool:
+    """Whether a seen comment differs from its archived (id, message, status, hidden,
+    missing_count, platform_status): its text, visibility or presence changed."""
+    _, message, status, hidden, missing_count, platform_status = old
+    if (
+        message != c.message
+        or missing_count != 0
+        or status not in (CommentStatus.PRESENT, CommentStatus.HIDDEN)
+    ):
+        return True
+    if c.hidden is not None and (
+        hidden != int(c.hidden) or status != (CommentStatus.HIDDEN if c.hidden else CommentStatus.PRESENT)
+    ):
+        return True
+    return c.platform_status is not None and platform_status != c.platform_status
 
 
 def _missed_versions(
