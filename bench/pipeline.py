@@ -125,6 +125,9 @@ def child(mode: str, posts: int, per_post: int, workdir: Path, lazy: bool = Fals
         from guard.config import load_config
         from guard.runtime.pipeline import poll_account, run_poll
 
+        if mode == "engine":  # a daemon's classifier is loaded once, by its first classification
+            import policies.classify  # noqa: F401
+
         cfg_path = workdir / "bench.toml"
         cfg_path.write_text(CONFIG.format(db=(workdir / "ours.db").as_posix()), encoding="utf-8")
         config = load_config(cfg_path)
