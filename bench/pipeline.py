@@ -42,6 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from big_archive import CONFIG  # noqa: E402  (the bench account's config, one copy)
+
 BIN = Path(sys.executable).parent
 # comment-guard from this tree (not whichever one is installed), so an older checkout's copy of
 # this file measures that checkout: ``python /tmp/before/bench/pipeline.py --startup``
@@ -56,15 +58,6 @@ def cg_command(tree: Path) -> list[str]:
 
 
 CG = cg_command(ROOT)
-CONFIG = """[guard]
-database = "{db}"
-[[accounts]]
-name = "bench"
-platform = "facebook"
-page_id = "1"
-token_env = "COMMENT_GUARD_BENCH_TOKEN"
-watch_days = 14
-"""
 
 
 def peak_rss_mib() -> float:
