@@ -17,7 +17,8 @@ Rows are written with the columns and values the poller writes (``guard.archive.
 the same events with the same data, chained by ``append_events``, the polls with their event
 counts, the search indexes filled per poll as ``write_poll`` does. Secondary indexes are dropped
 for the bulk load and re-created from their own SQL (``sqlite_master``), which gives the same
-indexes. ``comment-guard verify`` says the result is intact (bench/pipeline.py checks it).
+indexes. ``comment-guard verify`` says the result is intact (checked by hand: 1,024,778 events at
+1M, 5,133,324 at 5M; the bench times verify, it does not assert).
 
 The archive is built by the tree given with ``--tree`` (default this one) at that tree's schema,
 so an older checkout can read it; a newer tree migrates its own copy. Usage:
