@@ -263,12 +263,28 @@ def _check_objects(
     )
     rows = db.execute(f"SELECT id, rowid, message, sha256, version, status FROM {table} ORDER BY id")
     check = _ObjectCheck(kind, status_kinds, report)
+    added = f"{kind}_added"
     ev, vs, row = next(events, None), next(versions, None), next(rows, None)
     done = 0
     while ev is not None or vs is not None or row is not None:
         done += 1
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(f"{kind}s checked", done)
+        if (
+            ev is not None
+            and vs is not None
+            and row is not None
+            and ev[0] == vs[0] == row[0]
+            and len(ev[1]) == 1
+            and len(vs[1]) == 1
+            and _unchanged(added, ev[1][0], vs[1][0], row)
+        ):
+            # Most objects: added once, never changed, all three agree. Counted here; anything
+            # else goes through every check below (which also names what does not match).
+            report.versions += 1
+            report.objects += 1
+            ev, vs, row = next(events, None), next(versions, None), next(rows, None)
+            continue
         oid = min(g[0] for g in (ev, vs, row) if g is not None)
         here_ev = ev is not None and ev[0] == oid
         here_vs = vs is not None and vs[0] == oid
@@ -285,6 +301,26 @@ def _check_objects(
             vs = next(versions, None)
         if here_row:
             row = next(rows, None)
+
+
+def _unchanged(added: str, event: tuple[Any, ...], version: tuple[Any, ...], row: tuple[Any, ...]) -> bool:
+    """Whether an object with one event and one version passes every check: the event adds
+    that version with its hash, the text hashes to it, the row is that version with the status
+    the event leaves (present, or hidden when it was added hidden)."""
+    _, _, kind, text = event
+    _, _, number, message, digest = version
+    _, _, row_message, row_digest, row_version, row_status = row
+    if kind != added or row_version != number or row_digest != digest or row_message != message:
+        return False
+    data = _data(text)
+    said = data.get("version")
+    return (
+        isinstance(said, int)
+        and said == number
+        and data.get("sha256") == digest
+        and row_status == ("hidden" if data.get("hidden") else "present")
+        and sha256_text(message) == digest
+    )
 
 
 class _ObjectCheck:
