@@ -13,6 +13,7 @@ poll pipeline and the daemon.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -73,12 +74,19 @@ def analyze_post(
 
 
 def run_engine(
-    db: Archive, config: Config, *, now: datetime, poll_id: int | None = None, whole_threads: bool = False
+    db: Archive,
+    config: Config,
+    *,
+    now: datetime,
+    poll_id: int | None = None,
+    post_ids: Sequence[str] | None = None,
+    whole_threads: bool = False,
 ) -> EngineResult:
-    """The rules over the posts ``poll_id`` touched (else the sweep's). A thread that is not
-    corrected is loaded with only the comments the rules read on it
-    (``policies.analysis.reads_every_comment``); ``whole_threads``: every comment, for a caller
-    that reads the analyses beyond the rules (WordPress protection marks)."""
+    """The rules over the posts ``poll_id`` touched (``post_ids``: those posts, when the caller
+    knows them: run_poll does, so it need not read back a 1M-comment poll's events), else the
+    sweep's. A thread that is not corrected is loaded with only the comments the rules read on
+    it (``policies.analysis.reads_every_comment``); ``whole_threads``: every comment, for a
+    caller that reads the analyses beyond the rules (WordPress protection marks)."""
     result = EngineResult()
     pconfig = policy_config(config)
 
@@ -88,7 +96,8 @@ def run_engine(
     analyses: list[Analysis] = []
     drafts: list[FindingDraft] = []
     if poll_id is not None:
-        post_ids = store.posts_touched_by_poll(db, poll_id)
+        if post_ids is None:
+            post_ids = store.posts_touched_by_poll(db, poll_id)
     else:
         post_ids = store.posts_for_sweep(db, iso(now - timedelta(days=SWEEP_DAYS)), config.policy.markers)
     stores: list[StoredVerdicts] = []

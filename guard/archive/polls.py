@@ -97,6 +97,7 @@ class PollBatch:
     posts_verified: list[tuple[str, str]] = field(default_factory=list)  # (verified_at, id)
     events: list[dict[str, Any]] = field(default_factory=list)
     counted: dict[str, int] = field(default_factory=dict)  # events of its pages, written already
+    touched: set[str] = field(default_factory=set)  # the posts of the events written (the engine's)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = dict(self.counted)
@@ -130,7 +131,9 @@ def write_poll(db: sqlite_utils.Database, poll: PollBatch, pages: Iterable[PollB
             _write_rows(db, page, poll_id)
             for kind, n in page.counts().items():
                 poll.counted[kind] = poll.counted.get(kind, 0) + n
+            poll.touched.update(e["post_id"] for e in page.events if e["post_id"] is not None)
         _write_rows(db, poll, poll_id)
+        poll.touched.update(e["post_id"] for e in poll.events if e["post_id"] is not None)
         # New rows are indexed for search once per poll (rowids above the largest before it).
         db.execute(_COMMENTS_FTS, [last_comment])
         db.execute(_VERSIONS_FTS, [last_version])

@@ -44,6 +44,7 @@ class PollResult:
     counts: dict[str, int] = field(default_factory=dict)
     error: ConnectorError | None = None
     duration: float = 0.0
+    touched_posts: tuple[str, ...] = ()  # the posts this poll wrote events about, sorted
 
     @property
     def failed(self) -> bool:
@@ -110,6 +111,7 @@ def poll_account(
         counts=batch.counts(),
         error=diff.error,
         duration=time.perf_counter() - t0,
+        touched_posts=tuple(sorted(batch.touched)),
     )
     _log_poll(result)
     return result
@@ -193,7 +195,9 @@ def run_poll(
     )
     # The platform itself can refuse a deletion: mark every comment of the touched posts.
     marks = isinstance(connector, ProtectionMarks)
-    engine = run_engine(db, config, now=moment, poll_id=result.poll_id, whole_threads=marks)
+    engine = run_engine(
+        db, config, now=moment, poll_id=result.poll_id, post_ids=result.touched_posts, whole_threads=marks
+    )
     enforce(db, engine.to_unhide, {account.name: connector}, now=moment)
     if isinstance(connector, ProtectionMarks):
         mark_protection(engine.analyses, connector)

@@ -128,6 +128,9 @@ token_env = "X"
     for step in range(5):
         now = NOW + timedelta(hours=step * 3)
         poll = poll_account(db, cfg.accounts[0], Scripted(snapshot), now=now)
+        assert poll.touched_posts == tuple(
+            store.posts_touched_by_poll(db, poll.poll_id)
+        )  # what run_poll passes
         for scan in snapshot.posts:
             whole = load_thread(db, scan.post.id)
             part = load_thread(db, scan.post.id, every_comment=relevant)
