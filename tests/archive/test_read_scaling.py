@@ -9,31 +9,15 @@ from datetime import timedelta
 
 import pytest
 
-from connectors.base import Comment, GoneTarget, Post, PostScan, Snapshot
+from connectors.base import Comment, Post, PostScan, Snapshot
 from guard.archive import queries
 from guard.archive.findings import list_findings
 from guard.archive.verify import verify_archive
 from guard.runtime.pipeline import poll_account
 from tests.conftest import NOW
+from tests.support.snapshot import SnapshotConnector
 
 WORDS = "meeting library thursday tonight parking coffee council rare".split()
-
-
-class SnapshotConnector:
-    """Hands the poller a prepared snapshot; every comment it no longer lists was deleted."""
-
-    platform = "facebook"
-    absences_before_confirm = 1
-    api_calls = 0
-
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-
-    def fetch(self, since):  # type: ignore[no-untyped-def]
-        return self.snapshot
-
-    def confirm_gone(self, targets: list[GoneTarget]) -> dict[str, str]:
-        return {t.id: "deleted" for t in targets}
 
 
 def snapshot(posts: int, per_post: int) -> Snapshot:

@@ -9,7 +9,7 @@ import random
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from connectors.base import Comment, GoneTarget, Post, PostScan, Snapshot
+from connectors.base import Comment, Post, PostScan, Snapshot
 from guard.archive import findings as store
 from guard.archive.connection import open_archive
 from guard.archive.records import load_thread
@@ -20,6 +20,7 @@ from policies.analysis import analyze, reads_every_comment
 from policies.records import ManualMark, OpenFinding, PolicyConfig, PostRecord, Version
 from policies.rules import resolution, run_rules
 from tests.conftest import NOW
+from tests.support.snapshot import SnapshotConnector
 
 TEXTS = (
     "Is the pool open on Sunday morning?",
@@ -30,23 +31,6 @@ TEXTS = (
     "Great work by the volunteers.",
 )
 PAGE_REPLIES = ("Thanks Ana, yes it opens at nine.", "We are looking into it, sorry for the wait.")
-
-
-class Scripted:
-    """A connector that hands over prepared snapshots and confirms every suspect deleted."""
-
-    platform = "facebook"
-    absences_before_confirm = 1
-
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        self.api_calls = 0
-
-    def fetch(self, since: datetime) -> Snapshot:
-        return self.snapshot
-
-    def confirm_gone(self, targets: list[GoneTarget]) -> dict[str, str]:
-        return {t.id: "deleted" for t in targets}
 
 
 def _snapshot(rng: random.Random, posts: int = 6, per_post: int = 30) -> Snapshot:
@@ -127,7 +111,7 @@ token_env = "X"
 
     for step in range(5):
         now = NOW + timedelta(hours=step * 3)
-        poll = poll_account(db, cfg.accounts[0], Scripted(snapshot), now=now)
+        poll = poll_account(db, cfg.accounts[0], SnapshotConnector(snapshot), now=now)
         assert poll.touched_posts == tuple(
             store.posts_touched_by_poll(db, poll.poll_id)
         )  # what run_poll passes
