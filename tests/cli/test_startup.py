@@ -156,3 +156,15 @@ def test_a_command_module_loads_when_its_command_runs(capsys, config):
     code, out, _ = run(capsys, "explain", "--help")
     assert code == 0
     assert "Why a comment is (or is not) protected." in out
+
+
+def test_loading_the_engine_does_not_load_the_classifier():
+    """Importing the engine, the guarded actions and the stored verdicts (what ack, resolve,
+    reply and hide load) compiles no classifier pattern: that waits for a classification."""
+    code = (
+        "import json, sys\n"
+        "import guard.engine, guard.actions, guard.archive.verdicts\n"
+        "print(json.dumps('policies.classify' in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert json.loads(done.stdout.splitlines()[-1]) is False
