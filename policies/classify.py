@@ -32,6 +32,7 @@ from collections.abc import Iterable
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from policies.alternation import Locator
 from policies.verdict import Classification, ClassifyConfig
 
 __all__ = ["TAGS", "Classification", "ClassifyConfig", "classify", "explain"]
@@ -606,12 +607,14 @@ _Found = re.Match[str] | _Hit
 # Python's re is about twice as slow with IGNORECASE on these long alternations, so each
 # pattern also exists without it, for the lower-cased text. Patterns that depend on case
 # ("NOT" in sarcasm, all-caps words) are left out and always run on the original.
-_LOWERED: dict[re.Pattern[str], re.Pattern[str]] = {}
+# Each is searched through a ``Locator`` (policies.alternation): the same match, 4-8x faster.
+# Keyed by id(): a compiled pattern's hash is recomputed from its whole program on every call.
+_LOWERED: dict[int, Locator] = {}
 
 
 def _search(pattern: re.Pattern[str], text: str, low: str | None) -> _Found | None:
     """`pattern.search(text)`, on the lower-cased text `low` when it has the same offsets."""
-    fast = _LOWERED.get(pattern) if low is not None else None
+    fast = _LOWERED.get(id(pattern)) if low is not None else None
     if fast is None or low is None:
         return pattern.search(text)
     m = fast.search(low)
@@ -814,7 +817,7 @@ for _p in (
     _COMPLAINT_WORDS,
     _SARCASM_EXTRA,
 ):
-    _LOWERED[_p] = re.compile(_p.pattern, _p.flags & ~re.IGNORECASE)
+    _LOWERED[id(_p)] = Locator(re.compile(_p.pattern, _p.flags & ~re.IGNORECASE))
 
 
 def _denial(text: str) -> str | None:

@@ -1,0 +1,148 @@
+"""policies.alternation: the Locator finds exactly the match ``pattern.search`` finds."""
+
+from __future__ import annotations
+
+import csv
+import random
+import re
+import re._constants as _c
+import re._parser as _parser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policies import classify
+from policies.alternation import Locator, top_level_alternatives
+
+LABELLED = Path(__file__).resolve().parents[1] / "data" / "comments_labelled.csv"
+
+
+def _same(a: re.Match[str] | None, b: re.Match[str] | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.span() == b.span() and a.groups() == b.groups() and a.groupdict() == b.groupdict()
+
+
+def test_alternatives_are_cut_only_at_the_top_level():
+    assert top_level_alternatives(r"a|(?:b|c)|[|]|\||[]|x]|[^]|y]|d") == [
+        "a",
+        "(?:b|c)",
+        "[|]",
+        r"\|",
+        "[]|x]",
+        "[^]|y]",
+        "d",
+    ]
+    assert top_level_alternatives("no alternation") == ["no alternation"]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # Both groups match at 0: the pattern's own order decides, as in ``search``.
+        (r"(?<!x)help!|\bhelp", "help!"),
+        (r"\bhelp|(?<!x)help!", "help"),
+        # The later group matches first in the text.
+        (r"\bzebra|#help", "#help"),
+    ],
+)
+def test_the_leftmost_start_and_the_patterns_own_order_decide(source, expected):
+    pattern = re.compile(source)
+    locator = Locator(pattern)
+    assert len(locator.groups) == 2
+    found = locator.search("#help! and a zebra")
+    assert found is not None and found.group(0) == expected
+    assert _same(found, pattern.search("#help! and a zebra"))
+
+
+def test_lookbehinds_still_see_the_text_before_the_start():
+    pattern = re.compile(r"(?<!not\s)\bworking\b|#fail")
+    assert Locator(pattern).search("not working #fail").group(0) == "#fail"  # type: ignore[union-attr]
+
+
+def test_the_classifiers_long_cue_patterns_are_split():
+    """Without the split the complaint-word pattern is tried alternative by alternative at
+    every position (0.25 ms a comment): its emoji and hashtags mix shapes."""
+    locator = classify._LOWERED[id(classify._COMPLAINT_WORDS)]
+    assert len(locator.groups) >= 2
+
+
+_CATEGORY_SAMPLES = {
+    _c.CATEGORY_WORD: "w",
+    _c.CATEGORY_SPACE: " ",
+    _c.CATEGORY_DIGIT: "3",
+    _c.CATEGORY_NOT_WORD: " ",
+    _c.CATEGORY_NOT_SPACE: "x",
+    _c.CATEGORY_NOT_DIGIT: "d",
+}
+
+
+def _sample(items: Any, rng: random.Random) -> str:
+    """A random string the parsed pattern ``items`` matches (assertions aside: a lookaround or
+    ``\\b`` may still reject it, which the tests want as well)."""
+    out = []
+    for op, av in items:
+        if op is _c.LITERAL:
+            out.append(chr(av))
+        elif op is _c.NOT_LITERAL:
+            out.append("x" if chr(av) != "x" else "y")
+        elif op is _c.ANY:
+            out.append(rng.choice("a .!"))
+        elif op is _c.IN:
+            op2, av2 = rng.choice([m for m in av if m[0] is not _c.NEGATE] or [(_c.LITERAL, ord("q"))])
+            if op2 is _c.LITERAL:
+                out.append(chr(av2))
+            elif op2 is _c.RANGE:
+                out.append(chr(rng.randint(*av2)))
+            elif op2 is _c.CATEGORY:
+                out.append(_CATEGORY_SAMPLES.get(av2, "w"))
+            else:
+                out.append("q")
+        elif op is _c.BRANCH:
+            out.append(_sample(rng.choice(av[1]), rng))
+        elif op is _c.SUBPATTERN:
+            out.append(_sample(av[3], rng))
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+            low, high, sub = av
+            count = rng.randint(low, min(high, low + 2))
+            out.extend(_sample(sub, rng) for _ in range(count))
+        elif op is _c.ATOMIC_GROUP:
+            out.append(_sample(av, rng))
+        # AT, ASSERT, ASSERT_NOT: zero width
+    return "".join(out)
+
+
+def _texts_from(pattern: re.Pattern[str], rng: random.Random, n: int) -> list[str]:
+    """Random texts made of strings the pattern's own alternatives produce (so they match,
+    often several at once and at the same place), with punctuation, emoji and hashtags
+    between them."""
+    alternatives = [_parser.parse(a, pattern.flags) for a in top_level_alternatives(pattern.pattern)]
+    glue = ["", " ", " ", ", ", "! ", "? ", " #", " :( ", " 😡 ", "\n", "... ", "the ", "not "]
+    return [
+        "".join(rng.choice(glue) + _sample(rng.choice(alternatives), rng) for _ in range(rng.randint(1, 4)))
+        for _ in range(n)
+    ]
+
+
+def test_every_classifier_pattern_finds_what_search_finds():
+    rng = random.Random(20261126)
+    with LABELLED.open(encoding="utf-8") as f:
+        labelled = [row["text"].lower() for row in csv.DictReader(f)]
+    checked = matched = 0
+    for locator in classify._LOWERED.values():
+        for text in labelled + _texts_from(locator.pattern, rng, 500):
+            found = locator.pattern.search(text)
+            assert _same(locator.search(text), found), (locator.pattern.pattern[:60], text)
+            checked += 1
+            matched += found is not None
+    assert checked > 15_000 and matched > checked // 3  # the texts do exercise the patterns
+
+
+def test_classifications_are_the_same_with_and_without_the_split(monkeypatch):
+    with LABELLED.open(encoding="utf-8") as f:
+        texts = [row["text"] for row in csv.DictReader(f)]
+    split = [classify.classify(t) for t in texts]
+    for locator in classify._LOWERED.values():
+        monkeypatch.setattr(locator, "groups", ())
+    assert [classify.classify(t) for t in texts] == split
