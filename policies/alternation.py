@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["Locator", "top_level_alternatives"]
+__all__ = ["Locator", "refers_back", "top_level_alternatives"]
 
 _BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
 _LITERAL_START = re.compile(r"[^\\\[\](){}.^$*+?|#\s]")  # a plain character, not regex syntax
@@ -55,6 +55,11 @@ def top_level_alternatives(pattern: str) -> list[str]:
     return parts
 
 
+def refers_back(pattern: str) -> bool:
+    """Whether ``pattern`` refers back to a group (``\\1``, ``(?P=name)``)."""
+    return bool(_BACKREFERENCE.search(pattern))
+
+
 def _shape(alternative: str) -> str:
     if alternative.startswith(r"\b"):
         return "boundary"
@@ -72,21 +77,27 @@ class Locator:
         self.pattern = pattern
         self.groups: tuple[re.Pattern[str], ...] = ()
         alternatives = top_level_alternatives(pattern.pattern)
-        if len(alternatives) < 2 or pattern.flags & re.VERBOSE or _BACKREFERENCE.search(pattern.pattern):
-            return  # one alternative; comments that may hold "|"; a group referred to by number
+        if len(alternatives) < 2 or pattern.flags & re.VERBOSE:
+            return  # one alternative; or comments, which may hold "|"
         by_shape: dict[str, list[str]] = {}
-        for alternative in alternatives:
-            by_shape.setdefault(_shape(alternative), []).append(alternative)
-        if len(by_shape) < 2:
-            return  # one shape: the pattern is already in its fastest form
-        groups = []
-        for shape, members in by_shape.items():
-            if shape == "boundary":
-                source = r"\b(?:" + "|".join(m[2:] for m in members) + ")"
+        alone: list[str] = []  # alternatives that refer back to their own group
+        for i, alternative in enumerate(alternatives):
+            if not refers_back(alternative):
+                by_shape.setdefault(_shape(alternative), []).append(alternative)
+            elif i and re.compile("|".join(alternatives[:i]), pattern.flags).groups:
+                return  # its group numbers would change on its own
             else:
-                source = "|".join(members)
-            groups.append(re.compile(source, pattern.flags))
-        self.groups = tuple(groups)
+                alone.append(alternative)
+        if len(by_shape) + len(alone) < 2:
+            return  # one shape: the pattern is already in its fastest form
+        sources = [
+            r"\b(?:" + "|".join(m[2:] for m in members) + ")" if shape == "boundary" else "|".join(members)
+            for shape, members in by_shape.items()
+        ]
+        try:
+            self.groups = tuple(re.compile(source, pattern.flags) for source in sources + alone)
+        except re.error:
+            self.groups = ()  # an alternative that does not stand alone (a reference to another)
 
     def search(self, text: str) -> re.Match[str] | None:
         """Exactly ``self.pattern.search(text)``."""

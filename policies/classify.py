@@ -32,7 +32,7 @@ from collections.abc import Iterable
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from policies.alternation import Locator
+from policies.alternation import Locator, refers_back
 from policies.verdict import Classification, ClassifyConfig
 
 __all__ = ["TAGS", "Classification", "ClassifyConfig", "classify", "explain"]
@@ -550,10 +550,22 @@ def _words_regex(words: tuple[str, ...], suffix: str = "") -> re.Pattern[str] | 
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")" + suffix + r"(?!\w)", _I)
 
 
+_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+
+
 @functools.lru_cache(maxsize=16)
-def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    """The spam patterns, compiled once per configuration."""
-    return tuple(re.compile(p, _I) for p in patterns)
+def _compiled(patterns: tuple[str, ...]) -> tuple[Locator | None, tuple[re.Pattern[str], ...]]:
+    """The spam patterns, compiled once per configuration, and all of them as one alternation
+    that finds whether any matches (most comments: none) in one search instead of one each.
+    None when a pattern refers back to a group or sets global flags: joined, its group numbers
+    would change, or its flags would apply to the others."""
+    compiled = tuple(re.compile(p, _I) for p in patterns)
+    if not patterns or any(refers_back(p) or _GLOBAL_FLAGS.search(p) for p in patterns):
+        return None, compiled
+    try:
+        return Locator(re.compile("|".join(patterns), _I)), compiled
+    except re.error:  # a pattern that only compiles alone (a group name used twice)
+        return None, compiled
 
 
 def _exclusion(text: str, config: ClassifyConfig, copies_elsewhere: int) -> tuple[str, str] | None:
@@ -567,7 +579,8 @@ def _exclusion(text: str, config: ClassifyConfig, copies_elsewhere: int) -> tupl
     if links and not re.search(r"[^\W_]", rest):
         return "links-only", "links-only: nothing but links and mentions"
     evidence: list[str] = []
-    for pattern in _compiled(config.spam_patterns):
+    any_spam, spam_patterns = _compiled(config.spam_patterns)
+    for pattern in spam_patterns if any_spam is None or any_spam.search(text) else ():
         if m := pattern.search(text):
             evidence.append(f"promotional pattern '{m.group(0).strip()}'")
     # A photo or screenshot is how people show a broken product: not promotion.
@@ -818,6 +831,7 @@ for _p in (
     _SARCASM_EXTRA,
 ):
     _LOWERED[id(_p)] = Locator(re.compile(_p.pattern, _p.flags & ~re.IGNORECASE))
+_SARCASM_CASED = Locator(_SARCASM)  # reads "NOT" in capitals: runs on the original text
 
 
 def _denial(text: str) -> str | None:
@@ -861,7 +875,7 @@ def _signals(text: str, compound: float, config: ClassifyConfig) -> list[str]:
         reasons.append(f"denial: says '{word}' (tone not positive, VADER {compound:.2f})")
     if m := _search(_COMPLAINT_PHRASES, text, low) or _search(_COMPLAINT_WORDS, text, low):
         reasons.append(f"complaint: says '{_quote(m)}'")
-    if m := _SARCASM.search(text) or _search(_SARCASM_EXTRA, text, low):
+    if m := _SARCASM_CASED.search(text) or _search(_SARCASM_EXTRA, text, low):
         reasons.append(f"complaint: sarcasm '{_quote(m)}'")
     seen: set[str] = set()
     for tag, pattern in _CUES:

@@ -146,3 +146,28 @@ def test_classifications_are_the_same_with_and_without_the_split(monkeypatch):
     for locator in classify._LOWERED.values():
         monkeypatch.setattr(locator, "groups", ())
     assert [classify.classify(t) for t in texts] == split
+
+
+def test_spam_patterns_that_only_work_alone_are_still_each_searched():
+    """The spam patterns are searched as one alternation first (most comments match none);
+    patterns that cannot be joined (a reference back to a group, global flags) are searched
+    one by one as before, with the same evidence."""
+    backref = classify.ClassifyConfig(spam_patterns=(r"\b(\w+) \1 \1\b", r"\bpromo code\b"))
+    flags = classify.ClassifyConfig(spam_patterns=(r"(?s)\bmega.deal\b", r"\bpromo code\b"))
+    assert classify._compiled(backref.spam_patterns)[0] is None
+    assert classify._compiled(flags.spam_patterns)[0] is None
+    assert classify._compiled(classify.ClassifyConfig().spam_patterns)[0] is not None
+    assert classify.classify("win win win with promo code", config=backref).excluded == "spam"
+    assert classify.classify("MEGA\nDEAL: promo code", config=flags).excluded == "spam"
+    assert classify.classify("promo.code and a mega deal", config=flags).excluded is None
+    assert classify.classify("win win with promo code", config=backref).excluded is None
+
+
+def test_the_joined_spam_patterns_find_what_each_finds():
+    config = classify.ClassifyConfig()
+    joined, each = classify._compiled(config.spam_patterns)
+    assert joined is not None
+    rng = random.Random(7)
+    for pattern in each:
+        for text in _texts_from(pattern, rng, 50) + ["nothing promotional here"]:
+            assert (joined.search(text) is not None) == any(p.search(text) for p in each), text
