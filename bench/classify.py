@@ -20,6 +20,10 @@ must never be copied into the project (see `../shared/data/README.md`).
 `--tune-only` hides every held-out and report figure, for use while tuning. `--archive DB`
 adds (d): precision and recall on an organisation's own comments that staff labelled with
 `comment-guard label` (the classifier alone, on the text staff saw, without policy or labels).
+
+(e) the cost per comment on every text above (best of 3), against VADER's own scoring of the
+same texts in the same run (the library every comment pays for), and with `--baseline DIR`
+against the classifier of an older checkout (its own process, the same texts).
 """
 
 from __future__ import annotations
@@ -28,7 +32,11 @@ import argparse
 import csv
 import functools
 import hashlib
+import json
+import subprocess
 import sys
+import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -232,6 +240,53 @@ def _print_archive(path: Path) -> None:
         print(f"  [{kind}] ({row.category}) {row.text[:100]!r}")
 
 
+# Times ``classify`` over the texts in a JSON file, best of 3, in whatever tree is first on the
+# path: this one, or an older checkout given with --baseline (its own process and imports).
+_TIMER = """
+import json, sys, time
+sys.meta_path = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+sys.path.insert(0, sys.argv[1])
+from policies.classify import classify
+texts = json.load(open(sys.argv[2], encoding="utf-8"))
+best = float("inf")
+for _ in range(3):
+    t0 = time.perf_counter()
+    for text in texts:
+        classify(text)
+    best = min(best, time.perf_counter() - t0)
+print(best / len(texts))
+"""
+
+
+def _cost(tree: Path, path: Path) -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", _TIMER, str(tree), str(path)], check=True, capture_output=True, text=True
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _print_cost(texts: list[str], baseline: Path | None) -> None:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    vader = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for text in texts:
+            analyzer.polarity_scores(text)
+        vader = min(vader, time.perf_counter() - t0)
+    vader /= len(texts)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "texts.json"
+        path.write_text(json.dumps(texts), encoding="utf-8")
+        ours = _cost(ROOT, path)
+        older = _cost(baseline, path) if baseline else None
+    print(f"\n(e) cost per comment, {len(texts):,} texts above, best of 3")
+    print(f"  classify {ours * 1e3:.3f} ms = {ours / vader:.1f} x VADER alone ({vader * 1e3:.3f} ms)")
+    if older is not None:
+        print(f"  {baseline}: {older * 1e3:.3f} ms ({older / ours:.2f} x this tree's time)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", type=Path, default=REAL, help="shared real set (CSV)")
@@ -249,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
         "--tune-only", action="store_true", help="hide held-out and report figures (while tuning)"
     )
     parser.add_argument("--archive", type=Path, metavar="DB", help="also score staff labels in this archive")
+    parser.add_argument(
+        "--baseline", type=Path, metavar="DIR", help="an older checkout whose cost to show alongside"
+    )
     args = parser.parse_args(argv)
     if args.archive is not None:
         if not args.archive.exists():
@@ -287,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    {cat:<20} {tune_err[cat]:>5}{held}   (of {total[cat]})")
 
     real_scores: dict[str, RealScore] = {}
+    real: list[RealRow] = []
     if args.real.exists():
         real = load_real(args.real)
         real_parts = {
@@ -322,6 +381,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {d:<22} {t.recall:>7.3f} {h.recall:>9.3f}   ({t.complaints}+{h.complaints})")
     else:
         print(f"\n(c) shared real set: skipped, {args.real} not found")
+
+    texts = [row.text for row in rows] + [row.text for row in real]
+    _print_cost(texts, args.baseline)
 
     if args.misses > 0:
         _print_labelled_misses("labelled set, tune part: misclassified", scores["tune"], args.misses)
