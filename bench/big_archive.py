@@ -11,7 +11,9 @@ reuses it. What is in it:
 - on top, the 100,000 comments of bench/pipeline.py's snapshot polled for real (``run_poll``:
   the poller and the engine), so a no-change re-poll of that snapshot is a real one;
 - findings about a tenth of the hidden and deleted comments (``insert_finding``), a quarter of
-  them acknowledged and half resolved (``set_finding_state``), each with its events.
+  them acknowledged and half resolved (``set_finding_state``), each with its events;
+- where the tree's schema has them, the comment counts per account and status that its polls
+  keep (counted once, after the bulk rows).
 
 Rows are written with the columns and values the poller writes (``guard.archive.poller``):
 the same events with the same data, chained by ``append_events``, the polls with their event
@@ -130,6 +132,12 @@ def build(path: Path, comments: int, tree: Path, seed: int = 5) -> dict[str, flo
     t1 = time.perf_counter()
     for _name, sql in indexes:
         db.execute(sql)
+    if "comment_counts" in db.table_names():  # kept by the poll (schema 14), not by raw inserts
+        db.execute("DELETE FROM comment_counts")
+        db.execute(
+            "INSERT INTO comment_counts (account, status, n)"
+            " SELECT account, status, count(*) FROM comments GROUP BY status, account"
+        )
     db.conn.commit()
     times["indexes"] = time.perf_counter() - t1
     t2 = time.perf_counter()

@@ -6,9 +6,13 @@ Versions are only ever inserted; events go through the hash chain (``guard.archi
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
 import sqlite_utils
@@ -16,11 +20,9 @@ import sqlite_utils
 from guard.archive.events import append_events
 from guard.errors import ArchiveError
 
-__all__ = ["ensure_account", "PollBatch", "write_poll"]
+__all__ = ["ensure_account", "PollBatch", "poll_page_cache", "write_poll"]
 
 _BATCH = 1000
-# Text is written separately, and only for edits: the FTS trigger fires on UPDATE OF message.
-_COMMENT_TEXT = "UPDATE comments SET message = :message WHERE id = :id"
 # New rows are indexed for search in bulk, once per poll (schema step 8 dropped the per-row
 # insert triggers): every row this poll inserted has a rowid above the largest one before it.
 _COMMENTS_FTS = (
@@ -29,6 +31,35 @@ _COMMENTS_FTS = (
 )
 _VERSIONS_FTS = (
     "INSERT INTO comment_versions_fts (rowid, message) SELECT id, message FROM comment_versions WHERE id > ?"
+)
+# Edits are re-indexed in bulk too (schema step 13 dropped the update trigger, which made FTS5
+# write a segment to disk per edited row), once per poll: 'delete' must be given the text that
+# was indexed, so each page reads it before the text changes (_INDEXED), and at the poll's end
+# one statement takes the edited rows out of the index and one puts them back with their new
+# text (each statement writes a segment: one a page wrote 20, and 2.8x the pages in all).
+# Only rows from before the poll (``+rowid``: looked up by id, never by scanning the rowid
+# range): this poll's new rows are not indexed yet, and _COMMENTS_FTS indexes them with their
+# last text. In rowid order: FTS5 writes its pending changes to disk whenever a rowid goes back.
+_INDEXED = (
+    "SELECT rowid, message, author_name FROM comments"
+    " WHERE id IN (SELECT value FROM json_each(?)) AND +rowid <= ?"
+)
+# The text goes back as bound values (JSON would cut it at a NUL character), many rows a statement.
+_COMMENTS_FTS_DELETE = "INSERT INTO comments_fts (comments_fts, rowid, message, author_name) VALUES "
+_COMMENTS_FTS_EDITED = (
+    "INSERT INTO comments_fts (rowid, message, author_name) SELECT rowid, message, author_name"
+    " FROM comments WHERE id IN (SELECT value FROM json_each(?)) AND +rowid <= ? ORDER BY rowid"
+)
+_UNINDEX_BATCH = 5000  # edited rows' indexed text held at most, for a poll that edits many
+# Comments per account and status (schema step 14), for `status`: the poll adds what it
+# changed, once, at its end, in its transaction.
+_COUNTS = (
+    "INSERT INTO comment_counts (account, status, n) VALUES (?, ?, ?)"
+    " ON CONFLICT (account, status) DO UPDATE SET n = n + excluded.n"
+)
+_STATUSES = (
+    "SELECT account, status, count(*) FROM comments WHERE id IN (SELECT value FROM json_each(?))"
+    " GROUP BY account, status"
 )
 # A new comment: the tuple the poller builds (no dict per row: a first poll has 100,000 of them).
 _COMMENT_INSERT = (
@@ -41,12 +72,35 @@ _VERSION_INSERT = (
     "INSERT INTO comment_versions (comment_id, version, message, sha256, seen_at, diff)"
     " VALUES (?, ?, ?, ?, ?, ?)"
 )
-_COMMENT_UPDATE = (
-    "UPDATE comments SET sha256 = :sha256,"
+# A changed comment: an edit (``message`` not None) sets the text and its hash, any other
+# change leaves both alone. SQLite rewrites the index entries of every column an UPDATE sets,
+# even to the same value: setting sha256 on a hidden or deleted comment wrote a page of the
+# comments_sha256 index for nothing.
+_COMMENT_CHANGE = (
     " version = :version, status = :status, hidden = :hidden, missing_count = :missing_count,"
     " last_seen = :last_seen, status_changed_at = :status_changed_at,"
     " confirmed_at = :confirmed_at WHERE id = :id"
 )
+_COMMENT_EDIT = "UPDATE comments SET message = :message, sha256 = :sha256," + _COMMENT_CHANGE
+_COMMENT_UPDATE = "UPDATE comments SET" + _COMMENT_CHANGE
+
+
+# A poll reads its window's comments (``PollDiff.plan``), then rewrites the ones that changed
+# and their index entries, in one transaction: with SQLite's default page cache (2 MiB) the
+# pages read first were read from the file again to be written (a churn re-poll's writes took
+# half as long again). The cache is this large for the length of a poll, and given back after.
+POLL_CACHE_KIB = 32 * 1024
+
+
+@contextlib.contextmanager
+def poll_page_cache(db: sqlite_utils.Database) -> Iterator[None]:
+    """``POLL_CACHE_KIB`` of page cache on ``db`` while the block runs (a poll)."""
+    before = int(db.execute("PRAGMA cache_size").fetchone()[0])
+    db.execute(f"PRAGMA cache_size = -{POLL_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA cache_size = {before}")
 
 
 def ensure_account(
@@ -125,25 +179,41 @@ def write_poll(db: sqlite_utils.Database, poll: PollBatch, pages: Iterable[PollB
             ],
         )
         poll_id = int(cur.lastrowid or 0)
-        last_comment = _max_rowid(db, "comments")
+        done = _Written(last_comment=_max_rowid(db, "comments"))
         last_version = _max_rowid(db, "comment_versions")
         for page in pages:
-            _write_rows(db, page, poll_id)
+            _write_rows(db, page, poll_id, done)
             for kind, n in page.counts().items():
                 poll.counted[kind] = poll.counted.get(kind, 0) + n
             poll.touched.update(e["post_id"] for e in page.events if e["post_id"] is not None)
-        _write_rows(db, poll, poll_id)
+        _write_rows(db, poll, poll_id, done)
         poll.touched.update(e["post_id"] for e in poll.events if e["post_id"] is not None)
-        # New rows are indexed for search once per poll (rowids above the largest before it).
-        db.execute(_COMMENTS_FTS, [last_comment])
+        # Search: edited rows out and back in with their new text, then new rows (rowids above
+        # the largest before the poll), each in one statement.
+        _unindex(db, done)
+        if done.edited:
+            db.execute(_COMMENTS_FTS_EDITED, [json.dumps(sorted(done.edited)), done.last_comment])
+        db.execute(_COMMENTS_FTS, [done.last_comment])
         db.execute(_VERSIONS_FTS, [last_version])
+        db.conn.executemany(_COUNTS, [(*key, n) for key, n in done.counts.items() if n])
         db.execute(
             "UPDATE polls SET counts = ? WHERE id = ?", [json.dumps(poll.counts(), sort_keys=True), poll_id]
         )
     return poll_id
 
 
-def _write_rows(db: sqlite_utils.Database, batch: PollBatch, poll_id: int) -> None:
+@dataclass
+class _Written:
+    """What a poll's batches changed that is written once, at the end of the poll."""
+
+    last_comment: int  # the largest comment rowid before the poll: the rows above it are new
+    edited: set[str] = field(default_factory=set)  # comments whose text changed
+    # (rowid, message, author_name) as indexed, of edited rows still to take out of the index
+    unindexed: list[tuple[int, str, str | None]] = field(default_factory=list)
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (account, status): delta
+
+
+def _write_rows(db: sqlite_utils.Database, batch: PollBatch, poll_id: int, done: _Written) -> None:
     """One batch's rows, posts before their comments (foreign keys), events last."""
     if batch.posts:
         db.table("posts").upsert_all(batch.posts, pk="id", batch_size=_BATCH)
@@ -158,9 +228,24 @@ def _write_rows(db: sqlite_utils.Database, batch: PollBatch, poll_id: int) -> No
     _executemany(db, "UPDATE posts SET missing_count = ? WHERE id = ?", batch.posts_missing)
     _executemany(db, "UPDATE posts SET comments_verified_at = ? WHERE id = ?", batch.posts_verified)
     _executemany(db, _COMMENT_INSERT, batch.comments)
+    done.counts.update((row[1], row[10]) for row in batch.comments)  # (account, status)
     if batch.comment_updates:
-        db.conn.executemany(_COMMENT_TEXT, [r for r in batch.comment_updates if r["message"] is not None])
-        db.conn.executemany(_COMMENT_UPDATE, batch.comment_updates)
+        # Status changes are counted as the archive has them before and after the updates, so
+        # a comment listed twice in a scan (two rows, one change) is counted once.
+        ids = json.dumps([r["id"] for r in batch.comment_updates])
+        done.counts.subtract(_status_counts(db, ids))
+        # Their indexed text, before it changes: once per row (on a later page too, the text a
+        # row had when the poll began is the text indexed).
+        edited = {r["id"] for r in batch.comment_updates if r["message"] is not None} - done.edited
+        if edited:
+            done.unindexed += db.execute(_INDEXED, [json.dumps(sorted(edited)), done.last_comment])
+            done.edited |= edited
+            if len(done.unindexed) >= _UNINDEX_BATCH:
+                _unindex(db, done)
+        # in the batch's order (a comment listed twice has two rows: the last one wins)
+        for edit, rows in groupby(batch.comment_updates, key=lambda r: r["message"] is not None):
+            db.conn.executemany(_COMMENT_EDIT if edit else _COMMENT_UPDATE, rows)
+        done.counts.update(_status_counts(db, ids))
     _executemany(db, _VERSION_INSERT, batch.comment_versions)
     _executemany(db, "UPDATE comments SET last_seen = ? WHERE id = ?", batch.comments_seen)
     _executemany(db, "UPDATE comments SET platform_status = ? WHERE id = ?", batch.comment_platform_status)
@@ -168,6 +253,23 @@ def _write_rows(db: sqlite_utils.Database, batch: PollBatch, poll_id: int) -> No
     for event in batch.events:
         event["poll_id"] = poll_id
     append_events(db, batch.events)
+
+
+def _unindex(db: sqlite_utils.Database, done: _Written) -> None:
+    """Take the edited rows read so far out of the search index (with the text indexed), in
+    rowid order, as many rows a statement as SQLite takes values."""
+    rows = sorted(done.unindexed)
+    per = max(1, db.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 3)
+    for start in range(0, len(rows), per):
+        chunk = rows[start : start + per]
+        values = ", ".join(["('delete', ?, ?, ?)"] * len(chunk))
+        db.execute(_COMMENTS_FTS_DELETE + values, [v for row in chunk for v in row])
+    done.unindexed = []
+
+
+def _status_counts(db: sqlite_utils.Database, ids: str) -> Counter[tuple[str, str]]:
+    """The comments ``ids`` (JSON) per (account, status), as the archive has them now."""
+    return Counter({(account, status): n for account, status, n in db.execute(_STATUSES, [ids])})
 
 
 def _max_rowid(db: sqlite_utils.Database, table: str) -> int:

@@ -321,6 +321,31 @@ def _v12_drop_comment_counts(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _v13_bulk_edit_fts(db: sqlite_utils.Database) -> None:
+    """Edited comments are re-indexed for search in bulk as well (``write_poll``: one FTS5
+    'delete' of a page's edited rows before their text changes, one insert of every edited row
+    per poll), instead of by the update trigger. The trigger ran FTS5 once per edited row, and
+    each run (its own statement) flushed the index's pending changes to disk as a new segment:
+    0.3 ms per edit and three times the pages written. Search stays exact after every poll."""
+    db.execute('DROP TRIGGER IF EXISTS "comments_au"')
+
+
+def _v14_comment_counts(db: sqlite_utils.Database) -> None:
+    """Comments per account and status, for `status`: a few rows instead of a count of the
+    status index, which grew with the archive. Kept by ``write_poll``, which applies the poll's
+    deltas (the rows it inserted, the status changes it wrote) in its own transaction, with no
+    per-row trigger (step 12 says why). Filled here from the archive. Derived data: not hashed,
+    not exported."""
+    db.execute(
+        "CREATE TABLE comment_counts (account TEXT NOT NULL, status TEXT NOT NULL,"
+        " n INTEGER NOT NULL, PRIMARY KEY (account, status)) WITHOUT ROWID"
+    )
+    db.execute(
+        "INSERT INTO comment_counts (account, status, n)"
+        " SELECT account, status, count(*) FROM comments GROUP BY status, account"  # the index's order
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_archive,
     _v2_staff_labels,
@@ -334,6 +359,8 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v10_status_counts_index,
     _v11_comment_counts,
     _v12_drop_comment_counts,
+    _v13_bulk_edit_fts,
+    _v14_comment_counts,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -19,18 +19,45 @@ from tests.daemon.conftest import REPO
 
 POLLER = r"""
 import sys
+from datetime import timedelta
 sys.path.insert(0, "bench")
-from ingest import ACCOUNT, NOW, SnapshotConnector, make_snapshot
+from ingest import ACCOUNT, NOW, SnapshotConnector, churn, make_snapshot
 from guard.archive.connection import open_archive
 from guard.runtime.pipeline import poll_account
 
 posts, per_post = int(sys.argv[2]), int(sys.argv[3])
 snapshot = make_snapshot(posts, per_post)
 db = open_archive(sys.argv[1])
+if sys.argv[4:] == ["churn"]:  # a re-poll with edits, hidden and deleted comments
+    snapshot, now = churn(snapshot), NOW + timedelta(minutes=5)
+else:
+    now = NOW
 print("polling", flush=True)
-poll_account(db, ACCOUNT, SnapshotConnector(snapshot), now=NOW)
+poll_account(db, ACCOUNT, SnapshotConnector(snapshot), now=now)
 print("done", flush=True)
 """
+
+
+def _exact_counts_and_search(db) -> None:
+    """The comment counts equal the comments, and the search indexes their text."""
+    kept = {(a, s): n for a, s, n in db.execute("SELECT account, status, n FROM comment_counts WHERE n != 0")}
+    counted = db.execute("SELECT account, status, count(*) FROM comments GROUP BY account, status")
+    assert kept == {(a, s): n for a, s, n in counted}
+    for table in ("comments_fts", "comment_versions_fts"):
+        db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)")
+
+
+def _killed_after(argv: list[str], seconds: float) -> int:
+    """Run the poller, kill -9 it ``seconds`` after it starts polling (if still running);
+    its exit code."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    assert proc.stdout.readline().strip() == "polling", proc.stderr.read()
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    return proc.returncode
 
 
 def _kills(tmp_path, kills: int, posts: int, per_post: int, seed: int) -> None:
@@ -39,20 +66,8 @@ def _kills(tmp_path, kills: int, posts: int, per_post: int, seed: int) -> None:
     rng = random.Random(seed)
     completed = 0
     for _ in range(kills):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", POLLER, str(db_path), str(posts), str(per_post)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
-        )
-        assert proc.stdout.readline().strip() == "polling", proc.stderr.read()
-        try:
-            proc.wait(timeout=rng.uniform(0.0, 1.5))
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
-        if proc.returncode == 0:
+        argv = [sys.executable, "-c", POLLER, str(db_path), str(posts), str(per_post)]
+        if _killed_after(argv, rng.uniform(0.0, 1.5)) == 0:
             completed += 1
         db = open_archive(db_path)
         try:
@@ -67,6 +82,7 @@ def _kills(tmp_path, kills: int, posts: int, per_post: int, seed: int) -> None:
             )
             assert not [k for k, n in doubled.items() if n > 1]
             assert verify_archive(db).ok
+            _exact_counts_and_search(db)
         finally:
             db.conn.close()
 
@@ -86,3 +102,31 @@ def test_kill9_eighteen_times_inside_a_40000_comment_first_poll(tmp_path):
 def test_kill9_thirty_random_kills(tmp_path):
     """30 random kills of a 5,000-comment first poll."""
     _kills(tmp_path, kills=30, posts=50, per_post=100, seed=30)
+
+
+def _churn_kills(tmp_path, kills: int, posts: int, per_post: int, seed: int) -> None:
+    """A first poll, then re-polls with churn killed at random moments: each leaves the churn
+    poll's edits (versions, search index, counts) all written or none."""
+    db_path = tmp_path / "archive.db"
+    argv = [sys.executable, "-c", POLLER, str(db_path), str(posts), str(per_post)]
+    subprocess.run(argv, check=True, capture_output=True, cwd=REPO)
+    rng = random.Random(seed)
+    for _ in range(kills):
+        _killed_after([*argv, "churn"], rng.uniform(0.0, 0.4))
+        db = open_archive(db_path)
+        try:
+            polls = db.execute("SELECT count(*) FROM polls").fetchone()[0]
+            edits = db.execute("SELECT count(*) FROM comment_versions WHERE version = 2").fetchone()[0]
+            edited = db.execute("SELECT count(*) FROM events WHERE kind = 'comment_edited'").fetchone()[0]
+            assert edits == edited and (edits > 0) == (polls > 1)  # the churn poll, whole or not at all
+            assert verify_archive(db).ok
+            _exact_counts_and_search(db)
+        finally:
+            db.conn.close()
+
+
+@pytest.mark.slow
+def test_kill9_during_churn_re_polls_leaves_all_or_nothing(tmp_path):
+    """Ten kills of a re-poll of 10,000 comments with 2 % churn: the edits' search index and the
+    comment counts are the poll's whole or none of it."""
+    _churn_kills(tmp_path, kills=10, posts=50, per_post=200, seed=12)

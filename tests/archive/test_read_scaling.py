@@ -99,7 +99,7 @@ def test_status_counts_follow_every_insert_and_status_change(big):
     assert status["comments"] == sum(counted.values()) == 3000
     assert {s: status[f"comments_{s}"] for s in counted} == counted
     assert counted["hidden"] > 0 and counted["deleted"] > 0
-    assert queries._comment_counts(big, "main-page", single=False) == counted
+    assert queries._comment_counts(big, "main-page") == counted
 
 
 def test_posts_page_counts_comments_of_each_post(big):
