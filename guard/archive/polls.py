@@ -6,11 +6,10 @@ Versions are only ever inserted; events go through the hash chain (``guard.archi
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -20,7 +19,7 @@ import sqlite_utils
 from guard.archive.events import append_events
 from guard.errors import ArchiveError
 
-__all__ = ["ensure_account", "PollBatch", "poll_page_cache", "write_poll"]
+__all__ = ["ensure_account", "PollBatch", "write_poll"]
 
 _BATCH = 1000
 # New rows are indexed for search in bulk, once per poll (schema step 8 dropped the per-row
@@ -83,24 +82,6 @@ _COMMENT_CHANGE = (
 )
 _COMMENT_EDIT = "UPDATE comments SET message = :message, sha256 = :sha256," + _COMMENT_CHANGE
 _COMMENT_UPDATE = "UPDATE comments SET" + _COMMENT_CHANGE
-
-
-# A poll reads its window's comments (``PollDiff.plan``), then rewrites the ones that changed
-# and their index entries, in one transaction: with SQLite's default page cache (2 MiB) the
-# pages read first were read from the file again to be written (a churn re-poll's writes took
-# half as long again). The cache is this large for the length of a poll, and given back after.
-POLL_CACHE_KIB = 32 * 1024
-
-
-@contextlib.contextmanager
-def poll_page_cache(db: sqlite_utils.Database) -> Iterator[None]:
-    """``POLL_CACHE_KIB`` of page cache on ``db`` while the block runs (a poll)."""
-    before = int(db.execute("PRAGMA cache_size").fetchone()[0])
-    db.execute(f"PRAGMA cache_size = -{POLL_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        db.execute(f"PRAGMA cache_size = {before}")
 
 
 def ensure_account(

@@ -22,7 +22,7 @@ from guard.actions import enforce, mark_protection
 from guard.archive.connection import Archive, archive_version
 from guard.archive.meta import billed_key, budget_key, meta_get, meta_set
 from guard.archive.poller import PollDiff
-from guard.archive.polls import ensure_account, poll_page_cache, write_poll
+from guard.archive.polls import ensure_account, write_poll
 from guard.clock import iso, utcnow
 from guard.config import Account, Config
 from guard.engine import EngineResult, run_engine
@@ -65,15 +65,7 @@ def poll_account(
     answers. A failed ``confirm_gone`` leaves the suspects ``unknown``, never deleted.
     ``post_id``: a targeted scan of that one post (a webhook said it changed), written through
     the same diff and transaction; the deletion rule is the same (complete scan, then by id).
-    The pages the first pass reads stay cached until the write (``poll_page_cache``).
     """
-    with poll_page_cache(db):
-        return _poll_account(db, account, connector, now, post_id)
-
-
-def _poll_account(
-    db: Archive, account: Account, connector: Connector, now: datetime | None, post_id: str | None
-) -> PollResult:
     t0 = time.perf_counter()
     started = now or utcnow()
     since = started - timedelta(days=account.watch_days)

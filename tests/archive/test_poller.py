@@ -319,22 +319,3 @@ def test_search_index_is_exact_after_every_poll(db, account, page, fb):
     assert len(found["quokka"]) == 1 and len(found["zebra"]) == 1
     total = db.execute("SELECT count(*) FROM comments").fetchone()[0]
     assert db.execute("SELECT count(*) FROM comments_fts").fetchone()[0] == total
-
-
-def test_a_poll_keeps_its_pages_cached_until_it_writes_and_gives_the_cache_back(
-    db, account, page, fb, monkeypatch
-):
-    """A poll reads its window's comments, then rewrites the changed ones: it runs with a page
-    cache large enough to keep what it read (SQLite's default is 2 MiB), for its length only."""
-    before = db.execute("PRAGMA cache_size").fetchone()[0]
-    during = []
-    real = polls.append_events
-
-    def spy(*args, **kwargs):
-        during.append(db.execute("PRAGMA cache_size").fetchone()[0])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(polls, "append_events", spy)
-    poll(db, account, fb)
-    assert during and set(during) == {-polls.POLL_CACHE_KIB} and polls.POLL_CACHE_KIB > -before
-    assert db.execute("PRAGMA cache_size").fetchone()[0] == before
