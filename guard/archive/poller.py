@@ -125,13 +125,15 @@ class PollDiff:
                         self.poll.posts_verified.append((self.now, scan.post.id))
             # one read of the page's archived comments: the changes, and the absent
             stored = self._stored(page)
-            planned = _changed(page, stored)
-            self._planned.append(planned if len(planned) <= _PLANNED_MAX else None)
+            planned = _changed(page, stored) if stored else None  # None: all new (a first poll)
+            self._planned.append(planned if planned is not None and len(planned) <= _PLANNED_MAX else None)
             self._absent_comments(listed_all, seen, threshold, stored)
             self._absent_comments(verify, seen, 1, stored)
         if self.snapshot.posts_complete:
             self._absent_posts(seen_posts, threshold)
         self._complete = complete
+        if all(p is None for p in self._planned):
+            self._written = None  # every page is compared again: nothing to keep track of
         return list(self.suspects.values())
 
     def _pages(self) -> Iterator[list[PostScan]]:
