@@ -29,31 +29,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import structlog  # noqa: E402
 
-from connectors.base import Comment, GoneTarget, Post, PostScan, Snapshot  # noqa: E402
+from connectors.base import Comment, Post, PostScan, Snapshot  # noqa: E402
 from guard.archive.connection import open_archive
 from guard.archive.events import GENESIS_HASH  # noqa: E402
 from guard.config import Account  # noqa: E402
 from guard.runtime.pipeline import poll_account  # noqa: E402
+from tests.support.snapshot import SnapshotConnector  # noqa: E402  (the one snapshot double)
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 ACCOUNT = Account(name="bench", platform="facebook", page_id="1", token_env="X", watch_days=14)
-
-
-class SnapshotConnector:
-    """Hands the poller a prepared snapshot; confirms every suspect as deleted."""
-
-    platform = "facebook"
-    absences_before_confirm = 1
-
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        self.api_calls = 0
-
-    def fetch(self, since: datetime) -> Snapshot:
-        return self.snapshot
-
-    def confirm_gone(self, targets: list[GoneTarget]) -> dict[str, str]:
-        return {t.id: "deleted" for t in targets}
 
 
 WORDS = (
