@@ -3,9 +3,13 @@ still apply on top, so changing either takes effect without re-classifying."""
 
 from __future__ import annotations
 
-from policies.analysis import analyze
+import hashlib
+import json
+
+from policies.analysis import _classifier_digest, analyze, classify_inputs
 from policies.classify import Classification
 from policies.records import PolicyConfig, StaffLabel, Thread
+from policies.verdict import ClassifyConfig
 from tests.policies.test_protection_policy import ORDINARY, QUESTION, comment, post
 
 
@@ -60,3 +64,19 @@ def test_verdicts_are_made_only_for_the_comments_asked_about():
     )
     assert cache.puts == 0
     assert a.classifications["c2"] is not None and cache.puts == 1
+
+
+def test_the_inputs_digest_is_the_one_older_versions_stored():
+    """A verdict stored by an older version is found only if the digest of the same inputs is
+    byte for byte what it computed: SHA-256 of the JSON list of all inputs."""
+    config = ClassifyConfig(abuse_words=(*ClassifyConfig().abuse_words, 'say "no"', "Zöpf\\"))
+    for message, changed, while_wrong, copies in (
+        ('Why "so"? Café ☕\n\\ done', ["thursday", "Ünd"], True, 2),
+        ("", [], False, 0),
+        ("line\u2028sep 😀", ['a"b'], False, 11),
+    ):
+        blob = json.dumps(
+            [_classifier_digest(), repr(config), changed, while_wrong, copies, message], ensure_ascii=False
+        )
+        expected = hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        assert classify_inputs(message, changed, while_wrong, copies, config) == expected
