@@ -13,13 +13,26 @@ group, and takes the leftmost start. No alternative can match before that start 
 alternative is in some group), so the original pattern, anchored there with ``match``, gives
 exactly the match ``search`` would have: the same alternative wins, with the same groups.
 Lookbehinds and ``\\b`` still see the text before the start (``match(text, pos)`` keeps it).
+
+Most comments match none of a cue's alternatives, and proving that costs the regex engine a
+try of every alternative at every word. Each alternative also names words any match of it
+must contain ("hold" in ``\\bon\\s+hold\\b``): when none of a pattern's ``needles`` is in the
+text, the pattern cannot match and is not searched. A ``NeedleIndex`` finds every needle of
+many patterns in one pass over the text (Aho-Corasick, pyahocorasick's C automaton): checking
+each pattern's needles with ``in`` would scan the text once per needle.
 """
 
 from __future__ import annotations
 
 import re
+import re._constants as _c  # type: ignore[import-not-found]  # no stubs for the private parser
+import re._parser as _parser  # type: ignore[import-not-found]
+from collections.abc import Iterable
+from typing import Any
 
-__all__ = ["Locator", "refers_back", "top_level_alternatives"]
+import ahocorasick
+
+__all__ = ["Locator", "NeedleIndex", "needles", "refers_back", "top_level_alternatives"]
 
 _BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
 _LITERAL_START = re.compile(r"[^\\\[\](){}.^$*+?|#\s]")  # a plain character, not regex syntax
@@ -60,6 +73,99 @@ def refers_back(pattern: str) -> bool:
     return bool(_BACKREFERENCE.search(pattern))
 
 
+_REPEATS = (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT)
+_SPELLINGS_MAX = 16  # a run of literals is followed through small variations ("a[uú]n", "wi-?fi")
+
+
+def selective(needle: str) -> bool:
+    """Whether a needle is rare enough to be worth checking: "no" or "is" is in nearly every
+    comment; "hold", "4g", ":(" and "错了" are not."""
+    return len(needle.strip()) >= 3 or any(not (ch.isascii() and ch.isalpha()) for ch in needle.strip())
+
+
+def _choices(op: Any, av: Any) -> list[str] | None:
+    """The strings one parsed item matches when it matches one of a few (a letter, a small
+    class of letters, an optional letter), or None."""
+    if op is _c.LITERAL:
+        return [chr(av)]
+    if op is _c.IN and all(member_op is _c.LITERAL for member_op, _ in av):
+        return [chr(code) for _, code in av]
+    if op in _REPEATS and av[0] == 0 and av[1] == 1 and len(av[2]) == 1:
+        inner = _choices(*av[2][0])
+        return None if inner is None else ["", *inner]
+    return None
+
+
+def _score(candidate: list[str]) -> tuple[bool, int, int]:
+    return all(map(selective, candidate)), min(map(len, candidate)), -len(candidate)
+
+
+def _required(items: Any) -> list[str] | None:
+    """Strings one of which every match of the parsed sequence ``items`` contains (the most
+    selective such list found), or None when none is known. Only what is certain counts:
+    literal runs and their few spellings, groups, branches that all require something,
+    repeats of at least one, lookarounds that must match; nothing inside a case-insensitive
+    group or a negative lookaround."""
+    candidates: list[list[str]] = []
+    run: list[str] = [""]
+
+    def flush() -> None:
+        if any(run):
+            candidates.append(sorted(set(run)))
+
+    for op, av in items:
+        choices = _choices(op, av)
+        if choices is not None and len(run) * len(choices) <= _SPELLINGS_MAX:
+            run = [r + c for r in run for c in choices]
+            continue
+        if op in _REPEATS and av[0] >= 1 and len(av[2]) == 1 and (one := _choices(*av[2][0])):
+            # "hmm+": the run goes on through the repeat's first copies, then stops
+            run = [r + c * av[0] for r in run for c in one] if len(run) * len(one) <= _SPELLINGS_MAX else run
+            flush()
+            run = [""]
+            continue
+        flush()
+        run = [""] if choices is None else choices
+        found: list[str] | None = None
+        if op is _c.SUBPATTERN:
+            _group, add_flags, _del_flags, inner = av
+            found = None if add_flags & re.IGNORECASE else _required(inner)
+        elif op is _c.BRANCH:
+            branches = [_required(branch) for branch in av[1]]
+            if all(branches):
+                found = sorted({s for b in branches for s in b or ()})
+        elif op in _REPEATS and av[0] >= 1:
+            found = _required(av[2])
+        elif op is _c.ATOMIC_GROUP:
+            found = _required(av)
+        elif op is _c.ASSERT:  # a lookahead or lookbehind that must match: in the text too
+            found = _required(av[1])
+        if found:
+            candidates.append(found)
+    flush()
+    return max(candidates, key=_score) if candidates else None
+
+
+def needles(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Strings one of which is in every text ``pattern`` matches, or None when that cannot be
+    said usefully (a case-insensitive pattern, an alternative that needs no selective string,
+    a pattern the parser of this Python reads differently)."""
+    if pattern.flags & re.IGNORECASE:
+        return None  # containment is exact; case-insensitive matching is not
+    try:
+        required = _required(_parser.parse(pattern.pattern, pattern.flags & ~re.UNICODE))
+    except Exception:  # noqa: BLE001 - a private parser's new shape: search as before
+        return None
+    if not required or not all(map(selective, required)):
+        return None
+    # "wait" is in every text holding "waiting": keep the shortest of such pairs.
+    out: list[str] = []
+    for s in sorted(set(required), key=len):
+        if not any(k in s for k in out):
+            out.append(s)
+    return tuple(out)
+
+
 def _shape(alternative: str) -> str:
     if alternative.startswith(r"\b"):
         return "boundary"
@@ -71,11 +177,13 @@ def _shape(alternative: str) -> str:
 class Locator:
     """``search`` of one compiled pattern, through its alternatives grouped by shape."""
 
-    __slots__ = ("pattern", "groups")
+    __slots__ = ("pattern", "groups", "needles")
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
         self.groups: tuple[re.Pattern[str], ...] = ()
+        found = needles(pattern)
+        self.needles: frozenset[str] | None = None if found is None else frozenset(found)
         alternatives = top_level_alternatives(pattern.pattern)
         if len(alternatives) < 2 or pattern.flags & re.VERBOSE:
             return  # one alternative; or comments, which may hold "|"
@@ -99,8 +207,15 @@ class Locator:
         except re.error:
             self.groups = ()  # an alternative that does not stand alone (a reference to another)
 
-    def search(self, text: str) -> re.Match[str] | None:
-        """Exactly ``self.pattern.search(text)``."""
+    def search(self, text: str, found: frozenset[str] | None = None) -> re.Match[str] | None:
+        """Exactly ``self.pattern.search(text)``. ``found``: the needles ``text`` contains, from
+        a ``NeedleIndex`` holding this locator's (else each needle is looked for here)."""
+        if self.needles is not None:
+            if found is None:
+                if not any(n in text for n in self.needles):
+                    return None
+            elif self.needles.isdisjoint(found):
+                return None
         if not self.groups:
             return self.pattern.search(text)
         start = -1
@@ -112,3 +227,29 @@ class Locator:
             return None
         # Some alternative matches at ``start`` and none earlier: the pattern matches there.
         return self.pattern.match(text, start) or self.pattern.search(text)
+
+
+class NeedleIndex:
+    """The needles of many locators, found in a text in one pass.
+
+    ``found`` keeps its last answer (the text object and its needles): a classifier asks for
+    the same text once per pattern. The pair is replaced as one object, so a thread never
+    pairs another thread's text with its needles."""
+
+    __slots__ = ("_automaton", "_last")
+
+    def __init__(self, locators: Iterable[Locator]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        for needle in sorted({n for loc in locators for n in loc.needles or ()}):
+            self._automaton.add_word(needle, needle)
+        self._automaton.make_automaton()
+        self._last: tuple[str, frozenset[str]] = ("", frozenset())
+
+    def found(self, text: str) -> frozenset[str]:
+        """The indexed needles ``text`` contains."""
+        last = self._last
+        if last[0] is text:
+            return last[1]
+        out = frozenset(needle for _, needle in self._automaton.iter(text)) if text else frozenset()
+        self._last = (text, out)
+        return out

@@ -32,7 +32,7 @@ from collections.abc import Iterable
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from policies.alternation import Locator, refers_back
+from policies.alternation import Locator, NeedleIndex, refers_back
 from policies.verdict import Classification, ClassifyConfig
 
 __all__ = ["TAGS", "Classification", "ClassifyConfig", "classify", "explain"]
@@ -630,7 +630,7 @@ def _search(pattern: re.Pattern[str], text: str, low: str | None) -> _Found | No
     fast = _LOWERED.get(id(pattern)) if low is not None else None
     if fast is None or low is None:
         return pattern.search(text)
-    m = fast.search(low)
+    m = fast.search(low, _NEEDLES.found(low))
     return _Hit(m, text) if m else None
 
 
@@ -832,6 +832,7 @@ for _p in (
 ):
     _LOWERED[id(_p)] = Locator(re.compile(_p.pattern, _p.flags & ~re.IGNORECASE))
 _SARCASM_CASED = Locator(_SARCASM)  # reads "NOT" in capitals: runs on the original text
+_NEEDLES = NeedleIndex(_LOWERED.values())  # which lowered patterns can match at all, in one pass
 
 
 def _denial(text: str) -> str | None:

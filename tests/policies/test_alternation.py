@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from policies import classify
-from policies.alternation import Locator, top_level_alternatives
+from policies.alternation import Locator, NeedleIndex, needles, top_level_alternatives
 
 LABELLED = Path(__file__).resolve().parents[1] / "data" / "comments_labelled.csv"
 
@@ -126,17 +126,83 @@ def _texts_from(pattern: re.Pattern[str], rng: random.Random, n: int) -> list[st
 
 
 def test_every_classifier_pattern_finds_what_search_finds():
+    """Through the split, the needles checked one by one and the needles found by the index
+    (the classifier's path): always the match ``search`` finds."""
     rng = random.Random(20261126)
     with LABELLED.open(encoding="utf-8") as f:
         labelled = [row["text"].lower() for row in csv.DictReader(f)]
-    checked = matched = 0
+    index = NeedleIndex(classify._LOWERED.values())
+    checked = matched = filtered = 0
     for locator in classify._LOWERED.values():
         for text in labelled + _texts_from(locator.pattern, rng, 500):
             found = locator.pattern.search(text)
             assert _same(locator.search(text), found), (locator.pattern.pattern[:60], text)
+            assert _same(locator.search(text, index.found(text)), found), (locator.pattern.pattern[:60], text)
             checked += 1
             matched += found is not None
+            filtered += locator.needles is not None
     assert checked > 15_000 and matched > checked // 3  # the texts do exercise the patterns
+    assert filtered > checked // 2  # and the needles
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # the most selective word of each alternative: "on" is in nearly every comment
+        (r"\bon\s+hold\b|\bstill\s+waiting\b", {"hold", "waiting"}),
+        # a few spellings are followed: a class of letters, an optional letter, a repeat's first
+        (r"\ba[uú]n\s+no\b", {"aun", "aún"}),
+        (r"\bno\s+wi-?fi\b", {"wifi", "wi-fi"}),
+        (r"\bhmm+\b", {"hmm"}),
+        # every branch of a group needs something: any of them will do; "wait" covers "waiting"
+        (r"\b(?:wait|waiting|hold)\b", {"wait", "hold"}),
+        # a lookahead that must match is in the text too; a negative one is not
+        (r"\bde\s+m[aá]s\b(?=.*\bcobr)", {"cobr"}),
+        (r"\bsupposed\s+to(?!\s+rain)", {"supposed"}),
+        # short words count where they are rare: digits, punctuation, other scripts
+        (r"\b[345]g\b|:-?\(|错了", {"3g", "4g", "5g", ":(", ":-(", "错了"}),
+    ],
+)
+def test_needles_are_what_every_match_contains(source, expected):
+    pattern = re.compile(source)
+    assert set(needles(pattern) or ()) == expected
+    rng = random.Random(3)
+    for text in _texts_from(pattern, rng, 200):
+        if m := pattern.search(text):
+            assert any(n in m.group(0) or n in text for n in expected), text
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        r"\bno\b|\bhold\b",  # an alternative that needs only a common word
+        r"\b\w+\s\w+\b",  # no literal at all
+        r"(?i:hold)|\bwaiting\b",  # case-insensitive letters are not contained as written
+        r"(?:hold)?\s+",  # optional
+    ],
+)
+def test_patterns_without_a_sure_selective_word_have_no_needles(source):
+    assert needles(re.compile(source)) is None
+    assert needles(re.compile("hold", re.IGNORECASE)) is None
+
+
+def test_a_pattern_whose_needles_are_absent_is_not_searched():
+    locator = Locator(re.compile(r"\bon\s+hold\b|\bstill\s+waiting\b"))
+    index = NeedleIndex([locator])
+    assert index.found("I am still waiting") == {"waiting"}
+    assert index.found("the line is long") == frozenset()
+    locator.pattern = re.compile("never used")  # type: ignore[misc]  # a search would find nothing
+    assert locator.search("kept on hold", index.found("kept on hold")) is None
+    assert locator.search("nothing to see", index.found("nothing to see")) is None
+
+
+def test_the_index_answers_for_the_text_it_is_given_not_the_last_one():
+    index = NeedleIndex([Locator(re.compile(r"\bhold\b|\bwaiting\b"))])
+    first = "on hold"
+    assert index.found(first) == {"hold"}
+    assert index.found("".join(["wait", "ing"])) == {"waiting"}
+    assert index.found(first) == {"hold"}
+    assert index.found("") == frozenset()
 
 
 def test_classifications_are_the_same_with_and_without_the_split(monkeypatch):
