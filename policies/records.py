@@ -94,7 +94,7 @@ class Thread:
     marks: tuple[ManualMark, ...] = ()
     replies_posted: tuple[tuple[str, str], ...] = ()  # (target id, at) replies made via comment-guard
     open_kinds: frozenset[str] = frozenset()  # kinds of open findings on this post
-    labels: tuple[StaffLabel, ...] = ()  # the latest staff label of each labelled comment
+    labels: tuple[StaffLabel, ...] = ()  # the latest staff label of each labelled comment in comments
 
 
 @dataclass(frozen=True)

@@ -79,18 +79,18 @@ def add_label(
     return StaffLabel(comment_id, label, by, at, note, digest)
 
 
-def latest_labels(db: sqlite_utils.Database, post_ids: list[str]) -> dict[str, list[StaffLabel]]:
-    """The latest label of each labelled comment of these posts, by post (ordered by comment)."""
-    out: dict[str, list[StaffLabel]] = {}
-    for post_id, *label in db.execute(
-        "SELECT c.post_id, l.comment_id, l.label, l.labelled_by, l.at, l.note, l.sha256"
-        " FROM labels l JOIN comments c ON c.id = l.comment_id"
-        " WHERE c.post_id IN (SELECT value FROM json_each(?))"
-        " AND l.id = (SELECT MAX(id) FROM labels WHERE comment_id = l.comment_id) ORDER BY l.comment_id",
-        [json.dumps(post_ids)],
-    ):
-        out.setdefault(post_id, []).append(StaffLabel(*label))
-    return out
+def latest_labels(db: sqlite_utils.Database, comment_ids: list[str]) -> dict[str, StaffLabel]:
+    """The latest label of each of these comments that has one, by comment id: a lookup per
+    comment, where one by post joined every comment of the post to find the few labelled."""
+    return {
+        row[0]: StaffLabel(*row)
+        for row in db.execute(
+            "SELECT l.comment_id, l.label, l.labelled_by, l.at, l.note, l.sha256 FROM labels l"
+            " WHERE l.comment_id IN (SELECT value FROM json_each(?))"
+            " AND l.id = (SELECT MAX(id) FROM labels WHERE comment_id = l.comment_id)",
+            [json.dumps(comment_ids)],
+        )
+    }
 
 
 def labelled_comments(db: sqlite_utils.Database) -> list[LabelledComment]:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 import sqlite_utils
 
 from guard.archive.labels import latest_labels
+from guard.states import FindingState
 from policies.records import CommentRecord, ManualMark, PostRecord, Thread, Version
 
 __all__ = ["load_thread", "load_threads", "MARK_EVENT", "REPLY_EVENT"]
@@ -20,20 +21,26 @@ REPLY_EVENT = "reply_posted"
 # Each comment with the number of the account's other posts that carry exactly its text (the
 # classifier's repetition evidence for spam); the comments_sha256 index keeps it a lookup.
 # Tuples, in CommentRecord's order (with first_seen): a poll loads every post it touched.
-_COMMENT_FIELDS = """
+_SELECT_COMMENTS = """
 SELECT c.id, c.post_id, c.parent_id, c.author_name, c.author_id, c.message, c.created_time,
        c.first_seen, c.status, c.from_page, c.status_changed_at,
        (SELECT COUNT(DISTINCT o.post_id) FROM comments o
         WHERE o.sha256 = c.sha256 AND o.post_id != c.post_id AND o.account = c.account)
-FROM comments c WHERE c.post_id IN (SELECT value FROM json_each(?1))
-"""
-_COMMENTS = _COMMENT_FIELDS + " ORDER BY c.created_time, c.id"
+FROM comments c"""
+_OF_POSTS = "c.post_id IN (SELECT value FROM json_each(?1))"
+_COMMENTS = f"{_SELECT_COMMENTS} WHERE {_OF_POSTS} ORDER BY c.created_time, c.id"
+# Findings not resolved, by the states spelled out: the findings_state index then reads the
+# open ones (few), where "!= 'resolved'" reads every finding ever opened.
+_UNRESOLVED = "state IN ({})".format(", ".join(f"'{s}'" for s in FindingState if s != FindingState.RESOLVED))
 # What the rules read of a thread that is not corrected (``policies.analysis.reads_every_comment``):
 # comments no longer plainly present, the page's own comments, and those open findings are about.
+# The last are looked up by id in a second SELECT (UNION drops a comment both find): as a third
+# OR term they were tested against every comment of the chunk. "+" keeps SQLite on the id there.
 _RELEVANT_COMMENTS = (
-    _COMMENT_FIELDS + " AND (c.status != 'present' OR c.from_page != 0 OR c.id IN"
-    " (SELECT comment_id FROM findings WHERE post_id IN (SELECT value FROM json_each(?1))"
-    " AND state != 'resolved')) ORDER BY c.created_time, c.id"
+    f"{_SELECT_COMMENTS} WHERE {_OF_POSTS} AND (c.status != 'present' OR c.from_page != 0)"
+    f" UNION {_SELECT_COMMENTS} WHERE c.id IN (SELECT comment_id FROM findings WHERE {_UNRESOLVED}"
+    f" AND post_id IN (SELECT value FROM json_each(?1))) AND +{_OF_POSTS}"
+    " ORDER BY 7, 1"  # created_time, id
 )
 _IN = "IN (SELECT value FROM json_each(?))"
 _POSTS = (
@@ -44,7 +51,7 @@ _VERSIONS = (
     f"SELECT post_id, version, message, seen_at, diff FROM post_versions WHERE post_id {_IN} ORDER BY version"
 )
 _MARKS = f"SELECT post_id, kind, at, data FROM events WHERE post_id {_IN} AND kind IN (?, ?) ORDER BY seq"
-_OPEN_KINDS = f"SELECT post_id, kind FROM findings WHERE post_id {_IN} AND state != 'resolved'"
+_OPEN_KINDS = f"SELECT post_id, kind FROM findings WHERE {_UNRESOLVED} AND post_id {_IN}"
 _CHUNK = 100  # posts loaded together: one query per table for each chunk
 
 EveryComment = Callable[[PostRecord, tuple[ManualMark, ...]], bool]
@@ -140,7 +147,8 @@ def _load_chunk(
     open_kinds: dict[str, set[str]] = defaultdict(set)
     for pid, kind in db.execute(_OPEN_KINDS, [key]):
         open_kinds[pid].add(kind)
-    labels = latest_labels(db, ids)
+    # Labels only matter on the comments loaded (the rules read no other).
+    labels = latest_labels(db, [c.id for loaded in comments.values() for c in loaded])
     for pid in ids:
         if pid in posts:
             yield Thread(
@@ -149,5 +157,9 @@ def _load_chunk(
                 marks=tuple(marks[pid]),
                 replies_posted=tuple(replies[pid]),
                 open_kinds=frozenset(open_kinds[pid]),
-                labels=tuple(labels.get(pid, ())),
+                labels=tuple(
+                    sorted(
+                        (labels[c.id] for c in comments[pid] if c.id in labels), key=lambda la: la.comment_id
+                    )
+                ),
             )

@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 from connectors.base import Comment, Post, PostScan, Snapshot
 from guard.archive import findings as store
 from guard.archive.connection import open_archive
+from guard.archive.labels import add_label
 from guard.archive.records import load_thread
 from guard.config import parse_config
 from guard.engine import policy_config, run_engine
 from guard.runtime.pipeline import poll_account
 from policies.analysis import analyze, reads_every_comment
-from policies.records import ManualMark, OpenFinding, PolicyConfig, PostRecord, Version
+from policies.records import LABELS, ManualMark, OpenFinding, PolicyConfig, PostRecord, Version
 from policies.rules import resolution, run_rules
 from tests.conftest import NOW
 from tests.support.snapshot import SnapshotConnector
@@ -103,7 +104,7 @@ token_env = "X"
     db = open_archive(tmp_path / "a.db")
     rng = random.Random(3)
     snapshot = _snapshot(rng)
-    checked = resolved = 0
+    checked = resolved = labelled = 0
     pc = policy_config(cfg)
 
     def relevant(post: PostRecord, marks: tuple[ManualMark, ...]) -> bool:
@@ -112,6 +113,9 @@ token_env = "X"
     for step in range(5):
         now = NOW + timedelta(hours=step * 3)
         poll = poll_account(db, cfg.accounts[0], SnapshotConnector(snapshot), now=now)
+        # Staff labels too: the partial load carries those of the comments it loads.
+        for cid in rng.sample([c.id for scan in snapshot.posts for c in scan.comments if not c.from_page], 8):
+            add_label(db, cid, rng.choice(LABELS), by="maria", at=now.isoformat())
         assert poll.touched_posts == tuple(
             store.posts_touched_by_poll(db, poll.poll_id)
         )  # what run_poll passes
@@ -121,6 +125,7 @@ token_env = "X"
             assert whole is not None and part is not None
             assert not reads_every_comment(whole.post, whole.marks, pc)
             assert set(part.comments) <= set(whole.comments) and len(part.comments) < len(whole.comments)
+            labelled += len(part.labels)
             open_findings = store.open_findings_for_post(db, scan.post.id)
             assert _conclusions(analyze(part, pc), open_findings, now) == _conclusions(
                 analyze(whole, pc), open_findings, now
@@ -130,6 +135,7 @@ token_env = "X"
         run_engine(db, cfg, now=now, poll_id=poll.poll_id)  # opens and resolves findings
         snapshot = _churn(rng, snapshot, now)
     assert checked > 0 and resolved > 0  # findings were open, and some resolved themselves
+    assert labelled > 0  # and some comments the rules read were labelled
 
 
 def test_a_corrected_post_is_loaded_whole():
