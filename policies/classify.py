@@ -568,14 +568,16 @@ def _compiled(patterns: tuple[str, ...]) -> tuple[Locator | None, tuple[re.Patte
         return None, compiled
 
 
-def _exclusion(text: str, config: ClassifyConfig, copies_elsewhere: int) -> tuple[str, str] | None:
+def _exclusion(
+    text: str, links: list[str], prose: str, config: ClassifyConfig, copies_elsewhere: int
+) -> tuple[str, str] | None:
     """Why this comment is never protected (kind, reason), or None.
 
     Spam needs two pieces of evidence, so one promotional-sounding word in a genuine
-    complaint ("I lost half my followers after the hack") never hides it.
+    complaint ("I lost half my followers after the hack") never hides it. ``links`` and
+    ``prose`` (the text without them) are found once, by ``classify``.
     """
-    links = _URL.findall(text)
-    rest = _MENTION.sub(" ", _URL.sub(" ", text))
+    rest = _MENTION.sub(" ", prose)
     if links and not re.search(r"[^\W_]", rest):
         return "links-only", "links-only: nothing but links and mentions"
     evidence: list[str] = []
@@ -908,11 +910,12 @@ def classify(
     sees the archive); two or more counts as one piece of spam evidence, never as spam alone.
     """
     reasons: list[str] = []
-    excluded = _exclusion(text, config, copies_elsewhere)
+    links = _URL.findall(text)
+    # Signals read the text without its links: "?" in a query string is not a question.
+    prose = _URL.sub(" ", text) if links else text
+    excluded = _exclusion(text, links, prose, config, copies_elsewhere)
     if excluded:
         reasons.append(excluded[1])
-    # Signals read the text without its links: "?" in a query string is not a question.
-    prose = _URL.sub(" ", text)
     # VADER flips "thank" in "can't thank you enough": friendly formulas are scored without it.
     reasons.extend(_signals(prose, _compound(_FRIENDLY_DENIAL.sub(" ", prose)), config))
     mention = _words_regex(tuple(sorted({w.strip().lower() for w in changed_words if w.strip()})))
