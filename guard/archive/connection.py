@@ -5,15 +5,26 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
+import structlog
 
 from guard.archive.schema import SCHEMA_VERSION, migrate, schema_version
 from guard.errors import ArchiveError
 
-__all__ = ["Archive", "open_archive", "open_archive_readonly", "archive_version"]
+__all__ = [
+    "Archive",
+    "open_archive",
+    "open_archive_readonly",
+    "archive_version",
+    "autocheckpoint_off",
+    "checkpoint_alongside",
+]
+
+log = structlog.get_logger("guard.archive")
 
 # The handle every archive function takes. Code outside guard/archive/ names this type and
 # passes the handle along; it never runs SQL on it (tests/architecture checks the imports).
@@ -77,6 +88,67 @@ def archive_version(db: Archive) -> int:
     """Changes whenever another connection commits (``PRAGMA data_version``): a writer compares
     it before and inside its transaction to know whether what it read first is still current."""
     return int(db.execute("PRAGMA data_version").fetchone()[0])
+
+
+@contextlib.contextmanager
+def autocheckpoint_off(db: Archive) -> Iterator[None]:
+    """Within: this connection's commits leave the WAL to be checkpointed by someone else
+    (``checkpoint_alongside``); the setting is restored on the way out, error or not.
+
+    A commit that crosses ``wal_autocheckpoint`` pages copies the WAL into the database before
+    it returns: a fifth of a churn re-poll, spent where nothing else can run. Other connections
+    keep their own setting, so the WAL still cannot grow without bound."""
+    before = int(db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    db.execute("PRAGMA wal_autocheckpoint = 0")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA wal_autocheckpoint = {before}")
+
+
+@contextlib.contextmanager
+def checkpoint_alongside(db: Archive) -> Iterator[None]:
+    """Checkpoint the archive's WAL in a thread of its own while the body runs; joined on exit.
+
+    SQLite releases the GIL while it copies pages, so the copy runs beside the body's Python
+    (the engine after a poll) on another core, and the caller still waits for it. PASSIVE: it
+    copies what no reader still needs and never waits for or blocks a reader or a writer (a CLI
+    command, another daemon, the body's own commits); RESTART and TRUNCATE would hold the write
+    lock until every reader is done. Whatever it leaves, the next checkpoint copies, and once
+    everything is copied the next writer starts the WAL from its beginning again. A failed
+    checkpoint (busy, I/O error) is logged, never raised: the poll is written, and the
+    connections' own autocheckpoint catches up later."""
+    path = _file_of(db)
+    if path is None:  # an in-memory archive has no WAL
+        yield
+        return
+    thread = threading.Thread(target=_checkpoint, args=(path,), name="wal-checkpoint", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+
+
+def _file_of(db: Archive) -> str | None:
+    """The main database file of ``db``'s connection, or None when it has none (in memory)."""
+    for _, name, file in db.execute("PRAGMA database_list"):
+        if name == "main":
+            return str(file) or None
+    return None
+
+
+def _checkpoint(path: str) -> None:
+    try:
+        conn = sqlite3.connect(path, timeout=5)
+        try:
+            busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            conn.close()
+    except Exception as exc:  # logged, not raised: a checkpoint left undone is only deferred
+        log.warning("wal_checkpoint_failed", path=path, error=f"{type(exc).__name__}: {exc}")
+        return
+    log.debug("wal_checkpointed", path=path, busy=busy, frames=frames, copied=copied)
 
 
 def open_archive_readonly(path: str | Path) -> Archive:

@@ -19,7 +19,7 @@ import structlog
 from connectors.base import Connector, GoneStatus, ProtectionMarks, Snapshot
 from connectors.registry import connect
 from guard.actions import enforce, mark_protection
-from guard.archive.connection import Archive, archive_version
+from guard.archive.connection import Archive, archive_version, autocheckpoint_off, checkpoint_alongside
 from guard.archive.meta import billed_key, budget_key, meta_get, meta_set
 from guard.archive.poller import PollDiff
 from guard.archive.polls import ensure_account, write_poll
@@ -181,26 +181,41 @@ def run_poll(
         budget.set_spent(int(meta_get(db, budget_key(account.name, moment)) or 0))
         billed = json.loads(meta_get(db, billed_key(account.name)) or "{}")
         budget.set_billed_today(billed.get("day", ""), billed.get("ids", ()))
-    result = poll_account(db, account, connector, now=moment, post_id=post_id)
-    spent = None
-    if budget is not None:
-        spent = budget.spent
-        day, ids = budget.billed_today()
-        with db.atomic():
-            meta_set(db, budget_key(account.name, moment), str(spent))
-            meta_set(db, billed_key(account.name), json.dumps({"day": day, "ids": ids}))
-    # The poll is recorded: a failing account is an alert, a recovered one says so.
-    health = track_account(
-        config, db, account, poll_id=result.poll_id, failed=result.failed, error=result.error, now=moment
-    )
-    # The platform itself can refuse a deletion: mark every comment of the touched posts.
-    marks = isinstance(connector, ProtectionMarks)
-    engine = run_engine(
-        db, config, now=moment, poll_id=result.poll_id, post_ids=result.touched_posts, whole_threads=marks
-    )
-    enforce(db, engine.to_unhide, {account.name: connector}, now=moment)
-    if isinstance(connector, ProtectionMarks):
-        mark_protection(engine.analyses, connector)
+    # The poll's commit leaves its WAL pages where they are; they are copied into the database
+    # on another core while the engine runs, and run_poll waits for the copy before it returns.
+    with autocheckpoint_off(db):
+        result = poll_account(db, account, connector, now=moment, post_id=post_id)
+        with checkpoint_alongside(db):
+            spent = None
+            if budget is not None:
+                spent = budget.spent
+                day, ids = budget.billed_today()
+                with db.atomic():
+                    meta_set(db, budget_key(account.name, moment), str(spent))
+                    meta_set(db, billed_key(account.name), json.dumps({"day": day, "ids": ids}))
+            # The poll is recorded: a failing account is an alert, a recovered one says so.
+            health = track_account(
+                config,
+                db,
+                account,
+                poll_id=result.poll_id,
+                failed=result.failed,
+                error=result.error,
+                now=moment,
+            )
+            # The platform itself can refuse a deletion: mark every comment of the touched posts.
+            marks = isinstance(connector, ProtectionMarks)
+            engine = run_engine(
+                db,
+                config,
+                now=moment,
+                poll_id=result.poll_id,
+                post_ids=result.touched_posts,
+                whole_threads=marks,
+            )
+            enforce(db, engine.to_unhide, {account.name: connector}, now=moment)
+            if isinstance(connector, ProtectionMarks):
+                mark_protection(engine.analyses, connector)
     return PollOutcome(
         poll=result,
         findings_opened=([health.opened] if health.opened else []) + engine.opened,

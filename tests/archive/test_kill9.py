@@ -23,17 +23,23 @@ from datetime import timedelta
 sys.path.insert(0, "bench")
 from ingest import ACCOUNT, NOW, SnapshotConnector, churn, make_snapshot
 from guard.archive.connection import open_archive
-from guard.runtime.pipeline import poll_account
+from big_archive import CONFIG
+from guard.config import parse_config
+from guard.runtime.pipeline import poll_account, run_poll
 
 posts, per_post = int(sys.argv[2]), int(sys.argv[3])
 snapshot = make_snapshot(posts, per_post)
 db = open_archive(sys.argv[1])
-if sys.argv[4:] == ["churn"]:  # a re-poll with edits, hidden and deleted comments
+if "churn" in sys.argv[4:]:  # a re-poll with edits, hidden and deleted comments
     snapshot, now = churn(snapshot), NOW + timedelta(minutes=5)
 else:
     now = NOW
 print("polling", flush=True)
-poll_account(db, ACCOUNT, SnapshotConnector(snapshot), now=now)
+if "run_poll" in sys.argv[4:]:  # the engine after the poll, the WAL checkpointed beside it
+    config = parse_config(CONFIG.format(db=sys.argv[1]))
+    run_poll(config, db, config.account("bench"), connector=SnapshotConnector(snapshot), now=now)
+else:
+    poll_account(db, ACCOUNT, SnapshotConnector(snapshot), now=now)
 print("done", flush=True)
 """
 
@@ -104,11 +110,14 @@ def test_kill9_thirty_random_kills(tmp_path):
     _kills(tmp_path, kills=30, posts=50, per_post=100, seed=30)
 
 
-def _churn_kills(tmp_path, kills: int, posts: int, per_post: int, seed: int) -> None:
+def _churn_kills(
+    tmp_path, kills: int, posts: int, per_post: int, seed: int, run: tuple[str, ...] = ()
+) -> None:
     """A first poll, then re-polls with churn killed at random moments: each leaves the churn
-    poll's edits (versions, search index, counts) all written or none."""
+    poll's edits (versions, search index, counts) all written or none. ``run``: ``("run_poll",)``
+    polls through the pipeline (the engine, and the WAL checkpoint beside it)."""
     db_path = tmp_path / "archive.db"
-    argv = [sys.executable, "-c", POLLER, str(db_path), str(posts), str(per_post)]
+    argv = [sys.executable, "-c", POLLER, str(db_path), str(posts), str(per_post), *run]
     subprocess.run(argv, check=True, capture_output=True, cwd=REPO)
     rng = random.Random(seed)
     for _ in range(kills):
@@ -130,3 +139,10 @@ def test_kill9_during_churn_re_polls_leaves_all_or_nothing(tmp_path):
     """Ten kills of a re-poll of 10,000 comments with 2 % churn: the edits' search index and the
     comment counts are the poll's whole or none of it."""
     _churn_kills(tmp_path, kills=10, posts=50, per_post=200, seed=12)
+
+
+@pytest.mark.slow
+def test_kill9_during_run_poll_churn_re_polls_with_the_checkpoint_beside_the_engine(tmp_path):
+    """Ten kills of the whole pipeline's churn re-poll, some while the WAL is copied into the
+    database beside the engine: the poll stays whole or absent, the archive verifies."""
+    _churn_kills(tmp_path, kills=10, posts=50, per_post=200, seed=13, run=("run_poll",))

@@ -1,13 +1,25 @@
-"""The poll cycle's bookkeeping around the connector: read budget and status."""
+"""The poll cycle's bookkeeping around the connector and the archive: read budget, status, and
+the WAL checkpoint that runs beside the engine."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta, timezone
 
-from connectors.base import ReadBudget, Snapshot
+import pytest
+from structlog.testing import capture_logs
+
+from connectors.base import Comment, Post, PostScan, ReadBudget, Snapshot
+from guard.archive.connection import open_archive
+from guard.archive.polls import ensure_account
+from guard.clock import iso
 from guard.config import parse_config
+from guard.errors import ArchiveError
+from guard.runtime import pipeline
 from guard.runtime.pipeline import run_poll
 from guard.runtime.status import status_report
+from tests.support.snapshot import SnapshotConnector
+from tests.support.wal import wal_state
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 CONFIG = """
@@ -93,3 +105,101 @@ def test_read_budget_counts_distinct_posts_per_utc_day_across_restarts(db):
         for at in (NOW, NOW + timedelta(minutes=5), NOW + timedelta(minutes=10), NOW + timedelta(days=1))
     ]
     assert spent == [210, 210, 210, 420]
+
+
+FACEBOOK = """
+[guard]
+database = "unused.db"
+
+[[accounts]]
+name = "main-page"
+platform = "facebook"
+page_id = "1"
+token_env = "FB_PAGE_TOKEN"
+"""
+
+
+def _posts(n: int = 5, per_post: int = 40) -> Snapshot:
+    created = (NOW - timedelta(hours=1)).isoformat()
+    return Snapshot(
+        tuple(
+            PostScan(
+                Post(f"1_{p}", f"post {p}", created, created, f"https://x/{p}"),
+                tuple(
+                    Comment(f"{p}_{c}", f"1_{p}", None, f"comment {c} on post {p}", created)
+                    for c in range(per_post)
+                ),
+                True,
+            )
+            for p in range(n)
+        ),
+        True,
+    )
+
+
+def test_run_poll_returns_with_the_polls_pages_copied_from_the_wal_into_the_database(tmp_path, monkeypatch):
+    """The poll's commit does not checkpoint; a checkpoint beside the engine does, and
+    run_poll waits for it: every WAL frame the poll wrote is in the database file."""
+    path = tmp_path / "archive.db"
+    db = open_archive(path)
+    cfg = parse_config(FACEBOOK)
+    after_poll = []
+    poll_account = pipeline.poll_account
+
+    def recorded(*args, **kwargs):
+        result = poll_account(*args, **kwargs)
+        after_poll.append((wal_state(path), db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]))
+        return result
+
+    monkeypatch.setattr(pipeline, "poll_account", recorded)
+    run_poll(cfg, db, cfg.accounts[0], connector=SnapshotConnector(_posts()), now=NOW)
+    (poll_frames, copied_at_commit, poll_salt), autocheckpoint = after_poll[0]
+    assert poll_frames > 0 and copied_at_commit == 0 and autocheckpoint == 0
+    _, copied, salt = wal_state(path)
+    # the WAL starts again from its beginning (a new salt) only once every frame was copied
+    assert copied >= poll_frames or salt != poll_salt
+    assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+
+
+def _binding_elsewhere(db, monkeypatch) -> None:
+    """The account name is archived as another page: the poll's write raises ArchiveError."""
+    ensure_account(db, "main-page", "facebook", "2", iso(NOW))
+
+
+def _engine_fails(db, monkeypatch) -> None:
+    def failing(*args, **kwargs):
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setattr(pipeline, "run_engine", failing)
+
+
+@pytest.mark.parametrize("failure", [_binding_elsewhere, _engine_fails])
+def test_a_poll_that_raises_restores_the_autocheckpoint_setting(tmp_path, monkeypatch, failure):
+    db = open_archive(tmp_path / "archive.db")
+    db.execute("PRAGMA wal_autocheckpoint = 777")
+    failure(db, monkeypatch)
+    cfg = parse_config(FACEBOOK)
+    with pytest.raises((ArchiveError, RuntimeError)):
+        run_poll(cfg, db, cfg.accounts[0], connector=SnapshotConnector(_posts()), now=NOW)
+    assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 777
+
+
+def test_a_failed_checkpoint_neither_fails_nor_hides_the_poll(tmp_path, monkeypatch):
+    """The checkpoint's own connection cannot open (an I/O error): the poll is written and
+    reported, the failure is logged, and the WAL keeps the pages for a later checkpoint."""
+    path = tmp_path / "archive.db"
+    db = open_archive(path)
+    cfg = parse_config(FACEBOOK)
+
+    def failing(*args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(sqlite3, "connect", failing)
+    with capture_logs() as logs:
+        outcome = run_poll(cfg, db, cfg.accounts[0], connector=SnapshotConnector(_posts()), now=NOW)
+    assert outcome.poll.items == 5 * 41 and outcome.poll.error is None
+    assert db.execute("SELECT count(*) FROM comments").fetchone()[0] == 200
+    assert [e["error"] for e in logs if e["event"] == "wal_checkpoint_failed"] == [
+        "OperationalError: disk I/O error"
+    ]
+    assert wal_state(path)[1] == 0
