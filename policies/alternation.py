@@ -150,20 +150,37 @@ def needles(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
     """Strings one of which is in every text ``pattern`` matches, or None when that cannot be
     said usefully (a case-insensitive pattern, an alternative that needs no selective string,
     a pattern the parser of this Python reads differently)."""
-    if pattern.flags & re.IGNORECASE:
+    return _needles_of(pattern.pattern, pattern.flags)
+
+
+def _needles_of(source: str, flags: int) -> tuple[str, ...] | None:
+    if flags & re.IGNORECASE:
         return None  # containment is exact; case-insensitive matching is not
     try:
-        required = _required(_parser.parse(pattern.pattern, pattern.flags & ~re.UNICODE))
-    except Exception:  # noqa: BLE001 - a private parser's new shape: search as before
+        required = _required(_parser.parse(source, flags & ~re.UNICODE))
+    except Exception:  # noqa: BLE001 - a private parser's new shape, or a part that needs the rest
         return None
     if not required or not all(map(selective, required)):
         return None
-    # "wait" is in every text holding "waiting": keep the shortest of such pairs.
+    return _pruned(required)
+
+
+def _pruned(strings: Iterable[str]) -> tuple[str, ...]:
+    """ "wait" is in every text holding "waiting": the shortest of such pairs is enough."""
     out: list[str] = []
-    for s in sorted(set(required), key=len):
+    for s in sorted(set(strings), key=len):
         if not any(k in s for k in out):
             out.append(s)
     return tuple(out)
+
+
+def _absent(needles: frozenset[str] | None, text: str, found: frozenset[str] | None) -> bool:
+    """Whether none of ``needles`` is in ``text`` (``found``: the needles it holds, if known)."""
+    if needles is None:
+        return False
+    if found is None:
+        return not any(n in text for n in needles)
+    return needles.isdisjoint(found)
 
 
 def _shape(alternative: str) -> str:
@@ -175,51 +192,61 @@ def _shape(alternative: str) -> str:
 
 
 class Locator:
-    """``search`` of one compiled pattern, through its alternatives grouped by shape."""
+    """``search`` of one compiled pattern, through its alternatives grouped by shape, and by
+    whether they name needles: a group whose needles are absent is not searched."""
 
-    __slots__ = ("pattern", "groups", "needles")
+    __slots__ = ("pattern", "groups", "needles", "group_needles")
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
         self.groups: tuple[re.Pattern[str], ...] = ()
-        found = needles(pattern)
-        self.needles: frozenset[str] | None = None if found is None else frozenset(found)
+        self.group_needles: tuple[frozenset[str] | None, ...] = ()
         alternatives = top_level_alternatives(pattern.pattern)
         if len(alternatives) < 2 or pattern.flags & re.VERBOSE:
-            return  # one alternative; or comments, which may hold "|"
-        by_shape: dict[str, list[str]] = {}
+            # one alternative; or comments, which may hold "|"
+            self.needles = _frozen(needles(pattern))
+            return
+        each = [_needles_of(a, pattern.flags) for a in alternatives]
+        # the pattern's: every alternative's (one of them is in any match)
+        self.needles = None if None in each else frozenset(_pruned(s for n in each for s in n or ()))
+        by_kind: dict[tuple[str, bool], list[int]] = {}
         alone: list[str] = []  # alternatives that refer back to their own group
         for i, alternative in enumerate(alternatives):
             if not refers_back(alternative):
-                by_shape.setdefault(_shape(alternative), []).append(alternative)
+                by_kind.setdefault((_shape(alternative), each[i] is not None), []).append(i)
             elif i and re.compile("|".join(alternatives[:i]), pattern.flags).groups:
                 return  # its group numbers would change on its own
             else:
                 alone.append(alternative)
-        if len(by_shape) + len(alone) < 2:
-            return  # one shape: the pattern is already in its fastest form
-        sources = [
-            r"\b(?:" + "|".join(m[2:] for m in members) + ")" if shape == "boundary" else "|".join(members)
-            for shape, members in by_shape.items()
-        ]
+        if len(by_kind) + len(alone) < 2:
+            return  # one kind: the pattern is already in its fastest form
+        sources, group_needles = [], []
+        for (shape, needled), members in by_kind.items():
+            texts = [alternatives[i] for i in members]
+            sources.append(
+                r"\b(?:" + "|".join(t[2:] for t in texts) + ")" if shape == "boundary" else "|".join(texts)
+            )
+            group_needles.append(
+                frozenset(_pruned(s for i in members for s in each[i] or ())) if needled else None
+            )
         try:
             self.groups = tuple(re.compile(source, pattern.flags) for source in sources + alone)
         except re.error:
             self.groups = ()  # an alternative that does not stand alone (a reference to another)
+            return
+        self.group_needles = (*group_needles, *(None for _ in alone))
 
     def search(self, text: str, found: frozenset[str] | None = None) -> re.Match[str] | None:
         """Exactly ``self.pattern.search(text)``. ``found``: the needles ``text`` contains, from
         a ``NeedleIndex`` holding this locator's (else each needle is looked for here)."""
-        if self.needles is not None:
-            if found is None:
-                if not any(n in text for n in self.needles):
-                    return None
-            elif self.needles.isdisjoint(found):
-                return None
+        if _absent(self.needles, text, found):
+            return None
         if not self.groups:
             return self.pattern.search(text)
         start = -1
-        for group in self.groups:
+        for group, need in zip(self.groups, self.group_needles):
+            if _absent(need, text, found):
+                continue  # none of its alternatives can match
             m = group.search(text)
             if m is not None and (start < 0 or m.start() < start):
                 start = m.start()
@@ -227,6 +254,10 @@ class Locator:
             return None
         # Some alternative matches at ``start`` and none earlier: the pattern matches there.
         return self.pattern.match(text, start) or self.pattern.search(text)
+
+
+def _frozen(strings: tuple[str, ...] | None) -> frozenset[str] | None:
+    return None if strings is None else frozenset(strings)
 
 
 class NeedleIndex:
@@ -240,7 +271,8 @@ class NeedleIndex:
 
     def __init__(self, locators: Iterable[Locator]) -> None:
         self._automaton = ahocorasick.Automaton()
-        for needle in sorted({n for loc in locators for n in loc.needles or ()}):
+        wanted = {n for loc in locators for ns in (loc.needles, *loc.group_needles) for n in ns or ()}
+        for needle in sorted(wanted):
             self._automaton.add_word(needle, needle)
         self._automaton.make_automaton()
         self._last: tuple[str, frozenset[str]] = ("", frozenset())

@@ -237,3 +237,22 @@ def test_the_joined_spam_patterns_find_what_each_finds():
     for pattern in each:
         for text in _texts_from(pattern, rng, 50) + ["nothing promotional here"]:
             assert (joined.search(text) is not None) == any(p.search(text) for p in each), text
+
+
+def test_alternatives_without_needles_are_searched_and_the_others_only_when_theirs_are_there():
+    pattern = re.compile(r"\bno\b|\bon\s+hold\b|#fail")
+    locator = Locator(pattern)
+    assert locator.needles is None  # "no" is in nearly every comment: the pattern is searched
+    assert sorted(map(sorted, filter(None, locator.group_needles))) == [["#fail"], ["hold"]]
+    assert None in locator.group_needles
+    index = NeedleIndex([locator])
+    for text in ("no", "on hold, no", "kept on hold", "#fail", "nothing", "on  hold #fail no"):
+        assert _same(locator.search(text, index.found(text)), pattern.search(text)), text
+        assert _same(locator.search(text), pattern.search(text)), text
+    # a group whose needles are absent is not searched at all
+    everything = re.compile(".")
+    locator.groups = tuple(
+        everything if need else group for group, need in zip(locator.groups, locator.group_needles)
+    )
+    assert locator.search("say no more", index.found("say no more")).group(0) == "no"  # type: ignore[union-attr]
+    assert locator.search("nothing here", index.found("nothing here")) is None
