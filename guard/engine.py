@@ -30,13 +30,14 @@ from guard.config import Config
 from guard.errors import ActionRefused
 from guard.states import FindingState, Mode
 from policies.analysis import Analysis, analyze, reads_every_comment
-from policies.records import FindingDraft, ManualMark, PolicyConfig, PostRecord
+from policies.records import FindingDraft, ManualMark, OpenFinding, PolicyConfig, PostRecord
 from policies.rules import hidden_critical, resolution, run_rules
 
 __all__ = ["EngineResult", "run_engine", "policy_config", "set_state", "analyze_post", "open_finding"]
 
 log = structlog.get_logger("guard.engine")
 SWEEP_DAYS = 30
+_VERDICT_BATCH = 100  # posts whose stored verdicts one query reads
 
 
 @dataclass
@@ -100,10 +101,12 @@ def run_engine(
             post_ids = store.posts_touched_by_poll(db, poll_id)
     else:
         post_ids = store.posts_for_sweep(db, iso(now - timedelta(days=SWEEP_DAYS)), config.policy.markers)
-    stores: list[StoredVerdicts] = []
-    for thread in load_threads(db, post_ids, every_comment=every_comment):
-        stores.append(StoredVerdicts(db, thread.post.id))
-        a = analyze(thread, pconfig, stores[-1])
+    # One verdict store per batch of posts (one query reads a batch's stored verdicts)
+    ids = list(post_ids)
+    stores = [StoredVerdicts(db, ids[i : i + _VERDICT_BATCH]) for i in range(0, len(ids), _VERDICT_BATCH)]
+    store_of = {pid: s for s in stores for pid in s.post_ids}
+    for thread in load_threads(db, ids, every_comment=every_comment):
+        a = analyze(thread, pconfig, store_of[thread.post.id])
         analyses.append(a)
         drafts.extend(run_rules(a, now))
     with db.atomic():
@@ -111,8 +114,10 @@ def run_engine(
             fid = open_finding(db, config, draft, now)
             if fid is not None:
                 result.opened.append(fid)
+        # read after the drafts are stored: a finding opened just now may have resolved already
+        open_now = store.open_findings_for_posts(db, [a.thread.post.id for a in analyses])
         for a in analyses:
-            result.resolved.extend(_auto_resolve(db, a, now))
+            result.resolved.extend(_auto_resolve(db, a, open_now.pop(a.thread.post.id, []), now))
         result.escalated.extend(_escalate(db, config, now))
         save_verdicts(db, stores)  # the classifications this run made, for the next one
     result.analyses = analyses
@@ -179,10 +184,10 @@ def set_state(
     return store.require_finding(db, fid)
 
 
-def _auto_resolve(db: Archive, a: Analysis, now: datetime) -> list[int]:
+def _auto_resolve(db: Archive, a: Analysis, open_findings: list[OpenFinding], now: datetime) -> list[int]:
     """Ask each open finding's rule whether its situation has resolved itself."""
     done = []
-    for finding in store.open_findings_for_post(db, a.thread.post.id):
+    for finding in open_findings:
         note = resolution(a, finding)
         if note:
             set_state(db, finding.id, FindingState.RESOLVED, now=now, note=note, actor="comment-guard")

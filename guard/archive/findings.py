@@ -31,6 +31,7 @@ __all__ = [
     "require_finding",
     "set_finding_state",
     "open_findings_for_post",
+    "open_findings_for_posts",
     "escalation_due",
     "mark_escalated",
     "list_findings",
@@ -221,22 +222,25 @@ def set_finding_state(
 
 
 def open_findings_for_post(db: sqlite_utils.Database, post_id: str) -> list[OpenFinding]:
+    return open_findings_for_posts(db, [post_id]).get(post_id, [])
+
+
+def open_findings_for_posts(db: sqlite_utils.Database, post_ids: list[str]) -> dict[str, list[OpenFinding]]:
+    """The findings not resolved on each of these posts, oldest first; posts without are absent.
+    The states are spelled out so the findings_state index reads only the open findings, not
+    every finding ever opened."""
     from policies.records import OpenFinding
 
-    return [
-        OpenFinding(
-            id=r["id"],
-            kind=r["kind"],
-            dedupe_key=r["dedupe_key"],
-            post_id=r["post_id"],
-            comment_id=r["comment_id"],
-        )
-        for r in db.query(
-            "SELECT id, kind, dedupe_key, post_id, comment_id FROM findings"
-            " WHERE post_id = ? AND state != 'resolved' ORDER BY id",
-            [post_id],
-        )
-    ]
+    states = [str(s) for s in FindingState if s != FindingState.RESOLVED]
+    out: dict[str, list[OpenFinding]] = {}
+    for fid, kind, dedupe_key, post_id, comment_id in db.execute(
+        "SELECT id, kind, dedupe_key, post_id, comment_id FROM findings"
+        f" WHERE state IN ({', '.join('?' for _ in states)})"
+        " AND post_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+        [*states, json.dumps(post_ids)],
+    ):
+        out.setdefault(post_id, []).append(OpenFinding(fid, kind, dedupe_key, post_id, comment_id))
+    return out
 
 
 def escalation_due(db: sqlite_utils.Database) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import sqlite_utils
 
@@ -22,12 +22,14 @@ __all__ = ["StoredVerdicts", "save_verdicts"]
 
 
 class StoredVerdicts:
-    """The stored verdicts of one post's comments, read on first use; new ones are kept in
-    ``pending`` until ``save`` writes them (inside the caller's transaction)."""
+    """The stored verdicts of some posts' comments (``post_ids``: one id or several), read on
+    first use in one query; new ones are kept in ``pending`` until ``save`` writes them (inside
+    the caller's transaction). The engine shares one store among a batch of posts: a poll
+    touches hundreds, and a query per post cost more than reading the rows."""
 
-    def __init__(self, db: sqlite_utils.Database, post_id: str) -> None:
+    def __init__(self, db: sqlite_utils.Database, post_ids: str | Sequence[str]) -> None:
         self.db = db
-        self.post_id = post_id
+        self.post_ids = [post_ids] if isinstance(post_ids, str) else list(post_ids)
         self._rows: dict[str, tuple[str, Classification]] | None = None
         self.pending: list[tuple[str, str, str, int, str, str | None]] = []
 
@@ -35,8 +37,9 @@ class StoredVerdicts:
         if self._rows is None:
             try:
                 rows = self.db.execute(
-                    "SELECT comment_id, inputs, critical, reasons, excluded FROM verdicts WHERE post_id = ?",
-                    [self.post_id],
+                    "SELECT comment_id, inputs, critical, reasons, excluded FROM verdicts"
+                    " WHERE post_id IN (SELECT value FROM json_each(?))",
+                    [json.dumps(self.post_ids)],
                 ).fetchall()
             except sqlite3.OperationalError:  # an older archive opened read-only: no table yet
                 rows = []
