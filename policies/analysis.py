@@ -195,13 +195,23 @@ def reads_every_comment(post: PostRecord, marks: tuple[ManualMark, ...], config:
     hidden-critical), the page's own comments (the replies that resolve a finding) and the
     comments open findings are about; the engine loads just those, and
     tests/policies/test_analysis_subset.py holds every rule to it."""
-    return bool(detect_corrections(post, marks, config.markers))
+    return bool(_corrections(post, marks, config.markers))
+
+
+@functools.lru_cache(maxsize=256)
+def _corrections(
+    post: PostRecord, marks: tuple[ManualMark, ...], markers: tuple[str, ...]
+) -> tuple[Correction, ...]:
+    """``detect_corrections``, kept for the last posts asked about: the engine asks about each
+    post twice (whether to load the whole thread, then to analyse it; a chunk of 100 posts is
+    loaded before the first is analysed), and most of the cost is the marker search."""
+    return tuple(detect_corrections(post, marks, markers))
 
 
 def analyze(thread: Thread, config: PolicyConfig, cache: VerdictCache | None = None) -> Analysis:
     """``cache``: stored classifier verdicts to reuse (and to add to); labels and the protection
     policy are applied on top each time, so changing either takes effect at once."""
-    corrections = tuple(detect_corrections(thread.post, thread.marks, config.markers))
+    corrections = _corrections(thread.post, thread.marks, config.markers)
     removed = sorted({w.lower() for c in corrections for w in c.removed})
     ccfg = ClassifyConfig(abuse_words=ClassifyConfig().abuse_words + tuple(config.abuse_words))
     protect, source = config.protect_for(thread.post.account)

@@ -7,6 +7,7 @@ doesn't count), when a version carries a correction marker ("UPDATE:", "*EDIT*",
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -41,12 +42,17 @@ def find_marker(text: str, markers: tuple[str, ...]) -> str | None:
     """The first correction marker in ``text`` written as a label ("UPDATE:", "*EDIT*", "[Correction]")."""
     if not markers:
         return None
+    m = _marker_pattern(markers).search(text)
+    return m.group(0).strip() if m else None
+
+
+@functools.lru_cache(maxsize=16)
+def _marker_pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
+    """Built once per marker list: the engine asks about every post a poll touched."""
     words = "|".join(re.escape(m) for m in markers)
-    pattern = re.compile(
+    return re.compile(
         rf"(?i)(?:[*_\[(]\s*(?:{words})(?:ed|s)?\s*[*_\])]|\b(?:{words})(?:ed|s)?\s*(?:\d+\s*)?[:\-–—!])"
     )
-    m = pattern.search(text)
-    return m.group(0).strip() if m else None
 
 
 def detect_corrections(
