@@ -64,6 +64,8 @@ class Verdicts(Mapping[str, Classification]):
 
 
 _SOURCE_DIGEST: list[str] = []
+# json.dumps(..., ensure_ascii=False) without making an encoder per call (same output)
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 def _classifier_digest() -> str:
@@ -82,7 +84,7 @@ def classify_inputs(
     verdicts are keyed by it, so it never changes for the same inputs."""
     digest = _inputs_head(config).copy()
     # json.dumps joins a list's items with ", ": the head ends with one, this goes on from it.
-    tail = json.dumps([changed, while_wrong, copies, message], ensure_ascii=False)[1:]
+    tail = _JSON.encode([changed, while_wrong, copies, message])[1:]
     digest.update(tail.encode("utf-8"))
     return digest.hexdigest()
 
@@ -91,7 +93,7 @@ def classify_inputs(
 def _inputs_head(config: ClassifyConfig) -> hashlib._Hash:
     """The digest so far of the list's first two items, which are the same for every comment
     analysed under ``config``: its repr alone (1.3 kB) cost more than the rest of the digest."""
-    head = json.dumps([_classifier_digest(), repr(config)], ensure_ascii=False)[:-1] + ", "
+    head = _JSON.encode([_classifier_digest(), repr(config)])[:-1] + ", "
     return hashlib.sha256(head.encode("utf-8"))
 
 

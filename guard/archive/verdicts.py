@@ -21,6 +21,10 @@ from policies.verdict import Classification
 __all__ = ["StoredVerdicts", "save_verdicts"]
 
 
+# json.dumps(..., ensure_ascii=False) without making an encoder per verdict (same output)
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 class StoredVerdicts:
     """The stored verdicts of some posts' comments (``post_ids``: one id or several), read on
     first use in one query; new ones are kept in ``pending`` until ``save`` writes them (inside
@@ -61,7 +65,7 @@ class StoredVerdicts:
                 post_id,
                 inputs,
                 int(verdict.critical),
-                json.dumps(list(verdict.reasons), ensure_ascii=False),
+                _JSON.encode(list(verdict.reasons)),
                 verdict.excluded,
             )
         )
