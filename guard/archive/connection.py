@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
-import structlog
 
 from guard.archive.schema import SCHEMA_VERSION, migrate, schema_version
 from guard.errors import ArchiveError
@@ -23,8 +22,6 @@ __all__ = [
     "autocheckpoint_off",
     "checkpoint_alongside",
 ]
-
-log = structlog.get_logger("guard.archive")
 
 # The handle every archive function takes. Code outside guard/archive/ names this type and
 # passes the handle along; it never runs SQL on it (tests/architecture checks the imports).
@@ -139,6 +136,9 @@ def _file_of(db: Archive) -> str | None:
 
 
 def _checkpoint(path: str) -> None:
+    import structlog  # here, not at the top: read commands open the archive and log nothing
+
+    log = structlog.get_logger("guard.archive")
     try:
         conn = sqlite3.connect(path, timeout=5)
         try:
