@@ -346,6 +346,14 @@ def _v14_comment_counts(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v15_drop_status_account_index(db: sqlite_utils.Database) -> None:
+    """Step 10's (status, account) index answered `status`'s counts and the accounts listing
+    from the index alone; comment_counts (step 14) answers both now, and every status change a
+    poll writes (hidden, deleted, back) rewrote an entry of it, besides the entry of the
+    (status) index that the listings of deleted comments use."""
+    db.execute("DROP INDEX IF EXISTS comments_status_account")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_archive,
     _v2_staff_labels,
@@ -361,6 +369,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v12_drop_comment_counts,
     _v13_bulk_edit_fts,
     _v14_comment_counts,
+    _v15_drop_status_account_index,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -16,6 +16,7 @@ import sqlite_utils
 from connectors.base import Comment, Post, PostScan, Snapshot
 from connectors.facebook import FacebookConnector
 from guard.archive import poller, queries
+from guard.archive.accounts import archived_data, list_bindings
 from guard.archive.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from guard.runtime.pipeline import poll_account
 from guard.text import sha256_text
@@ -169,6 +170,35 @@ def test_counts_and_search_stay_exact_over_many_pages_and_two_accounts(db, accou
     poll_account(db, account, SnapshotConnector(snaps[account.name]), now=NOW + timedelta(minutes=10))
     assert_exact(db)
     assert kept(db)["main-page", "present"] == 120 and len(matches(db, "walrus")) == 30
+
+
+def test_accounts_count_their_comments_from_the_kept_counts_not_the_comments_table(db, account):
+    """`accounts` and the rename/forget check count each account's comments from comment_counts
+    (the comments table has no index led by the account since schema step 15 dropped the
+    (status, account) one: a count there would read the whole archive)."""
+    other = replace(account, name="other-page", page_id="999")
+    for acc, prefix, n in ((account, "a", 30), (other, "b", 12)):
+        snap = Snapshot(
+            (scan(f"{prefix}_1", [comment(f"{prefix}_{c}", f"{prefix}_1", "hi") for c in range(n)]),), True
+        )
+        poll_account(db, acc, SnapshotConnector(snap), now=NOW)
+        poll_account(db, acc, SnapshotConnector(churned(snap, 3)), now=NOW + timedelta(minutes=5))
+    assert "comments_status_account" not in {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    read: list[str] = []
+
+    def reads(action: int, table: str | None, *_: object) -> int:
+        if action == sqlite3.SQLITE_READ and table is not None:
+            read.append(table)
+        return sqlite3.SQLITE_OK
+
+    db.conn.set_authorizer(reads)
+    try:
+        listed = {row["name"]: row["comments"] for row in list_bindings(db)}
+        held = {name: archived_data(db, name)["comments"] for name in listed}
+    finally:
+        db.conn.set_authorizer(None)
+    assert "comment_counts" in read and "comments" not in read
+    assert listed == held == {"main-page": 30, "other-page": 12}  # deleted ones are still archived
 
 
 def test_a_comment_listed_under_two_posts_is_indexed_once_with_its_last_text(db, account, monkeypatch):
