@@ -10,9 +10,20 @@ from typing import Any, Callable, Iterable
 
 import sqlite_utils
 
-__all__ = ["append_events", "make_event", "verify_chain", "ChainCheck", "GENESIS_HASH"]
+__all__ = [
+    "append_events",
+    "make_event",
+    "verify_chain",
+    "ChainCheck",
+    "GENESIS_HASH",
+    "MARK_EVENT",
+    "REPLY_EVENT",
+]
 
 GENESIS_HASH = "0" * 64
+# Events the engine reads back as facts about a post (the thread loader and the sweep)
+MARK_EVENT = "post_marked_corrected"  # staff ran `comment-guard mark-corrected`
+REPLY_EVENT = "reply_posted"  # a reply sent through `comment-guard reply`
 
 
 def make_event(

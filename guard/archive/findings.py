@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from guard.archive.events import append_events, make_event
+from guard.archive.events import MARK_EVENT, append_events, make_event
 from guard.errors import NotInArchive
 from guard.redact import scrub, scrub_data
 from guard.states import FindingState
@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # `status` reads this module; the policies' records load wher
 
 __all__ = [
     "ENFORCED_EVENT",
+    "UNRESOLVED",
     "posts_touched_by_poll",
     "posts_for_sweep",
     "insert_finding",
@@ -41,6 +42,9 @@ __all__ = [
 ]
 
 ENFORCED_EVENT = "comment_unhidden_by_guard"
+# Findings not resolved, as SQL: the states spelled out, so the findings_state index reads the
+# open findings (few) where "state != 'resolved'" reads every finding ever opened.
+UNRESOLVED = "state IN ({})".format(", ".join(f"'{s}'" for s in FindingState if s != FindingState.RESOLVED))
 
 
 def posts_touched_by_poll(db: sqlite_utils.Database, poll_id: int) -> list[str]:
@@ -56,7 +60,6 @@ def posts_touched_by_poll(db: sqlite_utils.Database, poll_id: int) -> list[str]:
 def posts_for_sweep(db: sqlite_utils.Database, since: str, markers: tuple[str, ...]) -> list[str]:
     """Posts a time-based rule may still fire on: corrected since ``since`` (edited, marked,
     or carrying a marker), or with findings still open."""
-    from guard.archive.records import MARK_EVENT
     from policies.corrections import find_marker
 
     ids = {
@@ -64,7 +67,7 @@ def posts_for_sweep(db: sqlite_utils.Database, since: str, markers: tuple[str, .
         for r in db.execute(
             "SELECT id FROM posts WHERE last_seen >= ? AND status != 'deleted' AND (version > 1 OR"
             " id IN (SELECT post_id FROM events WHERE kind = ?))"
-            " UNION SELECT post_id FROM findings WHERE state != 'resolved' AND post_id IS NOT NULL",
+            f" UNION SELECT post_id FROM findings WHERE {UNRESOLVED} AND post_id IS NOT NULL",
             [since, MARK_EVENT],
         )
     }
@@ -226,18 +229,14 @@ def open_findings_for_post(db: sqlite_utils.Database, post_id: str) -> list[Open
 
 
 def open_findings_for_posts(db: sqlite_utils.Database, post_ids: list[str]) -> dict[str, list[OpenFinding]]:
-    """The findings not resolved on each of these posts, oldest first; posts without are absent.
-    The states are spelled out so the findings_state index reads only the open findings, not
-    every finding ever opened."""
+    """The findings not resolved on each of these posts, oldest first; posts without are absent."""
     from policies.records import OpenFinding
 
-    states = [str(s) for s in FindingState if s != FindingState.RESOLVED]
     out: dict[str, list[OpenFinding]] = {}
     for fid, kind, dedupe_key, post_id, comment_id in db.execute(
         "SELECT id, kind, dedupe_key, post_id, comment_id FROM findings"
-        f" WHERE state IN ({', '.join('?' for _ in states)})"
-        " AND post_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-        [*states, json.dumps(post_ids)],
+        f" WHERE {UNRESOLVED} AND post_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+        [json.dumps(post_ids)],
     ):
         out.setdefault(post_id, []).append(OpenFinding(fid, kind, dedupe_key, post_id, comment_id))
     return out

@@ -8,14 +8,12 @@ from collections.abc import Callable, Iterable, Iterator
 
 import sqlite_utils
 
+from guard.archive.events import MARK_EVENT, REPLY_EVENT
+from guard.archive.findings import UNRESOLVED
 from guard.archive.labels import latest_labels
-from guard.states import FindingState
 from policies.records import CommentRecord, ManualMark, PostRecord, Thread, Version
 
 __all__ = ["load_thread", "load_threads", "MARK_EVENT", "REPLY_EVENT"]
-
-MARK_EVENT = "post_marked_corrected"
-REPLY_EVENT = "reply_posted"
 
 
 # Each comment with the number of the account's other posts that carry exactly its text (the
@@ -29,16 +27,13 @@ SELECT c.id, c.post_id, c.parent_id, c.author_name, c.author_id, c.message, c.cr
 FROM comments c"""
 _OF_POSTS = "c.post_id IN (SELECT value FROM json_each(?1))"
 _COMMENTS = f"{_SELECT_COMMENTS} WHERE {_OF_POSTS} ORDER BY c.created_time, c.id"
-# Findings not resolved, by the states spelled out: the findings_state index then reads the
-# open ones (few), where "!= 'resolved'" reads every finding ever opened.
-_UNRESOLVED = "state IN ({})".format(", ".join(f"'{s}'" for s in FindingState if s != FindingState.RESOLVED))
 # What the rules read of a thread that is not corrected (``policies.analysis.reads_every_comment``):
 # comments no longer plainly present, the page's own comments, and those open findings are about.
 # The last are looked up by id in a second SELECT (UNION drops a comment both find): as a third
 # OR term they were tested against every comment of the chunk. "+" keeps SQLite on the id there.
 _RELEVANT_COMMENTS = (
     f"{_SELECT_COMMENTS} WHERE {_OF_POSTS} AND (c.status != 'present' OR c.from_page != 0)"
-    f" UNION {_SELECT_COMMENTS} WHERE c.id IN (SELECT comment_id FROM findings WHERE {_UNRESOLVED}"
+    f" UNION {_SELECT_COMMENTS} WHERE c.id IN (SELECT comment_id FROM findings WHERE {UNRESOLVED}"
     f" AND post_id IN (SELECT value FROM json_each(?1))) AND +{_OF_POSTS}"
     " ORDER BY 7, 1"  # created_time, id
 )
@@ -51,7 +46,7 @@ _VERSIONS = (
     f"SELECT post_id, version, message, seen_at, diff FROM post_versions WHERE post_id {_IN} ORDER BY version"
 )
 _MARKS = f"SELECT post_id, kind, at, data FROM events WHERE post_id {_IN} AND kind IN (?, ?) ORDER BY seq"
-_OPEN_KINDS = f"SELECT post_id, kind FROM findings WHERE {_UNRESOLVED} AND post_id {_IN}"
+_OPEN_KINDS = f"SELECT post_id, kind FROM findings WHERE {UNRESOLVED} AND post_id {_IN}"
 _CHUNK = 100  # posts loaded together: one query per table for each chunk
 
 EveryComment = Callable[[PostRecord, tuple[ManualMark, ...]], bool]
