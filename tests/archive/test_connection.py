@@ -58,14 +58,21 @@ def _big_write(db) -> None:
         db.conn.executemany("INSERT INTO scratch VALUES (?)", [(b"x" * 3000,) for _ in range(2000)])
 
 
-def test_with_autocheckpoint_off_a_big_commit_leaves_the_wal_uncopied(tmp_path):
-    """The commit itself copies nothing into the database; the setting is back afterwards."""
+def _uncopied(tmp_path):
+    """An archive whose WAL holds a big commit made with autocheckpoint off: none of it is in
+    the database file yet."""
     path = tmp_path / "a.db"
     db = open_archive(path)
     with autocheckpoint_off(db):
         _big_write(db)
-        frames, copied, _ = wal_state(path)
-        assert frames > 1000 and copied == 0
+    frames, copied, _ = wal_state(path)
+    assert frames > 1000 and copied == 0
+    return path, db
+
+
+def test_with_autocheckpoint_off_a_big_commit_leaves_the_wal_uncopied(tmp_path):
+    """The commit itself copies nothing into the database; the setting is back afterwards."""
+    path, db = _uncopied(tmp_path)
     assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
     _big_write(db)  # with the setting back, the commit copies
     assert wal_state(path)[1] > 0
@@ -81,23 +88,16 @@ def test_autocheckpoint_setting_is_restored_when_the_body_raises(tmp_path):
 
 
 def test_checkpoint_alongside_copies_the_whole_wal_by_the_end_of_its_block(tmp_path):
-    path = tmp_path / "a.db"
-    db = open_archive(path)
-    with autocheckpoint_off(db):
-        _big_write(db)
-        frames, copied, _ = wal_state(path)
-        assert copied < frames
-        with checkpoint_alongside(db):
-            pass
-        assert wal_state(path)[:2] == (frames, frames)
+    path, db = _uncopied(tmp_path)
+    frames = wal_state(path)[0]
+    with checkpoint_alongside(db):
+        pass
+    assert wal_state(path)[:2] == (frames, frames)
 
 
 def test_a_failed_checkpoint_is_logged_and_not_raised(tmp_path, monkeypatch):
     """Busy or an I/O error: the caller carries on, the WAL waits for the next checkpoint."""
-    path = tmp_path / "a.db"
-    db = open_archive(path)
-    with autocheckpoint_off(db):
-        _big_write(db)
+    path, db = _uncopied(tmp_path)
 
     def failing(*args, **kwargs):
         raise sqlite3.OperationalError("disk I/O error")
