@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from connectors.base import Comment, Post, PostScan, Snapshot
-from guard.archive import queries
+from guard.archive import queries, records
 from guard.archive.findings import list_findings
 from guard.archive.verify import verify_archive
 from guard.runtime.pipeline import poll_account
@@ -141,3 +141,24 @@ def test_verify_reports_progress_of_each_pass(big, monkeypatch):
     verify_archive(big, progress=lambda what, n: heard.append((what, n)))
     assert [w for w, _ in heard if w == "events hashed"] and ("comments checked", 3000) in heard
     assert [w for w, _ in heard].index("comments checked") > [w for w, _ in heard].index("events hashed")
+
+
+def test_the_engine_loads_an_uncorrected_posts_notable_comments_through_their_own_index(big):
+    """A poll's engine reads, of a post that is not corrected, only its comments that are no
+    longer plainly present (and the page's own): through the partial index that holds just
+    those, not by reading every comment of every touched post."""
+    plan = " ".join(r[3] for r in big.execute("EXPLAIN QUERY PLAN " + records._RELEVANT_COMMENTS, ["[]"]))
+    assert "USING INDEX comments_notable" in plan
+    ids = [r[0] for r in big.execute("SELECT id FROM posts ORDER BY id")]
+    loaded = {
+        c.id
+        for t in records.load_threads(big, ids, every_comment=lambda post, marks: False)
+        for c in t.comments
+    }
+    notable = {
+        r[0]
+        for r in big.execute(
+            "SELECT id FROM comments NOT INDEXED WHERE status != 'present' OR from_page != 0"
+        )
+    }
+    assert loaded == notable and len(notable) > 50
