@@ -279,9 +279,14 @@ def _print_cost(texts: list[str], baseline: Path | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "texts.json"
         path.write_text(json.dumps(texts), encoding="utf-8")
-        ours = _cost(ROOT, path)
-        older = _cost(baseline, path) if baseline else None
-    print(f"\n(e) cost per comment, {len(texts):,} texts above, best of 3")
+        # three rounds, the trees interleaved, each its best: a busy spell of the machine
+        # falls on both, or on one round only
+        ours, older = float("inf"), float("inf") if baseline else None
+        for _ in range(3):
+            ours = min(ours, _cost(ROOT, path))
+            if baseline and older is not None:
+                older = min(older, _cost(baseline, path))
+    print(f"\n(e) cost per comment, {len(texts):,} texts above, best of 3 x 3 interleaved processes")
     print(f"  classify {ours * 1e3:.3f} ms = {ours / vader:.1f} x VADER alone ({vader * 1e3:.3f} ms)")
     if older is not None:
         print(f"  {baseline}: {older * 1e3:.3f} ms ({older / ours:.2f} x this tree's time)")
