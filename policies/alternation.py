@@ -119,8 +119,10 @@ def _required(items: Any) -> list[str] | None:
             run = [r + c for r in run for c in choices]
             continue
         if op in _REPEATS and av[0] >= 1 and len(av[2]) == 1 and (one := _choices(*av[2][0])):
-            # "hmm+": the run goes on through the repeat's first copies, then stops
-            run = [r + c * av[0] for r in run for c in one] if len(run) * len(one) <= _SPELLINGS_MAX else run
+            # "hmm+": the run goes on through the repeat's first copies, then stops. Copies of
+            # a class may differ ("[ab]{2}" matches "ab"): then only the first one is sure.
+            copies = av[0] if len(one) == 1 else 1
+            run = [r + c * copies for r in run for c in one] if len(run) * len(one) <= _SPELLINGS_MAX else run
             flush()
             run = [""]
             continue

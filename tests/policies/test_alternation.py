@@ -154,6 +154,8 @@ def test_every_classifier_pattern_finds_what_search_finds():
         (r"\ba[uú]n\s+no\b", {"aun", "aún"}),
         (r"\bno\s+wi-?fi\b", {"wifi", "wi-fi"}),
         (r"\bhmm+\b", {"hmm"}),
+        # copies of a class need not be the same letter ("qqab" matches): only the first is sure
+        (r"\bqq[ab]{2}", {"qqa", "qqb"}),
         # every branch of a group needs something: any of them will do; "wait" covers "waiting"
         (r"\b(?:wait|waiting|hold)\b", {"wait", "hold"}),
         # a lookahead that must match is in the text too; a negative one is not
