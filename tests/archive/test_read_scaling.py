@@ -162,3 +162,32 @@ def test_the_engine_loads_an_uncorrected_posts_notable_comments_through_their_ow
         )
     }
     assert loaded == notable and len(notable) > 50
+
+
+@pytest.mark.parametrize("status", ["hidden", "deleted", "present"])
+@pytest.mark.parametrize("since", [None, (NOW - timedelta(hours=12)).isoformat()])
+def test_a_status_listing_reads_its_page_in_time_order_and_stops(big, status, since):
+    """`comments --status hidden --limit 100` read every hidden comment of the archive and
+    sorted them before taking 100: now the index gives them in time order (no sort step), and
+    the page is the one the whole table gives."""
+    captured = []
+    real_query = big.query
+
+    def query(sql, args=()):
+        captured.append((sql, args))
+        return real_query(sql, args)
+
+    big.query = query
+    page = queries.list_comments(big, status=status, since=since, limit=20)
+    sql, args = captured[-1]
+    plan = " ".join(r[3] for r in big.execute("EXPLAIN QUERY PLAN " + sql, args))
+    assert "TEMP B-TREE" not in plan, plan
+    expected = [
+        r[0]
+        for r in big.execute(
+            "SELECT id FROM comments NOT INDEXED WHERE status = ? AND created_time >= ?"
+            " ORDER BY created_time, id LIMIT 20",
+            [status, since or ""],
+        )
+    ]
+    assert [r["id"] for r in page] == expected and len(expected) == 20
