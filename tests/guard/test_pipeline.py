@@ -203,3 +203,27 @@ def test_a_failed_checkpoint_neither_fails_nor_hides_the_poll(tmp_path, monkeypa
         "OperationalError: disk I/O error"
     ]
     assert wal_state(path)[1] == 0
+
+
+def test_a_staff_reader_holding_a_snapshot_neither_blocks_the_poll_nor_loses_its_view(tmp_path):
+    """The README promises the checkpoint beside the engine never waits for a reader: a
+    command holding a read transaction open (a long export, the web page) all through a poll
+    keeps reading what it saw, and the poll finishes and is visible to the next reader."""
+    path = tmp_path / "archive.db"
+    db = open_archive(path)
+    cfg = parse_config(FACEBOOK)
+    run_poll(cfg, db, cfg.accounts[0], connector=SnapshotConnector(_posts(1)), now=NOW)
+    reader = sqlite3.connect(path, timeout=0)  # a reader that would fail at once if it had to wait
+    reader.execute("BEGIN")
+    before = reader.execute("SELECT count(*) FROM comments").fetchone()[0]
+    with capture_logs() as logs:
+        outcome = run_poll(
+            cfg, db, cfg.accounts[0], connector=SnapshotConnector(_posts()), now=NOW + timedelta(minutes=5)
+        )
+    assert outcome.poll.error is None
+    # the checkpoint copied what it could without waiting for the reader (busy: it had to wait)
+    assert [e["busy"] for e in logs if e["event"] == "wal_checkpointed"] == [0]
+    assert reader.execute("SELECT count(*) FROM comments").fetchone()[0] == before == 40
+    reader.execute("COMMIT")
+    assert reader.execute("SELECT count(*) FROM comments").fetchone()[0] == 200
+    reader.close()
