@@ -31,7 +31,6 @@ __all__ = [
     "get_finding",
     "require_finding",
     "set_finding_state",
-    "open_findings_for_post",
     "open_findings_for_posts",
     "escalation_due",
     "mark_escalated",
@@ -222,10 +221,6 @@ def set_finding_state(
             )
         ],
     )
-
-
-def open_findings_for_post(db: sqlite_utils.Database, post_id: str) -> list[OpenFinding]:
-    return open_findings_for_posts(db, [post_id]).get(post_id, [])
 
 
 def open_findings_for_posts(db: sqlite_utils.Database, post_ids: list[str]) -> dict[str, list[OpenFinding]]:
