@@ -29,6 +29,7 @@ from connectors.base import (
 )
 from connectors.graph import (
     GraphClient,
+    PageKey,
     ScopeNeed,
     graph_confirm_gone,
     next_page_params,
@@ -107,11 +108,12 @@ class FacebookConnector:
             "limit": self.post_page_size,
             "since": int(since.timestamp()),
         }
+        asked: set[PageKey] = set()
         while params is not None and error is None:
             try:
                 page = self.client.edge(self.page_id, "posts", **params)
                 raws = page_items(page, "a page of posts")
-                following = next_page_params(page.get("paging"))
+                following = next_page_params(page.get("paging"), asked)
             except ConnectorError as exc:
                 if _too_much_data(exc) and int(params.get("limit", 0)) > MIN_POST_PAGE:
                     params["limit"] = max(MIN_POST_PAGE, int(params["limit"]) // 2)
@@ -152,11 +154,12 @@ class FacebookConnector:
     ) -> tuple[PostScan, ConnectorError | None]:
         comments: list[Comment] = []
         edge = raw.get("comments") or {}
+        asked: set[PageKey] = set()
         try:
             if not isinstance(edge, dict):
                 raise Transient(f"Graph API sent the comments of post {post.id} in an unknown shape")
             items = page_items(edge, f"the comments of post {post.id}")
-            params = next_page_params(edge.get("paging"))
+            params = next_page_params(edge.get("paging"), asked)
         except ConnectorError as exc:
             return PostScan(post, (), False, str(exc)), exc
         while True:
@@ -171,7 +174,7 @@ class FacebookConnector:
             try:
                 page = self.client.edge(post.id, "comments", **params)
                 items = page_items(page, f"the comments of post {post.id}")
-                params = next_page_params(page.get("paging"))
+                params = next_page_params(page.get("paging"), asked)
             except ConnectorError as exc:
                 return PostScan(post, tuple(comments), False, str(exc)), exc
 

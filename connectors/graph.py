@@ -45,6 +45,7 @@ __all__ = [
     "retry_after_from_headers",
     "graph_confirm_gone",
     "next_page_params",
+    "PageKey",
     "normalize_time",
     "page_items",
     "unexpected_body",
@@ -259,11 +260,17 @@ def retry_after_from_headers(headers: dict[str, str]) -> float | None:
     return None
 
 
-def next_page_params(paging: dict[str, Any] | None) -> dict[str, str] | None:
+PageKey = tuple[str, tuple[tuple[str, str], ...]]  # the path and query of a page asked for
+
+
+def next_page_params(paging: dict[str, Any] | None, asked: set[PageKey]) -> dict[str, str] | None:
     """The query of ``paging.next`` (minus the token), or None on the last page.
 
     We re-issue it through our own client rather than GETting the absolute URL, so a sandbox
     or proxy base URL keeps working and cursor- and time-based paging are handled alike.
+    ``asked``: the pages this scan of one list already asked for (filled here). Graph has answered with a
+    ``next`` naming a page already read, page after page (mobolic/facebook-sdk#510); followed,
+    that keeps a poll reading forever, so it is ``Transient`` and the scan stays incomplete.
     """
     if not paging:
         return None
@@ -272,9 +279,17 @@ def next_page_params(paging: dict[str, Any] | None) -> dict[str, str] | None:
         raise Transient("Graph API sent paging that is not Graph's shape; try again later")
     if not paging.get("next"):
         return None
-    params = dict(parse_qsl(urlsplit(paging["next"]).query, keep_blank_values=True))
+    url = urlsplit(paging["next"])
+    params = dict(parse_qsl(url.query, keep_blank_values=True))
     params.pop("access_token", None)
     params.pop("appsecret_proof", None)
+    key = (url.path, tuple(sorted(params.items())))
+    if key in asked:
+        raise Transient(
+            "Graph API's paging.next points at a page already read (its cursor repeats); "
+            "the rest of the list was not read; try again later"
+        )
+    asked.add(key)
     return params
 
 

@@ -30,6 +30,7 @@ from connectors.base import (
 )
 from connectors.graph import (
     GraphClient,
+    PageKey,
     ScopeNeed,
     graph_confirm_gone,
     next_page_params,
@@ -64,6 +65,11 @@ MISSING_IDS = (
     "the Graph API sent comments without an id on media {media}; they cannot be archived or "
     "compared, so this media's scan is incomplete"
 )
+
+
+# A comment whose replies overflow the nested page: its id, the next page's query, and the
+# pages of that reply list already asked for.
+_MoreReplies = tuple[str, dict[str, str], set[PageKey]]
 
 
 class InstagramConnector:
@@ -111,11 +117,12 @@ class InstagramConnector:
         except ConnectorError as exc:
             error = exc
         params: dict[str, Any] | None = {"fields": MEDIA_FIELDS, "limit": self.media_page_size}
+        asked: set[PageKey] = set()
         while params is not None and error is None:
             try:
                 page = self.client.edge(self.ig_user_id, "media", **params)
                 items = page_items(page, "a page of media")
-                following = next_page_params(page.get("paging"))
+                following = next_page_params(page.get("paging"), asked)
             except ConnectorError as exc:
                 error = exc
                 break
@@ -165,25 +172,26 @@ class InstagramConnector:
         """(scan, error that stops the fetch, note that only makes this media incomplete)."""
         post = self._post(raw)
         comments: list[Comment] = []
-        more_replies: list[tuple[str, dict[str, str]]] = []
+        more_replies: list[_MoreReplies] = []
+        asked: set[PageKey] = set()
         try:
             edge = _edge(raw.get("comments"), f"the comments of media {post.id}")
             whole = self._add_comments(edge, post.id, comments, more_replies)
-            params = next_page_params(edge.get("paging"))
+            params = next_page_params(edge.get("paging"), asked)
             if skip_paging and (params is not None or more_replies):
                 return PostScan(post, tuple(comments), False, "scan stopped by an earlier error"), None, None
             while params is not None:
                 params.setdefault("fields", COMMENT_FIELDS)
                 page = self.client.edge(post.id, "comments", **params)
                 whole &= self._add_comments(page, post.id, comments, more_replies)
-                params = next_page_params(page.get("paging"))
-            for comment_id, first_params in more_replies:
+                params = next_page_params(page.get("paging"), asked)
+            for comment_id, first_params, asked_replies in more_replies:
                 reply_params: dict[str, str] | None = first_params
                 while reply_params is not None:
                     reply_params.setdefault("fields", REPLY_FIELDS)
                     page = self.client.edge(comment_id, "replies", **reply_params)
                     whole &= self._add_replies(page, post.id, comment_id, comments)
-                    reply_params = next_page_params(page.get("paging"))
+                    reply_params = next_page_params(page.get("paging"), asked_replies)
         except ConnectorError as exc:
             return PostScan(post, tuple(comments), False, str(exc)), exc, None
         if not whole:
@@ -196,7 +204,7 @@ class InstagramConnector:
         page: dict[str, Any],
         post_id: str,
         out: list[Comment],
-        more_replies: list[tuple[str, dict[str, str]]],
+        more_replies: list[_MoreReplies],
     ) -> bool:
         """Top-level comments with their first page of replies; note reply lists to page on.
         False if any comment came without an id (it is left out)."""
@@ -209,9 +217,10 @@ class InstagramConnector:
             out.append(comment)
             replies = _edge(raw.get("replies"), f"the replies to comment {comment.id}")
             whole &= self._add_replies(replies, post_id, comment.id, out)
-            params = next_page_params(replies.get("paging"))
+            asked: set[PageKey] = set()  # one set per listing: a comment listed twice pages twice
+            params = next_page_params(replies.get("paging"), asked)
             if params is not None:
-                more_replies.append((comment.id, params))
+                more_replies.append((comment.id, params, asked))
         return whole
 
     def _add_replies(self, page: dict[str, Any], post_id: str, parent_id: str, out: list[Comment]) -> bool:

@@ -1,0 +1,121 @@
+"""A platform whose "next page" points at a page already read must not keep a poll reading it
+forever: the scan stops after one repeat, incomplete, with a line saying why.
+
+Graph did this on comments after Pages moved to the new Pages experience (mobolic/facebook-sdk
+issue #510: the same 25 comments page after page; ``tests/fixtures/facebook/
+comments_next_repeats_the_page.json``). The fakes stop answering after a few repeats, so a
+connector that follows the loop fails these tests instead of hanging them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import requests
+
+from connectors.facebook import FacebookConnector
+from connectors.instagram import InstagramConnector
+from guard.errors import Transient
+from tests.conftest import NOW
+from tests.support.graph import (
+    IG_USER_ID,
+    PAGE_ID,
+    FakeComment,
+    FakeIG,
+    FakeIGComment,
+    FakeMedia,
+    FakePage,
+    FakePost,
+    fixture,
+    ig_time,
+)
+
+REPEATS_BEFORE_THE_FAKE_GIVES_UP = 5
+
+
+def serve_repeating(fake: Any, attribute: str, matches, answer) -> list[int]:
+    """Wrap ``fake.<attribute>`` (its reader): requests that ``matches`` get ``answer`` instead,
+    until the fake gives up with a connection error. Returns the count of those requests."""
+    read = getattr(fake, attribute)
+    served = [0]
+
+    def repeating(*args: Any):
+        if not matches(*args):
+            return read(*args)
+        served[0] += 1
+        if served[0] > REPEATS_BEFORE_THE_FAKE_GIVES_UP:
+            return requests.ConnectionError("the fake stopped answering a paging loop")
+        return answer(fake, *args)
+
+    setattr(fake, attribute, repeating)
+    return served
+
+
+def recorded_loop() -> dict[str, Any]:
+    body = fixture("facebook/comments_next_repeats_the_page.json")
+    body.pop("_source")
+    return body
+
+
+def test_a_comments_page_whose_next_repeats_it_stops_that_post_as_incomplete(rsps):
+    """Graph's next link names the page just read: one repeat is read, then the post is
+    incomplete (never complete: comments past the loop were not read) and the poll says why."""
+    loop = recorded_loop()
+    page = FakePage(
+        rsps,
+        [
+            FakePost(f"{PAGE_ID}_1", "Meeting Thursday", recorded_comments=loop),
+            FakePost(f"{PAGE_ID}_2", "Library hours", comments=[FakeComment("2_1", "open Sunday?")]),
+        ],
+    )
+    served = serve_repeating(
+        page, "_read", lambda path, q: path.endswith("/comments"), lambda fake, p, q: fake._reply(200, loop)
+    )
+    snap = FacebookConnector(PAGE_ID, "EAAB-test-token").fetch(NOW - timedelta(days=14))
+    first = snap.posts[0]
+    assert served[0] == 1
+    assert not first.complete and len(first.comments) == len(loop["data"])
+    assert isinstance(snap.error, Transient) and "already read" in str(snap.error)
+    assert not snap.posts_complete
+
+
+def test_a_post_list_whose_next_repeats_it_stops_the_scan_as_incomplete(rsps):
+    """The same on the list of posts: the posts read are kept, the list is not complete."""
+    page = FakePage(rsps, [FakePost(f"{PAGE_ID}_{i}", f"post {i}") for i in (1, 2, 3)])
+    read = page._read
+
+    def first_page_again(fake: FakePage, path: str, q: dict[str, str]):
+        return read(path, {**q, "after": ""})  # its next names the page just asked for
+
+    served = serve_repeating(
+        page, "_read", lambda path, q: path == f"{PAGE_ID}/posts" and bool(q.get("after")), first_page_again
+    )
+    snap = FacebookConnector(PAGE_ID, "EAAB-test-token", post_page_size=2).fetch(NOW - timedelta(days=14))
+    assert served[0] == 1
+    assert [s.post.id for s in snap.posts] == [f"{PAGE_ID}_1", f"{PAGE_ID}_2"]
+    assert isinstance(snap.error, Transient) and "already read" in str(snap.error)
+    assert not snap.posts_complete
+
+
+def test_an_instagram_replies_page_whose_next_repeats_it_leaves_the_media_incomplete(rsps):
+    """Instagram's replies edge pages the same way: a repeat stops that media as incomplete."""
+    replies = [FakeIGComment(f"178500000000010{i:02d}", f"reply {i}") for i in range(30)]
+    media = FakeMedia(
+        "17900000000000011",
+        "Meeting Thursday",
+        timestamp=ig_time(NOW - timedelta(hours=1)),
+        comments=[FakeIGComment("17850000000000001", "when?", replies=replies)],
+    )
+    ig = FakeIG(rsps, [media])
+    read = ig._read
+
+    def first_page_again(fake: FakeIG, path: str, q: dict[str, str]):
+        return read(path, {**q, "after": ""})  # its next names the page just asked for
+
+    served = serve_repeating(ig, "_read", lambda path, q: path.endswith("/replies"), first_page_again)
+    snap = InstagramConnector(IG_USER_ID, "EAAB-test-token").fetch(NOW - timedelta(days=14))
+    (scan,) = snap.posts
+    assert served[0] == 1
+    assert not scan.complete and "already read" in (scan.incomplete_reason or "")
+    assert isinstance(snap.error, Transient)
