@@ -183,6 +183,7 @@ class XConnector:
         scans: list[PostScan] = []
         error: ConnectorError | None = None
         token: str | None = None
+        asked: set[str] = set()
         while error is None:
             try:
                 page = self._read(
@@ -205,7 +206,11 @@ class XConnector:
                     continue
                 scan, error = self._scan_post(raw, now)
                 scans.append(scan)
-            token = _next_token(page)
+            try:
+                token = _next_token(page, asked, f"the timeline of X user {self.user_id}")
+            except ConnectorError as exc:
+                error = error or exc
+                break
             if not token:
                 break
         return Snapshot(
@@ -226,6 +231,7 @@ class XConnector:
         replies: list[dict[str, Any]] = []
         users: dict[str, dict[str, Any]] = {}
         token: str | None = None
+        asked: set[str] = set()
         failed: ConnectorError | None = None
         while True:
             try:
@@ -249,7 +255,11 @@ class XConnector:
             for reply in found:
                 if self._remember(reply)[0] not in chain:
                     replies.append(reply)
-            token = _next_token(page)
+            try:
+                token = _next_token(page, asked, f"the replies to X post {post.id}")
+            except ConnectorError as exc:
+                failed = exc
+                break
             if not token:
                 break
         comments = tuple(
@@ -491,10 +501,21 @@ def _problems(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
 
 
-def _next_token(page: dict[str, Any]) -> str | None:
+def _next_token(page: dict[str, Any], asked: set[str], what: str) -> str | None:
+    """``meta.next_token``, or None on the last page. ``asked``: the tokens this listing already
+    followed (filled here): X has handed back a token that gives the same posts again
+    (plhery/node-twitter-api-v2#404); followed, that reads (and bills) forever."""
     meta = page.get("meta")
     token = meta.get("next_token") if isinstance(meta, dict) else None
-    return str(token) if token else None
+    if not token:
+        return None
+    if str(token) in asked:
+        raise Transient(
+            f"X API's next_token for {what} points at a page already read (it repeats); "
+            "the rest was not read; try again later"
+        )
+    asked.add(str(token))
+    return str(token)
 
 
 def _text(raw: dict[str, Any]) -> str:

@@ -3,12 +3,14 @@ forever: the scan stops after one repeat, incomplete, with a line saying why.
 
 Graph did this on comments after Pages moved to the new Pages experience (mobolic/facebook-sdk
 issue #510: the same 25 comments page after page; ``tests/fixtures/facebook/
-comments_next_repeats_the_page.json``). The fakes stop answering after a few repeats, so a
+comments_next_repeats_the_page.json``); X users saw ``next_token`` give the same posts again
+(plhery/node-twitter-api-v2 issue #404). The fakes stop answering after a few repeats, so a
 connector that follows the loop fails these tests instead of hanging them.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +18,7 @@ import requests
 
 from connectors.facebook import FacebookConnector
 from connectors.instagram import InstagramConnector
+from connectors.x import XConnector
 from guard.errors import Transient
 from tests.conftest import NOW
 from tests.support.graph import (
@@ -30,6 +33,7 @@ from tests.support.graph import (
     fixture,
     ig_time,
 )
+from tests.support.x import Clock, FakeX
 
 REPEATS_BEFORE_THE_FAKE_GIVES_UP = 5
 
@@ -119,3 +123,50 @@ def test_an_instagram_replies_page_whose_next_repeats_it_leaves_the_media_incomp
     assert served[0] == 1
     assert not scan.complete and "already read" in (scan.incomplete_reason or "")
     assert isinstance(snap.error, Transient)
+
+
+def test_an_x_search_whose_next_token_repeats_stops_that_post_as_incomplete(rsps, monkeypatch):
+    """X hands back the token it was given: the conversation is read once more, then it is
+    incomplete with the reason, and no more billed reads are spent on the loop."""
+    monkeypatch.setattr("connectors.x.PAGE_SIZE", 2)
+    clock = Clock(NOW)
+    fake = FakeX(rsps, clock)
+    post = fake.post("Meeting Thursday", NOW - timedelta(hours=3))
+    for m in range(5):
+        fake.reply(post, f"question {m}?", NOW - timedelta(hours=2, minutes=m))
+    search = fake._search
+
+    def same_token(fake: FakeX, q: dict[str, str], fields: set[str]):
+        status, headers, body = search(q, fields)
+        answer = json.loads(body)
+        answer["meta"]["next_token"] = q["next_token"]
+        return status, headers, json.dumps(answer)
+
+    served = serve_repeating(fake, "_search", lambda q, fields: bool(q.get("next_token")), same_token)
+    snap = XConnector(fake.user_id, "token", clock=clock).fetch(NOW - timedelta(days=1))
+    (scan,) = snap.posts
+    assert served[0] == 1
+    assert not scan.complete and "already read" in (scan.incomplete_reason or "")
+    assert isinstance(snap.error, Transient)
+
+
+def test_an_x_timeline_whose_next_token_repeats_stops_the_scan_as_incomplete(rsps, monkeypatch):
+    """The timeline's pagination_token loops: the posts read are kept, the list is incomplete."""
+    monkeypatch.setattr("connectors.x.PAGE_SIZE", 2)
+    clock = Clock(NOW)
+    fake = FakeX(rsps, clock)
+    for h in (5, 4, 3):
+        fake.post(f"post {h}", NOW - timedelta(hours=h))
+    timeline = fake._timeline
+
+    def same_token(fake: FakeX, q: dict[str, str], fields: set[str]):
+        status, headers, body = timeline(q, fields)
+        answer = json.loads(body)
+        answer["meta"]["next_token"] = q["pagination_token"]
+        return status, headers, json.dumps(answer)
+
+    served = serve_repeating(fake, "_timeline", lambda q, fields: bool(q.get("pagination_token")), same_token)
+    snap = XConnector(fake.user_id, "token", clock=clock).fetch(NOW - timedelta(days=1))
+    assert served[0] == 1
+    assert len(snap.posts) == 3 and not snap.posts_complete
+    assert isinstance(snap.error, Transient) and "already read" in str(snap.error)
