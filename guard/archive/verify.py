@@ -12,6 +12,9 @@ to it, so an edit anywhere shows up as a broken link or a failed cross-check:
 - each poll's event counts match the events carrying its id, and no event names a missing poll;
 - each finding and outbox row is opened by an event recording its content hash, and its
   state is the one its last state event says;
+- each staff label is the one its ``comment_labelled`` event recorded (comment, label, who,
+  when, note, text hash), every such event still has its row, and the rows are in event
+  order (the newest label is the one that counts);
 - the chain head (hash of the last event) and the event count are reported; ``verify --head``
   proves an earlier head, kept somewhere else, is still a prefix of today's chain.
 
@@ -37,6 +40,7 @@ import sqlite_utils
 
 from guard.archive.events import GENESIS_HASH, _chain_row
 from guard.archive.findings import finding_digest
+from guard.archive.labels import LABEL_EVENT
 from guard.archive.outbox import row_digest
 from guard.text import sha256_text
 
@@ -78,7 +82,7 @@ _OUTBOX_STATUS = {
 }
 
 # Where each check's problems go in the report: the order the checks run in, then the row.
-_CHAIN, _HEAD, _POSTS, _COMMENTS, _POLLS, _FINDINGS, _OUTBOX = range(7)
+_CHAIN, _HEAD, _POSTS, _COMMENTS, _POLLS, _FINDINGS, _OUTBOX, _LABELS = range(8)
 _VERSIONS, _MISSING_VERSIONS, _ROWS, _MISSING_ROWS = range(4)
 
 
@@ -100,6 +104,7 @@ class VerifyReport:
     objects: int = 0
     findings: int = 0
     alerts: int = 0
+    labels: int = 0
     head_checked: str | None = None  # the --head hash, when given
     head_seq: int | None = None  # where it sits in today's chain
     # Problems found so far with their place in check order; ``problems`` is the first 50.
@@ -145,6 +150,7 @@ def verify_archive(
         _check_polls(db, report)
         _check_findings(db, report)
         _check_outbox(db, report)
+        _check_labels(db, report)
     finally:
         if own:
             db.conn.rollback()
@@ -558,4 +564,45 @@ def _check_outbox(db: sqlite_utils.Database, report: VerifyReport) -> None:
     for oid, event in queued.items():
         report.add(
             f"outbox id {oid}", f"is missing (queued by event {event.seq})", order=(_OUTBOX, 1, event.seq)
+        )
+
+
+def _check_labels(db: sqlite_utils.Database, report: VerifyReport) -> None:
+    """Each ``labels`` row against the ``comment_labelled`` event it names. A label decides
+    whether a comment is protected, so a rewritten one ("critical" turned "not-critical", or an
+    older label renumbered to be the newest) would silence a finding without touching a text."""
+    recorded = {
+        seq: (at, object_id, _data(text))
+        for seq, at, object_id, text in db.execute(
+            "SELECT seq, at, object_id, data FROM events WHERE kind = ? ORDER BY seq", [LABEL_EVENT]
+        )
+    }
+    last_seq = 0
+    for row in db.query("SELECT * FROM labels ORDER BY id"):
+        report.labels += 1
+        where = f"labels id {row['id']} (comment {row['comment_id']})"
+        order = (_LABELS, 0, row["id"])
+        seq = row["event_seq"]
+        event = recorded.pop(seq, None) if isinstance(seq, int) else None
+        if event is None:
+            report.add(where, f"no {LABEL_EVENT} event records it (inserted afterwards)", order=order)
+            continue
+        at, object_id, data = event
+        if (object_id, at, data.get("label"), data.get("by"), data.get("note"), data.get("sha256")) != (
+            row["comment_id"],
+            row["at"],
+            row["label"],
+            row["labelled_by"],
+            row["note"],
+            row["sha256"],
+        ):
+            report.add(where, f"it differs from what event {seq} recorded", order=order)
+        if seq < last_seq:
+            report.add(where, f"is out of order: event {seq} came before the label above it", order=order)
+        last_seq = max(last_seq, seq)
+    for seq, (_, object_id, _) in recorded.items():
+        report.add(
+            f"labels of comment {object_id}",
+            f"a label is missing (recorded by event {seq})",
+            order=(_LABELS, 1, seq),
         )

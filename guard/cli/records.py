@@ -186,8 +186,8 @@ def verify(ctx: Context, head: str | None, as_json: bool) -> None:
     elif report.ok:
         echo(
             f"ok: {report.events} events, hash chain intact; {report.versions} versions of "
-            f"{report.objects} posts and comments, {report.findings} findings and {report.alerts} "
-            "alerts match their hashes and events"
+            f"{report.objects} posts and comments, {report.findings} findings, {report.alerts} "
+            f"alerts and {report.labels} labels match their hashes and events"
         )
         if report.head_checked:
             echo(f"ok: head {report.head_checked} is event {report.head_seq} of today's chain")

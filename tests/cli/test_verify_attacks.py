@@ -226,3 +226,63 @@ def test_head_kept_elsewhere_passes_today_and_fails_against_a_forged_chain(capsy
     assert run(capsys, "verify")[0] == 0  # consistent rewrite: only an outside copy catches it
     first = verify_fails(capsys, "--head", old_head)
     assert "is not in today's chain" in first
+
+
+@pytest.fixture
+def labelled(capsys, archive):
+    """The archive with two staff labels on the thank-you comment: critical, then not-critical
+    (the newest counts)."""
+    assert run(capsys, "label", "1_2", "critical", "--by", "maria")[0] == 0
+    assert run(capsys, "label", "1_2", "not-critical", "--by", "maria", "--note", "just thanks")[0] == 0
+    code, out, err = run(capsys, "verify")
+    assert code == 0, err
+    assert "2 labels match" in out
+    return archive
+
+
+def test_rewritten_label_is_caught(capsys, labelled):
+    """Staff's decision turned around in the labels table: explain would show it as theirs."""
+    tamper(labelled, "UPDATE labels SET label = 'critical' WHERE id = 2")
+    assert verify_fails(capsys) == (
+        "TAMPERED: labels id 2 (comment 1_2): it differs from what event "
+        f"{_label_events(labelled)[1]} recorded"
+    )
+
+
+def test_older_label_renumbered_to_be_the_newest_is_caught(capsys, labelled):
+    """Each row still matches its own event, but the older decision now counts."""
+    tamper(labelled, "UPDATE labels SET id = 3 WHERE id = 1")
+    assert "labels id 3 (comment 1_2): is out of order" in verify_fails(capsys)
+
+
+def test_deleted_or_inserted_label_is_caught(capsys, labelled):
+    first_seq = _label_events(labelled)[0]
+    tamper(labelled, "DELETE FROM labels WHERE id = 1")
+    assert verify_fails(capsys) == (
+        f"TAMPERED: labels of comment 1_2: a label is missing (recorded by event {first_seq})"
+    )
+    tamper(
+        labelled,
+        "INSERT INTO labels (id, comment_id, label, labelled_by, at, sha256, event_seq)"
+        " VALUES (1, '1_2', 'critical', 'maria', '2026-01-01T00:00:00+00:00', 'x', ?)",
+        params=(first_seq,),
+    )
+    assert "labels id 1 (comment 1_2): it differs from what event" in verify_fails(capsys)
+    tamper(labelled, "DELETE FROM labels WHERE id = 1")
+    tamper(
+        labelled,
+        "INSERT INTO labels (comment_id, label, labelled_by, at, sha256, event_seq)"
+        " VALUES ('1_2', 'critical', 'eve', '2026-01-01T00:00:00+00:00', 'x', 999)",
+    )
+    code, _, err = run(capsys, "verify")
+    assert code == 1
+    assert "labels id 3 (comment 1_2): no comment_labelled event records it (inserted afterwards)" in err
+
+
+def _label_events(db) -> list[int]:
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute("SELECT seq FROM events WHERE kind = 'comment_labelled' ORDER BY seq")
+        return [seq for (seq,) in rows]
+    finally:
+        conn.close()
