@@ -115,8 +115,15 @@ class WordPressClient:
         """Call ``/wp-json/{route}``; a 2xx JSON answer or a raised ``ConnectorError``."""
         self.calls += 1
         try:
+            # Never follow a redirect: a 301/302 replays a POST as a GET without its body (a
+            # moderation that looks done and was not), and another host gets no password.
             r = self.session.request(
-                method, self.api_base + route.lstrip("/"), params=params, json=json, timeout=self.timeout
+                method,
+                self.api_base + route.lstrip("/"),
+                params=params,
+                json=json,
+                timeout=self.timeout,
+                allow_redirects=False,
             )
         except requests.Timeout:
             raise Transient(f"WordPress at {self.host} did not answer within {self.timeout:g}s") from None
@@ -148,10 +155,18 @@ def translate_error(
     status: int, body: Any, headers: dict[str, str], *, host: str, username: str = "?"
 ) -> ConnectorError:
     """Map a WordPress answer that is not a 2xx JSON body to the decision the caller makes."""
+    if 300 <= status < 400:
+        where = " ".join((headers.get("location") or "an address it did not name").split())[:200]
+        return ConnectorError(
+            f"WordPress at {host} answered HTTP {status}, redirecting to {where}; comment-guard does not "
+            "follow redirects. If the site moved, set site_url to its new address; if that is a login "
+            "or block page, a security plugin is keeping /wp-json/ from this client",
+            code=status,
+        )
     if body is _NOT_JSON or not isinstance(body, dict) or "code" not in body:
         if status in (429, 503):
             return _throttled(status, headers, host, "")
-        what = "a login page or redirect" if status in (200, 301, 302, 303) else "an HTML page"
+        what = "a page that is not JSON (a login or maintenance page?)" if status == 200 else "an HTML page"
         return Transient(
             f"WordPress at {host} answered HTTP {status} with {what}, not the REST API: a security "
             "plugin, firewall or the host may be blocking /wp-json/ (allow it for this client), "
