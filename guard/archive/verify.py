@@ -15,6 +15,8 @@ to it, so an edit anywhere shows up as a broken link or a failed cross-check:
 - each staff label is the one its ``comment_labelled`` event recorded (comment, label, who,
   when, note, text hash), every such event still has its row, and the rows are in event
   order (the newest label is the one that counts);
+- the triggers that make ``events`` refuse UPDATE and DELETE are still there, unchanged: a
+  dropped one leaves every other check passing while the log no longer guards itself;
 - the chain head (hash of the last event) and the event count are reported; ``verify --head``
   proves an earlier head, kept somewhere else, is still a prefix of today's chain.
 
@@ -82,7 +84,7 @@ _OUTBOX_STATUS = {
 }
 
 # Where each check's problems go in the report: the order the checks run in, then the row.
-_CHAIN, _HEAD, _POSTS, _COMMENTS, _POLLS, _FINDINGS, _OUTBOX, _LABELS = range(8)
+_GUARDS, _CHAIN, _HEAD, _POSTS, _COMMENTS, _POLLS, _FINDINGS, _OUTBOX, _LABELS = range(9)
 _VERSIONS, _MISSING_VERSIONS, _ROWS, _MISSING_ROWS = range(4)
 
 
@@ -141,6 +143,7 @@ def verify_archive(
     if own:
         db.conn.execute("BEGIN")
     try:
+        _check_guards(db, report)
         report.events = _check_chain(db, report, progress)
         report.events, report.head = chain_head(db)
         if head is not None:
@@ -172,6 +175,31 @@ _CONTENT = (
     )
     + " || ']'"
 )
+
+
+# The append-only guards of the event log, as guard.archive.schema creates them (whitespace
+# aside): a trigger that is missing, or rewritten (a ``WHEN 0`` added), no longer guards it.
+_GUARD_TRIGGERS = {
+    name: f"CREATE TRIGGER {name} BEFORE {verb} ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
+    for name, verb in (("events_no_update", "UPDATE"), ("events_no_delete", "DELETE"))
+}
+
+
+def _check_guards(db: sqlite_utils.Database, report: VerifyReport) -> None:
+    found = {
+        name: " ".join((sql or "").split())
+        for name, sql in db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+    }
+    for name, expected in _GUARD_TRIGGERS.items():
+        if found.get(name) != expected:
+            report.add(
+                f"events table: trigger {name}",
+                f"is {'missing' if name not in found else 'changed'}, so the log no longer refuses edits"
+                ' (restore it as the README\'s "What verify proves" shows, after reading the rest of'
+                " this report)",
+                order=(_GUARDS,),
+            )
 
 
 def _check_chain(db: sqlite_utils.Database, report: VerifyReport, progress: Progress | None) -> int:

@@ -13,6 +13,7 @@ import sqlite3
 import pytest
 
 from guard.archive.events import GENESIS_HASH, _chain
+from guard.archive.verify import _GUARD_TRIGGERS
 from guard.text import sha256_text
 from tests.cli.conftest import run
 from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost
@@ -63,13 +64,18 @@ to = ["comms@example.org"]
     return db
 
 
-def tamper(db, *sql: str, params: tuple = ()) -> None:
+def tamper(db, *sql: str, params: tuple = (), restore_guards: bool = True) -> None:
+    """Edit the file as an adversary would: drop the append-only triggers, run ``sql``, and put
+    the triggers back as they were (unless ``restore_guards`` is False), covering the tracks."""
     conn = sqlite3.connect(db)
     try:
         conn.execute("DROP TRIGGER IF EXISTS events_no_update")
         conn.execute("DROP TRIGGER IF EXISTS events_no_delete")
         for statement in sql:
             conn.execute(statement, params if "?" in statement else ())
+        if restore_guards:
+            for create in _GUARD_TRIGGERS.values():
+                conn.execute(create)
         conn.commit()
     finally:
         conn.close()
@@ -191,6 +197,7 @@ def _rehash(db, rewrite) -> None:
             [kind, data, prev, digest, row["seq"]],
         )
         prev = digest
+    conn.execute(_GUARD_TRIGGERS["events_no_update"])  # tracks covered
     conn.commit()
     conn.close()
 
@@ -286,3 +293,26 @@ def _label_events(db) -> list[int]:
         return [seq for (seq,) in rows]
     finally:
         conn.close()
+
+
+def test_dropped_or_disarmed_append_only_trigger_is_caught(capsys, archive):
+    """Every row intact, but the log no longer refuses edits: verify says so first, and passes
+    again once the trigger is restored."""
+    tamper(archive, restore_guards=False)
+    code, _, err = run(capsys, "verify")
+    assert code == 1
+    assert err.splitlines()[0].startswith(
+        "TAMPERED: events table: trigger events_no_update: is missing, so the log no longer refuses edits"
+    )
+    assert err.splitlines()[1].startswith("also: events table: trigger events_no_delete: is missing")
+    tamper(archive)  # restored exactly as the schema creates them
+    assert run(capsys, "verify")[0] == 0
+    tamper(
+        archive,
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events WHEN 0"
+        " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+        " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+        restore_guards=False,
+    )
+    assert verify_fails(capsys).startswith("TAMPERED: events table: trigger events_no_update: is changed")
