@@ -171,7 +171,7 @@ def verify(ctx: Context, head: str | None, as_json: bool) -> None:
     # On a terminal, a line per 100,000 events hashed and posts or comments checked: a large
     # archive takes a while.
     progress = (lambda what, n: echo(f"verify: {n:,} {what}", err=True)) if sys.stderr.isatty() else None
-    report = verify_archive(ctx.db, head=head, progress=progress)
+    report = verify_archive(ctx.read_db, head=head, progress=progress)
     if as_json:
         emit_json(
             {

@@ -66,6 +66,7 @@ def frozen_copy(capsys, config, rsps, tmp_path, monkeypatch):
         (("explain", "1_1"), "1_1"),
         (("export", "--format", "json"), '"sha256"'),
         (("status",), "main-page"),
+        (("verify",), "hash chain intact"),
     ],
 )
 def test_read_commands_work_on_an_immutable_archive_copy(capsys, frozen_copy, args, needle):
