@@ -8,7 +8,9 @@ with the first line naming the row.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -316,3 +318,11 @@ def test_dropped_or_disarmed_append_only_trigger_is_caught(capsys, archive):
         restore_guards=False,
     )
     assert verify_fails(capsys).startswith("TAMPERED: events table: trigger events_no_update: is changed")
+    # The README's recovery statements, run as written, restore the guard.
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    restore = re.search(r"put\s+the triggers back.*?```sql\n(.*?)```", readme, re.S)
+    assert restore is not None
+    conn = sqlite3.connect(archive)
+    conn.executescript(restore.group(1))
+    conn.close()
+    assert run(capsys, "verify")[0] == 0
