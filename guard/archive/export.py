@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
-from guard.archive.queries import fts_query, thread
+from guard.archive.queries import fts_query, is_fts_query_error, thread
 from guard.errors import NotInArchive, UsageError
 from guard.text import sha256_text
 
@@ -120,7 +120,7 @@ def export_records(
                     row["current"] = bool(row["current"])
                     yield row
     except sqlite3.OperationalError as exc:
-        if f.query is None or not any(w in str(exc) for w in ("fts5", "syntax", "no such column")):
+        if f.query is None or not is_fts_query_error(exc):
             raise
         raise UsageError(f"cannot search for {f.query!r}: {exc}") from None
     finally:

@@ -19,6 +19,7 @@ __all__ = [
     "list_comments",
     "search",
     "fts_query",
+    "is_fts_query_error",
     "thread",
     "history",
     "export_rows",
@@ -129,7 +130,7 @@ def search(db: sqlite_utils.Database, query: str, *, limit: int = 50) -> list[di
         if rows is None:
             rows = list(db.query(_SEARCH.format(**_ALL), {"q": match, "limit": limit}))
     except sqlite3.OperationalError as exc:
-        if not any(w in str(exc) for w in ("fts5", "syntax", "no such column", "unterminated")):
+        if not is_fts_query_error(exc):
             raise
         raise UsageError(
             f"cannot search for {query!r}: {exc}; put words with special characters in double "
@@ -208,6 +209,23 @@ def _search_recent(db: sqlite_utils.Database, match: str, limit: int) -> list[di
 
 # Characters and words that make a query FTS5 syntax rather than plain words.
 _FTS_SYNTAX = re.compile(r'["*()^:+]|\b(AND|OR|NOT|NEAR)\b')
+
+
+# How FTS5 words a MATCH expression it cannot parse; any other error (locked, I/O) is not the query's.
+_FTS_QUERY_ERRORS = (
+    "fts5",
+    "syntax",
+    "no such column",
+    "unterminated",
+    "unknown special query",  # `*`, `*night`
+    "expected integer",  # NEAR(a b, x)
+)
+
+
+def is_fts_query_error(exc: sqlite3.OperationalError) -> bool:
+    """Whether ``exc`` is FTS5 refusing the query as written (``*``, ``"unclosed``, ``NEAR(a b, x)``),
+    for ``search`` and ``export --query`` to answer as a usage error."""
+    return any(w in str(exc) for w in _FTS_QUERY_ERRORS)
 
 
 def fts_query(query: str) -> str:

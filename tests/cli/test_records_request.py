@@ -114,10 +114,12 @@ def test_excel_csv_opens_in_python_csv_with_a_bom_and_neutralised_formulas(capsy
     assert code == 2 and "--excel is for CSV" in err
 
 
-def test_export_with_a_malformed_query_is_one_line_and_writes_no_file(capsys, story, tmp_path):
-    """A query FTS5 cannot parse is refused before the output file is created."""
+@pytest.mark.parametrize("query", ['NEAR("a"', '"unclosed phrase', "*", "NEAR(a b, x)"])
+def test_export_with_a_malformed_query_is_one_line_and_writes_no_file(capsys, story, tmp_path, query):
+    """A query FTS5 cannot parse is refused before the output file is created, whichever way
+    FTS5 words its complaint."""
     target = tmp_path / "out.json"
-    code, _, err = run(capsys, "export", "--query", 'NEAR("a"', "-o", str(target))
+    code, _, err = run(capsys, "export", "--query", query, "-o", str(target))
     assert code == 2 and err.startswith("error: cannot search for") and not target.exists()
 
 

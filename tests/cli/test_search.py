@@ -74,7 +74,7 @@ def test_fts_syntax_works(capsys, corrected, query, ids):
     assert {h["id"] for h in _hits(capsys, query)} == ids
 
 
-@pytest.mark.parametrize("query", ['"unclosed phrase', "NEAR(", "tonight AND"])
+@pytest.mark.parametrize("query", ['"unclosed phrase', "NEAR(", "tonight AND", "*", "*night", "NEAR(a b, x)"])
 def test_malformed_query_is_one_clear_line(capsys, corrected, query):
     """A malformed FTS query: exit 2, one line naming the query, no traceback."""
     code, out, err = run(capsys, "search", query)
