@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -20,8 +21,10 @@ from connectors.facebook import FacebookConnector
 from connectors.instagram import InstagramConnector
 from connectors.x import XConnector
 from guard.errors import Transient
+from guard.runtime.pipeline import poll_account
 from tests.conftest import NOW
 from tests.support.graph import (
+    GRAPH,
     IG_USER_ID,
     PAGE_ID,
     FakeComment,
@@ -30,6 +33,7 @@ from tests.support.graph import (
     FakeMedia,
     FakePage,
     FakePost,
+    comment_page,
     fixture,
     ig_time,
 )
@@ -82,6 +86,29 @@ def test_a_comments_page_whose_next_repeats_it_stops_that_post_as_incomplete(rsp
     assert not first.complete and len(first.comments) == len(loop["data"])
     assert isinstance(snap.error, Transient) and "already read" in str(snap.error)
     assert not snap.posts_complete
+
+
+def test_a_poll_whose_comment_paging_loops_changes_no_status_and_records_why(rsps, db, account):
+    """Through a poll into the archive: comments past the loop were not read, so they stay as
+    they were (no suspect, no deletion), and the poll is recorded as incomplete with the reason."""
+    post = FakePost(
+        f"{PAGE_ID}_1", "Meeting Thursday", comments=[FakeComment(f"1_{i}", f"c{i}") for i in range(105)]
+    )
+    page = FakePage(rsps, [post])
+    connector = FacebookConnector(PAGE_ID, "EAAB-test-token")
+    assert poll_account(db, account, connector, now=NOW).complete
+
+    def next_names_itself(fake: FakePage, path: str, q: dict[str, str]):
+        body = comment_page(post, 100, int(q["limit"]))
+        body["paging"]["next"] = f"{GRAPH}/{path}?{urlencode(q)}"
+        return fake._reply(200, body)
+
+    serve_repeating(page, "_read", lambda path, q: path.endswith("/comments"), next_names_itself)
+    result = poll_account(db, account, connector, now=NOW + timedelta(minutes=5))
+    statuses = {r["status"] for r in db.query("SELECT status FROM comments")}
+    assert not result.complete and statuses == {"present"}
+    error = db.execute("SELECT error FROM polls ORDER BY id DESC LIMIT 1").fetchone()[0]
+    assert "already read" in error
 
 
 def test_a_post_list_whose_next_repeats_it_stops_the_scan_as_incomplete(rsps):
