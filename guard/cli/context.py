@@ -75,6 +75,11 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
+# Room for an offset, the time zone and the end of the day (under a day each): a date closer
+# to Python's first or last day would overflow on its way to UTC.
+_EDGE = timedelta(days=3)
+
+
 class IsoDate(click.ParamType):
     """A date or ISO-8601 time. Without an offset it is local time (``[guard] timezone``):
     the value stays naive here and ``Context.utc`` places it. ``end_of_day``: a bare date means
@@ -93,6 +98,9 @@ class IsoDate(click.ParamType):
             moment = datetime.fromisoformat(text)
         except ValueError:
             self.fail(f"{value!r} is not a date; use e.g. 2026-11-01 or 2026-11-01T18:00:00", param, ctx)
+        if not datetime.min + _EDGE <= moment.replace(tzinfo=None) <= datetime.max - _EDGE:
+            first, last = (datetime.min + _EDGE).date(), (datetime.max - _EDGE).date()
+            self.fail(f"{value!r} is out of range; use a date from {first} to {last}", param, ctx)
         if self.end_of_day and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             moment += timedelta(days=1)
         return moment

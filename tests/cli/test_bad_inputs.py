@@ -100,3 +100,18 @@ def test_full_disk_during_poll_once_is_one_line_and_writes_nothing(capsys, confi
     monkeypatch.setattr(pipeline, "write_poll", real)
     code, out, _ = run(capsys, "posts", "--json")
     assert code == 0 and out.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "--until", "9999-12-31"),  # a bare --until date means the end of that day
+        ("export", "--since", "9999-12-31T23:00:00-05:00"),  # in UTC: year 10000
+        ("comments", "--since", "0001-01-01T00:00:00+05:00"),  # in UTC: year 0
+    ],
+)
+def test_dates_at_the_edge_of_the_calendar_are_usage_errors(capsys, config, page, args):
+    """A date Python can parse but not move to UTC is refused in one line, exit 2."""
+    run(capsys, "poll", "--once")
+    code, _, err = run(capsys, *args)
+    assert code == 2 and "is out of range" in _one_line(err)
