@@ -5,6 +5,7 @@ Every command here only reads; the queries live in ``guard.archive.queries``.
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -154,11 +155,25 @@ def history(ctx: Context, object_id: str, as_json: bool) -> None:
         echo(f"event {e['seq']} {local_time(e['at'], ctx.tz, seconds=True)} {e['kind']}")
 
 
+def _chain_head(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A head is a SHA-256: anything else cannot be in any chain, and reporting it as missing
+    would call an intact archive tampered."""
+    if value is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", value.strip()):
+        raise click.BadParameter(
+            f"{value!r} is not a chain head: a head is the 64 hexadecimal characters `verify` "
+            "prints after 'head:'",
+            ctx,
+            param,
+        )
+    return value
+
+
 @click.command()
 @click.option(
     "--head",
     "head",
     metavar="HASH",
+    callback=_chain_head,
     help="A chain head recorded earlier (printed by verify, sent by the daily digest): prove it "
     "is still a prefix of today's chain.",
 )

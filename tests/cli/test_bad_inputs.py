@@ -115,3 +115,12 @@ def test_dates_at_the_edge_of_the_calendar_are_usage_errors(capsys, config, page
     run(capsys, "poll", "--once")
     code, _, err = run(capsys, *args)
     assert code == 2 and "is out of range" in _one_line(err)
+
+
+@pytest.mark.parametrize("head", ["zz", "", "410e6def6331"])
+def test_verify_head_that_is_not_a_hash_is_a_usage_error_not_tampering(capsys, config, page, head):
+    """A mistyped or shortened --head cannot be in any chain: saying TAMPERED would accuse an
+    intact archive. It is a usage error naming the form a head has."""
+    run(capsys, "poll", "--once")
+    code, out, err = run(capsys, "verify", "--head", head)
+    assert code == 2 and "64 hexadecimal characters" in _one_line(err) and "TAMPERED" not in out + err
