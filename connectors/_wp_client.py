@@ -11,6 +11,7 @@ about a comment: it is ``Transient`` with a message saying what came back instea
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
@@ -133,6 +134,14 @@ class WordPressClient:
         body = _json(r)
         if 200 <= r.status_code < 300 and body is not _NOT_JSON:
             return WPResponse(r.status_code, body, headers)
+        notice = _php_message(r) if body is _NOT_JSON else None
+        if notice is not None:
+            raise Transient(
+                f"WordPress at {self.host} answered HTTP {r.status_code} with a PHP message before "
+                f'its JSON ("{notice}"): the site prints PHP messages into its answers; set '
+                "WP_DEBUG_DISPLAY to false (and display_errors off) or fix that plugin or theme",
+                code=r.status_code,
+            )
         raise translate_error(r.status_code, body, headers, host=self.host, username=self.username)
 
     def close(self) -> None:
@@ -149,6 +158,26 @@ def _json(r: requests.Response) -> Any:
         return r.json()
     except ValueError:
         return _NOT_JSON
+
+
+# What PHP prints for a notice, warning or error when it displays them, with html_errors on
+# ("<br />\n<b>Warning</b>:  text in <b>file</b> on line <b>N</b><br />") or off ("Warning: …").
+_PHP_MESSAGE = re.compile(
+    r"\A\s*(?:<br\s*/?>\s*)?(?:<b>)?(?:PHP )?"
+    r"(Deprecated|Notice|Warning|Strict Standards|Fatal error|Parse error)"
+    r"(?:</b>)?:\s+(.+?)(?:<br\s*/?>|\n|\Z)",
+    re.S,
+)
+
+
+def _php_message(r: requests.Response) -> str | None:
+    """The PHP message a body starts with (a plugin's notice printed before the REST API's
+    JSON: WordPress/gutenberg#10476), on one line, or None."""
+    m = _PHP_MESSAGE.match(r.content[:2048].decode("utf-8", "replace"))
+    if m is None:
+        return None
+    text = " ".join(re.sub(r"<[^>]+>", "", m.group(2)).split())
+    return f"{m.group(1)}: {html.unescape(text)}"[:240]
 
 
 def translate_error(
