@@ -26,8 +26,8 @@ def read_secret(env_name: str, key: str) -> str:
     if not value:
         raise ConfigError(
             f"environment variable {env_name} (named by {key}) is not set; "
-            f"export it before running, e.g. `export {env_name}=...`"
-        )
+            f"export it before running, e.g. `export {env_name}='...'`"
+        )  # quoted: the scrubbing (guard.redact) reads an unquoted `TOKEN=...` as a secret
     remember(value)  # so no error text, log line or output can carry it (guard.redact)
     return value
 

@@ -65,6 +65,23 @@ def test_check_reports_every_missing_variable_in_one_run(capsys, config, monkeyp
     assert code == 2 and data["ok"] is False and len(data["missing"]) == 3
 
 
+@pytest.mark.parametrize("command", [("check",), ("poll", "--once")])
+def test_missing_variable_hint_is_a_command_to_copy(capsys, config, monkeypatch, command):
+    """The hint for a variable whose name says TOKEN or PASSWORD survives the secret scrubbing
+    whole: `export FB_PAGE_TOKEN=...` came out as `export FB_PAGE_TOKEN=[redacted]`, its closing
+    quote eaten."""
+    config.write_text(
+        config.read_text() + '\n[alerts.email]\nsmtp_host = "127.0.0.1"\nfrom = "g@example.org"\n'
+        'to = ["c@example.org"]\nusername_env = "SMTP_USER"\npassword_env = "SMTP_PASSWORD"\n'
+    )
+    monkeypatch.delenv("FB_PAGE_TOKEN")
+    code, _, err = run(capsys, *command)
+    assert code == 2 and "[redacted]" not in err
+    assert "`export FB_PAGE_TOKEN='...'`" in err.splitlines()[0]
+    if command == ("check",):
+        assert "`export SMTP_PASSWORD='...'`" in err
+
+
 def test_ack_and_resolve_print_json(capsys, config, page):
     """ack/resolve --json print the finding's new state for scripts."""
     run(capsys, "poll", "--once")
