@@ -36,6 +36,7 @@ Every function takes ``now``; nothing here reads the clock, so tests drive time.
 from __future__ import annotations
 
 import html
+import math
 import weakref
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -425,8 +426,9 @@ def _reschedule(
     report: DeliveryReport,
 ) -> None:
     """Retry later: at the channel's ``Retry-After`` when it gave one, else 30 s · 2^attempts."""
-    if retry_after is not None:
-        delay = min(timedelta(seconds=max(retry_after, 1.0)), MAX_RETRY_AFTER)
+    if retry_after is not None and math.isfinite(retry_after):
+        # capped before timedelta: a sender's inf or 1e300 would raise here with the row claimed
+        delay = timedelta(seconds=min(max(retry_after, 1.0), MAX_RETRY_AFTER.total_seconds()))
     else:
         factor = 2 ** min(item.attempts, 20)
         delay = min(BASE_BACKOFF * factor, max(settings.max_backoff, BASE_BACKOFF))

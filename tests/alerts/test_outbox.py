@@ -189,6 +189,21 @@ def test_a_crashing_sender_is_retried_not_fatal(db):
     assert report.retrying == [1] and "KeyError" in report.errors[1] and len(mail.items) == 1
 
 
+@pytest.mark.parametrize("retry_after", [float("inf"), float("nan"), 1e300])
+def test_a_retry_after_no_clock_can_hold_backs_off_and_keeps_the_row_queued(db, retry_after):
+    """Whatever delay a sender reports, the row goes back to the queue (never left claimed, which
+    would hide it until a restart) and the other channel is still served in the same pass."""
+    settings = AlertSettings(channels={"slack": SLACK, "email": EMAIL})
+    _enqueue(db, add_finding(db), "first", settings)
+    mail = Recorder()
+    throttled = Recorder(fail=AlertRetryable("rate-limited", retry_after=retry_after))
+    report = deliver_pending(db, settings, now=T0, senders={"slack": throttled, "email": mail})
+    assert report.retrying == [1] and len(mail.items) == 1
+    slack_row = list_outbox(db)[0]
+    assert slack_row["status"] == "pending"
+    assert slack_row["next_attempt_at"] <= (T0 + timedelta(days=1)).isoformat()
+
+
 def test_failed_rows_can_be_requeued_after_fixing_the_channel(db):
     """retry_failed puts failed rows back; they are then delivered."""
     settings = AlertSettings(channels={"slack": SLACK})

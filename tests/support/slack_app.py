@@ -7,7 +7,9 @@ Why not ``responses``: slack_sdk's ``WebClient`` and its built-in Socket Mode cl
 - ``calls``: every Web API call (method name, form/JSON arguments), in order.
 - ``apps.connections.open`` answers ``ws://127.0.0.1:PORT/link``; the websocket sends
   ``hello``, then whatever the test ``deliver``s, and records the client's acks in ``acks``.
-- ``chat.postMessage`` gets ``ts`` values "1000.000001", "1000.000002", ...
+- ``chat.postMessage`` gets ``ts`` values "1000.000001", "1000.000002", ...; ``script`` answers
+  it otherwise first: raw (status, headers, body) triples, as Slack or a proxy in between sends
+  them (``tests/fixtures/slack/chat_postMessage.json``), taken in order.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ _WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 class FakeSlackApp:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.script: list[tuple[int, dict[str, str], str]] = []
         self.acks: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self._ts = 0
@@ -49,7 +52,20 @@ class FakeSlackApp:
                     args = {k: v[0] for k, v in parse_qs(raw).items()}
                 method = self.path.rsplit("/", 1)[-1]
                 token = self.headers.get("Authorization", "")
+                scripted = fake.scripted(method, args)
+                if scripted is not None:
+                    self._raw(*scripted)
+                    return
                 self._answer(fake.answer(method, args, token))
+
+            def _raw(self, status: int, headers: dict[str, str], body: str) -> None:
+                data = body.encode()
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _answer(self, body: dict[str, Any]) -> None:
                 data = json.dumps(body).encode()
@@ -93,6 +109,18 @@ class FakeSlackApp:
         if method in ("chat.update", "views.open", "chat.postEphemeral"):
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         return {"ok": False, "error": "unknown_method"}
+
+    def add(self, status: int, headers: dict[str, str], body: str, times: int = 1) -> None:
+        """Answer the next ``times`` chat.postMessage calls with this raw response."""
+        with self.lock:
+            self.script.extend([(status, headers, body)] * times)
+
+    def scripted(self, method: str, args: dict[str, Any]) -> tuple[int, dict[str, str], str] | None:
+        with self.lock:
+            if method != "chat.postMessage" or not self.script:
+                return None
+            self.calls.append((method, args))
+            return self.script.pop(0)
 
     def called(self, method: str) -> list[dict[str, Any]]:
         with self.lock:

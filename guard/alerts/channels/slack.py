@@ -40,6 +40,7 @@ __all__ = [
     "SlackSettings",
     "send_slack",
     "parse_retry_after",
+    "retry_after_header",
     "make_webhook_client",
     "slack_error_hint",
 ]
@@ -188,7 +189,7 @@ def _classify(resp: WebhookResponse) -> None:
             "or captive portal may be in the way; the alert is kept and retried"
         )
     if status == 429:
-        retry_after = _retry_after(resp.headers)
+        retry_after = retry_after_header(resp.headers)
         log.warning("slack_rate_limited", retry_after=retry_after)
         raise AlertRetryable(
             f"Slack rate-limited the webhook (HTTP 429 {error})".strip(), retry_after=retry_after
@@ -200,7 +201,7 @@ def _classify(resp: WebhookResponse) -> None:
     )
 
 
-def _retry_after(headers: object) -> float | None:
+def retry_after_header(headers: object) -> float | None:
     """Read ``Retry-After`` whatever the header's case: delay-seconds or an HTTP date (RFC 9110
     10.2.3). None when absent or unusable (``nan``, ``inf``, junk): the outbox then backs off
     exponentially instead of crashing the delivery pass."""

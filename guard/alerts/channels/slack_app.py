@@ -210,12 +210,9 @@ def slack_api_error(exc: SlackApiError) -> AlertRetryable | AlertPermanent:
     error = str(resp.get("error") or "") if resp is not None else ""
     status = getattr(resp, "status_code", 0) or 0
     if status == 429 or error == "ratelimited":
-        retry = (getattr(resp, "headers", None) or {}).get("Retry-After") or (
-            (getattr(resp, "headers", None) or {}).get("retry-after")
-        )
-        return AlertRetryable(
-            "Slack rate-limited chat.postMessage", retry_after=float(retry) if retry else None
-        )
+        # the webhook's reading: seconds or an HTTP date; junk (nan, inf, words) -> normal backoff
+        retry_after = webhook.retry_after_header(getattr(resp, "headers", None) or {})
+        return AlertRetryable("Slack rate-limited chat.postMessage", retry_after=retry_after)
     if status >= 500 or error in _RETRYABLE:
         return AlertRetryable(f"Slack had a server error ({error or status})")
     return AlertPermanent(f"Slack refused the message ({error or status}): {_hint(error)}")

