@@ -20,8 +20,16 @@ from guard.redact import remember
 __all__ = ["Reader", "read_secret"]
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # what a shell can `export`
+
+
 def read_secret(env_name: str, key: str) -> str:
     """Read a secret from the environment; the error names the variable, never a value."""
+    if not _ENV_NAME.fullmatch(env_name):
+        raise ConfigError(
+            f"{key} = {env_name!r} is not an environment variable name; use letters, digits and "
+            "'_', not starting with a digit, e.g. FB_PAGE_TOKEN"
+        )
     value = os.environ.get(env_name, "").strip()
     if not value:
         raise ConfigError(

@@ -124,3 +124,13 @@ def test_verify_head_that_is_not_a_hash_is_a_usage_error_not_tampering(capsys, c
     run(capsys, "poll", "--once")
     code, out, err = run(capsys, "verify", "--head", head)
     assert code == 2 and "64 hexadecimal characters" in _one_line(err) and "TAMPERED" not in out + err
+
+
+@pytest.mark.parametrize("name", ["", "FB PAGE TOKEN", "$FB_PAGE_TOKEN"])
+def test_an_env_key_that_names_no_variable_says_so(capsys, config, name):
+    """`token_env = ""` printed "environment variable  (named by …) is not set; … `export =...`":
+    a name no shell can export is a config error saying what a name looks like."""
+    config.write_text(config.read_text().replace('token_env = "FB_PAGE_TOKEN"', f'token_env = "{name}"'))
+    code, _, err = run(capsys, "check")
+    line = _one_line(err)
+    assert code == 2 and "is not an environment variable name" in line and "export" not in line
