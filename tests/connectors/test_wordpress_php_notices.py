@@ -33,5 +33,6 @@ def test_a_php_notice_before_the_json_is_a_failed_read_that_names_the_notice(rsp
     (scan,) = snap.posts
     assert not scan.complete and isinstance(snap.error, Transient)
     line = str(snap.error)
-    assert "PHP" in line and "Deprecated: Optional parameter $args" in line and "old-share-buttons.php" in line
+    assert "PHP message" in line and "Deprecated: Optional parameter $args" in line
+    assert "old-share-buttons.php on line 214" in line
     assert "WP_DEBUG_DISPLAY" in line and "security plugin" not in line and "\n" not in line
