@@ -95,6 +95,8 @@ def export(
     filters = RecordFilter(
         account=account, post=post, since=ctx.utc(since), until=ctx.utc(until), query=query
     )
+    if filters.since is not None and filters.until is not None and filters.since >= filters.until:
+        raise UsageError("--until is not after --since, so no record could match; swap the two dates")
     rows = export_records(ctx.read_db, filters)
     first = next(rows, None)  # a bad --query fails here, before the file is created
     stream = _counted(first, rows, output)

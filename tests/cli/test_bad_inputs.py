@@ -134,3 +134,11 @@ def test_an_env_key_that_names_no_variable_says_so(capsys, config, name):
     code, _, err = run(capsys, "check")
     line = _one_line(err)
     assert code == 2 and "is not an environment variable name" in line and "export" not in line
+
+
+def test_export_until_before_since_is_a_usage_error_not_an_empty_record(capsys, config, page):
+    """Swapped dates answered a records request with `[]` and exit 0, as if nothing was posted
+    then."""
+    run(capsys, "poll", "--once")
+    code, out, err = run(capsys, "export", "--since", "2026-11-30", "--until", "2026-11-01")
+    assert code == 2 and "--until" in _one_line(err) and "--since" in err and out == ""
