@@ -14,7 +14,7 @@ import structlog
 import time_machine
 
 from guard.alerts.channels.slack_app import SlackAppSettings
-from guard.alerts.health import list_outbox
+from guard.alerts.health import channel_health, list_outbox
 from guard.alerts.outbox import deliver_pending, enqueue
 from guard.config import AlertSettings, Route
 from tests.alerts.helpers import T0, add_finding
@@ -77,3 +77,17 @@ def test_app_429_with_a_junk_retry_after_backs_off_and_is_not_left_claimed(db, a
     assert (row["status"], row["next_attempt_at"]) == ("pending", (T0 + timedelta(seconds=30)).isoformat())
     assert deliver_pending(db, settings, now=T0 + timedelta(seconds=30)).sent == [1]
     assert len(app.called("chat.postMessage")) == 2
+
+
+def test_app_200_that_is_not_slacks_json_is_retried_not_failed(db, app):
+    """A captive portal's 200 login page never reached Slack: the alert waits and is retried, as in
+    webhook mode, instead of failing for good and needing `deliver --retry-failed`."""
+    settings = _settings(app)
+    _queue(db, settings)
+    _answer(app, "captive_portal_200")
+    report = deliver_pending(db, settings, now=T0)
+    row = list_outbox(db)[0]
+    assert report.retrying == [1] and report.failed == []
+    assert row["status"] == "pending" and "not Slack's" in row["last_error"]
+    assert channel_health(db)["slack"]["status"] == "retrying"
+    assert deliver_pending(db, settings, now=T0 + timedelta(seconds=30)).sent == [1]

@@ -209,6 +209,13 @@ def slack_api_error(exc: SlackApiError) -> AlertRetryable | AlertPermanent:
     resp = exc.response
     error = str(resp.get("error") or "") if resp is not None else ""
     status = getattr(resp, "status_code", 0) or 0
+    if resp is not None and not _is_json(getattr(resp, "headers", None) or {}):
+        # Slack's Web API always answers JSON; anything else came from something in between (a
+        # captive portal, a proxy's page) and the message did not reach Slack: as in webhook mode
+        return AlertRetryable(
+            f"the Slack API answered HTTP {status} with something that is not Slack's JSON "
+            f"({error[:140]!r}): a proxy or captive portal may be in the way; the alert is kept and retried"
+        )
     if status == 429 or error == "ratelimited":
         # the webhook's reading: seconds or an HTTP date; junk (nan, inf, words) -> normal backoff
         retry_after = webhook.retry_after_header(getattr(resp, "headers", None) or {})
@@ -216,6 +223,11 @@ def slack_api_error(exc: SlackApiError) -> AlertRetryable | AlertPermanent:
     if status >= 500 or error in _RETRYABLE:
         return AlertRetryable(f"Slack had a server error ({error or status})")
     return AlertPermanent(f"Slack refused the message ({error or status}): {_hint(error)}")
+
+
+def _is_json(headers: Any) -> bool:
+    content_type = next((str(v) for k, v in headers.items() if str(k).lower() == "content-type"), "")
+    return "json" in content_type.lower()
 
 
 def _hint(error: str) -> str:
