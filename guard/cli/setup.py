@@ -12,7 +12,7 @@ from guard.archive.connection import open_archive
 from guard.cli.context import Context, pass_ctx
 from guard.cli.output import echo, emit_json
 from guard.config import load_config, read_secret
-from guard.errors import ConfigError, GuardError
+from guard.errors import ConfigError, GuardError, UsageError
 
 __all__ = ["COMMANDS"]
 
@@ -29,8 +29,11 @@ def init(ctx: Context, target: str | None, force: bool) -> None:
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists; pass --force to overwrite it")
     example = (resources.files("guard") / "config.example.toml").read_text(encoding="utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(example, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(example, encoding="utf-8")
+    except OSError as exc:  # a directory, a parent that is a file, no permission
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}; choose another --path") from None
     config = load_config(path)
     open_archive(config.guard.database)
     echo(f"wrote {path} and created {config.guard.database}")

@@ -142,3 +142,14 @@ def test_export_until_before_since_is_a_usage_error_not_an_empty_record(capsys, 
     run(capsys, "poll", "--once")
     code, out, err = run(capsys, "export", "--since", "2026-11-30", "--until", "2026-11-01")
     assert code == 2 and "--until" in _one_line(err) and "--since" in err and out == ""
+
+
+@pytest.mark.parametrize("where", ["a-directory", "a-file/cg.toml"])
+def test_init_where_no_file_can_be_written_is_one_line(capsys, tmp_path, where):
+    """`init --path` onto a directory (even with --force) or under a file: one line naming the
+    path, not "unexpected IsADirectoryError"."""
+    (tmp_path / "a-directory").mkdir()
+    (tmp_path / "a-file").write_text("")
+    target = tmp_path / where
+    code, _, err = run(capsys, "init", "--path", str(target), "--force")
+    assert code == 2 and f"cannot write {target}" in _one_line(err)
