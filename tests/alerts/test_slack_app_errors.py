@@ -17,6 +17,7 @@ from guard.alerts.channels.slack_app import SlackAppSettings
 from guard.alerts.health import channel_health, list_outbox
 from guard.alerts.outbox import deliver_pending, enqueue
 from guard.config import AlertSettings, Route
+from tests.alerts.conftest import email_settings
 from tests.alerts.helpers import T0, add_finding
 from tests.support.slack_app import APP_TOKEN, BOT_TOKEN, FakeSlackApp
 
@@ -91,3 +92,34 @@ def test_app_200_that_is_not_slacks_json_is_retried_not_failed(db, app):
     assert row["status"] == "pending" and "not Slack's" in row["last_error"]
     assert channel_health(db)["slack"]["status"] == "retrying"
     assert deliver_pending(db, settings, now=T0 + timedelta(seconds=30)).sent == [1]
+
+
+@pytest.mark.parametrize("answer", ["team_added_to_org", "org_login_required"])
+def test_app_workspace_migration_is_temporary(db, app, answer):
+    """Slack documents these as "unavailable until the migration is complete": the alert waits on
+    Slack and is posted afterwards, never failed for good."""
+    settings = _settings(app)
+    _queue(db, settings)
+    _answer(app, answer)
+    report = deliver_pending(db, settings, now=T0)
+    assert report.retrying == [1] and report.failed == [] and answer in report.errors[1]
+    assert deliver_pending(db, settings, now=T0 + timedelta(seconds=30)).sent == [1]
+
+
+def test_app_revoked_token_fails_once_falls_back_to_email_and_never_shows_the_token(db, app, smtp, smtp_port):
+    """token_revoked needs a human: one attempt, the channel shows failing with what to do, the
+    alert comes by email, and neither the stored error nor the log carries the bot token."""
+    smtp.start()
+    settings = _settings(app, email=email_settings(smtp_port))
+    _queue(db, settings)
+    _answer(app, "token_revoked")
+    with structlog.testing.capture_logs() as logs:
+        report = deliver_pending(db, settings, now=T0)
+        deliver_pending(db, settings, now=T0 + timedelta(hours=1))
+    rows = list_outbox(db)
+    assert [(r["channel"], r["status"]) for r in rows] == [("slack", "failed"), ("email", "sent")]
+    assert report.failed == [1] and "reinstall the app" in rows[0]["last_error"]
+    health = channel_health(db)["slack"]
+    assert health["status"] == "failing" and "token_revoked" in health["last_error"]
+    assert len(app.called("chat.postMessage")) == 1 and len(smtp.messages) == 1
+    assert BOT_TOKEN not in repr(logs) + repr(rows) + repr(health)

@@ -58,7 +58,16 @@ REPLY_CALLBACK = "cg_reply_modal"
 REPLY_INPUT = "reply_text"
 _BOT_KEY = "alerts.slack.bot_token_env"
 _APP_KEY = "alerts.slack.app_token_env"
-_RETRYABLE = {"ratelimited", "service_unavailable", "fatal_error", "internal_error", "request_timeout"}
+_RETRYABLE = {
+    "ratelimited",
+    "service_unavailable",
+    "fatal_error",
+    "internal_error",
+    "request_timeout",
+    # a workspace moving into an Enterprise org: "unavailable until the migration is complete"
+    "team_added_to_org",
+    "org_login_required",
+}
 
 
 @dataclass(frozen=True)
