@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from guard.archive.schema import SCHEMA_VERSION, migrate, schema_version
+from guard.archive.schema import SCHEMA_VERSION, migrate, refuse_newer, schema_version
 from guard.errors import ArchiveError
 
 __all__ = [
@@ -173,6 +173,9 @@ def open_archive_readonly(path: str | Path) -> Archive:
         found = schema_version(sqlite_utils.Database(conn, execute_plugins=False))
     except sqlite3.DatabaseError as exc:
         raise ArchiveError(explain_database_error(exc) or f"cannot read archive {p}: {exc}") from None
+    if found > SCHEMA_VERSION:
+        conn.close()
+        refuse_newer(found)
     if found < SCHEMA_VERSION:
         conn.close()
         if not os.access(p, os.W_OK):

@@ -12,7 +12,7 @@ from typing import Callable
 
 import sqlite_utils
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "refuse_newer", "schema_version"]
 
 
 def _v1_archive(db: sqlite_utils.Database) -> None:
@@ -405,16 +405,22 @@ def schema_version(db: sqlite_utils.Database) -> int:
     return int(row[0]) if row else 0
 
 
-def migrate(db: sqlite_utils.Database) -> int:
-    """Bring ``db`` to ``SCHEMA_VERSION``; returns the number of steps applied."""
-    current = schema_version(db)
-    if current > SCHEMA_VERSION:
+def refuse_newer(found: int) -> None:
+    """An archive of a newer schema may hold tables and statuses this code does not know:
+    neither written nor read here."""
+    if found > SCHEMA_VERSION:
         from guard.errors import ArchiveError
 
         raise ArchiveError(
-            f"the archive was written by a newer comment-guard (schema {current} > "
+            f"the archive was written by a newer comment-guard (schema {found} > "
             f"{SCHEMA_VERSION}); upgrade comment-guard to read it"
         )
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Bring ``db`` to ``SCHEMA_VERSION``; returns the number of steps applied."""
+    current = schema_version(db)
+    refuse_newer(current)
     steps = MIGRATIONS[current:]
     if not steps:
         return 0

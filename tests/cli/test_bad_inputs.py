@@ -153,3 +153,15 @@ def test_init_where_no_file_can_be_written_is_one_line(capsys, tmp_path, where):
     target = tmp_path / where
     code, _, err = run(capsys, "init", "--path", str(target), "--force")
     assert code == 2 and f"cannot write {target}" in _one_line(err)
+
+
+@pytest.mark.parametrize("command", [("posts",), ("status",), ("search", "Thursday"), ("verify",)])
+def test_an_archive_from_a_newer_comment_guard_is_refused_by_reads_too(capsys, config, page, command):
+    """Writes refused an archive of a newer schema ("upgrade comment-guard to read it") while
+    read commands answered from it as if they knew its tables and statuses."""
+    run(capsys, "poll", "--once")
+    with sqlite3.connect(config.parent / "archive.db") as conn:
+        conn.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    conn.close()
+    code, out, err = run(capsys, *command)
+    assert code == 1 and "written by a newer comment-guard" in _one_line(err) and out == ""
