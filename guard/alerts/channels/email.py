@@ -217,10 +217,14 @@ def send_email(
     user, password = _credentials(settings)
     where = f"{settings.smtp_host}:{settings.smtp_port}"
     try:
-        with smtp_factory(settings) as smtp:
+        smtp = smtp_factory(settings)
+        try:
             if user is not None:
                 smtp.login(user, password or "")
             refused = smtp.send_message(msg, from_addr=settings.from_addr, to_addrs=list(to))
+        except BaseException:
+            smtp.close()
+            raise
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         detail = "; ".join(f"{addr}: {code} {_text(resp)}" for addr, (code, resp) in exc.recipients.items())
@@ -242,12 +246,25 @@ def send_email(
         ) from None
     except (smtplib.SMTPException, OSError) as exc:
         raise AlertRetryable(f"cannot deliver to mail server {where}: {exc or type(exc).__name__}") from None
+    _quit(smtp)
     if refused:
         import structlog
 
         structlog.get_logger(__name__).warning(
             "email_recipients_refused", refused=sorted(refused), accepted=len(to) - len(refused)
         )
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Say goodbye, ignoring the answer: the server took the message with its 250 to DATA
+    (RFC 5321 section 4.1.1.4), so a 421 or a dropped line at QUIT must neither resend the alert
+    (``smtplib.SMTP.__exit__`` raises on any code but 221) nor mark it failed."""
+    import smtplib
+
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 def _credentials(settings: EmailSettings) -> tuple[str | None, str | None]:
