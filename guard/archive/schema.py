@@ -402,7 +402,17 @@ def schema_version(db: sqlite_utils.Database) -> int:
     if "meta" not in db.table_names():
         return 0
     row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    if row is None:
+        return 0
+    try:
+        return int(row[0])
+    except (TypeError, ValueError):  # only a hand edit of the meta table writes anything else
+        from guard.errors import ArchiveError
+
+        raise ArchiveError(
+            f"the archive's schema version {row[0]!r} is not a number: its meta table was edited; "
+            "restore the archive from a backup"
+        ) from None
 
 
 def refuse_newer(found: int) -> None:

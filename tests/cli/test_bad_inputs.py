@@ -165,3 +165,14 @@ def test_an_archive_from_a_newer_comment_guard_is_refused_by_reads_too(capsys, c
     conn.close()
     code, out, err = run(capsys, *command)
     assert code == 1 and "written by a newer comment-guard" in _one_line(err) and out == ""
+
+
+@pytest.mark.parametrize("command", [("posts",), ("poll", "--once")])
+def test_a_schema_version_that_is_not_a_number_is_named(capsys, config, page, command):
+    """A hand-edited meta row ('abc') was "unexpected ValueError: invalid literal for int()"."""
+    run(capsys, "poll", "--once")
+    with sqlite3.connect(config.parent / "archive.db") as conn:
+        conn.execute("UPDATE meta SET value = 'abc' WHERE key = 'schema_version'")
+    conn.close()
+    code, _, err = run(capsys, *command)
+    assert code == 1 and "schema version 'abc'" in err and "unexpected" not in err
