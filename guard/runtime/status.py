@@ -89,10 +89,11 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
                     f"{acc.name}: FAILING since {ev.get('gap_from') or f['opened_at']} "
                     f"(finding #{f['id']}): {ev.get('error') or 'polls fail'}"
                 )
+    failing_channels = _failing_channels(config, db, zone, lines)
     beat = meta_get(db, HEARTBEAT_KEY)
     pid = running_daemon_pid(config.guard.database)
     running = "not running" if pid is None else f"running (pid {pid})" if pid else "running"
-    unhealthy = bool(failing)
+    unhealthy = bool(failing) or bool(failing_channels)
     heartbeat_age = None
     late: list[str] = []
     if beat is None:
@@ -121,7 +122,29 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
         "heartbeat_age_seconds": heartbeat_age,
         "daemon_pid": pid,
         "failing_accounts": failing,
+        "failing_channels": failing_channels,
         "late_accounts": late,
         "unhealthy": unhealthy,
         "lines": lines,
     }
+
+
+def _failing_channels(config: Config, db: Archive, zone: ZoneInfo, lines: list[str]) -> list[str]:
+    """Configured alert channels whose last permanent failure is newer than their last success
+    (a revoked webhook, a refused recipient): alerts no longer reach people there, which a
+    health check must not call healthy. A channel since removed from the config is left out."""
+    from guard.alerts.channels import channel_spec
+    from guard.alerts.health import channel_health
+
+    out = []
+    for name, health in channel_health(db).items():
+        spec = channel_spec(name)
+        if health["status"] != "failing" or spec is None or config.alerts.channels.get(spec.name) is None:
+            continue
+        out.append(name)
+        lines.append(
+            f"alerts on {name}: FAILING since {local_time(health['last_failure_at'], zone, seconds=True)}: "
+            f"{health['last_error']} ({health['failed']} failed; once fixed, `comment-guard deliver "
+            "--retry-failed` sends them (it refuses while the daemon runs))"
+        )
+    return out
