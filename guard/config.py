@@ -260,6 +260,12 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     r.finish()
     if path is not None and not guard.database.is_absolute():
         guard = dataclasses.replace(guard, database=path.parent / guard.database)
+    if guard.database.is_dir():  # "", "." or a folder: SQLite can open none of them
+        r.fail(
+            "database",
+            f"guard.database must name the archive file, not the directory {str(guard.database)!r}; "
+            'e.g. database = "comment-guard.db"',
+        )
     if path is not None and guard.state_dir is not None and not guard.state_dir.is_absolute():
         guard = dataclasses.replace(guard, state_dir=path.parent / guard.state_dir)
     state_dir = guard.state_dir or guard.database.parent

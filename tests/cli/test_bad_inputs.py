@@ -176,3 +176,15 @@ def test_a_schema_version_that_is_not_a_number_is_named(capsys, config, page, co
     conn.close()
     code, _, err = run(capsys, *command)
     assert code == 1 and "schema version 'abc'" in err and "unexpected" not in err
+
+
+@pytest.mark.parametrize("database", ["", ".", "archives/"])
+def test_a_database_that_names_a_directory_is_a_config_error(capsys, config, database):
+    """`database = ""` or a directory passed `check` ("config is valid … archive .") and then
+    every command failed with "no archive at ." or "unable to open database file"."""
+    (config.parent / "archives").mkdir()
+    config.write_text(config.read_text().replace('database = "archive.db"', f'database = "{database}"'))
+    for command in (("check",), ("posts",)):
+        code, _, err = run(capsys, *command)
+        assert code == 2 and "guard.database must name the archive file" in _one_line(err)
+        assert "cg.toml:3" in err
