@@ -188,3 +188,18 @@ def test_webhook_url_never_appears_in_logs_or_errors(db, slack, slack_only):
         deliver_pending(db, slack_only, now=T0 + timedelta(minutes=5))
     assert logs and all("/services/" not in repr(e) for e in logs)
     assert all("/services/" not in (r["last_error"] or "") for r in list_outbox(db))
+
+
+def test_webhook_url_with_a_space_fails_once_without_quoting_the_url(db, slack, slack_only, monkeypatch):
+    """An EnvironmentFile line with an inline comment (systemd keeps it in the value) gives a URL
+    urllib refuses, quoting its path, the secret part. The alert fails once with a message saying
+    where to look (it will never work as it is); no log line or stored error carries the path."""
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", slack.url + " # alerts channel")
+    _queue(db, slack_only)
+    with structlog.testing.capture_logs() as logs:
+        report = deliver_pending(db, slack_only, now=T0)
+    assert report.failed == [1] and "not a valid URL" in report.errors[1]
+    assert channel_health(db)["slack"]["status"] == "failing"
+    stored = repr(list_outbox(db)) + repr(channel_health(db))
+    assert "/services/" not in repr(logs) + stored and "XXXX" not in stored
+    assert slack.calls == []

@@ -165,6 +165,12 @@ def send_slack(
         raise AlertPermanent(
             "the Slack webhook URL is not an http(s) URL; check the environment variable that holds it"
         ) from None
+    except (http.client.InvalidURL, ValueError):
+        # urllib quotes the path (the secret part) in this error; it fails the same way every time
+        raise AlertPermanent(
+            "the Slack webhook URL is not a valid URL (a space, an inline comment or a control "
+            "character in it?); check the environment variable that holds it"
+        ) from None
     except (URLError, OSError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise AlertRetryable(f"cannot reach Slack: {_describe(reason)}") from None
@@ -240,4 +246,5 @@ _LONGEST_RETRY_AFTER = 7 * 24 * 3600.0  # beyond a week a value is junk; the out
 
 def _describe(reason: object) -> str:
     text = str(reason) or type(reason).__name__
-    return text if "hooks.slack" not in text and "http" not in text else type(reason).__name__
+    secretish = ("hooks.slack", "http", "/services/")
+    return type(reason).__name__ if any(s in text for s in secretish) else text
