@@ -152,6 +152,20 @@ def test_an_instagram_replies_page_whose_next_repeats_it_leaves_the_media_incomp
     assert isinstance(snap.error, Transient)
 
 
+def token_repeats(fake: FakeX, reader: str, param: str) -> list[int]:
+    """X answers a request carrying ``param`` with the page it asked for, but hands back that
+    same token as ``meta.next_token``."""
+    read = getattr(fake, reader)
+
+    def same_token(fake: FakeX, q: dict[str, str], fields: set[str]):
+        status, headers, body = read(q, fields)
+        answer = json.loads(body)
+        answer["meta"]["next_token"] = q[param]
+        return status, headers, json.dumps(answer)
+
+    return serve_repeating(fake, reader, lambda q, fields: bool(q.get(param)), same_token)
+
+
 def test_an_x_search_whose_next_token_repeats_stops_that_post_as_incomplete(rsps, monkeypatch):
     """X hands back the token it was given: the conversation is read once more, then it is
     incomplete with the reason, and no more billed reads are spent on the loop."""
@@ -161,15 +175,7 @@ def test_an_x_search_whose_next_token_repeats_stops_that_post_as_incomplete(rsps
     post = fake.post("Meeting Thursday", NOW - timedelta(hours=3))
     for m in range(5):
         fake.reply(post, f"question {m}?", NOW - timedelta(hours=2, minutes=m))
-    search = fake._search
-
-    def same_token(fake: FakeX, q: dict[str, str], fields: set[str]):
-        status, headers, body = search(q, fields)
-        answer = json.loads(body)
-        answer["meta"]["next_token"] = q["next_token"]
-        return status, headers, json.dumps(answer)
-
-    served = serve_repeating(fake, "_search", lambda q, fields: bool(q.get("next_token")), same_token)
+    served = token_repeats(fake, "_search", "next_token")
     snap = XConnector(fake.user_id, "token", clock=clock).fetch(NOW - timedelta(days=1))
     (scan,) = snap.posts
     assert served[0] == 1
@@ -184,15 +190,7 @@ def test_an_x_timeline_whose_next_token_repeats_stops_the_scan_as_incomplete(rsp
     fake = FakeX(rsps, clock)
     for h in (5, 4, 3):
         fake.post(f"post {h}", NOW - timedelta(hours=h))
-    timeline = fake._timeline
-
-    def same_token(fake: FakeX, q: dict[str, str], fields: set[str]):
-        status, headers, body = timeline(q, fields)
-        answer = json.loads(body)
-        answer["meta"]["next_token"] = q["pagination_token"]
-        return status, headers, json.dumps(answer)
-
-    served = serve_repeating(fake, "_timeline", lambda q, fields: bool(q.get("pagination_token")), same_token)
+    served = token_repeats(fake, "_timeline", "pagination_token")
     snap = XConnector(fake.user_id, "token", clock=clock).fetch(NOW - timedelta(days=1))
     assert served[0] == 1
     assert len(snap.posts) == 3 and not snap.posts_complete
