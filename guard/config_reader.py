@@ -21,21 +21,28 @@ __all__ = ["Reader", "read_secret"]
 
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # what a shell can `export`
+# A name shaped like this is a variable's name, not a pasted secret: safe to print. A mixed-case
+# or long value may be the token itself (a newcomer's slip) and must not reach a terminal or
+# the journal; the scrubbing (guard.redact) knows only the shapes of some tokens.
+_SHOWN_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
+_PASTED = "if it holds the secret itself, put the secret in the environment and name the variable here"
 
 
 def read_secret(env_name: str, key: str) -> str:
     """Read a secret from the environment; the error names the variable, never a value."""
     if not _ENV_NAME.fullmatch(env_name):
         raise ConfigError(
-            f"{key} = {env_name!r} is not an environment variable name; use letters, digits and "
-            "'_', not starting with a digit, e.g. FB_PAGE_TOKEN"
+            f"{key} is not an environment variable name (letters, digits and '_', e.g. "
+            f"FB_PAGE_TOKEN); {_PASTED}"
         )
     value = os.environ.get(env_name, "").strip()
+    if not value and not _SHOWN_NAME.fullmatch(env_name):
+        raise ConfigError(f"the environment variable that {key} names is not set; {_PASTED}")
     if not value:
         raise ConfigError(
             f"environment variable {env_name} (named by {key}) is not set; "
             f"export it before running, e.g. `export {env_name}='...'`"
-        )  # quoted: the scrubbing (guard.redact) reads an unquoted `TOKEN=...` as a secret
+        )  # quoted: the scrubbing reads an unquoted `TOKEN=...` as a secret
     remember(value)  # so no error text, log line or output can carry it (guard.redact)
     return value
 

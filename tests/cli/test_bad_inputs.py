@@ -188,3 +188,17 @@ def test_a_database_that_names_a_directory_is_a_config_error(capsys, config, dat
         code, _, err = run(capsys, *command)
         assert code == 2 and "guard.database must name the archive file" in _one_line(err)
         assert "cg.toml:3" in err
+
+
+@pytest.mark.parametrize(
+    "pasted", ["abcd efgh ijkl mnop qrst uvwx", "bWFrZXRoaXNhc2VjcmV0dG9rZW4xMjM0NTY3ODkw"]
+)
+def test_a_secret_pasted_into_an_env_key_is_never_printed(capsys, config, pasted):
+    """The newcomer's slip: the token itself in `token_env` (an application password with
+    spaces, an X token of letters and digits). The error names the key, never the value: it
+    would go to the terminal and, under systemd, to the journal."""
+    config.write_text(config.read_text().replace('token_env = "FB_PAGE_TOKEN"', f'token_env = "{pasted}"'))
+    for command in (("check",), ("check", "--json"), ("poll", "--once")):
+        code, out, err = run(capsys, *command)
+        assert code == 2 and "accounts.main-page.token_env" in out + err
+        assert pasted not in out + err and "[redacted]" not in out + err
