@@ -15,7 +15,7 @@ from guard.archive import outbox as store
 if TYPE_CHECKING:  # the archive handle, a type only: SQL runs in guard.archive
     from guard.archive.connection import Archive
 
-__all__ = ["list_outbox", "channel_health", "record_channel"]
+__all__ = ["list_outbox", "channel_health", "record_channel", "record_retry"]
 
 
 def list_outbox(db: Archive, pending_only: bool = False) -> list[dict[str, Any]]:
@@ -28,11 +28,21 @@ def record_channel(db: Archive, channel: str, *, at: str, ok: bool, error: str |
     state = store.load_channel_state(db, channel)
     if ok:
         state["last_success_at"] = at
+        state.pop("retrying_since", None)
     else:
         state["last_failure_at"] = at
         state["last_error"] = error
         state["permanent_failures"] = int(state.get("permanent_failures", 0)) + 1
     store.save_channel_state(db, channel, state)
+
+
+def record_retry(db: Archive, channel: str, *, at: str) -> None:
+    """Remember when ``channel`` began failing temporarily, until its next success; no commit.
+    ``status`` fails once that is long ago: retries that never end are an outage too."""
+    state = store.load_channel_state(db, channel)
+    if "retrying_since" not in state:
+        state["retrying_since"] = at
+        store.save_channel_state(db, channel, state)
 
 
 def channel_health(db: Archive) -> dict[str, dict[str, Any]]:
@@ -65,6 +75,7 @@ def channel_health(db: Archive) -> dict[str, dict[str, Any]]:
             "last_failure_at": state.get("last_failure_at"),
             "last_error": state.get("last_error"),
             "retry_error": head[0] if head else None,
+            "retrying_since": state.get("retrying_since") if head else None,
             "next_attempt_at": head[1] if head else None,
         }
     return out

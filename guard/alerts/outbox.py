@@ -53,7 +53,7 @@ from guard.alerts.channels import (
     configured_channels,
     default_senders,
 )
-from guard.alerts.health import record_channel
+from guard.alerts.health import record_channel, record_retry
 from guard.alerts.render import AlertMessage, render_alert, render_test
 from guard.alerts.routing import routed_channels
 from guard.alerts.stages import FOLLOW_UP_STAGES, Stage
@@ -433,9 +433,12 @@ def _reschedule(
         factor = 2 ** min(item.attempts, 20)
         delay = min(BASE_BACKOFF * factor, max(settings.max_backoff, BASE_BACKOFF))
     next_at = iso(now + delay, round_up=True)
-    _record_outcome(
-        db, item.id, "retry", lambda: store.reschedule(db, item.id, next_attempt_at=next_at, error=error)
-    )
+
+    def record() -> None:
+        store.reschedule(db, item.id, next_attempt_at=next_at, error=error)
+        record_retry(db, item.channel, at=now.isoformat())
+
+    _record_outcome(db, item.id, "retry", record)
     log.warning(
         "alert_retry_scheduled",
         outbox_id=item.id,

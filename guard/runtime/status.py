@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ __all__ = ["status_report"]
 
 STALE_AFTER = timedelta(seconds=120)  # the daemon beats every 30 s; allow a few missed beats
 LATE_AFTER = timedelta(seconds=150)  # a due poll not started by then is late (jitter is <= 30 s)
+STUCK_AFTER = timedelta(hours=1)  # an alert channel retrying this long with nothing delivered is down
 CLOCK_SLACK = 5.0  # seconds a wall-clock heartbeat may be "in the future" (clock skew)
 
 
@@ -89,7 +90,7 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
                     f"{acc.name}: FAILING since {ev.get('gap_from') or f['opened_at']} "
                     f"(finding #{f['id']}): {ev.get('error') or 'polls fail'}"
                 )
-    failing_channels = _failing_channels(config, db, zone, lines)
+    failing_channels = _alert_channels(config, db, zone, now, lines)
     beat = meta_get(db, HEARTBEAT_KEY)
     pid = running_daemon_pid(config.guard.database)
     running = "not running" if pid is None else f"running (pid {pid})" if pid else "running"
@@ -129,22 +130,40 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
     }
 
 
-def _failing_channels(config: Config, db: Archive, zone: ZoneInfo, lines: list[str]) -> list[str]:
-    """Configured alert channels whose last permanent failure is newer than their last success
-    (a revoked webhook, a refused recipient): alerts no longer reach people there, which a
-    health check must not call healthy. A channel since removed from the config is left out."""
+def _alert_channels(
+    config: Config, db: Archive, zone: ZoneInfo, now: datetime, lines: list[str]
+) -> list[str]:
+    """Configured alert channels that reach nobody: failing (the last permanent error is newer
+    than the last success: a revoked webhook, a refused recipient) or retrying with nothing
+    delivered for ``STUCK_AFTER`` (an unreachable server, an unset variable). A health check
+    must not call those healthy. A shorter retry is shown, not failed; a channel since removed
+    from the config is left out."""
     from guard.alerts.channels import channel_spec
     from guard.alerts.health import channel_health
+
+    def shown(value: Any) -> str:
+        return local_time(value, zone, seconds=True)
 
     out = []
     for name, health in channel_health(db).items():
         spec = channel_spec(name)
-        if health["status"] != "failing" or spec is None or config.alerts.channels.get(spec.name) is None:
+        if spec is None or config.alerts.channels.get(spec.name) is None:
             continue
-        out.append(name)
-        lines.append(
-            f"alerts on {name}: FAILING since {local_time(health['last_failure_at'], zone, seconds=True)}: "
-            f"{health['last_error']} ({health['failed']} failed; once fixed, `comment-guard deliver "
-            "--retry-failed` sends them (it refuses while the daemon runs))"
-        )
+        if health["status"] == "failing":
+            out.append(name)
+            lines.append(
+                f"alerts on {name}: FAILING since {shown(health['last_failure_at'])}: "
+                f"{health['last_error']} ({health['failed']} failed; once fixed, `comment-guard deliver "
+                "--retry-failed` sends them (it refuses while the daemon runs))"
+            )
+        elif health["status"] == "retrying":
+            since = health["retrying_since"]
+            stuck = since is not None and now - parse_iso(since) > STUCK_AFTER
+            if stuck:
+                out.append(name)
+            lines.append(
+                f"alerts on {name}: {'NOT DELIVERED' if stuck else 'retrying'} since "
+                f"{shown(since)}: {health['retry_error']}; "
+                f"{health['retrying']} waiting, next attempt {shown(health['next_attempt_at'])}"
+            )
     return out

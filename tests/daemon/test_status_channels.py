@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
@@ -39,7 +40,7 @@ def world(tmp_path, monkeypatch, slack):
     config = load_config(path)
     db = open_archive(config.guard.database)
     with db.atomic():
-        enqueue(db, add_finding(db), "first", config.alerts, now=utcnow())
+        enqueue(db, add_finding(db), "first", config.alerts, now=utcnow() - timedelta(hours=3))
     yield config, db
     db.conn.close()
 
@@ -77,3 +78,27 @@ def test_status_ignores_a_failure_of_a_channel_no_longer_configured(capsys, worl
     path.write_text(path.read_text().replace(SLACK, ""))
     code, out, _ = run(capsys, "status")
     assert code == 0, out
+
+
+def test_status_fails_when_a_channel_has_delivered_nothing_for_an_hour_of_retries(capsys, world, slack):
+    """Temporary errors for two hours (Slack 503s; an unreachable mail server or an unset variable
+    look the same) leave the alert pending, never failed: `status` says since when and exits 1."""
+    config, db = world
+    slack.default = (503, "service_unavailable", {})
+    started = utcnow() - timedelta(hours=2)
+    for minutes in (0, 1, 3, 7, 15, 31, 61, 91):
+        deliver_pending(db, config.alerts, now=started + timedelta(minutes=minutes))
+    code, out, _ = run(capsys, "status")
+    assert code == 1, out
+    line = next(x for x in out.splitlines() if x.startswith("alerts on slack: NOT DELIVERED"))
+    assert "HTTP 503 service_unavailable" in line
+
+
+def test_status_shows_a_short_retry_without_failing(capsys, world, slack):
+    """A few minutes of 503s is an outage being waited out: visible, but the check still passes."""
+    config, db = world
+    slack.add(503, "service_unavailable")
+    deliver_pending(db, config.alerts, now=utcnow() - timedelta(minutes=5))
+    code, out, _ = run(capsys, "status")
+    assert code == 0, out
+    assert any(x.startswith("alerts on slack: retrying since") for x in out.splitlines())
