@@ -5,14 +5,20 @@ Postfix words them (and postgrey's greylisting line, ``tests.support.smtp.GREYLI
 
 from __future__ import annotations
 
+import json
+import socket
 from datetime import timedelta
 
 import pytest
 
 from guard.alerts.health import channel_health
 from guard.alerts.outbox import deliver_pending, enqueue
-from tests.alerts.helpers import T0, add_finding
+from guard.config import AlertSettings
+from tests.alerts.conftest import email_settings
+from tests.alerts.helpers import STORY_EVIDENCE, T0, add_finding
 from tests.support.smtp import SmtpSink
+
+QUESTION = "Ça commence CE SOIR ?!? 🙀"
 
 
 def _queue(db, settings) -> None:
@@ -47,3 +53,64 @@ def test_a_message_taken_at_data_is_sent_once_whatever_quit_answers(db, server, 
     deliver_pending(db, email_only, now=T0 + timedelta(hours=1))
     assert len(sink.messages) == 1
     assert channel_health(db)["email"]["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "handler,outcome",
+    [
+        ({"answers": {"DATA": "451 4.3.0 Error: queue file write error"}}, "retrying"),
+        ({"defer": ("comms@example.org",)}, "retrying"),  # greylisted: the only recipient
+        ({"answers": {"DATA": "554 5.7.1 Service unavailable; Client host blocked"}}, "failed"),
+        ({"answers": {"DATA": "552 5.3.4 Message size exceeds fixed limit"}}, "failed"),
+    ],
+)
+def test_reply_codes_decide_between_waiting_and_failing(db, server, email_only, handler, outcome):
+    """RFC 5321 section 4.2.1: 4yz is transient (the alert waits and goes out once the server
+    takes it), 5yz permanent (failed once, the channel shows failing, no retry)."""
+    sink = server(**handler)
+    _queue(db, email_only)
+    report = deliver_pending(db, email_only, now=T0)
+    assert getattr(report, outcome) == [1], report.errors
+    assert channel_health(db)["email"]["status"] == ("failing" if outcome == "failed" else "retrying")
+    sink.handler.answers.clear()
+    sink.handler.defer = ()
+    later = deliver_pending(db, email_only, now=T0 + timedelta(minutes=5))
+    assert later.sent == ([1] if outcome == "retrying" else [])
+    assert len(sink.messages) == (1 if outcome == "retrying" else 0)
+
+
+def test_starttls_asked_for_but_not_offered_fails_without_sending_in_clear(db, server, smtp_port):
+    """A server that does not offer STARTTLS when the config asks for it: the alert is not sent
+    unencrypted; it fails once, saying so."""
+    sink = server()
+    settings = AlertSettings(channels={"email": email_settings(smtp_port, starttls=True)})
+    _queue(db, settings)
+    report = deliver_pending(db, settings, now=T0)
+    assert report.failed == [1] and "STARTTLS" in report.errors[1]
+    assert sink.messages == []
+
+
+def test_a_server_that_never_greets_is_a_timeout_and_a_retry(db, smtp_port):
+    """Connected, but no 220 greeting ever comes: the send gives up after `timeout` and the alert
+    waits for the next attempt instead of holding the delivery job."""
+    settings = AlertSettings(channels={"email": email_settings(smtp_port, timeout=0.2)})
+    _queue(db, settings)
+    with socket.create_server(("127.0.0.1", smtp_port)):  # listens, never accepts or greets
+        report = deliver_pending(db, settings, now=T0)
+    assert report.retrying == [1] and "timed out" in report.errors[1]
+
+
+def test_a_utf8_subject_and_body_arrive_intact_over_a_7bit_wire(db, server, smtp_port):
+    """A French page's comment with an emoji: the server needs no SMTPUTF8 or 8BITMIME, and the
+    reader sees the words unchanged."""
+    sink = server()
+    settings = AlertSettings(channels={"email": email_settings(smtp_port)})
+    evidence = {**STORY_EVIDENCE, "comment": {**STORY_EVIDENCE["comment"], "message": QUESTION}}
+    with db.atomic():
+        finding = add_finding(db, account="Mairie-Évry", evidence=json.dumps(evidence))
+        enqueue(db, finding, "first", settings, now=T0)
+    assert deliver_pending(db, settings, now=T0).sent == [1]
+    ((_, _, msg),) = sink.messages
+    assert msg["Subject"].startswith("[comment-guard] Mairie-Évry: ") and QUESTION in msg["Subject"]
+    assert QUESTION in msg.get_body(("plain",)).get_content()
+    assert max(sink.handler.raw[0]) < 128

@@ -32,6 +32,7 @@ class Collector:
         self, reject: tuple[str, ...] = (), defer: tuple[str, ...] = (), answers: dict[str, str] | None = None
     ) -> None:
         self.messages: list[tuple[str, list[str], EmailMessage]] = []
+        self.raw: list[bytes] = []  # each message's bytes as they came over the wire
         self.reject = reject
         self.defer = defer
         self.answers = answers or {}
@@ -50,6 +51,7 @@ class Collector:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         if "DATA" in self.answers:
             return self.answers["DATA"]
+        self.raw.append(envelope.original_content or envelope.content)
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
         return "250 Message accepted for delivery"
