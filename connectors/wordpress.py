@@ -64,6 +64,10 @@ _STATUS_NOTES = {
     "hold": "held for moderation in WordPress (unapproved)",
 }
 PLUGIN_ROUTE = "comment-guard/v1/status"
+MISSING_IDS = (
+    "WordPress at {site} sent comments without an id or post (a plugin filtering the REST API?); "
+    "they cannot be archived or compared, so these posts' scans are incomplete"
+)
 MODERATE = "moderate_comments"
 
 
@@ -152,8 +156,10 @@ class WordPressConnector:
                 raw_posts.extend(page.body)
         except ConnectorError as exc:
             error = exc
-        posts_complete = error is None
-        posts = {str(p["id"]): p for p in raw_posts}  # a post published mid-paging can repeat
+        named = [p for p in raw_posts if _named(p)]
+        # A post without an id cannot be archived; with it left out, the list is not complete.
+        posts_complete = error is None and len(named) == len(raw_posts)
+        posts = {str(p["id"]): p for p in named}  # a post published mid-paging can repeat
         if error is None:
             error = self._read_revisions(posts)
         comments: dict[str, list[Comment]] = {pid: [] for pid in posts}
@@ -221,6 +227,7 @@ class WordPressConnector:
         staff = {str(posts[pid].get("author")) for pid in chunk} | {self._user_id}
         totals: set[int | None] = set()
         seen: dict[str, Comment] = {}
+        unnamed = False
         try:
             for page in self._pages(
                 "wp/v2/comments",
@@ -233,6 +240,9 @@ class WordPressConnector:
             ):
                 totals.add(page.header_int("x-wp-total"))
                 for raw in page.body:
+                    if not _named(raw, "post"):
+                        unnamed = True  # which post it is on is unknown: none of the chunk is whole
+                        continue
                     c = self._comment(raw, staff)
                     seen[c.id] = c  # a comment shifted onto the next page keeps its last reading
         except ConnectorError as exc:
@@ -246,6 +256,8 @@ class WordPressConnector:
         # The total moved while we paged: a comment was deleted or added before our cursor and
         # one may have slipped between pages. Nothing absent may count this time.
         reason = "comments changed while paging" if len(totals) > 1 else None
+        if unnamed:
+            reason = MISSING_IDS.format(site=self.site)
         for pid in chunk:
             complete[pid] = reason
         return None
@@ -437,6 +449,12 @@ class WordPressConnector:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _named(raw: Any, *keys: str) -> bool:
+    """An item of a listing that can be archived: an object with an ``id`` (and ``keys``).
+    Core always sends them; a plugin filtering the REST answer may not."""
+    return isinstance(raw, dict) and all(raw.get(k) not in (None, "") for k in ("id", *keys))
 
 
 def _raw(field: Any) -> str:
