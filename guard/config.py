@@ -198,7 +198,8 @@ class Config:
 def load_config(path: str | os.PathLike[str]) -> Config:
     p = Path(path)
     try:
-        text = _decode(p, p.read_bytes())
+        with p.open("rb") as handle:
+            raw = handle.read(_MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(
             f"config file {p} not found; create one with `comment-guard init` "
@@ -206,7 +207,14 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {p}: {exc.strerror}") from None
-    return parse_config(text, p)
+    if len(raw) > _MAX_CONFIG_BYTES:  # /dev/zero, a log file: never read it all into memory
+        raise ConfigError(
+            f"{p} is larger than {_MAX_CONFIG_BYTES // 1024} KiB: not a config file; check --config"
+        )
+    return parse_config(_decode(p, raw), p)
+
+
+_MAX_CONFIG_BYTES = 1024 * 1024
 
 
 def _decode(p: Path, raw: bytes) -> str:

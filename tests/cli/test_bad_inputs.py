@@ -202,3 +202,9 @@ def test_a_secret_pasted_into_an_env_key_is_never_printed(capsys, config, pasted
         code, out, err = run(capsys, *command)
         assert code == 2 and "accounts.main-page.token_env" in out + err
         assert pasted not in out + err and "[redacted]" not in out + err
+
+
+def test_a_config_that_never_ends_is_refused_not_read_into_memory(capsys):
+    """`--config /dev/zero` (or a huge file) read until memory ran out: "unexpected MemoryError"."""
+    code, _, err = run(capsys, "--config", "/dev/zero", "check")
+    assert code == 2 and "larger than" in _one_line(err)
