@@ -219,6 +219,10 @@ _MAX_CONFIG_BYTES = 1024 * 1024
 
 def _decode(p: Path, raw: bytes) -> str:
     """The file as UTF-8 text (a UTF-8 byte-order mark is fine); anything else is one line."""
+    if raw.startswith(b"SQLite format 3\x00"):
+        raise ConfigError(
+            f"{p} is a SQLite database (the archive?), not a config; pass the .toml file to --config"
+        )
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ConfigError(f"{p}: the file is UTF-16; save it as UTF-8 (TOML files are UTF-8)")
     try:

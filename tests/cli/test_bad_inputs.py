@@ -208,3 +208,11 @@ def test_a_config_that_never_ends_is_refused_not_read_into_memory(capsys):
     """`--config /dev/zero` (or a huge file) read until memory ran out: "unexpected MemoryError"."""
     code, _, err = run(capsys, "--config", "/dev/zero", "check")
     assert code == 2 and "larger than" in _one_line(err)
+
+
+def test_the_archive_given_as_the_config_is_named_as_such(capsys, config, page):
+    """`--config archive.db` said "not UTF-8 text; save the file as UTF-8": advice that would
+    destroy the archive."""
+    run(capsys, "poll", "--once")
+    code, _, err = run(capsys, "--config", str(config.parent / "archive.db"), "check")
+    assert code == 2 and "is a SQLite database" in _one_line(err) and "UTF-8" not in err
