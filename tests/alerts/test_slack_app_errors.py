@@ -123,3 +123,25 @@ def test_app_revoked_token_fails_once_falls_back_to_email_and_never_shows_the_to
     assert health["status"] == "failing" and "token_revoked" in health["last_error"]
     assert len(app.called("chat.postMessage")) == 1 and len(smtp.messages) == 1
     assert BOT_TOKEN not in repr(logs) + repr(rows) + repr(health)
+
+
+def test_app_invalid_blocks_says_which_block_slack_refused(db, app):
+    """Slack names the offending block in response_metadata.messages; the failed alert keeps it, so
+    the report of the bug says what to fix."""
+    settings = _settings(app)
+    _queue(db, settings)
+    _answer(app, "invalid_blocks")
+    report = deliver_pending(db, settings, now=T0)
+    assert report.failed == [1]
+    assert "must be less than 3001 characters [json-pointer:/blocks/2/text/text]" in report.errors[1]
+    assert "comment-guard bug" in report.errors[1]
+
+
+def test_app_ok_with_a_warning_is_delivered_once(db, app):
+    """`ok: true` with a warning is a delivery: sent, not retried."""
+    settings = _settings(app)
+    _queue(db, settings)
+    _answer(app, "ok_with_warning")
+    assert deliver_pending(db, settings, now=T0).sent == [1]
+    deliver_pending(db, settings, now=T0 + timedelta(hours=1))
+    assert len(app.called("chat.postMessage")) == 1

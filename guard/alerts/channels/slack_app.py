@@ -231,7 +231,16 @@ def slack_api_error(exc: SlackApiError) -> AlertRetryable | AlertPermanent:
         return AlertRetryable("Slack rate-limited chat.postMessage", retry_after=retry_after)
     if status >= 500 or error in _RETRYABLE:
         return AlertRetryable(f"Slack had a server error ({error or status})")
-    return AlertPermanent(f"Slack refused the message ({error or status}): {_hint(error)}")
+    return AlertPermanent(f"Slack refused the message ({error or status}{_reasons(resp)}): {_hint(error)}")
+
+
+def _reasons(resp: Any) -> str:
+    """Slack's own detail (``response_metadata.messages``, e.g. which block is invalid), if any."""
+    meta = resp.get("response_metadata") if resp is not None else None
+    messages = meta.get("messages") if isinstance(meta, dict) else None
+    if not isinstance(messages, list) or not messages:
+        return ""
+    return ": " + "; ".join(str(m) for m in messages[:3])[:400]
 
 
 def _is_json(headers: Any) -> bool:
@@ -247,4 +256,7 @@ def _hint(error: str) -> str:
         "token_revoked": "the bot token was revoked; reinstall the app",
         "account_inactive": "the bot token was revoked; reinstall the app",
         "missing_scope": "the app needs the chat:write scope",
+        "invalid_blocks": "Slack rejected the alert's layout (a comment-guard bug: please report it with "
+        "Slack's reason)",
+        "is_archived": "the alert channel is archived; unarchive it or set alerts.slack.channel to another",
     }.get(error, webhook.slack_error_hint(error))
