@@ -415,6 +415,8 @@ def _policy(r: _Reader) -> PolicySettings:
     r.finish()
     if out.escalate_after < out.reply_within:
         r.fail("escalate_after", "policy.escalate_after must not be shorter than policy.reply_within")
+    if any(not m.strip() for m in out.markers):  # it would match before any ':' or '-'
+        r.fail("markers", "policy.markers has a blank entry, which every ':' or '-' would match; remove it")
     return out
 
 

@@ -101,3 +101,14 @@ def test_stop_timeout_defaults_to_8s_and_may_not_exceed_10s(tmp_path):
     assert load_config(path).guard.stop_timeout == timedelta(seconds=1)
     with pytest.raises(ConfigError, match=r":4: guard.stop_timeout must be at most 10s"):
         parse_config(MINIMAL.replace('database = "x.db"', 'database = "x.db"\nstop_timeout = "11s"'))
+
+
+@pytest.mark.parametrize("markers", ['["correction", ""]', '["update", "  "]'])
+def test_a_blank_correction_marker_is_a_config_error(markers):
+    """A blank marker (a stray "" left while editing the list) made every ':' or '-' in a post
+    or a page reply a correction marker: posts counted as corrected, and any page reply with a
+    dash as the public acknowledgement that keeps silent-correction from opening."""
+    with pytest.raises(ConfigError) as err:
+        parse_config(MINIMAL + f"\n[policy]\nmarkers = {markers}\n", Path("cg.toml"))
+    msg = str(err.value)
+    assert msg.startswith("cg.toml:12:") and "policy.markers has a blank entry" in msg
