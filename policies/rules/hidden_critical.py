@@ -1,6 +1,8 @@
 """hidden-critical: a protected comment was hidden (only its author and friends still see it).
 
 Resolves itself when the comment is visible again, or when it is gone for another reason.
+A comment missing from a list but not confirmed gone (``unknown``) resolves nothing: that is
+a failed read, not news about the comment.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
 
 def resolve(a: Analysis, finding: OpenFinding) -> str | None:
     c = a.comment(finding.comment_id)
-    if c is None or c.status == CommentStatus.HIDDEN:
+    if c is None or c.status in (CommentStatus.HIDDEN, CommentStatus.UNKNOWN):
         return None
     if c.status == CommentStatus.PRESENT:
         return "the comment is visible again"

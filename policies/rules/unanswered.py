@@ -3,7 +3,8 @@
 The clock starts when both the comment and the correction exist (a question asked before the
 fix is owed an answer from the moment of the fix). Escalation time rides in the evidence.
 Resolves itself when the page answers publicly, or when the comment is no longer there to
-answer (then removed-critical or hidden-critical takes over).
+answer (then removed-critical or hidden-critical takes over); not while it is only ``unknown``
+(missing from a list, not confirmed gone: a failed read says nothing about the comment).
 """
 
 from __future__ import annotations
@@ -67,6 +68,6 @@ def resolve(a: Analysis, finding: OpenFinding) -> str | None:
     replied = a.page_reply_to(c)
     if replied:
         return f"answered publicly by the page at {replied}"
-    if c.status != CommentStatus.PRESENT:
+    if c.status not in (CommentStatus.PRESENT, CommentStatus.UNKNOWN):
         return f"superseded: the comment is now {c.status}"
     return None

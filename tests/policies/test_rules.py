@@ -208,3 +208,18 @@ def test_run_rules_collects_every_rule_and_spam_is_never_protected():
     assert ("removed-critical", "c1") in kinds
     assert ("silent-correction", None) in kinds
     assert all(cid != "c2" for _, cid in kinds)
+
+
+def test_a_comment_missing_but_not_confirmed_gone_resolves_nothing():
+    """``unknown`` (absent from a list, the by-id check failed) is no news about the comment:
+    its hidden-critical and unanswered findings stay open, or they would close on a Graph
+    hiccup and never open again when the comment is listed once more."""
+    hidden = comment("c1", QUESTION, status="hidden")
+    finding = finding_for("hidden-critical", analysis(hidden), T0)
+    assert hidden_critical.resolve(analysis(replace(hidden, status="unknown")), finding) is None
+    q = comment("c1", QUESTION)
+    finding = finding_for("unanswered", analysis(q), T0 + timedelta(hours=3))
+    assert unanswered.resolve(analysis(replace(q, status="unknown")), finding) is None
+    assert unanswered.resolve(analysis(replace(q, status="hidden")), finding) == (
+        "superseded: the comment is now hidden"
+    )
