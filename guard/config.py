@@ -322,7 +322,13 @@ def _account(r: _Reader) -> Account:
     platform = r.choice("platform", known_platforms(), required=True)
     site_url, username, password_env = _wordpress_keys(r, platform)
     page_id = r.take("page_id", (str, int), required=site_url is None)
-    if not page_id:
+    if site_url is None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", str(page_id)):
+        r.fail(
+            "page_id",
+            f"{r.prefix}page_id = {page_id!r}: a page, account or user id is digits (a Facebook "
+            "page may also go by its username: letters, digits and '.')",
+        )
+    if site_url is not None and not page_id:
         from connectors.wordpress import site_key  # a WordPress site only: requests is heavy
 
         page_id = site_key(site_url or "")

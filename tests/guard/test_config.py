@@ -112,3 +112,13 @@ def test_a_blank_correction_marker_is_a_config_error(markers):
         parse_config(MINIMAL + f"\n[policy]\nmarkers = {markers}\n", Path("cg.toml"))
     msg = str(err.value)
     assert msg.startswith("cg.toml:12:") and "policy.markers has a blank entry" in msg
+
+
+@pytest.mark.parametrize("page_id", ['""', '"  "', "-5", '"123/../../me"', '"123?fields=x"'])
+def test_a_page_id_no_platform_has_is_a_config_error(page_id):
+    """A blank page_id passed `check` and made the connector read `//feed`; one with '/' or '?'
+    reads another object than the page the config names."""
+    with pytest.raises(ConfigError) as err:
+        parse_config(MINIMAL.replace('page_id = "123"', f"page_id = {page_id}"), Path("cg.toml"))
+    msg = str(err.value)
+    assert msg.startswith("cg.toml:8:") and "accounts[0].page_id" in msg and "\n" not in msg
