@@ -345,6 +345,8 @@ def _account(r: _Reader) -> Account:
     budget = r.take("monthly_read_budget", int)
     if budget is not None and platform != "x":
         r.fail("monthly_read_budget", f'{r.prefix}monthly_read_budget only applies to platform "x"')
+    if budget is not None and budget < 1:  # the account would never be read
+        r.fail("monthly_read_budget", f"{r.prefix}monthly_read_budget must be at least 1 (reads a month)")
     out = Account(
         name=name,
         platform=platform,

@@ -122,3 +122,14 @@ def test_a_page_id_no_platform_has_is_a_config_error(page_id):
         parse_config(MINIMAL.replace('page_id = "123"', f"page_id = {page_id}"), Path("cg.toml"))
     msg = str(err.value)
     assert msg.startswith("cg.toml:8:") and "accounts[0].page_id" in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize("budget", ["0", "-5"])
+def test_a_read_budget_below_one_is_a_config_error(budget):
+    """A budget of 0 or less passed `check`, then every poll of the X account was "budget
+    reached" until the 1st of next month: an account that is never archived."""
+    snippet = MINIMAL.replace('platform = "facebook"', 'platform = "x"') + f"monthly_read_budget = {budget}\n"
+    with pytest.raises(ConfigError) as err:
+        parse_config(snippet, Path("cg.toml"))
+    msg = str(err.value)
+    assert msg.startswith("cg.toml:10:") and "monthly_read_budget must be at least 1" in msg
