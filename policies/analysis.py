@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from guard.states import CommentStatus
 from guard.text import sha256_text
 from policies.corrections import Correction, detect_corrections, find_marker
 from policies.records import CommentRecord, ManualMark, PolicyConfig, PostRecord, StaffLabel, Thread
@@ -122,11 +123,12 @@ class Analysis:
 
     def page_reply_to(self, comment: CommentRecord) -> str | None:
         """When the page first answered this comment publicly: a reply in its thread, a page
-        comment naming its author, or a reply sent through `comment-guard reply`."""
+        comment naming its author, or a reply sent through `comment-guard reply`. An answer
+        deleted or hidden since is no public answer."""
         times = []
         first = (comment.author_name or "").split()[0].lower() if comment.author_name else ""
         for other in self.thread.comments:
-            if not other.from_page or other.created_time < comment.created_time:
+            if not _page_public(other) or other.created_time < comment.created_time:
                 continue
             if other.parent_id == comment.id or (
                 other.parent_id == comment.parent_id and comment.parent_id is not None
@@ -134,19 +136,25 @@ class Analysis:
                 times.append(other.created_time)
             elif first and len(first) > 1 and first in other.message.lower():
                 times.append(other.created_time)
-        times += [at for target, at in self.thread.replies_posted if target == comment.id]
+        times += [at for target, at, _ in self._replies_posted() if target == comment.id]
         return min(times) if times else None
+
+    def _replies_posted(self) -> list[tuple[str, str, str]]:
+        """Replies sent through `comment-guard reply`, less those a poll has since seen
+        deleted or hidden (one not polled yet counts: it was just posted)."""
+        gone = {c.id for c in self.thread.comments if c.from_page and not _page_public(c)}
+        return [r for r in self.thread.replies_posted if r[2] not in gone]
 
     def acknowledged(self, correction: Correction) -> str | None:
         """When the page owned up to a correction: a marker in a later version, or a page
         comment after the correction (or one mentioning the changed words after the wrong
-        version went live)."""
+        version went live) that is still public."""
         for v in self.thread.post.versions:
             if v.version >= correction.version and find_marker(v.message, self.config.markers):
                 return v.seen_at
         words = {w.lower() for w in correction.removed + correction.added if len(w) > 2}
         for c in sorted(self.thread.comments, key=lambda c: c.created_time):
-            if not c.from_page:
+            if not _page_public(c):
                 continue
             if c.created_time >= correction.at:
                 return c.created_time
@@ -159,8 +167,14 @@ class Analysis:
                 )
             ):
                 return c.created_time
-        posted = [at for target, at in self.thread.replies_posted if at >= correction.at]
+        posted = [at for _, at, _ in self._replies_posted() if at >= correction.at]
         return min(posted) if posted else None
+
+
+def _page_public(comment: CommentRecord) -> bool:
+    """A page comment everyone can read: not deleted or hidden since (``unknown``, missing
+    from one list, is no news: it still counts)."""
+    return comment.from_page and comment.status in (CommentStatus.PRESENT, CommentStatus.UNKNOWN)
 
 
 def _policy_verdict(verdict: Classification, source: str, account: str) -> Classification:

@@ -92,7 +92,8 @@ class Thread:
     post: PostRecord
     comments: tuple[CommentRecord, ...]
     marks: tuple[ManualMark, ...] = ()
-    replies_posted: tuple[tuple[str, str], ...] = ()  # (target id, at) replies made via comment-guard
+    # (target id, at, reply id) replies made via comment-guard
+    replies_posted: tuple[tuple[str, str, str], ...] = ()
     open_kinds: frozenset[str] = frozenset()  # kinds of open findings on this post
     labels: tuple[StaffLabel, ...] = ()  # the latest staff label of each labelled comment in comments
 

@@ -45,7 +45,10 @@ _POSTS = (
 _VERSIONS = (
     f"SELECT post_id, version, message, seen_at, diff FROM post_versions WHERE post_id {_IN} ORDER BY version"
 )
-_MARKS = f"SELECT post_id, kind, at, data FROM events WHERE post_id {_IN} AND kind IN (?, ?) ORDER BY seq"
+_MARKS = (
+    f"SELECT post_id, kind, at, object_id, data FROM events WHERE post_id {_IN} AND kind IN (?, ?)"
+    " ORDER BY seq"
+)
 _OPEN_KINDS = f"SELECT post_id, kind FROM findings WHERE {UNRESOLVED} AND post_id {_IN}"
 _CHUNK = 100  # posts loaded together: one query per table for each chunk
 
@@ -94,13 +97,13 @@ def _load_chunk(
         for pid, account, platform, message, status, created, url in db.execute(_POSTS, [key])
     }
     marks: dict[str, list[ManualMark]] = defaultdict(list)
-    replies: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for pid, kind, at, data in db.execute(_MARKS, [key, MARK_EVENT, REPLY_EVENT]):
+    replies: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for pid, kind, at, object_id, data in db.execute(_MARKS, [key, MARK_EVENT, REPLY_EVENT]):
         fields = json.loads(data)
         if kind == MARK_EVENT:
             marks[pid].append(ManualMark(pid, at, fields.get("note")))
         else:
-            replies[pid].append((fields.get("target_id", ""), at))
+            replies[pid].append((fields.get("target_id", ""), at, object_id or ""))
     whole: list[str] = []
     part: list[str] = []
     for pid, post in posts.items():

@@ -223,3 +223,34 @@ def test_a_comment_missing_but_not_confirmed_gone_resolves_nothing():
     assert unanswered.resolve(analysis(replace(q, status="hidden")), finding) == (
         "superseded: the comment is now hidden"
     )
+
+
+def test_a_page_answer_that_is_no_longer_public_answers_nothing():
+    """The page's reply (or its note after the fix) deleted or hidden since: nobody sees an
+    answer, so unanswered and silent-correction open as if it was never written, and a reply
+    sent through `comment-guard reply` and removed later counts no more than one by hand."""
+    q = comment("c1", QUESTION, minutes=10)
+    later = T0 + timedelta(hours=3)
+    for status in ("deleted", "hidden"):
+        reply = comment(
+            "r1",
+            "It's the 13th!",
+            minutes=60,
+            from_page=True,
+            parent_id="c1",
+            author="Riverside",
+            status=status,
+        )
+        a = analysis(q, reply)
+        assert [d.comment_id for d in unanswered.evaluate(a, later)] == ["c1"]
+        assert [d.kind for d in silent_correction.evaluate(a, later)] == ["silent-correction"]
+        finding = finding_for("unanswered", a, later)
+        assert unanswered.resolve(a, finding) is None
+        sent = Thread(
+            post=post(), comments=(q, replace(reply, parent_id="c1")), replies_posted=(("c1", at(60), "r1"),)
+        )
+        assert unanswered.evaluate(analyze(sent, PolicyConfig()), later) != []
+    kept = comment("r1", "It's the 13th!", minutes=60, from_page=True, parent_id="c1", author="Riverside")
+    assert unanswered.evaluate(analysis(q, kept), later) == []
+    posted_only = Thread(post=post(), comments=(q,), replies_posted=(("c1", at(60), "r1"),))
+    assert unanswered.evaluate(analyze(posted_only, PolicyConfig()), later) == []  # not polled yet
