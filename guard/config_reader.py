@@ -50,21 +50,34 @@ def read_secret(env_name: str, key: str) -> str:
 class Reader:
     """Takes keys out of one TOML table, checking types; ``finish`` rejects leftovers."""
 
-    def __init__(self, raw: dict[str, Any], where: str, text: str, prefix: str = "") -> None:
+    def __init__(
+        self, raw: dict[str, Any], where: str, text: str, prefix: str = "", header: int | None = None
+    ) -> None:
         self.raw = dict(raw)
         self.where = where
         self.text = text
         self.prefix = prefix
+        self.header = header  # where this table's [header] starts in text, when it has one
 
     def child(self, name: str, raw: Any) -> "Reader":
         key = f"{self.prefix}{name}"
         if not isinstance(raw, dict):
             self.fail(name, f"{key} must be a table")
-        return Reader(raw, self.where, self.text, prefix=key + ".")
+        header = _header_of(self.text, key)
+        return Reader(
+            raw, self.where, self.text, prefix=key + ".", header=self.header if header is None else header
+        )
 
     def fail(self, key: str, message: str) -> NoReturn:
+        """Raise the error at the key's line in this table (a key of the same name in another
+        [[accounts]] block is not it), else at the table's header (a missing key)."""
         leaf = key.rsplit(".", 1)[-1].split("[")[0]
-        line = _line_of(self.text, leaf)
+        if self.header is None:
+            line = _line_of(self.text, leaf)
+        else:
+            end = _NEXT_HEADER.search(self.text, self.header + 1)
+            line = _line_of(self.text, leaf, self.header, end.start() if end else len(self.text))
+            line = line or self.text.count("\n", 0, self.header) + 1
         loc = f"{self.where}:{line}" if line else self.where
         raise ConfigError(f"{loc}: {message}")
 
@@ -141,7 +154,23 @@ _TYPE_NAMES = {
 }
 
 
-def _line_of(text: str, key: str) -> int | None:
+def _line_of(text: str, key: str, start: int = 0, end: int | None = None) -> int | None:
     pattern = re.compile(rf"^\s*(\[+\s*)?{re.escape(key)}\s*(=|\])", re.MULTILINE)
-    m = pattern.search(text)
+    m = pattern.search(text, start, len(text) if end is None else end)
     return text.count("\n", 0, m.start()) + 1 if m else None
+
+
+_NEXT_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)
+
+
+def _header_of(text: str, key: str) -> int | None:
+    """Where the header of table ``key`` starts: ``[alerts.slack]``, or for ``accounts[1]`` the
+    second ``[[accounts]]``; None for a table written inline."""
+    item = re.fullmatch(r"(.+)\[(\d+)\]", key)
+    if item:
+        pattern = rf"^[ \t]*\[\[[ \t]*{re.escape(item.group(1))}[ \t]*\]\]"
+        headers = list(re.finditer(pattern, text, re.MULTILINE))
+        index = int(item.group(2))
+        return headers[index].start() if index < len(headers) else None
+    m = re.search(rf"^[ \t]*\[[ \t]*{re.escape(key)}[ \t]*\]", text, re.MULTILINE)
+    return m.start() if m else None

@@ -133,3 +133,28 @@ def test_a_read_budget_below_one_is_a_config_error(budget):
         parse_config(snippet, Path("cg.toml"))
     msg = str(err.value)
     assert msg.startswith("cg.toml:10:") and "monthly_read_budget must be at least 1" in msg
+
+
+SECOND = """
+[[accounts]]
+name = "library"
+platform = "facebook"
+page_id = "456"
+token_env = "FB_PAGE_TOKEN"
+"""
+
+
+@pytest.mark.parametrize(
+    "text,line",
+    [
+        (MINIMAL + 'poll_every = "5m"\n' + SECOND + 'poll_every = "5 minutes"\n', 17),  # a bad value
+        (MINIMAL + SECOND.replace('token_env = "FB_PAGE_TOKEN"\n', ""), 11),  # a missing key: its table
+        (MINIMAL + SECOND + "platfrom = 1\n", 16),  # an unknown key
+    ],
+)
+def test_a_mistake_in_the_second_account_names_its_own_line(text, line):
+    """The line came from the first occurrence of the key in the file: a mistake in the second
+    [[accounts]] block pointed at the first block, which is right."""
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, Path("cg.toml"))
+    assert str(err.value).startswith(f"cg.toml:{line}: ") and "accounts[1]" in str(err.value)
