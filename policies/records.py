@@ -127,6 +127,10 @@ class FindingDraft:
     comment_id: str | None
     evidence: dict[str, Any] = field(default_factory=dict)
     suggested_reply: str | None = None
+    # When this occurrence of the situation began (ISO-8601): a finding with the same key
+    # resolved before then was about an earlier one (the comment was shown again, then hidden
+    # again), so this one opens anew. None: the situation happens once.
+    since: str | None = None
 
 
 @dataclass(frozen=True)

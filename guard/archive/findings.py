@@ -7,11 +7,13 @@ and its alerts together); none commits on its own.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from guard.archive.events import MARK_EVENT, append_events, make_event
+from guard.clock import parse_iso
 from guard.errors import NotInArchive
 from guard.redact import scrub, scrub_data
 from guard.states import FindingState
@@ -96,9 +98,16 @@ def insert_finding(
 ) -> int | None:
     """Open ``draft`` unless its situation (``dedupe_key``) already has a finding; writes the
     ``finding_opened`` event. Returns the new id, or None when it existed. A draft about a
-    whole account (no post) names it with ``account``."""
-    if db.execute("SELECT 1 FROM findings WHERE dedupe_key = ?", [draft.dedupe_key]).fetchone():
+    whole account (no post) names it with ``account``.
+
+    A situation that happens again (``draft.since`` after the resolution of its latest
+    finding: a comment hidden, shown, hidden again) opens a finding keyed
+    ``<dedupe_key>@<since>``, so each occurrence opens once and the first keeps its key."""
+    key = _recurrence_key(db, draft)
+    if key is None:
         return None
+    if key != draft.dedupe_key:
+        draft = replace(draft, dedupe_key=key)
     if draft.post_id is None:
         if account is None:
             raise ValueError("a finding without a post needs its account")
@@ -154,6 +163,30 @@ def insert_finding(
         ],
     )
     return fid
+
+
+def _recurrence_key(db: sqlite_utils.Database, draft: FindingDraft) -> str | None:
+    """The key to open ``draft`` under, or None when its situation already has its finding."""
+    base = draft.dedupe_key
+    # the latest finding of the situation: its first key, or one of a later occurrence
+    # (base + "@…": the range [base@, baseA) on the unique index, whatever the id holds)
+    latest = db.execute(
+        "SELECT dedupe_key, state, resolved_at FROM findings WHERE dedupe_key = ?"
+        " OR (dedupe_key >= ? AND dedupe_key < ?) ORDER BY id DESC LIMIT 1",
+        [base, base + "@", base + "A"],
+    ).fetchone()
+    if latest is None:
+        return base
+    _, state, resolved_at = latest
+    if (
+        draft.since is None
+        or state != FindingState.RESOLVED
+        or not resolved_at
+        or parse_iso(draft.since) <= parse_iso(resolved_at)
+    ):
+        return None
+    key = f"{base}@{draft.since}"
+    return None if db.execute("SELECT 1 FROM findings WHERE dedupe_key = ?", [key]).fetchone() else key
 
 
 def finding_digest(

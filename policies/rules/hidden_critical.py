@@ -1,6 +1,7 @@
 """hidden-critical: a protected comment was hidden (only its author and friends still see it).
 
-Resolves itself when the comment is visible again, or when it is gone for another reason.
+Resolves itself when the comment is visible again, or when it is gone for another reason; a
+comment hidden again after that is a new hiding and a new finding.
 A comment missing from a list but not confirmed gone (``unknown``) resolves nothing: that is
 a failed read, not news about the comment.
 """
@@ -37,6 +38,7 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
                 a, "A critical comment was hidden", comment=c, hidden_at=c.status_changed_at
             ),
             suggested_reply=suggest_reply(c, a.latest),
+            since=c.status_changed_at,  # this hiding: one hidden again later is a new one
         )
         for c in a.thread.comments
         if c.status == CommentStatus.HIDDEN and a.protected(c)

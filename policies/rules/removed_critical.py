@@ -50,6 +50,7 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
                     note="Platforms do not say whether the page or the author deleted a comment.",
                 ),
                 suggested_reply=suggest_reply(c, a.latest, gone=True),
+                since=c.status_changed_at,
             )
         )
     return out

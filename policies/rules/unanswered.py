@@ -56,6 +56,7 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
                     escalate_at=iso(escalate),
                 ),
                 suggested_reply=suggest_reply(c, a.latest),
+                since=c.status_changed_at,  # visible again after a hiding: owed an answer again
             )
         )
     return out

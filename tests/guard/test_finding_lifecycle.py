@@ -1,0 +1,125 @@
+"""Findings through the odd sequences real pages produce: real polls of the fake Graph page,
+the engine after each, and the daemon's sweep. Each test is a story of one comment."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import time_machine
+
+from connectors.facebook import FacebookConnector
+from guard.config import parse_config
+from guard.engine import run_engine, set_state
+from guard.runtime.pipeline import run_poll
+from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost
+
+POST = f"{PAGE_ID}_1"
+T0 = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
+V1 = "Reminder: our community meeting is Thursday at 7pm in the library."
+V2 = "Reminder: our community meeting is the Thirteenth at 7pm in the library."
+QUESTION = "wait, the meeting is TONIGHT?!?"
+CONFIG = parse_config(f"""
+[guard]
+database = "unused.db"
+
+[[accounts]]
+name = "main-page"
+platform = "facebook"
+page_id = "{PAGE_ID}"
+token_env = "FB_PAGE_TOKEN"
+
+[alerts.email]
+smtp_host = "127.0.0.1"
+smtp_port = 9
+starttls = false
+from = "guard@example.org"
+to = ["comms@example.org"]
+""")
+
+
+def fb_time(minutes: float) -> str:
+    return (T0 + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+class Story:
+    """A corrected post with the question under it, polled at minutes 10 and 20."""
+
+    def __init__(self, db, rsps) -> None:
+        self.db = db
+        self.page = FakePage(
+            rsps,
+            [
+                FakePost(
+                    POST,
+                    V1,
+                    created_time=fb_time(0),
+                    comments=[FakeComment("1_1", QUESTION, created_time=fb_time(5))],
+                )
+            ],
+        )
+        self.fb = FacebookConnector(PAGE_ID, "EAAB-test-token")
+        self.poll(10)
+        self.page.post(POST).message = V2
+        self.poll(20)
+
+    def poll(self, minutes: float) -> None:
+        at = T0 + timedelta(minutes=minutes)
+        with time_machine.travel(at, tick=False):
+            run_poll(CONFIG, self.db, CONFIG.accounts[0], connector=self.fb, now=at)
+
+    def sweep(self, minutes: float) -> None:
+        run_engine(self.db, CONFIG, now=T0 + timedelta(minutes=minutes))
+
+    def hide(self, hidden: bool, minutes: float) -> None:
+        self.page.comment("1_1").is_hidden = hidden
+        self.poll(minutes)
+
+    def findings(self, kind: str) -> list[tuple[str, str | None]]:
+        """(state, note) of each finding of ``kind``, oldest first."""
+        return [
+            (r["state"], r["note"])
+            for r in self.db.query("SELECT state, note FROM findings WHERE kind = ? ORDER BY id", [kind])
+        ]
+
+    def first_alerts(self) -> int:
+        return self.db.execute("SELECT count(*) FROM outbox WHERE stage = 'first'").fetchone()[0]
+
+
+@pytest.fixture
+def story(db, rsps) -> Story:
+    return Story(db, rsps)
+
+
+def test_a_comment_hidden_again_after_it_was_visible_opens_a_new_finding(story):
+    """hidden → visible (the finding resolves) → hidden again is a second hiding: alerted
+    like the first, once, however many polls see it hidden."""
+    story.hide(True, 30)
+    story.hide(False, 40)
+    story.hide(True, 50)
+    story.poll(60)
+    assert story.findings("hidden-critical") == [("resolved", "the comment is visible again"), ("open", None)]
+    assert story.first_alerts() == 2
+
+
+def test_a_hidden_finding_staff_resolved_stays_resolved_while_the_comment_stays_hidden(story):
+    """Staff closed it on purpose: the same hiding never reopens; a later one does."""
+    story.hide(True, 30)
+    set_state(story.db, 1, "resolved", now=T0 + timedelta(minutes=35), note="we talked to Dana")
+    story.poll(40)
+    story.sweep(41)
+    assert story.findings("hidden-critical") == [("resolved", "we talked to Dana")]
+    story.hide(False, 50)
+    story.hide(True, 60)
+    assert [s for s, _ in story.findings("hidden-critical")] == ["resolved", "open"]
+
+
+def test_an_unanswered_question_hidden_then_shown_again_is_unanswered_again(story):
+    """unanswered is superseded while the question is hidden; visible again and still with
+    no page reply, it is owed an answer again."""
+    story.sweep(150)
+    story.hide(True, 160)
+    story.hide(False, 170)
+    story.sweep(171)
+    assert [s for s, _ in story.findings("unanswered")] == ["resolved", "open"]
+    assert [s for s, _ in story.findings("hidden-critical")] == ["resolved"]
