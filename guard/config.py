@@ -245,16 +245,17 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     if not accounts:
         raise ConfigError(f"{where}: [[accounts]] is empty; add at least one account")
     names = [a.name for a in accounts]
-    dupes = {n for n in names if names.count(n) > 1}
-    if dupes:
-        raise ConfigError(f"{where}: account name {sorted(dupes)[0]!r} is used twice; names must be unique")
     pages: dict[tuple[str, str], str] = {}
-    for a in accounts:
+    for i, a in enumerate(accounts):
+        block = r.child(f"accounts[{i}]", {})  # the repeat's own block names the line
+        if a.name in names[:i]:
+            block.fail("name", f"account name {a.name!r} is used twice; names must be unique")
         other = pages.setdefault((a.platform, a.page_id), a.name)
         if other != a.name:
-            raise ConfigError(
-                f"{where}: accounts {other!r} and {a.name!r} both watch {a.platform} page {a.page_id}; "
-                "one page is one account (remove one of them)"
+            block.fail(
+                "page_id",
+                f"accounts {other!r} and {a.name!r} both watch {a.platform} page {a.page_id}; "
+                "one page is one account (remove one of them)",
             )
     policy = r.section("policy", _policy) or PolicySettings()
     alerts = dataclasses.replace(r.section("alerts", _alerts) or AlertSettings(), timezone=guard.timezone)

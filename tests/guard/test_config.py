@@ -158,3 +158,17 @@ def test_a_mistake_in_the_second_account_names_its_own_line(text, line):
     with pytest.raises(ConfigError) as err:
         parse_config(text, Path("cg.toml"))
     assert str(err.value).startswith(f"cg.toml:{line}: ") and "accounts[1]" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "second,line,needle",
+    [
+        (SECOND.replace('"library"', '"main-page"'), 12, "account name 'main-page' is used twice"),
+        (SECOND.replace('"456"', '"123"'), 14, "accounts 'main-page' and 'library' both watch"),
+    ],
+)
+def test_a_repeated_account_or_page_names_the_line_of_the_repeat(second, line, needle):
+    """The README promises file, line and key for every mistake; these two named only the file."""
+    with pytest.raises(ConfigError) as err:
+        parse_config(MINIMAL + second, Path("cg.toml"))
+    assert str(err.value).startswith(f"cg.toml:{line}: ") and needle in str(err.value)
