@@ -3,7 +3,8 @@
 The platform doesn't say who deleted it (the page or the author), so the finding says "removed"
 and the suggested reply answers the question publicly on the post either way. A deletion is
 final; the finding resolves itself once a poll sees the page's public answer on the post
-(posted after the removal), or staff resolve it.
+(posted after the removal), or staff resolve it. A comment the platform lists again after
+saying it was gone was not deleted after all: the finding resolves as superseded.
 """
 
 from __future__ import annotations
@@ -62,6 +63,10 @@ def resolve(a: Analysis, finding: OpenFinding) -> str | None:
     c = a.comment(finding.comment_id) if finding.comment_id else None
     if c is None:
         return None
+    if c.status in (CommentStatus.PRESENT, CommentStatus.HIDDEN):
+        # Listed again after the platform said it was gone (a glitch): no deletion to answer
+        # for; unanswered or hidden-critical takes over, and a real deletion later opens anew.
+        return f"superseded: the comment is back ({c.status})"
     since = c.status_changed_at or c.created_time
     for other in a.thread.comments:
         if (

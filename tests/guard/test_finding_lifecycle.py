@@ -123,3 +123,21 @@ def test_an_unanswered_question_hidden_then_shown_again_is_unanswered_again(stor
     story.sweep(171)
     assert [s for s, _ in story.findings("unanswered")] == ["resolved", "open"]
     assert [s for s, _ in story.findings("hidden-critical")] == ["resolved"]
+
+
+def test_a_deleted_question_the_platform_lists_again_is_no_longer_removed(story):
+    """Graph said gone, then lists the comment again (a glitch): the removed-critical finding
+    resolves instead of reminding and escalating about a comment anyone can read; deleted
+    for real later, it opens again."""
+    question = story.page.comment("1_1")
+    story.page.remove_comment("1_1")
+    story.poll(30)
+    story.page.deleted.discard("1_1")
+    story.page.post(POST).comments.append(question)
+    story.poll(40)
+    assert story.findings("removed-critical") == [("resolved", "superseded: the comment is back (present)")]
+    story.page.remove_comment("1_1")
+    story.poll(50)
+    story.sweep(51)
+    assert [s for s, _ in story.findings("removed-critical")] == ["resolved", "open"]
+    assert story.first_alerts() == 2
