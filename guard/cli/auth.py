@@ -68,9 +68,9 @@ def auth_x(ctx: Context, name: str, client_id: str, redirect_uri: str, pasted: s
     grant = exchange_code(account.api_base_url or X_API_BASE, start, code, now=utcnow())
     if "refresh_token" not in grant:
         raise ConfigError(
-            "X returned no refresh token: the app must request offline.access (it is in the URL) "
+            "X returned no refresh token, so the app must request offline.access (it is in the URL) "
             "and be a Native App or Web App with OAuth 2.0 enabled"
-        )
+        )  # not "token: the": the scrubbing (guard.redact) would take "the" for a token
     grant["account"] = name
     store = FileTokenStore(account.token_file)
     store.save(grant)
