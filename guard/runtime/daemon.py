@@ -66,6 +66,7 @@ HEARTBEAT_EVERY = 30.0
 DELIVERY_EVERY = 30.0
 SWEEP_EVERY = 60.0
 TOKEN_CHECK_EVERY = 24 * 3600.0  # debug_token once a day, first a minute after start
+SLACK_APP_RETRY_EVERY = 300.0  # Socket Mode refused at start (no network yet): try again this often
 STOP_TIMEOUT = 8.0  # systemd's TimeoutStopSec is 15 s; the brief promises exit within 10 s
 MAX_JITTER = 30.0
 CLOCK_CHECK_EVERY = 1.0  # how often the scheduler loop looks for a wall-clock step
@@ -145,12 +146,18 @@ class Daemon:
         heartbeat_every: float = HEARTBEAT_EVERY,
         delivery_every: float = DELIVERY_EVERY,
         sweep_every: float = SWEEP_EVERY,
+        slack_app_retry_every: float = SLACK_APP_RETRY_EVERY,
     ) -> None:
         self.config = config
         self.stop_timeout = stop_timeout
         self._senders = dict(senders) if senders else None
         self._connectors: dict[str, Connector] = dict(connectors or {})
-        self._every = {"heartbeat": heartbeat_every, "deliver": delivery_every, "sweep": sweep_every}
+        self._every = {
+            "heartbeat": heartbeat_every,
+            "deliver": delivery_every,
+            "sweep": sweep_every,
+            "slack-app": slack_app_retry_every,
+        }
         self._lock = DaemonLock(config.guard.database, on_wait=_log_wait)
         self._db: Archive | None = None
         self._scheduler = _Scheduler(
@@ -181,9 +188,7 @@ class Daemon:
             self._release_stale_claims()
             self._add_jobs()
             self._start_webhooks()
-            from guard.runtime.slack_app import start_slack_app
-
-            self._slack_app = start_slack_app(self.config)  # Socket Mode: Slack buttons, if configured
+            self._start_slack_app()
             if install_signals:
                 previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
             log.info(
@@ -500,6 +505,29 @@ class Daemon:
         ids = enqueue_digest(self._require_db(), self.config.alerts, now=utcnow())
         log.info("digest_queued", outbox_ids=ids)
         self._kick_delivery()
+
+    def _start_slack_app(self) -> None:
+        """Connect Socket Mode (Slack buttons) when app mode is configured. A refusal at start (the
+        network not up yet, a Slack incident) is retried every few minutes by a job that ends
+        once connected: otherwise the buttons stayed dead, silently, until the next restart."""
+        from guard.runtime.slack_app import app_settings, start_slack_app
+
+        self._slack_app = start_slack_app(self.config)
+        if self._slack_app is None and app_settings(self.config) is not None:
+            self._scheduler.add_job(
+                self._job,
+                IntervalTrigger(seconds=self._every["slack-app"], timezone=timezone.utc),
+                args=("slack-app", self._retry_slack_app),
+                id="slack-app",
+            )
+
+    def _retry_slack_app(self) -> None:
+        from guard.runtime.slack_app import start_slack_app
+
+        app = start_slack_app(self.config)
+        if app is not None:
+            self._slack_app = app
+            self._scheduler.remove_job("slack-app")
 
     def _heartbeat(self) -> None:
         self._write_meta({HEARTBEAT_KEY: iso(utcnow()), **self._schedule_record()})

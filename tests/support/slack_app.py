@@ -37,6 +37,7 @@ class FakeSlackApp:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.script: list[tuple[int, dict[str, str], str]] = []
+        self.open_errors: list[str] = []  # apps.connections.open answers ok=false with these first
         self.acks: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self._ts = 0
@@ -98,6 +99,9 @@ class FakeSlackApp:
         if method == "apps.connections.open":
             if token != f"Bearer {APP_TOKEN}":
                 return {"ok": False, "error": "invalid_auth"}
+            with self.lock:
+                if self.open_errors:
+                    return {"ok": False, "error": self.open_errors.pop(0)}
             return {"ok": True, "url": f"ws://127.0.0.1:{self.ws.getsockname()[1]}/link"}
         if token != f"Bearer {BOT_TOKEN}":
             return {"ok": False, "error": "invalid_auth"}
