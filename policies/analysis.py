@@ -19,7 +19,7 @@ from typing import Protocol
 
 from guard.states import CommentStatus
 from guard.text import sha256_text
-from policies.corrections import Correction, detect_corrections, find_marker
+from policies.corrections import Correction, as_read_at, detect_corrections, find_marker
 from policies.records import CommentRecord, ManualMark, PolicyConfig, PostRecord, StaffLabel, Thread
 from policies.verdict import Classification, ClassifyConfig
 
@@ -114,6 +114,12 @@ class Analysis:
     @property
     def latest(self) -> Correction | None:
         return self.corrections[-1] if self.corrections else None
+
+    def correction_for(self, comment: CommentRecord) -> Correction | None:
+        """The latest correction as this comment's author needs to hear it (see ``as_read_at``):
+        what suggested replies tell them."""
+        latest = self.latest
+        return None if latest is None else as_read_at(self.thread.post, latest, comment.created_time)
 
     def comment(self, comment_id: str | None) -> CommentRecord | None:
         return next((c for c in self.thread.comments if c.id == comment_id), None)

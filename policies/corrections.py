@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from guard.text import changed_words, normalized_words, word_diff
 from policies.records import ManualMark, PostRecord
 
-__all__ = ["Correction", "detect_corrections", "find_marker", "is_material"]
+__all__ = ["Correction", "detect_corrections", "find_marker", "is_material", "as_read_at"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,34 @@ def detect_corrections(
             )
         )
     return sorted(out, key=lambda c: c.at)
+
+
+def as_read_at(post: PostRecord, latest: Correction, at: str) -> Correction:
+    """``latest`` as someone who read the post at ``at`` needs to hear it: what changed from
+    the version live then to the current one. A post corrected twice (Thursday → the
+    Thirteenth → the Fourteenth) owes who read "Thursday" that change, not the second one
+    alone; one put back to the words they read owes them no "it should say". A staff mark
+    (version 0) says it in its note, and who read the version ``latest`` corrects gets it
+    as it is."""
+    versions = sorted(post.versions, key=lambda v: v.version)
+    before = [v for v in versions if v.version < latest.version]
+    live = [v for v in versions if v.seen_at <= at]
+    read = live[-1] if live else versions[0] if versions else None
+    if latest.version == 0 or read is None or not before or read.version >= before[-1].version:
+        return latest
+    current = versions[-1]
+    diff = word_diff(read.message, current.message)
+    removed, added = changed_words(diff)
+    material = is_material(read.message, current.message)
+    return replace(
+        latest,
+        removed=tuple(removed),
+        added=tuple(added),
+        summary=_summary(diff) if material else None,
+        wrong_since=read.seen_at,
+        before=read.message,
+        after=current.message,
+    )
 
 
 def _summary(diff: list[list[str]]) -> str | None:

@@ -37,7 +37,7 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
             evidence=build_evidence(
                 a, "A critical comment was hidden", comment=c, hidden_at=c.status_changed_at
             ),
-            suggested_reply=suggest_reply(c, a.latest),
+            suggested_reply=suggest_reply(c, a.correction_for(c)),
             since=c.status_changed_at,  # this hiding: one hidden again later is a new one
         )
         for c in a.thread.comments

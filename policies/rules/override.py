@@ -47,5 +47,5 @@ def draft(a: Analysis, comment: CommentRecord, action: str, reason: str, nth: in
             action=action,
             override_reason=reason,
         ),
-        suggested_reply=suggest_reply(comment, a.latest, gone=action == "delete"),
+        suggested_reply=suggest_reply(comment, a.correction_for(comment), gone=action == "delete"),
     )

@@ -50,7 +50,7 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
                     removed_at=c.status_changed_at,
                     note="Platforms do not say whether the page or the author deleted a comment.",
                 ),
-                suggested_reply=suggest_reply(c, a.latest, gone=True),
+                suggested_reply=suggest_reply(c, a.correction_for(c), gone=True),
                 since=c.status_changed_at,
             )
         )

@@ -55,7 +55,7 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
                     due_at=iso(due),
                     escalate_at=iso(escalate),
                 ),
-                suggested_reply=suggest_reply(c, a.latest),
+                suggested_reply=suggest_reply(c, a.correction_for(c)),
                 since=c.status_changed_at,  # visible again after a hiding: owed an answer again
             )
         )

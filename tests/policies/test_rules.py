@@ -254,3 +254,27 @@ def test_a_page_answer_that_is_no_longer_public_answers_nothing():
     assert unanswered.evaluate(analysis(q, kept), later) == []
     posted_only = Thread(post=post(), comments=(q,), replies_posted=(("c1", at(60), "r1"),))
     assert unanswered.evaluate(analyze(posted_only, PolicyConfig()), later) == []  # not polled yet
+
+
+def test_the_suggested_reply_names_the_change_since_the_version_the_commenter_read():
+    """Thursday → the Thirteenth → the Fourteenth: who asked under "Thursday" is told about
+    Thursday, not about the Thirteenth they never saw; under "the Thirteenth", about that.
+    A post put back to the words the commenter read claims no mistake it would not have."""
+    third = "Our community meeting is the Fourteenth at 7pm in the library."
+    twice = replace(
+        post(),
+        message=third,
+        versions=(*post().versions, Version(3, third, at(60))),
+    )
+    early = comment("c1", QUESTION, status="deleted", minutes=10)
+    middle = comment("c2", "so the 13th? are you sure?", status="deleted", minutes=45)
+    late = comment("c3", "which day is it now??", minutes=70)
+    a = analysis(early, middle, late, p=twice)
+    replies = {d.comment_id: d.suggested_reply for d in removed_critical.evaluate(a, T0)}
+    assert "It said Thursday; it should say the Fourteenth." in replies["c1"]
+    assert "It said Thirteenth; it should say Fourteenth." in replies["c2"]
+    (draft,) = unanswered.evaluate(a, T0 + timedelta(hours=4))
+    assert "It said Thirteenth; it should say Fourteenth." in draft.suggested_reply
+    reverted = replace(post(), message=WRONG, versions=(*post().versions, Version(3, WRONG, at(60))))
+    (draft,) = removed_critical.evaluate(analysis(early, p=reverted), T0)
+    assert "should say" not in draft.suggested_reply and "[add the answer here]" in draft.suggested_reply
