@@ -213,4 +213,9 @@ def explain_database_error(exc: BaseException) -> str | None:
         )
     if "readonly" in text or "read-only" in text:
         return f"cannot write the archive ({text}): this command needs write access to it"
+    if "locked" in text:  # our own writers queue on the lock file; this is someone else
+        return (
+            f"the archive stayed locked by another program ({text}): close whatever holds it open "
+            "for writing (a sqlite3 shell, a database browser, a backup) and run the command again"
+        )
     return None

@@ -216,3 +216,19 @@ def test_the_archive_given_as_the_config_is_named_as_such(capsys, config, page):
     run(capsys, "poll", "--once")
     code, _, err = run(capsys, "--config", str(config.parent / "archive.db"), "check")
     assert code == 2 and "is a SQLite database" in _one_line(err) and "UTF-8" not in err
+
+
+def test_an_archive_another_program_holds_locked_is_one_line_saying_so(capsys, config, page, monkeypatch):
+    """A sqlite3 shell or a database browser holding a write transaction: after the busy wait a
+    write said "unexpected OperationalError: database is locked … please report it"."""
+    run(capsys, "poll", "--once")
+    connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **kw: connect(*a, **{**kw, "timeout": 0.05}))
+    holder = connect(config.parent / "archive.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        code, _, err = run(capsys, "mark-corrected", POST, "--note", "Thursday -> 13th")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert code == 1 and "another program" in _one_line(err)
