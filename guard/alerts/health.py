@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from guard.archive import outbox as store
+from guard.redact import scrub
 
 if TYPE_CHECKING:  # the archive handle, a type only: SQL runs in guard.archive
     from guard.archive.connection import Archive
@@ -31,7 +32,7 @@ def record_channel(db: Archive, channel: str, *, at: str, ok: bool, error: str |
         state.pop("retrying_since", None)
     else:
         state["last_failure_at"] = at
-        state["last_error"] = error
+        state["last_error"] = scrub(error) if error else error  # as the row's own last_error
         state["permanent_failures"] = int(state.get("permanent_failures", 0)) + 1
     store.save_channel_state(db, channel, state)
 

@@ -12,6 +12,7 @@ from guard.alerts.outbox import deliver_pending, enqueue
 from guard.config import AlertSettings, Route
 from tests.alerts.conftest import email_settings
 from tests.alerts.helpers import STORY_REPLY, T0, add_finding
+from tests.support.slack import WEBHOOK_PATH
 
 
 def _queue(db, settings, **finding):
@@ -203,3 +204,14 @@ def test_webhook_url_with_a_space_fails_once_without_quoting_the_url(db, slack, 
     stored = repr(list_outbox(db)) + repr(channel_health(db))
     assert "/services/" not in repr(logs) + stored and "XXXX" not in stored
     assert slack.calls == []
+
+
+def test_a_refusal_quoting_the_webhook_url_is_scrubbed_in_the_channel_state_too(db, slack, slack_only):
+    """A corporate proxy's 403 page that echoes the URL it blocked: the failed row and the channel
+    state that `status` and `alerts` read both keep the error without the URL's secret part."""
+    _queue(db, slack_only)
+    slack.add(403, f"<html>Access to https://hooks.slack.com{WEBHOOK_PATH} denied</html>")
+    assert deliver_pending(db, slack_only, now=T0).failed == [1]
+    health = channel_health(db)["slack"]
+    assert health["status"] == "failing" and "HTTP 403" in health["last_error"]
+    assert "XXXX" not in health["last_error"] and "XXXX" not in list_outbox(db)[0]["last_error"]
