@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+
 import click
 
 from guard.cli.context import Context, pass_ctx
 from guard.config_reader import read_secret
+from guard.errors import GuardError
 
 __all__ = ["COMMANDS", "serve"]
 
@@ -36,9 +39,20 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     )
     server = WebServer(options)  # refuses a public address without a password, a missing archive
     where = f"[{options.host}]" if ":" in options.host else options.host
+    # Bound here, before saying "Serving": a port in use is our one-line error, not uvicorn's
+    # after the banner, and port 0 prints the port it got.
+    family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
+    try:
+        sock = socket.create_server((options.host, options.port), family=family)
+    except OSError as exc:
+        raise GuardError(
+            f"cannot serve on {where}:{options.port}: {exc.strerror or exc}; choose another --port "
+            "(or [web] port), or stop what is listening there"
+        ) from None
+    port = sock.getsockname()[1]
     login = f" (user {options.username!r}, password from ${web.password_env})" if password else ""
-    click.echo(f"Serving {options.database} read-only at http://{where}:{options.port}/{login}; Ctrl-C stops")
-    server.serve()
+    click.echo(f"Serving {options.database} read-only at http://{where}:{port}/{login}; Ctrl-C stops")
+    server.serve([sock])
 
 
 COMMANDS = [serve]

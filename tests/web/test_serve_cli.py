@@ -82,3 +82,26 @@ def test_web_settings_default_to_loopback():
     assert parse_config(BASE + '\n[web]\nbase_url = "https://g.example.org/"\n').web.base_url == (
         "https://g.example.org"
     )
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_never_says_serving(capsys, config):
+    """It printed "Serving … at http://127.0.0.1:N/", then uvicorn's own "ERROR: [Errno 98] …"
+    and exit 3."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        code, out, err = _run(capsys, "--config", str(config), "serve", "--port", str(port))
+    assert code == 1 and "Serving" not in out
+    assert err.startswith(f"error: cannot serve on 127.0.0.1:{port}") and len(err.strip().splitlines()) == 1
+
+
+def test_serve_on_port_0_prints_the_port_it_got(capsys, config, monkeypatch):
+    """`--port 0` ("0 picks a free one") printed the address http://127.0.0.1:0/."""
+    served = []
+    monkeypatch.setattr("guard.web.server.WebServer.serve", lambda self, sockets=None: served.append(sockets))
+    code, out, _ = _run(capsys, "--config", str(config), "serve", "--port", "0")
+    (sockets,) = served
+    port = sockets[0].getsockname()[1]
+    sockets[0].close()
+    assert code == 0 and port != 0 and f"http://127.0.0.1:{port}/" in out
