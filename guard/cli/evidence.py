@@ -19,7 +19,7 @@ from guard.archive.export import EXPORT_COLUMNS, RecordFilter, evidence, export_
 from guard.cli.context import Context, IsoDate, pass_ctx
 from guard.cli.output import echo, progress
 from guard.clock import utcnow
-from guard.errors import UsageError
+from guard.errors import GuardError, UsageError
 
 __all__ = ["COMMANDS"]
 
@@ -110,8 +110,14 @@ def export(
             handle = open(output, "w", encoding="utf-8-sig" if excel else "utf-8", newline="")  # noqa: SIM115
         except OSError as exc:
             raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
-        with handle as out:
-            count = _WRITERS[fmt](out, stream, raw=raw)
+        try:
+            with handle as out:
+                count = _WRITERS[fmt](out, stream, raw=raw)
+        except OSError as exc:  # a full disk mid-stream: a cut-off export would pass for a whole one
+            Path(output).unlink(missing_ok=True)
+            raise GuardError(
+                f"cannot write {output}: {exc.strerror or exc}; the incomplete file was removed"
+            ) from None
     if output != "-":
         echo(f"wrote {count} version(s) to {output}", err=True)
 

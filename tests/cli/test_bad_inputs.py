@@ -232,3 +232,14 @@ def test_an_archive_another_program_holds_locked_is_one_line_saying_so(capsys, c
         holder.rollback()
         holder.close()
     assert code == 1 and "another program" in _one_line(err)
+
+
+def test_export_onto_a_full_disk_is_one_line_and_leaves_no_partial_file(capsys, config, page, tmp_path):
+    """A disk that fills while the export streams was "unexpected OSError: [Errno 28]", and the
+    cut-off file stayed behind, looking like a complete answer to a records request."""
+    run(capsys, "poll", "--once")
+    target = tmp_path / "out.csv"
+    target.symlink_to("/dev/full")
+    code, _, err = run(capsys, "export", "-o", str(target))
+    assert code == 1 and f"cannot write {target}: No space left on device" in _one_line(err)
+    assert not target.exists() and not target.is_symlink()
