@@ -27,6 +27,8 @@ Failures: a temporary error (``AlertRetryable``) reschedules the row, honouring 
 rows of that channel back so they arrive in order. A permanent error (``AlertPermanent``)
 marks the row ``failed``, records the channel as failing (``channel_health``) and, for a
 channel with a fallback (Slack), queues the same alert on it (email) when that is configured.
+A send the channel took for some recipients and deferred for others (a mail server
+greylisting one address) is sent, and a resend to the deferred ones alone is queued.
 
 The SQL behind all this is in ``guard.archive.outbox``; this module decides.
 
@@ -53,6 +55,7 @@ from guard.alerts.channels import (
     configured_channels,
     default_senders,
 )
+from guard.alerts.channels.base import DEFERRED_KEY
 from guard.alerts.health import record_channel, record_retry
 from guard.alerts.render import AlertMessage, render_alert, render_test
 from guard.alerts.routing import routed_channels
@@ -384,7 +387,7 @@ def _deliver_one(
             raise ConfigError(
                 f"alert channel {item.channel!r} is not configured; add [alerts.{table}] to the config"
             )
-        sender(item)
+        undelivered = sender(item)
     except AlertPermanent as exc:
         _fail(db, settings, item, str(exc), now, report)
         return True
@@ -399,11 +402,30 @@ def _deliver_one(
         _reschedule(db, settings, item, f"{type(exc).__name__}: {exc}", None, now, report)
         return False
 
+    resend: list[int] = []
+
     def record() -> None:
+        resend.clear()
         store.mark_sent(db, item.id, sent_at=iso(now))
         record_channel(db, item.channel, at=now.isoformat(), ok=True)
+        if undelivered is not None and undelivered.deferred:  # the same alert, to them alone, later
+            row_id = _insert(
+                db,
+                replace(item.message, to=undelivered.deferred),
+                stage=item.stage,
+                channel=item.channel,
+                key=f"{item.dedupe_key.split(DEFERRED_KEY)[0]}{DEFERRED_KEY}{item.id}",
+                now=now,
+                finding_id=item.finding_id,
+                not_before=now + BASE_BACKOFF,
+            )
+            resend.extend([row_id] if row_id is not None else [])
 
     _record_outcome(db, item.id, "sent mark", record)
+    if resend and undelivered is not None:
+        log.warning(
+            "alert_recipients_deferred", outbox_id=item.id, resend_id=resend[0], error=undelivered.detail
+        )
     log.info(
         "alert_sent",
         outbox_id=item.id,

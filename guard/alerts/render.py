@@ -56,9 +56,15 @@ class AlertMessage:
     blocks: list[dict[str, Any]] = field(default_factory=list)
     email_text: str = ""
     email_html: str = ""
+    # email only: send to these instead of the configured addresses (the resend to recipients a
+    # server deferred while it took the message for the others); left out of the JSON when empty
+    to: tuple[str, ...] = ()
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        data = asdict(self)
+        if not self.to:
+            del data["to"]
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, payload: str) -> AlertMessage:
@@ -69,6 +75,7 @@ class AlertMessage:
             blocks=list(data.get("blocks") or []),
             email_text=str(data.get("email_text", "")),
             email_html=str(data.get("email_html", "")),
+            to=tuple(str(a) for a in data.get("to") or ()),
         )
 
 

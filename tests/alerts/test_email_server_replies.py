@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from guard.alerts.health import channel_health
+from guard.alerts.health import channel_health, list_outbox
 from guard.alerts.outbox import deliver_pending, enqueue
 from guard.config import AlertSettings
 from tests.alerts.conftest import email_settings
@@ -114,3 +114,22 @@ def test_a_utf8_subject_and_body_arrive_intact_over_a_7bit_wire(db, server, smtp
     assert msg["Subject"].startswith("[comment-guard] Mairie-Évry: ") and QUESTION in msg["Subject"]
     assert QUESTION in msg.get_body(("plain",)).get_content()
     assert max(sink.handler.raw[0]) < 128
+
+
+def test_a_greylisted_recipient_of_two_gets_the_alert_later_and_the_other_gets_it_once(db, server, smtp_port):
+    """Postgrey defers boss@ (450) while comms@ is accepted: the alert is sent again to boss@ alone,
+    with the same Message-ID, until the server takes it; comms@ is not mailed twice."""
+    sink = server(defer=("boss@example.org",))
+    to = ("comms@example.org", "boss@example.org")
+    settings = AlertSettings(channels={"email": email_settings(smtp_port, to=to)})
+    _queue(db, settings)
+    assert deliver_pending(db, settings, now=T0).sent == [1]
+    assert [rcpts for _, rcpts, _ in sink.messages] == [["comms@example.org"]]
+    deliver_pending(db, settings, now=T0 + timedelta(seconds=30))  # still greylisted
+    sink.handler.defer = ()  # postgrey's delay is over
+    deliver_pending(db, settings, now=T0 + timedelta(minutes=5))
+    deliver_pending(db, settings, now=T0 + timedelta(hours=1))
+    assert [rcpts for _, rcpts, _ in sink.messages] == [["comms@example.org"], ["boss@example.org"]]
+    first, second = (msg for _, _, msg in sink.messages)
+    assert first["Message-ID"] == second["Message-ID"] and second["To"] == "boss@example.org"
+    assert {r["status"] for r in list_outbox(db)} == {"sent"}

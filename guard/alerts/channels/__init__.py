@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from guard.alerts.channels import email, slack_app
-from guard.alerts.channels.base import ChannelSpec, HasChannels, OutboxItem, Sender
+from guard.alerts.channels.base import ChannelSpec, HasChannels, OutboxItem, Sender, Undelivered
 from guard.config_reader import Reader
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "ChannelSpec",
     "OutboxItem",
     "Sender",
+    "Undelivered",
     "channel_names",
     "channel_spec",
     "configured_channels",

@@ -1,9 +1,12 @@
 """What every alert channel provides: a ``ChannelSpec``, and the ``OutboxItem`` its senders get.
 
-A sender is any ``Callable[[OutboxItem], None]`` that returns once the channel accepted the
-message, or raises ``AlertRetryable`` / ``AlertPermanent``. The daemon and tests may swap one
-in (``deliver_pending(senders=...)``); the real ones read their secrets at send time, so fixing
-an environment variable and restarting is enough, and no secret is ever stored in the outbox.
+A sender is any ``Callable[[OutboxItem], Undelivered | None]`` that returns once the channel
+accepted the message, or raises ``AlertRetryable`` / ``AlertPermanent``. It returns
+``Undelivered`` when the channel took the message for some recipients and deferred others (a
+mail server greylisting one address): the outbox then queues a resend to those alone, keyed
+``<row key>:deferred-<row id>``. The daemon and tests may swap one in
+(``deliver_pending(senders=...)``); the real ones read their secrets at send time, so fixing an
+environment variable and restarting is enough, and no secret is ever stored in the outbox.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from guard.config_reader import Reader
 if TYPE_CHECKING:  # rendering (and the rules it names) loads only where alerts are sent
     from guard.alerts.render import AlertMessage
 
-__all__ = ["ChannelSpec", "HasChannels", "OutboxItem", "Sender"]
+__all__ = ["ChannelSpec", "DEFERRED_KEY", "HasChannels", "OutboxItem", "Sender", "Undelivered"]
+
+DEFERRED_KEY = ":deferred-"  # in the outbox key of a resend to deferred recipients
 
 S = TypeVar("S")
 
@@ -35,7 +40,15 @@ class OutboxItem:
     install_id: str = ""  # this archive's random id (meta), for ids unique per install
 
 
-Sender = Callable[[OutboxItem], None]
+@dataclass(frozen=True)
+class Undelivered:
+    """Recipients a channel deferred (temporarily) while it took the message for the others."""
+
+    deferred: tuple[str, ...]
+    detail: str = ""
+
+
+Sender = Callable[[OutboxItem], "Undelivered | None"]
 
 
 class HasChannels(Protocol):

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from guard.alerts.channels.base import ChannelSpec, OutboxItem, Sender
+from guard.alerts.channels.base import DEFERRED_KEY, ChannelSpec, OutboxItem, Sender, Undelivered
 from guard.alerts.stages import FOLLOW_UP_STAGES, Stage
 from guard.config_reader import Reader, read_secret
 from guard.errors import AlertPermanent, AlertRetryable, ConfigError
@@ -95,7 +95,7 @@ def secrets(settings: EmailSettings) -> list[tuple[str, str]]:
 def senders(settings: EmailSettings) -> dict[str, Sender]:
     """``email``: follow-ups reply to the first alert's Message-ID so clients thread them."""
 
-    def send(item: OutboxItem) -> None:
+    def send(item: OutboxItem) -> Undelivered | None:
         ids = {"install_id": item.install_id, "from_addr": settings.from_addr}
         thread = (
             message_id_for(f"{item.finding_id}:{Stage.FIRST}:email", **ids)
@@ -103,13 +103,19 @@ def senders(settings: EmailSettings) -> dict[str, Sender]:
             and (item.stage in FOLLOW_UP_STAGES or item.stage == Stage.RESOLVED)
             else None
         )
-        send_email(
+        refused = send_email(
             settings,
             item.message,
-            to=email_recipients(settings, item.stage),
-            message_id=message_id_for(item.dedupe_key, **ids),
+            to=item.message.to or email_recipients(settings, item.stage),
+            # a resend to deferred recipients is the same message: the same Message-ID
+            message_id=message_id_for(item.dedupe_key.split(DEFERRED_KEY)[0], **ids),
             references=thread,
         )
+        deferred = {addr: reply for addr, reply in refused.items() if 400 <= reply[0] < 500}
+        if not deferred:
+            return None
+        detail = "; ".join(f"{addr}: {code} {_text(resp)}" for addr, (code, resp) in deferred.items())
+        return Undelivered(deferred=tuple(deferred), detail=detail)
 
     return {"email": send}
 
@@ -202,11 +208,12 @@ def send_email(
     message_id: str,
     references: str | None = None,
     smtp_factory: SmtpFactory = _connect,
-) -> None:
+) -> dict[str, tuple[int, bytes]]:
     """Deliver ``message`` to ``to``; return only once the server accepted it.
 
     A server that accepts some recipients and refuses others has still taken the message:
-    that is success, with a warning in the log.
+    that is success, with a warning in the log; the refused ones are returned (address ->
+    (code, reply)), so the caller can send again to those deferred with a 4xx.
     """
     import smtplib
     import ssl
@@ -253,6 +260,7 @@ def send_email(
         structlog.get_logger(__name__).warning(
             "email_recipients_refused", refused=sorted(refused), accepted=len(to) - len(refused)
         )
+    return refused
 
 
 def _quit(smtp: smtplib.SMTP) -> None:
