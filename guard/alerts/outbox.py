@@ -27,8 +27,9 @@ Failures: a temporary error (``AlertRetryable``) reschedules the row, honouring 
 rows of that channel back so they arrive in order. A permanent error (``AlertPermanent``)
 marks the row ``failed``, records the channel as failing (``channel_health``) and, for a
 channel with a fallback (Slack), queues the same alert on it (email) when that is configured.
-A send the channel took for some recipients and deferred for others (a mail server
-greylisting one address) is sent, and a resend to the deferred ones alone is queued.
+A send the channel took for some recipients and not others is sent: those deferred (a mail
+server greylisting one address) get a resend of their own; one refused for good leaves the
+channel failing, so ``status`` shows it, until a send reaches everyone.
 
 The SQL behind all this is in ``guard.archive.outbox``; this module decides.
 
@@ -407,7 +408,11 @@ def _deliver_one(
     def record() -> None:
         resend.clear()
         store.mark_sent(db, item.id, sent_at=iso(now))
-        record_channel(db, item.channel, at=now.isoformat(), ok=True)
+        if undelivered is not None and undelivered.refused:  # a recipient a human must fix
+            error = f"some recipients refused the alert for good: {undelivered.detail}"
+            record_channel(db, item.channel, at=now.isoformat(), ok=False, error=error)
+        else:
+            record_channel(db, item.channel, at=now.isoformat(), ok=True)
         if undelivered is not None and undelivered.deferred:  # the same alert, to them alone, later
             row_id = _insert(
                 db,
@@ -422,9 +427,12 @@ def _deliver_one(
             resend.extend([row_id] if row_id is not None else [])
 
     _record_outcome(db, item.id, "sent mark", record)
-    if resend and undelivered is not None:
+    if undelivered is not None:
         log.warning(
-            "alert_recipients_deferred", outbox_id=item.id, resend_id=resend[0], error=undelivered.detail
+            "alert_recipients_refused",
+            outbox_id=item.id,
+            resend_id=resend[0] if resend else None,
+            error=undelivered.detail,
         )
     log.info(
         "alert_sent",

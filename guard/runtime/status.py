@@ -152,9 +152,13 @@ def _alert_channels(
         if health["status"] == "failing":
             out.append(name)
             lines.append(
-                f"alerts on {name}: FAILING since {shown(health['last_failure_at'])}: "
-                f"{health['last_error']} ({health['failed']} failed; once fixed, `comment-guard deliver "
-                "--retry-failed` sends them (it refuses while the daemon runs))"
+                f"alerts on {name}: FAILING since {shown(health['last_failure_at'])}: {health['last_error']}"
+                + (
+                    f" ({health['failed']} failed; once fixed, `comment-guard deliver --retry-failed` "
+                    "sends them (it refuses while the daemon runs))"
+                    if health["failed"]
+                    else ""
+                )
             )
         elif health["status"] == "retrying":
             since = health["retrying_since"]

@@ -133,3 +133,25 @@ def test_a_greylisted_recipient_of_two_gets_the_alert_later_and_the_other_gets_i
     first, second = (msg for _, _, msg in sink.messages)
     assert first["Message-ID"] == second["Message-ID"] and second["To"] == "boss@example.org"
     assert {r["status"] for r in list_outbox(db)} == {"sent"}
+
+
+def test_a_recipient_refused_for_good_while_another_takes_the_alert_shows_the_channel_failing(
+    db, server, smtp_port
+):
+    """550 for one of two addresses (a typo, someone who left): the other still gets the alert,
+    once, but the channel shows failing with the server's words until a send reaches everyone,
+    instead of only a log line that says nothing to `status`."""
+    sink = server(reject=("gone@example.org",))
+    to = ("comms@example.org", "gone@example.org")
+    settings = AlertSettings(channels={"email": email_settings(smtp_port, to=to)})
+    _queue(db, settings)
+    assert deliver_pending(db, settings, now=T0).sent == [1]
+    health = channel_health(db)["email"]
+    assert health["status"] == "failing" and "gone@example.org: 550" in health["last_error"]
+    deliver_pending(db, settings, now=T0 + timedelta(hours=1))
+    assert [rcpts for _, rcpts, _ in sink.messages] == [["comms@example.org"]]
+    sink.handler.reject = ()
+    with db.atomic():
+        enqueue(db, add_finding(db, n=2, dedupe_key="second"), "first", settings, now=T0)
+    deliver_pending(db, settings, now=T0 + timedelta(hours=2))
+    assert channel_health(db)["email"]["status"] == "ok"

@@ -42,9 +42,11 @@ class OutboxItem:
 
 @dataclass(frozen=True)
 class Undelivered:
-    """Recipients a channel deferred (temporarily) while it took the message for the others."""
+    """Recipients a channel deferred (temporarily) or refused (for good) while it took the
+    message for the others; ``detail`` is the server's words about each."""
 
-    deferred: tuple[str, ...]
+    deferred: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
     detail: str = ""
 
 

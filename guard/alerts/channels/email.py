@@ -111,11 +111,13 @@ def senders(settings: EmailSettings) -> dict[str, Sender]:
             message_id=message_id_for(item.dedupe_key.split(DEFERRED_KEY)[0], **ids),
             references=thread,
         )
-        deferred = {addr: reply for addr, reply in refused.items() if 400 <= reply[0] < 500}
-        if not deferred:
+        if not refused:
             return None
-        detail = "; ".join(f"{addr}: {code} {_text(resp)}" for addr, (code, resp) in deferred.items())
-        return Undelivered(deferred=tuple(deferred), detail=detail)
+        return Undelivered(
+            deferred=tuple(addr for addr, (code, _) in refused.items() if 400 <= code < 500),
+            refused=tuple(addr for addr, (code, _) in refused.items() if not 400 <= code < 500),
+            detail="; ".join(f"{addr}: {code} {_text(resp)}" for addr, (code, resp) in refused.items()),
+        )
 
     return {"email": send}
 
