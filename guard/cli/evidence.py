@@ -105,6 +105,7 @@ def export(
         if excel:
             out.write("\ufeff")
         count = _WRITERS[fmt](out, stream, raw=raw)
+        out.flush()  # a write error (a full disk under `> file`) is ours to report, not exit's
     else:
         try:  # newline="": the csv module writes its own \r\n line ends
             handle = open(output, "w", encoding="utf-8-sig" if excel else "utf-8", newline="")  # noqa: SIM115

@@ -14,6 +14,7 @@ when one differs from what the command's docstring says.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 from typing import Any
@@ -192,6 +193,11 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: say so in one line, full story with --debug
         if debug:
             raise
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            # A full disk (under `> file`, most often): not a bug. The archive's own I/O errors
+            # come from SQLite and are explained below.
+            click.echo(f"error: cannot write: {exc.strerror}; free space and run the command again", err=True)
+            sys.exit(1)
         from guard.archive.connection import explain_database_error
 
         archive_trouble = explain_database_error(exc)  # the archive file itself: not a bug

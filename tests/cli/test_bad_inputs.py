@@ -243,3 +243,21 @@ def test_export_onto_a_full_disk_is_one_line_and_leaves_no_partial_file(capsys, 
     code, _, err = run(capsys, "export", "-o", str(target))
     assert code == 1 and f"cannot write {target}: No space left on device" in _one_line(err)
     assert not target.exists() and not target.is_symlink()
+
+
+@pytest.mark.parametrize("command", [("posts",), ("export",), ("status",)])
+def test_output_onto_a_full_disk_is_one_line(capsys, config, page, monkeypatch, command):
+    """`comment-guard posts > file` on a full disk: "unexpected OSError: [Errno 28] … please
+    report it", as if it were a bug."""
+    run(capsys, "poll", "--once")
+    full = open("/dev/full", "w")  # noqa: SIM115
+    monkeypatch.setattr("sys.stdout", full)
+    try:
+        code, _, err = run(capsys, *command)
+    finally:
+        monkeypatch.undo()
+        try:
+            full.close()
+        except OSError:
+            pass  # what was left in its buffer cannot be written either
+    assert code == 1 and "No space left on device" in _one_line(err)
