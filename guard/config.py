@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # built only where a connector starts (polling), not for ever
     from connectors.base import ConnectorSettings
 
 __all__ = [
+    "ACCOUNT_NAME",
+    "ACCOUNT_NAME_RULE",
     "Config",
     "GuardSettings",
     "Account",
@@ -316,10 +318,14 @@ def _guard(r: _Reader) -> GuardSettings:
     return out
 
 
+ACCOUNT_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # also what `accounts rename` may rename to
+ACCOUNT_NAME_RULE = "use letters, digits, '-', '_' or '.'"
+
+
 def _account(r: _Reader) -> Account:
     name = r.take("name", str, required=True)
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-        r.fail("name", f"{r.prefix}name = {name!r}: use letters, digits, '-', '_' or '.'")
+    if not ACCOUNT_NAME.fullmatch(name):
+        r.fail("name", f"{r.prefix}name = {name!r}: {ACCOUNT_NAME_RULE}")
     platform = r.choice("platform", known_platforms(), required=True)
     site_url, username, password_env = _wordpress_keys(r, platform)
     page_id = r.take("page_id", (str, int), required=site_url is None)

@@ -11,6 +11,8 @@ import click
 from guard.archive import accounts as store
 from guard.cli.context import Context, pass_ctx
 from guard.cli.output import emit_json, emit_table
+from guard.config import ACCOUNT_NAME, ACCOUNT_NAME_RULE
+from guard.errors import UsageError
 
 __all__ = ["COMMANDS"]
 
@@ -64,6 +66,8 @@ def accounts(click_ctx: click.Context, ctx: Context, as_json: bool) -> None:
 @pass_ctx
 def rename(ctx: Context, old: str, new: str) -> None:
     """Rename an account that holds no archived data."""
+    if not ACCOUNT_NAME.fullmatch(new):  # the config could not name it: the page would be stuck
+        raise UsageError(f"account name {new!r}: {ACCOUNT_NAME_RULE}")
     store.rename_account(ctx.db, old, new)
     click.echo(f"renamed account {old!r} to {new!r}; update `name` in the config to match")
 

@@ -73,3 +73,15 @@ token_env = "FB_PAGE_TOKEN"
     )
     code, _, err = run(capsys, "check")
     assert code == 2 and "'main-page' and 'second-name' both watch facebook page" in err
+
+
+def test_renaming_to_a_name_the_config_cannot_hold_is_refused(capsys, config, rsps):
+    """`accounts rename main-page "bad name"` renamed the binding, then said to put a name in
+    the config that the config refuses: the page was left bound to an account no config could
+    name."""
+    FakePage(rsps, [])
+    run(capsys, "poll", "--once")
+    for new in ("bad name", ""):
+        code, _, err = run(capsys, "accounts", "rename", "main-page", new)
+        assert code == 2 and "use letters, digits, '-', '_' or '.'" in err
+    assert _bindings(capsys)["main-page"]["first_seen"] is not None  # still bound, unchanged
