@@ -47,7 +47,7 @@ def run(ctx: Context) -> None:
 @click.command()
 @click.option(
     "--speed",
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=0, max=100),  # a larger factor overflows time.sleep
     default=1.0,
     show_default=True,
     help="Multiplies the pauses between steps; 0 runs without pauses.",

@@ -261,3 +261,15 @@ def test_output_onto_a_full_disk_is_one_line(capsys, config, page, monkeypatch, 
         except OSError:
             pass  # what was left in its buffer cannot be written either
     assert code == 1 and "No space left on device" in _one_line(err)
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (("--speed", "1e308"), "'--speed'"),  # the pause overflowed time.sleep
+    ],
+)
+def test_demo_arguments_it_cannot_use_are_one_line(capsys, args, needle):
+    """It was "unexpected OverflowError", after the story began."""
+    code, out, err = run(capsys, "demo", *args)
+    assert code == 2 and needle in _one_line(err) and "TONIGHT" not in out
