@@ -41,7 +41,7 @@ from guard.config import Config, load_config
 from guard.demo.sandbox import Sandbox
 from guard.demo.sinks import MailSink, SlackWebhookSink, blocks_as_text
 from guard.durations import format_duration
-from guard.errors import GuardError
+from guard.errors import GuardError, UsageError
 from guard.runtime.pipeline import PollOutcome, run_poll
 
 __all__ = [
@@ -326,9 +326,12 @@ def _prepare(workdir: Path | None) -> Path:
     if workdir is None:
         return Path(tempfile.mkdtemp(prefix="comment-guard-demo-"))
     workdir = workdir.expanduser().resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    for name in _OWN_FILES:
-        (workdir / name).unlink(missing_ok=True)
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        for name in _OWN_FILES:
+            (workdir / name).unlink(missing_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot use {workdir} for the demo's files: {exc.strerror or exc}") from None
     return workdir
 
 

@@ -267,9 +267,10 @@ def test_output_onto_a_full_disk_is_one_line(capsys, config, page, monkeypatch, 
     "args,needle",
     [
         (("--speed", "1e308"), "'--speed'"),  # the pause overflowed time.sleep
+        (("--speed", "0", "--workdir", "/proc/no-such-dir"), "cannot use /proc/no-such-dir"),
     ],
 )
 def test_demo_arguments_it_cannot_use_are_one_line(capsys, args, needle):
-    """It was "unexpected OverflowError", after the story began."""
+    """They were "unexpected OverflowError" (after the story began) and "…FileNotFoundError"."""
     code, out, err = run(capsys, "demo", *args)
     assert code == 2 and needle in _one_line(err) and "TONIGHT" not in out
