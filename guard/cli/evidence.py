@@ -114,7 +114,10 @@ def export(
         try:
             with handle as out:
                 count = _WRITERS[fmt](out, stream, raw=raw)
-        except OSError as exc:  # a full disk mid-stream: a cut-off export would pass for a whole one
+        except KeyboardInterrupt:  # a cut-off export would pass for a whole (smaller) one
+            Path(output).unlink(missing_ok=True)
+            raise
+        except OSError as exc:  # a full disk mid-stream: the same
             Path(output).unlink(missing_ok=True)
             raise GuardError(
                 f"cannot write {output}: {exc.strerror or exc}; the incomplete file was removed"

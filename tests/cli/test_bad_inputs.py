@@ -274,3 +274,20 @@ def test_demo_arguments_it_cannot_use_are_one_line(capsys, args, needle):
     """They were "unexpected OverflowError" (after the story began) and "…FileNotFoundError"."""
     code, out, err = run(capsys, "demo", *args)
     assert code == 2 and needle in _one_line(err) and "TONIGHT" not in out
+
+
+def test_an_export_stopped_with_ctrl_c_leaves_no_partial_file(capsys, config, page, tmp_path, monkeypatch):
+    """Ctrl-C halfway through `export -o` left the rows written so far in a file that reads like
+    a complete (smaller) answer to a records request."""
+    run(capsys, "poll", "--once")
+    real = __import__("guard.cli.evidence", fromlist=["export_records"]).export_records
+
+    def interrupted(db, filters):
+        rows = real(db, filters)
+        yield next(rows)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("guard.cli.evidence.export_records", interrupted)
+    target = tmp_path / "out.csv"
+    code, _, _ = run(capsys, "export", "-o", str(target))
+    assert code == 130 and not target.exists()
