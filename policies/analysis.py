@@ -122,7 +122,21 @@ class Analysis:
         return None if latest is None else as_read_at(self.thread.post, latest, comment.created_time)
 
     def comment(self, comment_id: str | None) -> CommentRecord | None:
-        return next((c for c in self.thread.comments if c.id == comment_id), None)
+        return self._by_id.get(comment_id) if comment_id is not None else None
+
+    # Read once per analysis: the rules ask about every comment of a thread, and a thread of
+    # thousands of questions asked each of them about every comment again (3,000 replies
+    # under one comment: seconds per sweep, every minute).
+    @functools.cached_property
+    def _by_id(self) -> dict[str, CommentRecord]:
+        return {c.id: c for c in self.thread.comments}
+
+    @functools.cached_property
+    def _page_comments(self) -> tuple[CommentRecord, ...]:
+        """The page's own comments still public, oldest first."""
+        return tuple(
+            sorted((c for c in self.thread.comments if _page_public(c)), key=lambda c: c.created_time)
+        )
 
     def protected(self, comment: CommentRecord) -> bool:
         return self.classifications[comment.id].critical
@@ -133,8 +147,8 @@ class Analysis:
         deleted or hidden since is no public answer."""
         times = []
         first = (comment.author_name or "").split()[0].lower() if comment.author_name else ""
-        for other in self.thread.comments:
-            if not _page_public(other) or other.created_time < comment.created_time:
+        for other in self._page_comments:
+            if other.created_time < comment.created_time:
                 continue
             if other.parent_id == comment.id or (
                 other.parent_id == comment.parent_id and comment.parent_id is not None
@@ -142,14 +156,17 @@ class Analysis:
                 times.append(other.created_time)
             elif first and len(first) > 1 and first in other.message.lower():
                 times.append(other.created_time)
-        times += [at for target, at, _ in self._replies_posted() if target == comment.id]
+        times += [at for target, at, _ in self._replies_posted if target == comment.id]
         return min(times) if times else None
 
-    def _replies_posted(self) -> list[tuple[str, str, str]]:
+    @functools.cached_property
+    def _replies_posted(self) -> tuple[tuple[str, str, str], ...]:
         """Replies sent through `comment-guard reply`, less those a poll has since seen
         deleted or hidden (one not polled yet counts: it was just posted)."""
+        if not self.thread.replies_posted:
+            return ()
         gone = {c.id for c in self.thread.comments if c.from_page and not _page_public(c)}
-        return [r for r in self.thread.replies_posted if r[2] not in gone]
+        return tuple(r for r in self.thread.replies_posted if r[2] not in gone)
 
     def acknowledged(self, correction: Correction) -> str | None:
         """When the page owned up to a correction: a marker in a later version, or a page
@@ -159,9 +176,7 @@ class Analysis:
             if v.version >= correction.version and find_marker(v.message, self.config.markers):
                 return v.seen_at
         words = {w.lower() for w in correction.removed + correction.added if len(w) > 2}
-        for c in sorted(self.thread.comments, key=lambda c: c.created_time):
-            if not _page_public(c):
-                continue
+        for c in self._page_comments:
             if c.created_time >= correction.at:
                 return c.created_time
             if (
@@ -173,7 +188,7 @@ class Analysis:
                 )
             ):
                 return c.created_time
-        posted = [at for _, at, _ in self._replies_posted() if at >= correction.at]
+        posted = [at for _, at, _ in self._replies_posted if at >= correction.at]
         return min(posted) if posted else None
 
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from guard.text import changed_words, normalized_words, word_diff
-from policies.records import ManualMark, PostRecord
+from policies.records import ManualMark, PostRecord, Version
 
 __all__ = ["Correction", "detect_corrections", "find_marker", "is_material", "as_read_at"]
 
@@ -126,7 +126,12 @@ def as_read_at(post: PostRecord, latest: Correction, at: str) -> Correction:
     read = live[-1] if live else versions[0] if versions else None
     if latest.version == 0 or read is None or not before or read.version >= before[-1].version:
         return latest
-    current = versions[-1]
+    return _since(read, versions[-1], latest)
+
+
+@functools.lru_cache(maxsize=256)
+def _since(read: Version, current: Version, latest: Correction) -> Correction:
+    """``latest`` retold from ``read`` on: once per version read, not once per comment."""
     diff = word_diff(read.message, current.message)
     removed, added = changed_words(diff)
     material = is_material(read.message, current.message)

@@ -278,3 +278,33 @@ def test_the_suggested_reply_names_the_change_since_the_version_the_commenter_re
     reverted = replace(post(), message=WRONG, versions=(*post().versions, Version(3, WRONG, at(60))))
     (draft,) = removed_critical.evaluate(analysis(early, p=reverted), T0)
     assert "should say" not in draft.suggested_reply and "[add the answer here]" in draft.suggested_reply
+
+
+class _CountedComments(tuple):
+    """A thread's comments that count how often a rule walks through all of them."""
+
+    walks = 0
+
+    def __iter__(self):
+        type(self).walks += 1
+        return super().__iter__()
+
+
+def test_the_rules_walk_a_thread_of_many_questions_a_fixed_number_of_times():
+    """Thousands of questions under one comment: each rule asks about every one of them (is it
+    answered, has its finding resolved); walking the whole thread for each made a sweep
+    quadratic in the thread (seconds a minute at 3,000 replies)."""
+    questions = [comment(f"q{i}", f"is it tonight or not? {i}", parent_id="q0") for i in range(1, 301)]
+    reply = comment("r1", "Yes: 13th!", minutes=20, from_page=True, parent_id="q0", author="Riverside")
+    thread = Thread(
+        post=post(),
+        comments=_CountedComments([comment("q0", QUESTION), *questions, reply]),
+        replies_posted=(("q5", at(20), "r9"),),
+    )
+    a = analyze(thread, PolicyConfig())
+    later = T0 + timedelta(hours=4)
+    drafts = run_rules(a, later)
+    for d in drafts:
+        resolution(a, OpenFinding(1, d.kind, d.dedupe_key, d.post_id, d.comment_id))
+    assert len(drafts) == 1  # silent-correction only: every question is answered in its thread
+    assert _CountedComments.walks < 10
