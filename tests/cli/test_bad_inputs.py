@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 
+from guard.archive.export import export_records
 from tests.cli.conftest import run
 from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost
 
@@ -280,10 +281,9 @@ def test_an_export_stopped_with_ctrl_c_leaves_no_partial_file(capsys, config, pa
     """Ctrl-C halfway through `export -o` left the rows written so far in a file that reads like
     a complete (smaller) answer to a records request."""
     run(capsys, "poll", "--once")
-    real = __import__("guard.cli.evidence", fromlist=["export_records"]).export_records
 
     def interrupted(db, filters):
-        rows = real(db, filters)
+        rows = export_records(db, filters)
         yield next(rows)
         raise KeyboardInterrupt
 
