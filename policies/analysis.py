@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from guard.states import CommentStatus
-from guard.text import sha256_text
+from guard.text import normalized_words, sha256_text
 from policies.corrections import Correction, as_read_at, detect_corrections, find_marker
 from policies.records import CommentRecord, ManualMark, PolicyConfig, PostRecord, StaffLabel, Thread
 from policies.verdict import Classification, ClassifyConfig
@@ -175,17 +175,17 @@ class Analysis:
         for v in self.thread.post.versions:
             if v.version >= correction.version and find_marker(v.message, self.config.markers):
                 return v.seen_at
-        words = {w.lower() for w in correction.removed + correction.added if len(w) > 2}
+        # The words that tell the change: not those both versions have ("the" of "in the
+        # library" when "the Thirteenth" replaced "Thursday"), which any page comment says.
+        kept = set(normalized_words(correction.before or "")) & set(normalized_words(correction.after or ""))
+        words = {w.lower() for w in correction.removed + correction.added if len(w) > 2} - kept
         for c in self._page_comments:
             if c.created_time >= correction.at:
                 return c.created_time
             if (
                 correction.wrong_since
                 and c.created_time >= correction.wrong_since
-                and (
-                    words & {w.lower() for w in c.message.split()}
-                    or find_marker(c.message, self.config.markers)
-                )
+                and (words & set(normalized_words(c.message)) or find_marker(c.message, self.config.markers))
             ):
                 return c.created_time
         posted = [at for _, at, _ in self._replies_posted if at >= correction.at]

@@ -308,3 +308,14 @@ def test_the_rules_walk_a_thread_of_many_questions_a_fixed_number_of_times():
         resolution(a, OpenFinding(1, d.kind, d.dedupe_key, d.post_id, d.comment_id))
     assert len(drafts) == 1  # silent-correction only: every question is answered in its thread
     assert _CountedComments.walks < 10
+
+
+def test_a_page_comment_before_the_fix_acknowledges_it_only_by_naming_the_change():
+    """Thursday → the Thirteenth: the page's "See you all in the library" while the wrong
+    version was live shares only "the" with the change (a word both versions have), so it
+    owns up to nothing; "It's the Thirteenth!" before the edit does, punctuation and all."""
+    later = T0 + timedelta(hours=3)
+    chatter = comment("p1", "See you all in the library", minutes=20, from_page=True, author="Riverside")
+    assert [d.kind for d in silent_correction.evaluate(analysis(chatter), later)] == ["silent-correction"]
+    owned = comment("p1", "Sorry, it's the Thirteenth!", minutes=20, from_page=True, author="Riverside")
+    assert silent_correction.evaluate(analysis(owned), later) == []
