@@ -54,25 +54,14 @@ class FakeSlackApp:
                 method = self.path.rsplit("/", 1)[-1]
                 token = self.headers.get("Authorization", "")
                 scripted = fake.scripted(method, args)
-                if scripted is not None:
-                    self._raw(*scripted)
-                    return
-                self._answer(fake.answer(method, args, token))
-
-            def _raw(self, status: int, headers: dict[str, str], body: str) -> None:
+                if scripted is None:
+                    answer = json.dumps(fake.answer(method, args, token))
+                    scripted = (200, {"Content-Type": "application/json"}, answer)
+                status, headers, body = scripted
                 data = body.encode()
                 self.send_response(status)
-                for key, value in headers.items():
+                for key, value in {**headers, "Content-Length": str(len(data))}.items():
                     self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _answer(self, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 
