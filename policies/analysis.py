@@ -143,10 +143,11 @@ class Analysis:
 
     def page_reply_to(self, comment: CommentRecord) -> str | None:
         """When the page first answered this comment publicly: a reply in its thread, a page
-        comment naming its author, or a reply sent through `comment-guard reply`. An answer
-        deleted or hidden since is no public answer."""
+        comment naming its author (the first name as a word: Ed is not in "updated"), or a
+        reply sent through `comment-guard reply`. An answer deleted or hidden since is no
+        public answer."""
         times = []
-        first = (comment.author_name or "").split()[0].lower() if comment.author_name else ""
+        first = next(iter(normalized_words(comment.author_name or "")), "")
         for other in self._page_comments:
             if other.created_time < comment.created_time:
                 continue
@@ -154,10 +155,14 @@ class Analysis:
                 other.parent_id == comment.parent_id and comment.parent_id is not None
             ):
                 times.append(other.created_time)
-            elif first and len(first) > 1 and first in other.message.lower():
+            elif len(first) > 1 and first in self._page_words[other.id]:
                 times.append(other.created_time)
         times += [at for target, at, _ in self._replies_posted if target == comment.id]
         return min(times) if times else None
+
+    @functools.cached_property
+    def _page_words(self) -> dict[str, frozenset[str]]:
+        return {c.id: frozenset(normalized_words(c.message)) for c in self._page_comments}
 
     @functools.cached_property
     def _replies_posted(self) -> tuple[tuple[str, str, str], ...]:

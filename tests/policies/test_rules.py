@@ -319,3 +319,17 @@ def test_a_page_comment_before_the_fix_acknowledges_it_only_by_naming_the_change
     assert [d.kind for d in silent_correction.evaluate(analysis(chatter), later)] == ["silent-correction"]
     owned = comment("p1", "Sorry, it's the Thirteenth!", minutes=20, from_page=True, author="Riverside")
     assert silent_correction.evaluate(analysis(owned), later) == []
+
+
+def test_a_page_comment_answers_someone_by_name_only_when_it_says_the_name():
+    """Ed asks; the page later writes "We updated the time, see you tomorrow" to everyone.
+    The name must be a word of it: "ed" in "updated" (or Tom in "tomorrow") is no answer."""
+    later = T0 + timedelta(hours=4)
+    for author in ("Ed Jones", "Tom Reyes"):
+        q = comment("c1", QUESTION, author=author)
+        note = comment(
+            "p1", "We updated the time, see you tomorrow", minutes=60, from_page=True, author="Riverside"
+        )
+        assert [d.comment_id for d in unanswered.evaluate(analysis(q, note), later)] == ["c1"]
+        named = replace(note, message=f"{author.split()[0]}: it's the 13th, sorry!")
+        assert unanswered.evaluate(analysis(q, named), later) == []
