@@ -4,7 +4,8 @@ After each poll the engine looks only at the posts that poll touched; a periodic
 poll id) re-checks corrected posts and open findings for the time-based rules (reply SLAs,
 escalation). Findings are keyed by situation (``dedupe_key``), so the same situation never
 opens twice; one that happens again after its finding resolved (a comment shown, then hidden
-again) is a new occurrence and opens once more (``FindingDraft.since``). A finding and its alerts are written in one transaction (the outbox promise).
+again) is a new occurrence and opens once more (``FindingDraft.since``). A finding and its
+alerts are written in one transaction (the outbox promise).
 
 The engine never talks to a platform. In enforce mode it only *decides* which hidden comments
 to un-hide (``EngineResult.to_unhide``); ``guard.actions.enforce`` does it, called by the
