@@ -37,11 +37,15 @@ def record_channel(db: Archive, channel: str, *, at: str, ok: bool, error: str |
     store.save_channel_state(db, channel, state)
 
 
-def record_retry(db: Archive, channel: str, *, at: str) -> None:
+def record_retry(db: Archive, channel: str, *, at: str, first_attempt: bool) -> None:
     """Remember when ``channel`` began failing temporarily, until its next success; no commit.
-    ``status`` fails once that is long ago: retries that never end are an outage too."""
+    ``status`` fails once that is long ago: retries that never end are an outage too.
+
+    A row's first attempt failing while no other row of the channel is retrying starts a new
+    run of retries (the last one ended in a success, a failure or a cancelled row)."""
     state = store.load_channel_state(db, channel)
-    if "retrying_since" not in state:
+    new_run = first_attempt and store.retry_head(db, channel) is None
+    if "retrying_since" not in state or new_run:
         state["retrying_since"] = at
         store.save_channel_state(db, channel, state)
 

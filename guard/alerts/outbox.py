@@ -465,8 +465,8 @@ def _reschedule(
     next_at = iso(now + delay, round_up=True)
 
     def record() -> None:
+        record_retry(db, item.channel, at=now.isoformat(), first_attempt=item.attempts == 0)
         store.reschedule(db, item.id, next_attempt_at=next_at, error=error)
-        record_retry(db, item.channel, at=now.isoformat())
 
     _record_outcome(db, item.id, "retry", record)
     log.warning(

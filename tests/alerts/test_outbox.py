@@ -252,3 +252,21 @@ def test_scheduled_reminder_states_the_age_at_its_send_time(db):
     sent = Recorder()
     deliver_pending(db, settings, now=T0 + timedelta(hours=2), senders={"slack": sent})
     assert "Open for 2h without a public reply." in sent.items[0].message.email_text
+
+
+def test_a_new_run_of_retries_starts_its_own_clock_after_the_last_one_was_withdrawn(db):
+    """A reminder that retried and was then cancelled (its finding resolved) leaves no retrying
+    row; a temporary error a day later starts a new episode, not one "since yesterday", so
+    `status` does not call the channel down at its first 503."""
+    settings = AlertSettings(channels={"slack": SLACK})
+    f = add_finding(db)
+    _enqueue(db, f, "reminder", settings)
+    busy = Recorder(fail=AlertRetryable("Slack had a server error (HTTP 503)"))
+    deliver_pending(db, settings, now=T0, senders={"slack": busy})
+    with db.atomic():
+        cancel_for_finding(db, f["id"], ["reminder"])
+    later = T0 + timedelta(days=1)
+    with db.atomic():
+        enqueue(db, add_finding(db, n=2, dedupe_key="second"), "first", settings, now=later)
+    deliver_pending(db, settings, now=later, senders={"slack": busy})
+    assert channel_health(db)["slack"]["retrying_since"] == later.isoformat()
