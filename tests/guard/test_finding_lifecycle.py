@@ -12,6 +12,7 @@ from connectors.facebook import FacebookConnector
 from guard.config import parse_config
 from guard.engine import run_engine, set_state
 from guard.runtime.pipeline import run_poll
+from tests.cli.conftest import account_toml, email_toml
 from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost
 
 POST = f"{PAGE_ID}_1"
@@ -19,23 +20,8 @@ T0 = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
 V1 = "Reminder: our community meeting is Thursday at 7pm in the library."
 V2 = "Reminder: our community meeting is the Thirteenth at 7pm in the library."
 QUESTION = "wait, the meeting is TONIGHT?!?"
-CONFIG = parse_config(f"""
-[guard]
-database = "unused.db"
-
-[[accounts]]
-name = "main-page"
-platform = "facebook"
-page_id = "{PAGE_ID}"
-token_env = "FB_PAGE_TOKEN"
-
-[alerts.email]
-smtp_host = "127.0.0.1"
-smtp_port = 9
-starttls = false
-from = "guard@example.org"
-to = ["comms@example.org"]
-""")
+# Alerts go to an email channel that is never delivered to: the outbox rows are what counts.
+CONFIG = parse_config('[guard]\ndatabase = "unused.db"\n' + account_toml() + email_toml(9))
 
 
 def fb_time(minutes: float) -> str:
