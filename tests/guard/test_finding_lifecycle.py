@@ -29,9 +29,10 @@ def fb_time(minutes: float) -> str:
 
 
 class Story:
-    """A corrected post with the question under it, polled at minutes 10 and 20."""
+    """A post with the question under it, polled at minute 10, then corrected and polled at 20
+    (unless ``corrected`` is off)."""
 
-    def __init__(self, db, rsps) -> None:
+    def __init__(self, db, rsps, *, corrected: bool = True) -> None:
         self.db = db
         self.page = FakePage(
             rsps,
@@ -46,8 +47,9 @@ class Story:
         )
         self.fb = FacebookConnector(PAGE_ID, "EAAB-test-token")
         self.poll(10)
-        self.page.post(POST).message = V2
-        self.poll(20)
+        if corrected:
+            self.page.post(POST).message = V2
+            self.poll(20)
 
     def poll(self, minutes: float) -> None:
         at = T0 + timedelta(minutes=minutes)
@@ -127,3 +129,18 @@ def test_a_deleted_question_the_platform_lists_again_is_no_longer_removed(story)
     story.sweep(51)
     assert [s for s, _ in story.findings("removed-critical")] == ["resolved", "open"]
     assert story.first_alerts() == 2
+
+
+def test_a_question_deleted_in_the_poll_that_sees_the_correction_is_a_critical_removal(db, rsps):
+    """Staff fix the post and delete the question between two polls: the poll that sees both
+    opens one critical removed-critical whose reply names the fix, not a warning about an
+    uncorrected post."""
+    story = Story(db, rsps, corrected=False)
+    story.page.post(POST).message = V2
+    story.page.remove_comment("1_1")
+    story.poll(20)
+    story.poll(30)
+    (row,) = db.query("SELECT severity, suggested_reply FROM findings WHERE kind = 'removed-critical'")
+    assert row["severity"] == "critical"
+    assert "It said Thursday; it should say the Thirteenth." in row["suggested_reply"]
+    assert story.first_alerts() == 1
