@@ -16,6 +16,7 @@ from typing import IO, Any, Iterable, Iterator
 import click
 
 from guard.archive.export import EXPORT_COLUMNS, RecordFilter, evidence, export_records, finding_post
+from guard.archive.queries import locate
 from guard.cli.context import Context, IsoDate, pass_ctx
 from guard.cli.output import echo, progress
 from guard.clock import utcnow
@@ -92,6 +93,10 @@ def export(
     if account is not None and account not in {a.name for a in ctx.config.accounts}:
         known = ", ".join(a.name for a in ctx.config.accounts)
         raise UsageError(f"no account {account!r} in {ctx.config.path}; accounts: {known}")
+    if post is not None:  # an unknown id would answer a records request with nothing, exit 0
+        kind, _, post_of = locate(ctx.read_db, post)
+        if kind != "post":
+            raise UsageError(f"{post!r} is a comment, not a post; its post is {post_of!r} (--post {post_of})")
     filters = RecordFilter(
         account=account, post=post, since=ctx.utc(since), until=ctx.utc(until), query=query
     )

@@ -96,6 +96,15 @@ def test_export_filters_by_post_time_account_and_words(capsys, story):
     assert code == 2 and err.count("\n") == 1 and "no account 'nope'" in err
 
 
+def test_export_of_a_post_the_archive_does_not_hold_is_an_error_not_an_empty_answer(capsys, story, tmp_path):
+    """A mistyped post id must not answer a records request with nothing and exit 0."""
+    code, out, err = run(capsys, "export", "--post", "1002003_9", "-o", str(tmp_path / "x.json"))
+    assert code != 0 and err.count("\n") == 1 and "no post or comment with id '1002003_9'" in err
+    assert not (tmp_path / "x.json").exists()
+    code, _, err = run(capsys, "export", "--post", "1_1")  # a comment's id: say which post it is on
+    assert code == 2 and f"'1_1' is a comment, not a post; its post is '{POST}'" in err
+
+
 def test_excel_csv_opens_in_python_csv_with_a_bom_and_neutralised_formulas(capsys, story, tmp_path):
     """--excel writes a BOM that utf-8-sig reads away; formula cells get a leading quote."""
     target = tmp_path / "records.csv"
