@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from email.utils import parseaddr
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from guard.alerts.channels.base import DEFERRED_KEY, ChannelSpec, OutboxItem, Sender, Undelivered
@@ -66,22 +67,49 @@ def parse_settings(r: Reader) -> EmailSettings:
     to = r.strings("to")
     if not to:
         r.fail("to", f"{r.prefix}to must list at least one address")
+    host = r.take("smtp_host", str, required=True)
+    if not host.strip() or any(ch.isspace() for ch in host) or "/" in host:
+        r.fail("smtp_host", f"{r.prefix}smtp_host = {host!r} is not a host name; e.g. smtp.example.org")
+    addresses = {
+        "from": (r.take("from", str, required=True),),
+        "to": to,
+        "escalation_to": r.strings("escalation_to"),
+    }
+    for key, values in addresses.items():
+        for value in values:
+            if not _is_address(value):
+                r.fail(key, f"{r.prefix}{key}: {value!r} is not an email address; e.g. comms@example.org")
+    timeout = float(r.take("timeout", (int, float), default=30.0))
+    if not 0 < timeout <= 3600:
+        r.fail("timeout", f"{r.prefix}timeout = {timeout:g} must be between 0 and 3600 seconds")
     out = EmailSettings(
-        smtp_host=r.take("smtp_host", str, required=True),
+        smtp_host=host,
         smtp_port=port,
         starttls=r.take("starttls", bool, default=True),
         ssl=r.take("ssl", bool, default=False),
         username_env=r.take("username_env", str),
         password_env=r.take("password_env", str),
-        from_addr=r.take("from", str, required=True),
+        from_addr=addresses["from"][0],
         to=to,
-        escalation_to=r.strings("escalation_to"),
-        timeout=float(r.take("timeout", (int, float), default=30.0)),
+        escalation_to=addresses["escalation_to"],
+        timeout=timeout,
     )
     r.finish()
     if out.ssl and out.starttls:
         r.fail("ssl", f"{r.prefix}ssl and starttls are exclusive; set starttls = false with ssl = true")
     return out
+
+
+_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+")  # a dot not required: root@localhost
+
+
+def _is_address(value: str) -> bool:
+    """One mailbox, bare or with a display name ("Comms <comms@example.org>"): a line break
+    or control character would end the header it goes in, and a typo would fail every alert."""
+    if any(ch < " " or ch == "\x7f" for ch in value):
+        return False
+    name, addr = parseaddr(value)
+    return bool(_ADDRESS.fullmatch(addr)) and (value.strip() == addr or value.strip().endswith(f"<{addr}>"))
 
 
 def secrets(settings: EmailSettings) -> list[tuple[str, str]]:
