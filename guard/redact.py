@@ -28,11 +28,20 @@ _known: set[str] = set()
 _known_lock = threading.Lock()
 _pattern: re.Pattern[str] | None = None
 
+_TOKEN_NAMES = r"(?:access_|refresh_|app_|page_|client_|bearer_)?token"
+_SECRET_NAMES = r"client_secret|appsecret_proof|password|secret"
+_VALUE = r"[^\s&\"',;)}\[\]]+"
 _SHAPES = re.compile(
-    r"(?P<param>((?:access_|refresh_|app_|page_|client_|bearer_)?token|client_secret|appsecret_proof|"
-    r"password|secret)(?:=|%3D|\"?\s*:\s*\"?))[^\s&\"',;)}\[\]]+"
+    # name=value, or a quote beside the colon (JSON, "token": "..."): always a credential
+    rf"(?P<param>(?:{_TOKEN_NAMES}|{_SECRET_NAMES})(?:=|%3D|\"\s*:\s*\"?|\s*:\s*\")){_VALUE}"
+    rf"|(?P<secret>(?:{_SECRET_NAMES})\s*:\s*){_VALUE}"
+    # "token: value" in prose only when the value looks like one: Graph says "Error validating
+    # access token: Session has expired", and "Session" is no secret
+    rf"|(?P<token>(?:{_TOKEN_NAMES})\s*:\s*)(?=[^\s&\"',;)}}\[\]]*\d)[A-Za-z0-9._~+/=%-]{{16,}}"
     r"|(?P<bearer>(?:Bearer|OAuth)\s+)[A-Za-z0-9._~+/=-]{8,}"
-    r"|(?P<slack>hooks\.slack\.com/services/)[A-Za-z0-9/_-]+"
+    # a webhook address, also with a port or as the bare path a proxy's error page quotes
+    r"|(?P<slack>hooks\.slack\.com(?::\d+)?/services/|(?<![\w.])/services/(?=T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/))"
+    r"[A-Za-z0-9/_-]+"
     r"|\bEAA[A-Za-z0-9]{30,}"  # Graph user/page tokens
     r"|\bAAAAAAAAAAAAAAAAAAAA[A-Za-z0-9%._-]{20,}"  # X app-only bearer tokens
     r"|\bxox[abposr]-[A-Za-z0-9-]{10,}",  # Slack API tokens
@@ -66,7 +75,7 @@ def forget_all() -> None:
 
 
 def _shape(match: re.Match[str]) -> str:
-    for group in ("param", "bearer", "slack"):
+    for group in ("param", "secret", "token", "bearer", "slack"):
         prefix = match.group(group)
         if prefix:
             return prefix + REDACTED

@@ -80,7 +80,7 @@ class ServeOptions:
         """Refuse what must not run: a non-loopback address without a password, a missing archive."""
         if not is_loopback(self.host) and not self.password:
             raise ConfigError(
-                f"refusing to serve the archive on {self.host} without a password: set [web] "
+                f"refusing to serve the archive on {self.host} without a password; set [web] "
                 "password_env to a variable holding one, or serve on 127.0.0.1 (the default)"
             )
         if not self.database.is_file():
