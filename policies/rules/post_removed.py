@@ -14,9 +14,12 @@ from policies.replies import PLACEHOLDER
 if TYPE_CHECKING:  # annotations only: the classifier loads where analyses are made
     from policies.analysis import Analysis
 
-__all__ = ["KIND", "HEADLINE", "COMMENT_LABEL", "evaluate", "resolve"]
+__all__ = ["KIND", "HEADLINE", "COMMENT_LABEL", "POST_GONE", "evaluate", "resolve"]
 
 KIND: str = "post-removed"
+# How unanswered and silent-correction resolve once the post is deleted: nothing can be said
+# on it any more, and this finding (opened in the same engine run) carries them.
+POST_GONE = "superseded: the post was deleted"
 HEADLINE: str = "A corrected post with open questions was deleted"
 COMMENT_LABEL: str | None = None
 

@@ -1,7 +1,8 @@
 """silent-correction: a post's words changed and nobody said so publicly in time.
 
 Acknowledged means a correction marker in the post ("UPDATE:") or a page comment after the
-change; see ``Analysis.acknowledged``. Resolves itself once that correction is acknowledged.
+change; see ``Analysis.acknowledged``. Resolves itself once that correction is acknowledged,
+or when the post is deleted (post-removed takes over).
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from guard.clock import iso, parse_iso
-from guard.states import Severity
+from guard.states import PostStatus, Severity
 from policies.evidence import build_evidence
 from policies.records import FindingDraft, OpenFinding
 from policies.replies import suggest_correction_note
+from policies.rules.post_removed import POST_GONE
 
 if TYPE_CHECKING:  # annotations only: the classifier loads where analyses are made
     from policies.analysis import Analysis
@@ -26,7 +28,7 @@ COMMENT_LABEL: str | None = None
 
 
 def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
-    if a.thread.post.status == "deleted":
+    if a.thread.post.status == PostStatus.DELETED:
         return []
     out = []
     for c in a.corrections:
@@ -52,6 +54,8 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
 
 
 def resolve(a: Analysis, finding: OpenFinding) -> str | None:
+    if a.thread.post.status == PostStatus.DELETED:
+        return POST_GONE  # no note is possible there any more: post-removed carries it
     for corr in a.corrections:
         if finding.dedupe_key != _key(corr.post_id, corr.version):
             continue

@@ -3,7 +3,8 @@
 The clock starts when both the comment and the correction exist (a question asked before the
 fix is owed an answer from the moment of the fix). Escalation time rides in the evidence.
 Resolves itself when the page answers publicly, or when the comment is no longer there to
-answer (then removed-critical or hidden-critical takes over); not while it is only ``unknown``
+answer (then removed-critical or hidden-critical takes over, or post-removed when the whole
+post went); not while it is only ``unknown``
 (missing from a list, not confirmed gone: a failed read says nothing about the comment).
 """
 
@@ -13,10 +14,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from guard.clock import iso, parse_iso
-from guard.states import CommentStatus, Severity
+from guard.states import CommentStatus, PostStatus, Severity
 from policies.evidence import build_evidence
 from policies.records import FindingDraft, OpenFinding
 from policies.replies import suggest_reply
+from policies.rules.post_removed import POST_GONE
 
 if TYPE_CHECKING:  # annotations only: the classifier loads where analyses are made
     from policies.analysis import Analysis
@@ -66,6 +68,8 @@ def resolve(a: Analysis, finding: OpenFinding) -> str | None:
     c = a.comment(finding.comment_id)
     if c is None:
         return None
+    if a.thread.post.status == PostStatus.DELETED:
+        return POST_GONE  # no reply is possible there any more: post-removed carries it
     replied = a.page_reply_to(c)
     if replied:
         return f"answered publicly by the page at {replied}"

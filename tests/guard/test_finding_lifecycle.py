@@ -144,3 +144,19 @@ def test_a_question_deleted_in_the_poll_that_sees_the_correction_is_a_critical_r
     assert row["severity"] == "critical"
     assert "It said Thursday; it should say the Thirteenth." in row["suggested_reply"]
     assert story.first_alerts() == 1
+
+
+def test_a_corrected_post_deleted_under_open_findings_leaves_post_removed_to_carry_them(story):
+    """The question went unanswered past the deadline, then the post was deleted with it:
+    post-removed opens, and unanswered and silent-correction (nothing left to reply on) are
+    superseded instead of escalating hours later about a post that is gone."""
+    story.sweep(150)
+    story.page.posts = []
+    story.page.deleted.add(POST)
+    story.poll(160)
+    story.sweep(60 * 8)
+    assert story.findings("post-removed") == [("open", None)]
+    superseded = ("resolved", "superseded: the post was deleted")
+    assert story.findings("unanswered") == story.findings("silent-correction") == [superseded]
+    escalated = story.db.execute("SELECT kind FROM findings WHERE escalated_at IS NOT NULL").fetchall()
+    assert escalated == [("post-removed",)]
