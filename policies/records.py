@@ -96,6 +96,9 @@ class Thread:
     replies_posted: tuple[tuple[str, str, str], ...] = ()
     open_kinds: frozenset[str] = frozenset()  # kinds of open findings on this post
     labels: tuple[StaffLabel, ...] = ()  # the latest staff label of each labelled comment in comments
+    # (comment id, "hide" | "delete"): staff did it with `--override --reason` and the comment
+    # has not been seen visible since; its override finding is the alert for it.
+    overrides: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,17 @@ _MARKS = (
     " ORDER BY seq"
 )
 _OPEN_KINDS = f"SELECT post_id, kind FROM findings WHERE {UNRESOLVED} AND post_id {_IN}"
+# Hides and deletions staff did with --override (``guard.actions.moderate``) that the comment's
+# status still stems from: it has not been seen visible since (unhidden, or listed again).
+_OVERRIDES = f"""
+SELECT o.post_id, o.object_id, o.kind FROM events o
+WHERE o.post_id {_IN} AND o.kind IN ('comment_hide_by_guard', 'comment_delete_by_guard')
+  AND json_extract(o.data, '$.override')
+  AND NOT EXISTS (
+    SELECT 1 FROM events u WHERE u.object_id = o.object_id AND u.seq > o.seq
+    AND (u.kind = 'comment_unhidden'
+         OR (u.kind = 'comment_reappeared' AND json_extract(u.data, '$.status') = 'present')))
+"""
 _CHUNK = 100  # posts loaded together: one query per table for each chunk
 
 EveryComment = Callable[[PostRecord, tuple[ManualMark, ...]], bool]
@@ -145,6 +156,9 @@ def _load_chunk(
     open_kinds: dict[str, set[str]] = defaultdict(set)
     for pid, kind in db.execute(_OPEN_KINDS, [key]):
         open_kinds[pid].add(kind)
+    overrides: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for pid, cid, kind in db.execute(_OVERRIDES, [key]):
+        overrides[pid].add((cid, kind.removeprefix("comment_").removesuffix("_by_guard")))
     # Labels only matter on the comments loaded (the rules read no other).
     labels = latest_labels(db, [c.id for loaded in comments.values() for c in loaded])
     for pid in ids:
@@ -155,6 +169,7 @@ def _load_chunk(
                 marks=tuple(marks[pid]),
                 replies_posted=tuple(replies[pid]),
                 open_kinds=frozenset(open_kinds[pid]),
+                overrides=frozenset(overrides[pid]),
                 labels=tuple(
                     sorted(
                         (labels[c.id] for c in comments[pid] if c.id in labels), key=lambda la: la.comment_id

@@ -1,7 +1,9 @@
 """hidden-critical: a protected comment was hidden (only its author and friends still see it).
 
 Resolves itself when the comment is visible again, or when it is gone for another reason; a
-comment hidden again after that is a new hiding and a new finding.
+comment hidden again after that is a new hiding and a new finding. A hiding staff did with
+`hide --override --reason` opens none: its override finding said it (and enforce mode leaves
+it hidden, since un-hiding follows this rule's findings).
 A comment missing from a list but not confirmed gone (``unknown``) resolves nothing: that is
 a failed read, not news about the comment.
 """
@@ -41,7 +43,7 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
             since=c.status_changed_at,  # this hiding: one hidden again later is a new one
         )
         for c in a.thread.comments
-        if c.status == CommentStatus.HIDDEN and a.protected(c)
+        if c.status == CommentStatus.HIDDEN and a.protected(c) and (c.id, "hide") not in a.thread.overrides
     ]
 
 

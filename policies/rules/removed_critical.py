@@ -30,8 +30,8 @@ COMMENT_LABEL: str | None = "deleted"  # how alerts label the quoted comment
 def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
     out = []
     for c in a.thread.comments:
-        if c.status != CommentStatus.DELETED or not a.protected(c):
-            continue
+        if c.status != CommentStatus.DELETED or not a.protected(c) or (c.id, "delete") in a.thread.overrides:
+            continue  # a deletion staff did with --override was alerted as its override finding
         what = "question or complaint" if a.corrected else "critical comment"
         summary = (
             f"A {what} on a corrected post was removed" if a.corrected else "A critical comment was removed"

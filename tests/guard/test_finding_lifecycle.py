@@ -9,7 +9,8 @@ import pytest
 import time_machine
 
 from connectors.facebook import FacebookConnector
-from guard.config import parse_config
+from guard.actions import moderate
+from guard.config import Config, parse_config
 from guard.engine import run_engine, set_state
 from guard.runtime.pipeline import run_poll
 from tests.cli.conftest import account_toml, email_toml
@@ -22,6 +23,7 @@ V2 = "Reminder: our community meeting is the Thirteenth at 7pm in the library."
 QUESTION = "wait, the meeting is TONIGHT?!?"
 # Alerts go to an email channel that is never delivered to: the outbox rows are what counts.
 CONFIG = parse_config('[guard]\ndatabase = "unused.db"\n' + account_toml() + email_toml(9))
+ENFORCE = parse_config('[guard]\ndatabase = "unused.db"\nmode = "enforce"\n' + account_toml() + email_toml(9))
 
 
 def fb_time(minutes: float) -> str:
@@ -32,8 +34,9 @@ class Story:
     """A post with the question under it, polled at minute 10, then corrected and polled at 20
     (unless ``corrected`` is off)."""
 
-    def __init__(self, db, rsps, *, corrected: bool = True) -> None:
+    def __init__(self, db, rsps, *, corrected: bool = True, config: Config = CONFIG) -> None:
         self.db = db
+        self.config = config
         self.page = FakePage(
             rsps,
             [
@@ -54,10 +57,10 @@ class Story:
     def poll(self, minutes: float) -> None:
         at = T0 + timedelta(minutes=minutes)
         with time_machine.travel(at, tick=False):
-            run_poll(CONFIG, self.db, CONFIG.accounts[0], connector=self.fb, now=at)
+            run_poll(self.config, self.db, self.config.accounts[0], connector=self.fb, now=at)
 
     def sweep(self, minutes: float) -> None:
-        run_engine(self.db, CONFIG, now=T0 + timedelta(minutes=minutes))
+        run_engine(self.db, self.config, now=T0 + timedelta(minutes=minutes))
 
     def hide(self, hidden: bool, minutes: float) -> None:
         self.page.comment("1_1").is_hidden = hidden
@@ -160,3 +163,29 @@ def test_a_corrected_post_deleted_under_open_findings_leaves_post_removed_to_car
     assert story.findings("unanswered") == story.findings("silent-correction") == [superseded]
     escalated = story.db.execute("SELECT kind FROM findings WHERE escalated_at IS NOT NULL").fetchall()
     assert escalated == [("post-removed",)]
+
+
+def test_a_comment_staff_hid_with_override_stays_hidden_and_is_alerted_once(db, rsps):
+    """`hide --override --reason` is staff's audited decision: its override finding is the
+    alert. Enforce mode does not un-hide it, and no hidden-critical repeats it; hidden again
+    by someone else after it was shown, it is an ordinary hiding once more."""
+    story = Story(db, rsps, config=ENFORCE)
+    moderate(
+        db,
+        ENFORCE,
+        "hide",
+        "1_1",
+        now=T0 + timedelta(minutes=25),
+        override_protection=True,
+        reason="it quotes a phone number",
+        connector=story.fb,
+    )
+    story.hide(True, 30)
+    story.poll(40)
+    kinds = "SELECT kind FROM findings ORDER BY id"
+    assert db.execute(kinds).fetchall() == [("override",)]
+    assert story.page.writes == [("POST", "1_1", {"is_hidden": ["true"]})]
+    story.hide(False, 50)
+    story.hide(True, 60)
+    assert db.execute(kinds).fetchall() == [("override",), ("hidden-critical",)]
+    assert story.page.writes[-1] == ("POST", "1_1", {"is_hidden": ["false"]})
