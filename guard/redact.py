@@ -49,6 +49,10 @@ _SHAPES = re.compile(
 )
 
 
+# A lowercase word every _SHAPES match contains (EAA…, xox…, the X bearer's A-run included).
+_SHAPE_WORDS = ("token", "secret", "password", "bearer", "oauth", "/services/", "eaa", "a" * 20, "xox")
+
+
 def remember(*values: str | None) -> None:
     """Add secret values (tokens, webhook URLs, passwords) this process has read."""
     global _pattern
@@ -90,6 +94,11 @@ def scrub(text: Any) -> Any:
     pattern = _pattern
     if pattern is not None:
         text = pattern.sub(REDACTED, text)
+    # Every shape starts at one of these words; most texts (evidence, comments) hold none, and
+    # the shapes' search costs about 1 µs per character: skipped, scrubbing is ~100x cheaper.
+    low = text.lower()
+    if not any(word in low for word in _SHAPE_WORDS):
+        return text
     return _SHAPES.sub(_shape, text)
 
 

@@ -25,6 +25,14 @@ SLACK_PATH = "/services/T0123ABCD/B0456EFGH/abcdefABCDEF123456"
         (f"POST https://hooks.slack.com{SLACK_PATH} failed", SLACK_PATH),
         (f"POST https://hooks.slack.com:443{SLACK_PATH} failed", SLACK_PATH),
         (f"<p>403 Forbidden for {SLACK_PATH}</p>", SLACK_PATH),  # a proxy quoting the bare path
+        # shapes with no keyword beside them (each must pass the cheap word check first)
+        ("quoted back: EAABwZBq7ZCxYZA1b2c3d4e5f6g7h8i9j0kLmNoP", "EAABwZBq7ZCxYZA1b2c3d4e5f6g7h8i9j0kLmNoP"),
+        (
+            "got AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid in reply",
+            "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid",
+        ),
+        ("slack said xoxb-1234567890-abcdefghij", "xoxb-1234567890-abcdefghij"),
+        ("Authorization: OAuth abcdefghijkl", "abcdefghijkl"),
     ],
 )
 def test_a_credential_in_an_error_text_is_blanked(text, secret):
