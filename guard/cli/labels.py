@@ -12,15 +12,20 @@ import getpass
 import click
 
 from guard import actions
+from guard.archive.findings import open_findings_for_posts
 from guard.archive.labels import add_label
 from guard.cli.context import Context, pass_ctx
 from guard.clock import iso, utcnow
-from guard.engine import open_finding
+from guard.engine import open_finding, set_state
 from guard.errors import UsageError
+from guard.states import FindingState
 from policies.records import LABELS
-from policies.rules import run_rules
+from policies.rules import hidden_critical, removed_critical, run_rules, unanswered
 
 __all__ = ["COMMANDS"]
+
+# The findings that exist because a comment is protected.
+_COMMENT_KINDS = frozenset({removed_critical.KIND, hidden_critical.KIND, unanswered.KIND})
 
 
 def _os_user() -> str:
@@ -54,10 +59,26 @@ def label(ctx: Context, comment_id: str, label: str, note: str | None, by: str |
             for draft in run_rules(prot.analysis, now)
             if (fid := open_finding(ctx.db, ctx.config, draft, now)) is not None
         ]
+    # Not critical after all: its open findings close, as the Slack button's do; left open they
+    # would keep reminding and escalating about a comment staff decided needs nothing.
+    closed = (
+        []
+        if prot.protected
+        else [
+            set_state(ctx.db, f.id, FindingState.RESOLVED, now=now, note=f"not critical, said {saved.by}")[
+                "id"
+            ]
+            for f in open_findings_for_posts(ctx.db, [prot.analysis.thread.post.id]).get(
+                prot.analysis.thread.post.id, []
+            )
+            if f.comment_id == comment_id and f.kind in _COMMENT_KINDS
+        ]
+    )
     click.echo(
         f"comment {comment_id} labelled {saved.label} by {saved.by}: "
         + ("PROTECTED" if prot.protected else "not protected")
         + (f"; {len(opened)} new finding(s)" if opened else "")
+        + (f"; closed {', '.join(f'#{fid}' for fid in closed)}" if closed else "")
     )
 
 

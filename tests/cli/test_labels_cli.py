@@ -82,6 +82,27 @@ def test_critical_label_on_a_deleted_comment_opens_a_finding(capsys, config, pag
     assert code == 0 and "PROTECTED; 1 new finding(s)" in out
 
 
+def test_not_critical_label_closes_the_comments_open_findings_as_the_slack_button_does(capsys, config, page):
+    """Left open, the finding would keep reminding and escalating about a comment staff decided
+    needs nothing; the post's other findings stay as they are."""
+    run(capsys, "poll", "--once")
+    page.remove_comment("1_1")
+    page.remove_comment("1_2")
+    run(capsys, "poll", "--once")
+    run(capsys, "label", "1_2", "critical", "--by", "maria")
+    code, out, _ = run(capsys, "findings", "--json")
+    open_ = {f["comment_id"]: f["id"] for f in json.loads(out)}
+    assert set(open_) == {"1_1", "1_2"}
+    code, out, err = run(capsys, "label", "1_1", "not-critical", "--by", "maria")
+    assert code == 0, err
+    assert out.strip() == f"comment 1_1 labelled not-critical by maria: not protected; closed #{open_['1_1']}"
+    code, out, _ = run(capsys, "findings", "--json")
+    assert [f["comment_id"] for f in json.loads(out)] == ["1_2"]
+    code, out, _ = run(capsys, "findings", "--state", "resolved", "--json")
+    (closed,) = json.loads(out)
+    assert closed["comment_id"] == "1_1" and "not critical, said maria" in json.dumps(closed)
+
+
 def test_label_of_unknown_comment_is_one_clear_line(capsys, config, page):
     """An id that is not in the archive is a usage error, not a traceback."""
     run(capsys, "poll", "--once")
