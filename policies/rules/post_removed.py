@@ -1,12 +1,12 @@
-"""post-removed: a corrected post that still had open findings was deleted, taking its
-comments (and the public record of the mistake) with it. Never resolves itself."""
+"""post-removed: a corrected post was deleted while it had open findings or protected comments,
+taking them (and the public record of the mistake) with it. Never resolves itself."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from guard.states import PostStatus, Severity
+from guard.states import CommentStatus, PostStatus, Severity
 from policies.evidence import build_evidence
 from policies.records import FindingDraft, OpenFinding
 from policies.replies import PLACEHOLDER
@@ -26,8 +26,13 @@ COMMENT_LABEL: str | None = None
 
 def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
     post = a.thread.post
+    if post.status != PostStatus.DELETED or not a.corrected:
+        return []
     open_kinds = a.thread.open_kinds - {KIND}
-    if post.status != PostStatus.DELETED or not a.corrected or not open_kinds:
+    # Protected comments still there when the post went: they went with it, so their own
+    # deletion is never seen, and no deadline may have passed yet (fixed, then deleted at once).
+    questions = [c.id for c in a.thread.comments if c.status != CommentStatus.DELETED and a.protected(c)]
+    if not open_kinds and not questions:
         return []
     return [
         FindingDraft(
@@ -37,7 +42,10 @@ def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
             post_id=post.id,
             comment_id=None,
             evidence=build_evidence(
-                a, "A corrected post with open questions was deleted", open_findings=sorted(open_kinds)
+                a,
+                "A corrected post with open questions was deleted",
+                open_findings=sorted(open_kinds),
+                protected_comments=questions,
             ),
             suggested_reply=(
                 "We removed a post that had a mistake in it, and some of you had "

@@ -165,6 +165,28 @@ def test_a_corrected_post_deleted_under_open_findings_leaves_post_removed_to_car
     assert escalated == [("post-removed",)]
 
 
+def test_a_corrected_post_deleted_before_any_deadline_is_a_removal_of_its_questions(story):
+    """Fixed at minute 20 and deleted, question and all, ten minutes later: no finding was open
+    yet, and the question under a deleted post is never seen deleted on its own, so without this
+    the story the product exists for (fix it, make the question disappear) left no trace."""
+    story.page.posts = []
+    story.page.deleted.add(POST)
+    story.poll(30)
+    assert story.findings("post-removed") == [("open", None)]
+    (evidence,) = story.db.execute("SELECT evidence FROM findings WHERE kind = 'post-removed'").fetchone()
+    assert '"protected_comments": ["1_1"]' in evidence
+    assert story.first_alerts() == 1
+
+
+def test_an_uncorrected_post_deleted_opens_nothing(db, rsps):
+    """A post deleted without a correction is ordinary page housekeeping."""
+    story = Story(db, rsps, corrected=False)
+    story.page.posts = []
+    story.page.deleted.add(POST)
+    story.poll(30)
+    assert story.findings("post-removed") == []
+
+
 def test_a_comment_staff_hid_with_override_stays_hidden_and_is_alerted_once(db, rsps):
     """`hide --override --reason` is staff's audited decision: its override finding is the
     alert. Enforce mode does not un-hide it, and no hidden-critical repeats it; hidden again
