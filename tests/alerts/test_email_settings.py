@@ -9,22 +9,18 @@ import pytest
 
 from guard.config import parse_config
 from guard.errors import ConfigError
+from tests.cli.conftest import account_toml
 
-BASE = """
-[guard]
-database = "x.db"
-
-[[accounts]]
-name = "main-page"
-platform = "facebook"
-page_id = "123"
-token_env = "FB_PAGE_TOKEN"
-
+BASE = (
+    '\n[guard]\ndatabase = "x.db"\n'
+    + account_toml()
+    + """
 [alerts.email]
 smtp_host = "smtp.example.org"
 from = "guard@example.org"
 to = ["comms@example.org"]
 """
+)
 
 
 def _parse(replace: str, by: str) -> None:
