@@ -4,7 +4,8 @@ One APScheduler 3.x ``BlockingScheduler`` (UTC) drives five kinds of job:
 
 - ``poll:<account>`` every ``poll_every`` (jitter: 10 % of the interval, at most 30 s), the
   first one at start-up; a rate-limited poll moves that account's next run to the platform's
-  retry-after time;
+  retry-after time, and one whose monthly read budget (X) is 75 % / 90 % spent moves it 2x / 4x
+  ``poll_every`` out;
 - ``sweep`` every 60 s: the time-based policy rules (reply deadlines, escalations);
 - ``deliver`` every 30 s, and right after any job that left due alerts in the outbox;
 - ``heartbeat`` every 30 s: ``meta[daemon_heartbeat]``, which ``comment-guard status`` checks;
@@ -380,11 +381,12 @@ class Daemon:
 
     def _poll(self, account: Account, post_id: str | None = None) -> None:
         job_id = f"poll:{account.name}"
+        slowdown = 1.0
         try:
             outcome = run_poll(
                 self.config, self._require_db(), account, connector=self._connector(account), post_id=post_id
             )
-            error = outcome.poll.error
+            error, slowdown = outcome.poll.error, outcome.interval_factor
             if outcome.poll.failed:  # an error line: `journalctl -p err` shows a failing account
                 log.error(
                     "poll_failed",
@@ -406,6 +408,12 @@ class Daemon:
                 retry_after=error.retry_after,
                 next_poll=iso(next_run),
             )
+        elif slowdown > 1:  # the monthly read budget (X) runs low: poll less often, not stop dead
+            slowed = utcnow() + account.poll_every * slowdown
+            if next_run is None or slowed > next_run:
+                next_run = slowed
+                self._scheduler.modify_job(job_id, next_run_time=next_run)
+                log.info("poll_slowed_down", account=account.name, factor=slowdown, next_poll=iso(next_run))
         if next_run is not None:
             self._write_meta({next_poll_key(account.name): iso(next_run), **self._schedule_record()})
         self._kick_delivery()

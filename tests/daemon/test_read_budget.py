@@ -1,0 +1,62 @@
+"""The daemon spaces out the polls of an account whose monthly read budget (X) runs low, as
+`poll --once` reports and the README promises: 2x from 75 %, 4x from 90 %."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import time_machine
+
+from connectors.base import ReadBudget, Snapshot
+from guard.archive.connection import open_archive
+from guard.archive.meta import meta_get
+from guard.config import load_config
+from guard.runtime.daemon import Daemon, next_poll_key
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+
+
+class MeteredConnector:
+    """Reads ``per_poll`` posts a poll against a 1,000-read monthly budget, like XConnector."""
+
+    platform = "x"
+    absences_before_confirm = 1
+    api_calls = 0
+
+    def __init__(self, per_poll: int) -> None:
+        self.per_poll = per_poll
+        self.read_budget = ReadBudget(1000, lambda: datetime.now(timezone.utc), platform="X")
+
+    def fetch(self, since):
+        self.read_budget.add(self.per_poll)
+        return Snapshot(posts=(), posts_complete=True)
+
+    def confirm_gone(self, targets):
+        return {}
+
+    def close(self) -> None:
+        pass
+
+
+def test_polls_are_spaced_out_as_the_monthly_read_budget_runs_out(tmp_path, monkeypatch):
+    """400 reads a poll of a 1,000 budget: the first poll keeps the 10-minute pace, the second
+    (80 %) puts the next poll 20 minutes out, the third (120 %) 40 minutes out."""
+    monkeypatch.setenv("CG_TEST_X_TOKEN", "x-token-for-the-budget-test")
+    path = tmp_path / "comment-guard.toml"
+    path.write_text(
+        '[guard]\ndatabase = "archive.db"\n\n[[accounts]]\nname = "x-main"\nplatform = "x"\n'
+        'page_id = "42"\ntoken_env = "CG_TEST_X_TOKEN"\npoll_every = "10m"\nmonthly_read_budget = 1000\n'
+    )
+    config = load_config(path)
+    account = config.account("x-main")
+    daemon = Daemon(config, connectors={"x-main": MeteredConnector(400)})
+    daemon._db = open_archive(config.guard.database)
+    with time_machine.travel(NOW, tick=False):
+        daemon._add_jobs()
+        gaps = []
+        for _ in range(3):
+            daemon._poll(account)
+            gaps.append(datetime.fromisoformat(meta_get(daemon._db, next_poll_key("x-main"))) - NOW)
+    assert gaps[0] <= timedelta(minutes=10, seconds=30)
+    assert gaps[1] >= timedelta(minutes=20)
+    assert gaps[2] >= timedelta(minutes=40)
