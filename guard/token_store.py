@@ -62,9 +62,12 @@ class FileTokenStore:
 
     def save(self, grant: Mapping[str, str]) -> None:
         data = json.dumps(dict(grant), indent=1, sort_keys=True).encode()
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            # Named after this process: one left over can only be from a dead process that had
+            # the same pid (a crash mid-write, then a reboot), never from a live writer.
+            _discard(tmp)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_TRUNC, 0o600)
             try:
                 os.fchmod(fd, 0o600)  # whatever the umask said
@@ -83,4 +86,14 @@ class FileTokenStore:
                 f"another process is writing the token file {self.path} right now; try again"
             ) from None
         except OSError as exc:
+            # A full disk, say: the half-written grant holds a refresh token and, left behind,
+            # would also refuse this process's next save.
+            _discard(tmp)
             raise ConfigError(f"cannot write the token file {self.path}: {exc.strerror}") from None
+
+
+def _discard(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
