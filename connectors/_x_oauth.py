@@ -132,6 +132,21 @@ class XTokenKeeper:
         return self.refresh(grant)["access_token"]
 
     def refresh(self, grant: Mapping[str, str]) -> dict[str, str]:
+        try:
+            return self._refresh(grant)
+        except AuthExpired:
+            # Another process (`check --live`, `reply` beside the daemon) may have refreshed
+            # the same grant a moment before us: X then refuses ours as spent while the grant it
+            # saved is good. Only a refusal of the grant now on disk means the sign-in is gone.
+            stored = self.store.load()
+            rotated = (stored or {}).get("refresh_token")
+            if not stored or not rotated or rotated == grant["refresh_token"]:
+                raise
+            if _expires(stored) - REFRESH_MARGIN > self._clock():
+                return stored
+            return self._refresh(stored)
+
+    def _refresh(self, grant: Mapping[str, str]) -> dict[str, str]:
         account = grant.get("account") or "NAME"
         body = _token_call(
             self.api_base,

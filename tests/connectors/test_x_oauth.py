@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from connectors._x_oauth import XTokenKeeper
 from connectors.x import XConnector
 from guard.archive.connection import open_archive
 from guard.archive.findings import list_findings
@@ -244,3 +245,18 @@ def test_auth_x_refuses_a_redirect_from_another_sign_in(tmp_path, fake_x, capsys
     assert done.value.code == 2
     assert "another sign-in" in capsys.readouterr().err
     assert not config.account("xacct").token_file.exists() and fake_x.forms == []
+
+
+def test_a_refresh_lost_to_another_process_uses_the_grant_that_process_saved(tmp_path, fake_x):
+    """`check --live` (or `reply`) beside the daemon: both read refresh-1, the other process
+    refreshes first and saves refresh-2, so X refuses our refresh-1 as spent. That is not a
+    revoked sign-in: the grant now on disk is used, and no account-failing alarm is raised."""
+    store = FileTokenStore(tmp_path / "oauth-xacct.json")
+    store.save(_grant(timedelta(minutes=5)))
+    ours = XTokenKeeper(store, fake_x.url, lambda: NOW)
+    theirs = XTokenKeeper(FileTokenStore(store.path), fake_x.url, lambda: NOW)
+    read_before_the_other = store.load()
+    assert theirs.access_token() == "access-2"
+    assert ours.refresh(read_before_the_other)["access_token"] == "access-2"
+    assert [f["refresh_token"] for f in fake_x.forms] == ["refresh-1", "refresh-1"]
+    assert store.load()["refresh_token"] == "refresh-2"
