@@ -4,7 +4,10 @@ refresh that keeps a user token alive past its 2 hours.
 X access tokens expire after two hours; with ``offline.access`` the grant also carries a refresh
 token, which X rotates on every refresh (the old one stops working at once). So a refreshed
 grant must be written before the new access token is used: ``TokenStore.save`` replaces it
-atomically, and a crash between the two leaves the new grant on disk, never a spent one.
+atomically, and a crash between the two leaves the new grant on disk, never a spent one. A save
+that fails (a full disk) keeps the new grant in memory and every call fails until it is saved.
+Only a process killed after X answered and before the save leaves the spent grant on disk: the
+next refresh is refused and ``account-failing`` says to sign in again.
 
 Endpoints (docs.x.com, "OAuth 2.0 Authorization Code Flow with PKCE"):
 ``https://x.com/i/oauth2/authorize`` (browser) and ``POST {api}/2/oauth2/token`` (form body;
@@ -119,9 +122,14 @@ class XTokenKeeper:
         self._clock = clock
         self._timeout = timeout
         self.refreshes = 0
+        # A grant X issued that could not be saved: the one on disk is spent from then on
+        self._unsaved: dict[str, str] | None = None
 
     def access_token(self) -> str:
         """A token valid for at least ``REFRESH_MARGIN``; refreshes (and saves) when needed."""
+        if self._unsaved is not None:
+            self.store.save(self._unsaved)  # still failing (a full disk): this call fails with it
+            self._unsaved = None
         grant = self.store.load()
         if not grant or not grant.get("refresh_token"):
             raise AuthExpired(
@@ -165,7 +173,11 @@ class XTokenKeeper:
         new["account"] = account
         if "refresh_token" not in new:  # X rotates it; if it ever does not, the old one stays good
             new["refresh_token"] = grant["refresh_token"]
-        self.store.save(new)  # before the new token is used: the old refresh token is spent now
+        try:
+            self.store.save(new)  # before the new token is used: the old refresh token is spent now
+        except ConfigError:
+            self._unsaved = new  # the only good grant: saved by the next call that can
+            raise
         self.refreshes += 1
         return new
 

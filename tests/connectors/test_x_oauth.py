@@ -4,6 +4,7 @@ as the account-failing finding with the command that fixes it, and `auth x` end 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -21,6 +22,7 @@ from guard.archive.connection import open_archive
 from guard.archive.findings import list_findings
 from guard.cli.main import main
 from guard.config import parse_config
+from guard.errors import ConfigError
 from guard.runtime.pipeline import run_poll
 from guard.token_store import FileTokenStore
 
@@ -260,3 +262,29 @@ def test_a_refresh_lost_to_another_process_uses_the_grant_that_process_saved(tmp
     assert ours.refresh(read_before_the_other)["access_token"] == "access-2"
     assert [f["refresh_token"] for f in fake_x.forms] == ["refresh-1", "refresh-1"]
     assert store.load()["refresh_token"] == "refresh-2"
+
+
+def test_a_refreshed_grant_that_could_not_be_saved_is_kept_until_it_is(tmp_path, fake_x, monkeypatch):
+    """X answered the refresh (refresh-1 is spent from then on) but the disk was full: the poll
+    fails with the reason, and the new grant is kept in memory and saved on the next call
+    once there is room, instead of sending the spent refresh-1 and needing a new sign-in."""
+    store = FileTokenStore(tmp_path / "oauth-xacct.json")
+    store.save(_grant(timedelta(minutes=5)))
+    keeper = XTokenKeeper(store, fake_x.url, lambda: NOW)
+    real_fsync = os.fsync
+    full = [True]
+
+    def fsync(fd: int) -> None:
+        if full[0]:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(ConfigError, match="No space left on device"):
+        keeper.access_token()
+    with pytest.raises(ConfigError, match="No space left on device"):
+        keeper.access_token()  # still full: still failing, loudly
+    full[0] = False
+    assert keeper.access_token() == "access-2"
+    assert store.load()["refresh_token"] == "refresh-2"
+    assert len(fake_x.forms) == 1  # one refresh; the spent refresh-1 was never sent again
