@@ -6,12 +6,16 @@ are usable without click.
 
 from __future__ import annotations
 
+import shlex
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import click
 
 from guard.cli.context import Context, pass_ctx
+from guard.cli.output import echo
 from guard.runtime.logs import configure_logging
 
 __all__ = ["COMMANDS", "run", "demo", "daemon_log_level"]
@@ -59,7 +63,12 @@ def run(ctx: Context) -> None:
     metavar="DIR",
     help="Where to write the demo's config, archive and alert copies (default: a new temporary directory).",
 )
-def demo(speed: float, workdir: Path | None) -> None:
+@click.option(
+    "--keep",
+    is_flag=True,
+    help="Afterwards keep the stand-in page and alert sinks up until Ctrl-C, to try poll and run on them.",
+)
+def demo(speed: float, workdir: Path | None, keep: bool) -> None:
     """Watch comment-guard catch a deleted question, with no account and no network.
 
     A local stand-in for the Facebook Graph API plays the story: a post says "Thursday", a
@@ -68,7 +77,25 @@ def demo(speed: float, workdir: Path | None) -> None:
     """
     from guard.demo.story import run_demo
 
-    run_demo(workdir=workdir, speed=speed)
+    run_demo(workdir=workdir, speed=speed, keep=_hold_until_interrupted if keep else None)
+
+
+def _hold_until_interrupted(result: Any, env_file: Path) -> None:
+    """Say how to use the stand-in from another shell, then wait for Ctrl-C (a clean exit)."""
+    config = shlex.quote(str(result.config_path))
+    echo("")
+    echo("The stand-in page and the alert sinks stay up until you press Ctrl-C. In another terminal:")
+    echo(f"  . {shlex.quote(str(env_file))}     # the stand-in's token and Slack address")
+    for command in ("poll --once", "run", "check --live"):
+        echo(f"  comment-guard --config {config} {command}")
+    try:
+        _wait_forever()
+    except KeyboardInterrupt:
+        echo("stopped; the archive stays in " + shlex.quote(str(result.workdir)))
 
 
 COMMANDS = [run, demo]
+
+
+def _wait_forever() -> None:
+    threading.Event().wait()

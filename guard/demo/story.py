@@ -21,7 +21,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -66,6 +66,7 @@ CONFIG_NAME = "comment-guard-demo.toml"
 DATABASE_NAME = "demo.db"
 SLACK_COPY = "alert-slack.json"
 EMAIL_COPY = "alert-email.eml"
+ENV_FILE = "demo.env"  # with --keep: the stand-in's token and Slack sink, for another shell
 TOKEN_ENV = "COMMENT_GUARD_DEMO_TOKEN"
 SLACK_ENV = "COMMENT_GUARD_DEMO_SLACK_WEBHOOK"
 ACCOUNT = "riverside-page"
@@ -76,6 +77,7 @@ _OWN_FILES = (
     f"{DATABASE_NAME}-shm",
     SLACK_COPY,
     EMAIL_COPY,
+    ENV_FILE,
 )
 
 
@@ -89,8 +91,17 @@ class DemoResult:
     finding_ids: list[int] = field(default_factory=list)
 
 
-def run_demo(*, workdir: Path | None = None, speed: float = 1.0) -> DemoResult:
-    """Play the story; raise ``GuardError`` if comment-guard fails to catch it."""
+def run_demo(
+    *,
+    workdir: Path | None = None,
+    speed: float = 1.0,
+    keep: Callable[[DemoResult, Path], None] | None = None,
+) -> DemoResult:
+    """Play the story; raise ``GuardError`` if comment-guard fails to catch it.
+
+    ``keep``: called after the story with the result and the path of an env file holding the
+    stand-in's token and the Slack sink's address; the stand-in page and the sinks stay up
+    until it returns, so ``poll --once``, ``run`` and ``check --live`` can be tried on them."""
     workdir = _prepare(workdir)
     with ExitStack() as stack:
         token = f"demo-{secrets.token_hex(12)}"
@@ -110,6 +121,16 @@ def run_demo(*, workdir: Path | None = None, speed: float = 1.0) -> DemoResult:
         story.show_findings()
         story.show_alerts(slack, mail, workdir)
         story.show_archive(config_path)
+        if keep is not None:
+            env_file = workdir / ENV_FILE
+            env_file.touch(mode=0o600)  # the token is a throwaway, but a token: the owner's eyes only
+            env_file.write_text(
+                "".join(
+                    f"export {k}={shlex.quote(v)}\n" for k, v in ((TOKEN_ENV, token), (SLACK_ENV, slack.url))
+                ),
+                encoding="utf-8",
+            )
+            keep(result, env_file)
     return result
 
 

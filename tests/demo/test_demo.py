@@ -97,3 +97,49 @@ def test_demo_works_with_an_empty_environment_and_its_command_works_after(tmp_pa
     after = subprocess.run([*base, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
     assert after.returncode == 0, after.stderr
     assert QUESTION in after.stdout and "deleted" in after.stdout
+
+
+def test_demo_keep_leaves_a_stand_in_another_shell_can_poll(tmp_path):
+    """`demo --keep`: while it waits, a `poll --once` from another process, with only the env
+    file the demo wrote, polls the stand-in page for real (the config alone names a port that is
+    gone once the demo exits, which left newcomers nothing to try `poll` or `run` on)."""
+    seen: dict[str, object] = {}
+
+    def hold(result, env_file: Path) -> None:
+        assert env_file.stat().st_mode & 0o077 == 0  # a token, even a throwaway one
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
+        for line in env_file.read_text(encoding="utf-8").splitlines():
+            key, _, value = line.removeprefix("export ").partition("=")
+            env[key] = shlex.split(value)[0]
+        seen["poll"] = subprocess.run(
+            [sys.executable, "-c", "from guard.cli import main; main()", "--config", str(result.config_path)]
+            + ["poll", "--once", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+
+    from guard.demo.story import run_demo
+
+    run_demo(workdir=tmp_path, speed=0, keep=hold)
+    poll = seen["poll"]
+    assert isinstance(poll, subprocess.CompletedProcess)
+    assert poll.returncode == 0, poll.stderr
+    (only,) = json.loads(poll.stdout)["polls"]
+    assert only["state"] == "complete" and only["api_calls"] > 0
+
+
+def test_demo_keep_waits_for_ctrl_c_and_exits_cleanly(tmp_path, monkeypatch):
+    """The CLI's hold prints how to use the stand-in and returns on Ctrl-C with exit 0."""
+    import guard.cli.service
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(guard.cli.service, "_wait_forever", interrupted)
+    result = CliRunner().invoke(cli, ["demo", "--speed", "0", "--workdir", str(tmp_path), "--keep"])
+    assert result.exit_code == 0, result.output
+    assert "stay up until you press Ctrl-C" in result.output
+    assert f". {tmp_path / 'demo.env'}" in result.output and "poll --once" in result.output
+    assert "stopped; the archive stays in" in result.output
