@@ -45,6 +45,13 @@ __all__ = [
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
 SCOPES = "tweet.read users.read tweet.write tweet.moderate.write offline.access"
 REFRESH_MARGIN = timedelta(minutes=10)  # refresh this long before the access token expires
+# X answers 401 unauthorized_client ("Missing valid authorization header") to a confidential
+# client (Web App, Automated App) that sends no secret; comment-guard signs in as a public one.
+APP_TYPE_REFUSED = (
+    "X refused the app's client id ({detail}): the X app is set up as a confidential client; "
+    "in the X developer portal set its type to Native App (public client), then run "
+    "`comment-guard auth x` again"
+)
 
 
 class PkceStart:
@@ -196,6 +203,8 @@ def _token_call(api_base: str, form: dict[str, str], timeout: float, *, refused:
         body = None
     if response.status_code in (400, 401) and isinstance(body, dict):
         detail = str(body.get("error_description") or body.get("error") or "no details")[:200]
+        if body.get("error") == "unauthorized_client":  # the app, not the grant: no retry helps
+            raise AuthExpired(APP_TYPE_REFUSED.format(detail=detail), code=response.status_code)
         raise AuthExpired(refused.format(detail=detail), code=response.status_code)
     if response.status_code >= 300 or not isinstance(body, dict) or not body.get("access_token"):
         raise Transient(

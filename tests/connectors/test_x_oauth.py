@@ -16,13 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from connectors._x_oauth import XTokenKeeper
+from connectors._x_oauth import PkceStart, XTokenKeeper, exchange_code
 from connectors.x import XConnector
 from guard.archive.connection import open_archive
 from guard.archive.findings import list_findings
 from guard.cli.main import main
 from guard.config import parse_config
-from guard.errors import ConfigError
+from guard.errors import AuthExpired, ConfigError
 from guard.runtime.pipeline import run_poll
 from guard.token_store import FileTokenStore
 
@@ -44,6 +44,7 @@ class FakeX(ThreadingHTTPServer):
         self.bearers: list[str] = []
         self.valid_refresh = {"refresh-1"}
         self.issued = 0
+        self.confidential = False  # the app is a Web App: X wants its secret (HTTP Basic)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -71,6 +72,14 @@ class _Handler(BaseHTTPRequestHandler):
             for k, v in parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode()).items()
         }
         self.server.forms.append(form)
+        if self.server.confidential and not self.headers.get("Authorization"):
+            # What X answers a confidential client that sent no secret (tweepy#2035,
+            # unasuke/omniauth-twitter2#4, JoeMayo/LinqToTwitter#265)
+            self._json(
+                401,
+                {"error": "unauthorized_client", "error_description": "Missing valid authorization header"},
+            )
+            return
         grant = form.get("grant_type")
         if grant == "refresh_token" and form.get("refresh_token") not in self.server.valid_refresh:
             self._json(
@@ -288,3 +297,24 @@ def test_a_refreshed_grant_that_could_not_be_saved_is_kept_until_it_is(tmp_path,
     assert keeper.access_token() == "access-2"
     assert store.load()["refresh_token"] == "refresh-2"
     assert len(fake_x.forms) == 1  # one refresh; the spent refresh-1 was never sent again
+
+
+def test_sign_in_with_a_web_app_says_to_make_it_a_native_app(fake_x):
+    """A Web App (confidential client) gets 401 unauthorized_client without its secret, at every
+    attempt: the line says what to change in the X app instead of "run the command again"."""
+    fake_x.confidential = True
+    start = PkceStart("client-abc", "http://127.0.0.1:8788/callback")
+    with pytest.raises(AuthExpired, match="Native App") as refused:
+        exchange_code(fake_x.url, start, "code-xyz", now=NOW)
+    assert "run the command again" not in str(refused.value)
+
+
+def test_a_refresh_refused_for_the_app_type_names_the_app_setting(tmp_path, fake_x):
+    """The app was switched to a Web App after sign-in: the refresh is refused for the client,
+    not the grant; the account-failing reason says so instead of "revoked or already used"."""
+    fake_x.confidential = True
+    store = FileTokenStore(tmp_path / "oauth-xacct.json")
+    store.save(_grant(timedelta(minutes=5)))
+    with pytest.raises(AuthExpired, match="Native App") as refused:
+        XTokenKeeper(store, fake_x.url, lambda: NOW).access_token()
+    assert "revoked" not in str(refused.value)
