@@ -252,7 +252,7 @@ class WebhookApp:
             return
         try:
             payload = json.loads(bytes(body))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             log.warning("webhook_refused", reason="signed body is not JSON", count=self.count("not_json"))
             await _respond(send, 400, b"bad request")
             return

@@ -135,6 +135,13 @@ def test_signed_body_that_is_not_json_is_a_bad_request(receiver):
     assert receiver.post(b"{not json").status_code == 400
 
 
+def test_signed_json_nested_too_deep_to_parse_is_a_bad_request(receiver):
+    """A signed body nested deeper than the JSON parser recurses (2,000 levels fit in 4 KiB)
+    is 400 like any other body that does not parse, not an exception and a 500."""
+    assert receiver.post(b"[" * 2000 + b"]" * 2000).status_code == 400
+    assert receiver.app.counts["not_json"] == 1
+
+
 def test_burst_of_100_events_for_one_post_makes_one_scan(receiver):
     """Meta repeats and bursts deliveries: 100 events for one post leave one queued scan."""
     body = fixture("feed-comment-add.json")
