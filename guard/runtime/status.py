@@ -27,19 +27,22 @@ STUCK_AFTER = timedelta(hours=1)  # an alert channel retrying this long with not
 CLOCK_SLACK = 5.0  # seconds a wall-clock heartbeat may be "in the future" (clock skew)
 
 
-def _liveness(config: Config, db: Archive, wall_age: float) -> tuple[float, list[str]]:
-    """The heartbeat's age and the accounts whose poll is overdue, on the monotonic clock when
-    the daemon's record is from this boot (``guard.runtime.liveness``), else on the wall clock."""
+def _liveness(config: Config, db: Archive, wall_age: float) -> tuple[float, list[str], list[str]]:
+    """The heartbeat's age, the accounts whose poll is overdue and the configured accounts the
+    daemon does not poll at all (it started before they were added: they wait for a restart),
+    on the monotonic clock when the daemon's record is from this boot
+    (``guard.runtime.liveness``), else on the wall clock."""
     schedule = liveness.parse(meta_get(db, liveness.SCHEDULE_KEY))
     if schedule is None or not schedule.comparable():
-        return wall_age, []
+        return wall_age, [], []
     now = liveness.monotonic()
     late = [
         acc.name
         for acc in config.accounts
         if acc.name in schedule.polls and now - schedule.polls[acc.name] > LATE_AFTER.total_seconds()
     ]
-    return now - schedule.beat, late
+    unscheduled = [acc.name for acc in config.accounts if acc.name not in schedule.polls]
+    return now - schedule.beat, late, unscheduled
 
 
 def status_report(config: Config, db: Archive) -> dict[str, Any]:
@@ -97,12 +100,15 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
     unhealthy = bool(failing) or bool(failing_channels)
     heartbeat_age = None
     late: list[str] = []
+    unscheduled: list[str] = []
     if beat is None:
         lines.append(f"daemon: {running}, no heartbeat yet")
     else:
-        heartbeat_age, late = _liveness(config, db, (now - parse_iso(beat)).total_seconds())
+        heartbeat_age, late, unscheduled = _liveness(config, db, (now - parse_iso(beat)).total_seconds())
         stale = not -CLOCK_SLACK <= heartbeat_age <= STALE_AFTER.total_seconds()
-        unhealthy = unhealthy or stale or bool(late)
+        # A stale record is another matter (a daemon that stopped), said once above
+        unscheduled = [] if stale else unscheduled
+        unhealthy = unhealthy or stale or bool(late) or bool(unscheduled)
         shown = format_duration(timedelta(seconds=abs(heartbeat_age)))
         lines.append(
             f"daemon: {running}, heartbeat "
@@ -115,6 +121,11 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
         )
         for name in late:
             lines.append(f"{name}: LATE: its poll is overdue by more than {format_duration(LATE_AFTER)}")
+        for name in unscheduled:
+            lines.append(
+                f"{name}: NOT POLLED: the running daemon started before this account was in the "
+                "config; restart it"
+            )
     return {
         "accounts": accounts,
         "findings": findings,
@@ -125,6 +136,7 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
         "failing_accounts": failing,
         "failing_channels": failing_channels,
         "late_accounts": late,
+        "unscheduled_accounts": unscheduled,
         "unhealthy": unhealthy,
         "lines": lines,
     }

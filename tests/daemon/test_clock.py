@@ -131,3 +131,21 @@ def test_daemon_errors_go_to_stderr_and_the_rest_to_stdout(capsys):
     out, err = capsys.readouterr()
     assert "poll_done" in out and "poll_failed" not in out
     assert "poll_failed" in err and "poll_done" not in err
+
+
+def test_status_fails_for_an_account_the_running_daemon_does_not_schedule(capsys, tmp_path, monkeypatch):
+    """A page added to the config while the daemon runs is not polled until it restarts: the
+    daemon's record has no poll for it, and status says so with exit 1 instead of "never polled"."""
+    path = write_config(
+        tmp_path,
+        [
+            account_toml("main", "http://127.0.0.1:9", every="5m"),
+            account_toml("added", "http://127.0.0.1:9", page_id="100200399"),
+        ],
+    )
+    monkeypatch.setenv("COMMENT_GUARD_CONFIG", str(path))
+    _record(tmp_path / "archive.db", wall_beat=datetime.now(timezone.utc), beat_age=5, due_in=60)
+    code, out, _ = run(capsys, "status", "--json")
+    report = json.loads(out)
+    assert code == 1 and report["unscheduled_accounts"] == ["added"]
+    assert any("restart" in line for line in report["lines"] if line.startswith("added"))
