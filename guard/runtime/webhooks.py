@@ -103,7 +103,8 @@ def parse_changes(payload: Any) -> list[Change]:
     for entry in entries:
         if not isinstance(entry, dict) or not entry.get("id"):
             continue
-        for change in entry.get("changes") or ():
+        changes = entry.get("changes")
+        for change in changes if isinstance(changes, list) else ():
             if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
                 continue
             found = _change(platform, str(entry["id"]), str(change.get("field")), change["value"])
@@ -130,6 +131,8 @@ def _change(platform: str, page_id: str, field: str, value: dict[str, Any]) -> C
 
 
 def _str(value: Any) -> str | None:
+    if isinstance(value, bool):  # an int to Python, never an id to Meta
+        return None
     return str(value) if isinstance(value, (str, int)) and str(value) else None
 
 

@@ -142,6 +142,24 @@ def test_signed_json_nested_too_deep_to_parse_is_a_bad_request(receiver):
     assert receiver.app.counts["not_json"] == 1
 
 
+@pytest.mark.parametrize("changes", [5, True, 1.5], ids=["number", "boolean", "float"])
+def test_changes_that_are_not_a_list_are_skipped_and_the_rest_still_scans(receiver, changes):
+    """An entry whose ``changes`` is not a list is skipped, never a 500 (Meta would redeliver
+    the same body for hours); the other entries of the delivery still name their posts."""
+    payload = json.loads(fixture("feed-comment-add.json"))
+    payload["entry"].insert(0, {"id": PAGE, "time": 1449135003, "changes": changes})
+    assert receiver.post(json.dumps(payload).encode()).status_code == 200
+    assert receiver.queue.take() == [("page", "1234567890321_901097836652708")]
+
+
+def test_ids_that_are_not_strings_or_numbers_name_no_post(receiver):
+    """A boolean ``post_id`` is not an id: it names no post, rather than a scan of a post "True"."""
+    payload = json.loads(fixture("feed-comment-add.json"))
+    payload["entry"][0]["changes"][0]["value"]["post_id"] = True
+    assert receiver.post(json.dumps(payload).encode()).status_code == 200
+    assert receiver.changes == []
+
+
 def test_burst_of_100_events_for_one_post_makes_one_scan(receiver):
     """Meta repeats and bursts deliveries: 100 events for one post leave one queued scan."""
     body = fixture("feed-comment-add.json")
