@@ -51,6 +51,7 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
     archived = {a["account"]: a for a in queries.account_status(db)}
     accounts = []
     lines = []
+    budget_spent = []
     for acc in config.accounts:
         a = archived.get(acc.name, {"account": acc.name, "last_poll": None})
         a["next_poll"] = meta_get(db, f"next_poll:{acc.name}")
@@ -74,6 +75,12 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
                 f"{acc.name}: {spent:,} of {acc.monthly_read_budget:,} monthly reads used "
                 f"({spent / acc.monthly_read_budget:.0%})"
             )
+            if spent >= acc.monthly_read_budget:  # every poll is refused until the 1st (UTC)
+                budget_spent.append(acc.name)
+                lines.append(
+                    f"{acc.name}: READ BUDGET SPENT: nothing is archived until the 1st (UTC) "
+                    "unless monthly_read_budget is raised"
+                )
     findings = findings_store.count_by_state(db)
     outbox = count_by_status(db)
     lines.append(f"findings: {findings.get('open', 0)} open, {findings.get('acknowledged', 0)} acknowledged")
@@ -97,7 +104,7 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
     beat = meta_get(db, HEARTBEAT_KEY)
     pid = running_daemon_pid(config.guard.database)
     running = "not running" if pid is None else f"running (pid {pid})" if pid else "running"
-    unhealthy = bool(failing) or bool(failing_channels)
+    unhealthy = bool(failing) or bool(failing_channels) or bool(budget_spent)
     heartbeat_age = None
     late: list[str] = []
     unscheduled: list[str] = []
@@ -137,6 +144,7 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
         "failing_channels": failing_channels,
         "late_accounts": late,
         "unscheduled_accounts": unscheduled,
+        "budget_spent_accounts": budget_spent,
         "unhealthy": unhealthy,
         "lines": lines,
     }

@@ -12,6 +12,8 @@ from guard.archive.connection import open_archive
 from guard.archive.meta import meta_get
 from guard.config import load_config
 from guard.runtime.daemon import Daemon, next_poll_key
+from guard.runtime.pipeline import run_poll
+from guard.runtime.status import status_report
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 
@@ -28,6 +30,7 @@ class MeteredConnector:
         self.read_budget = ReadBudget(1000, lambda: datetime.now(timezone.utc), platform="X")
 
     def fetch(self, since):
+        self.read_budget.check()
         self.read_budget.add(self.per_poll)
         return Snapshot(posts=(), posts_complete=True)
 
@@ -60,3 +63,28 @@ def test_polls_are_spaced_out_as_the_monthly_read_budget_runs_out(tmp_path, monk
     assert gaps[0] <= timedelta(minutes=10, seconds=30)
     assert gaps[1] >= timedelta(minutes=20)
     assert gaps[2] >= timedelta(minutes=40)
+
+
+def test_status_fails_once_the_monthly_read_budget_is_spent(tmp_path, monkeypatch):
+    """The budget spent, the next poll is refused and moved to the 1st: the account archives
+    nothing for the rest of the month, which one failed poll never makes account-failing; the
+    health check says so instead of exiting 0."""
+    monkeypatch.setenv("CG_TEST_X_TOKEN", "x-token-for-the-budget-test")
+    path = tmp_path / "comment-guard.toml"
+    path.write_text(
+        '[guard]\ndatabase = "archive.db"\n\n[[accounts]]\nname = "x-main"\nplatform = "x"\n'
+        'page_id = "42"\ntoken_env = "CG_TEST_X_TOKEN"\npoll_every = "10m"\nmonthly_read_budget = 1000\n'
+    )
+    config = load_config(path)
+    db = open_archive(config.guard.database)
+    account = config.account("x-main")
+    connector = MeteredConnector(600)
+    with time_machine.travel(NOW, tick=False):
+        run_poll(config, db, account, connector=connector)
+        assert not status_report(config, db)["unhealthy"]  # 60 %: slower, still archiving
+        run_poll(config, db, account, connector=connector)
+        refused = run_poll(config, db, account, connector=connector)
+        report = status_report(config, db)
+    assert refused.poll.failed
+    assert report["unhealthy"] and report["budget_spent_accounts"] == ["x-main"]
+    assert any("x-main: READ BUDGET SPENT" in line for line in report["lines"])
