@@ -13,6 +13,11 @@ Safety, in the order a request meets it:
   ``/-/metadata`` included, must carry it (HTTP Basic, datasette-auth-passwords'
   ``http_basic_auth``). Basic auth sends the password with each request: off the machine, put
   a TLS reverse proxy in front.
+- **Only loopback names without a password.** A page on loopback is still reachable from the
+  staff's own browser, and through it from any web site they open: the site points its own
+  host name at 127.0.0.1 (DNS rebinding) and reads the archive as same-origin. So without a
+  password a request must be addressed to a loopback name (``Host: 127.0.0.1``,
+  ``localhost``, ``[::1]``; any port); others get 403.
 - **Read-only.** The archive is mounted as a mutable file database, which Datasette reads through
   ``file:...?mode=ro`` connections (SQLite itself refuses any write on them), and nothing here
   asks Datasette for its write connection: no writable canned query, no write plugin.
@@ -48,6 +53,7 @@ __all__ = [
     "finding_url",
     "is_loopback",
     "load_metadata",
+    "loopback_names_only",
 ]
 
 _AUTH_PLUGIN = "datasette-auth-passwords"
@@ -140,6 +146,42 @@ def _register_plugin() -> None:
         pm.register(plugin, name="comment-guard")
 
 
+_WRONG_HOST = (
+    b"403: this archive page answers only to 127.0.0.1 or localhost. To reach it under another "
+    b"name, set [web] host and password_env (see the README, comment-guard serve).\n"
+)
+
+
+def loopback_names_only(app: Any) -> Any:
+    """``app``, answering 403 to a request whose ``Host`` is not a loopback name: the defence
+    against DNS rebinding for the password-less loopback page. No ``Host`` at all (HTTP/1.0)
+    passes: a browser always sends one."""
+
+    async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            host = dict(scope.get("headers") or ()).get(b"host")
+            if host is not None and not is_loopback(_host_name(host.decode("latin-1"))):
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 403,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": _WRONG_HOST})
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def _host_name(host: str) -> str:
+    """The name in a ``Host`` header, without its port: ``[::1]:8001`` -> ``::1``."""
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
 class WebServer:
     """Datasette under uvicorn; ``serve`` blocks until ``stop`` (or Ctrl-C)."""
 
@@ -148,8 +190,9 @@ class WebServer:
 
         self.options = options
         self.datasette = build_datasette(options)
+        app = self.datasette.app()
         self._config = uvicorn.Config(
-            self.datasette.app(),
+            app if options.password else loopback_names_only(app),
             host=options.host,
             port=options.port,
             log_level="warning",

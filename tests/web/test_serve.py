@@ -119,6 +119,20 @@ def test_a_password_is_demanded_when_bound_off_localhost(demo_archive):
         assert "correct horse" not in metadata and "pbkdf2" not in metadata
 
 
+def test_without_a_password_only_local_host_names_are_answered(demo_archive):
+    """DNS rebinding: a web page staff open can point its own host name at 127.0.0.1 and read
+    the loopback page from their browser. Without a password the page answers only requests
+    addressed to a loopback name (any port: an SSH tunnel changes it), never to another host."""
+    with served(ServeOptions(database=demo_archive)) as base:
+        url = f"{base}/{DATABASE_NAME}/open_findings.json"
+        for host in ("attacker.example:8001", "attacker.example", "127.0.0.1.attacker.example"):
+            resp = requests.get(url, headers={"Host": host})
+            assert resp.status_code == 403, host
+            assert QUESTION not in resp.text and "127.0.0.1" in resp.text
+        for host in ("127.0.0.1:8001", "localhost:9000", "[::1]:8001", "localhost"):
+            assert requests.get(url, headers={"Host": host}).status_code == 200, host
+
+
 def test_refuses_to_serve_off_localhost_without_a_password(demo_archive):
     """0.0.0.0, a LAN address or a host name without a password is refused before binding."""
     for host in ("0.0.0.0", "192.168.1.20", "::", "guard.example.org"):
