@@ -79,7 +79,7 @@ def render_html(
     def t(value: Any) -> str:
         return _e(local_time(value, tz, seconds=True))
 
-    comments = list(_walk(post["comments"]))
+    comments = [c for c, _ in _walk(post["comments"])]
     texts = post["versions"] + [v for c in comments for v in c["versions"]]
     bad = [v for v in texts if not v.get("hash_ok", True)]
     by_id = {c["id"]: c for c in comments}
@@ -115,7 +115,7 @@ def render_html(
     out.append("<h2>The comment thread</h2>")
     if not post["comments"]:
         out.append("<p>No comments archived.</p>")
-    out += [_comment(c, t, 0) for c in post["comments"]]
+    out += [_comment(c, t, depth) for c, depth in _walk(post["comments"])]
     out.append("<h2>Timeline</h2>")
     out.append(_timeline(data["events"], by_id, t))
     out.append(
@@ -187,13 +187,12 @@ def _comment(c: dict[str, Any], t: Any, depth: int) -> str:
             + f'<div class="text">{_e(v["message"])}</div>{diff}'
             + f'<div class="hash">sha256 {_e(v["sha256"])}</div>'
         )
-    replies = "".join(_comment(r, t, depth + 1) for r in c["replies"])
     indent = f' style="margin-left:{min(depth, 6) * 6}mm"' if depth else ""
     return (
         f'<div class="comment"{indent}>'
         f"<div><strong>{who}</strong> · created {t(c.get('created_time'))} · "
         f'<span class="status {_e(status)}">{_e(status.upper())}</span> · '
-        f'<span class="small">id {_e(c["id"])}</span></div>' + "".join(body) + "</div>" + replies
+        f'<span class="small">id {_e(c["id"])}</span></div>' + "".join(body) + "</div>"
     )
 
 
@@ -271,7 +270,11 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def _walk(comments: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for c in comments:
-        yield c
-        yield from _walk(c["replies"])
+def _walk(comments: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], int]]:
+    """Every comment with its depth, each before its replies. A loop, not recursion: an X reply
+    chain can be deeper than Python's recursion limit."""
+    stack = [(c, 0) for c in reversed(comments)]
+    while stack:
+        c, depth = stack.pop()
+        yield c, depth
+        stack.extend((r, depth + 1) for r in reversed(c["replies"]))
