@@ -132,8 +132,9 @@ class XTokenKeeper:
         # A grant X issued that could not be saved: the one on disk is spent from then on
         self._unsaved: dict[str, str] | None = None
 
-    def access_token(self) -> str:
-        """A token valid for at least ``REFRESH_MARGIN``; refreshes (and saves) when needed."""
+    def access_token(self, *, renew: bool = False) -> str:
+        """A token valid for at least ``REFRESH_MARGIN``; refreshes (and saves) when needed.
+        ``renew``: X refused the current one, whatever our clock says of it: refresh now."""
         if self._unsaved is not None:
             self.store.save(self._unsaved)  # still failing (a full disk): this call fails with it
             self._unsaved = None
@@ -142,7 +143,7 @@ class XTokenKeeper:
             raise AuthExpired(
                 "no X sign-in is stored for this account; run `comment-guard auth x --account NAME`"
             )
-        if _expires(grant) - REFRESH_MARGIN > self._clock():
+        if not renew and _expires(grant) - REFRESH_MARGIN > self._clock():
             return grant["access_token"]
         return self.refresh(grant)["access_token"]
 

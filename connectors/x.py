@@ -128,8 +128,19 @@ class XConnector:
         return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
 
     def _call(self, fn: Callable[..., Any], *args: Any, scopes: str, **kwargs: Any) -> dict:
-        if self.token_keeper is not None:
-            self.client.bearer_token = self.token_keeper.access_token()
+        if self.token_keeper is None:
+            return self._send(fn, *args, scopes=scopes, **kwargs)
+        self.client.bearer_token = self.token_keeper.access_token()
+        try:
+            return self._send(fn, *args, scopes=scopes, **kwargs)
+        except AuthExpired:
+            # X refused a token our clock calls fresh (the wall clock stepped back, booted from
+            # a stale RTC): the expiry we stored is ours, X's is what counts. A 401 is a request
+            # not carried out, so refreshing once and sending it again repeats nothing.
+            self.client.bearer_token = self.token_keeper.access_token(renew=True)
+            return self._send(fn, *args, scopes=scopes, **kwargs)
+
+    def _send(self, fn: Callable[..., Any], *args: Any, scopes: str, **kwargs: Any) -> dict:
         try:
             return fn(*args, user_auth=False, **kwargs)
         except tweepy.TweepyException as exc:

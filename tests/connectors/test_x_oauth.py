@@ -27,6 +27,7 @@ from guard.runtime.pipeline import run_poll
 from guard.token_store import FileTokenStore
 
 USER = "2244994945"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
 
 
@@ -45,6 +46,7 @@ class FakeX(ThreadingHTTPServer):
         self.valid_refresh = {"refresh-1"}
         self.issued = 0
         self.confidential = False  # the app is a Web App: X wants its secret (HTTP Basic)
+        self.dead_access: set[str] = set()  # access tokens X no longer takes (expired by X's clock)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
     @property
@@ -105,6 +107,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.bearers.append(self.headers.get("Authorization", ""))
+        if self.headers.get("Authorization", "").removeprefix("Bearer ") in self.server.dead_access:
+            self._json(401, json.loads((FIXTURES / "error_401.json").read_text()))
+            return
         if urlsplit(self.path).path == f"/2/users/{USER}/tweets":
             self._json(200, {"meta": {"result_count": 0}})
         else:
@@ -318,3 +323,20 @@ def test_a_refresh_refused_for_the_app_type_names_the_app_setting(tmp_path, fake
     with pytest.raises(AuthExpired, match="Native App") as refused:
         XTokenKeeper(store, fake_x.url, lambda: NOW).access_token()
     assert "revoked" not in str(refused.value)
+
+
+def test_an_access_token_x_refuses_although_our_clock_calls_it_fresh_is_refreshed_once(tmp_path, fake_x):
+    """The wall clock was stepped back (or booted from a stale RTC): the stored access token
+    looks an hour from expiry here but X has expired it (401). The connector refreshes once and
+    reads, instead of failing the account with "export a new token" for as long as the clock
+    is off."""
+    store = FileTokenStore(tmp_path / "oauth-xacct.json")
+    store.save(_grant(timedelta(hours=1)))
+    fake_x.dead_access.add("access-1")
+    x = XConnector(USER, "", base_url=fake_x.url, clock=lambda: NOW, token_store=store)
+    assert x.fetch(NOW - timedelta(days=1)).error is None
+    assert fake_x.bearers == ["Bearer access-1", "Bearer access-2"]
+    assert store.load()["refresh_token"] == "refresh-2"
+    fake_x.dead_access |= {"access-2", "access-3"}  # refused again right after a refresh: final
+    assert isinstance(x.fetch(NOW - timedelta(days=1)).error, AuthExpired)
+    assert fake_x.bearers[2:] == ["Bearer access-2", "Bearer access-3"] and len(fake_x.forms) == 2
