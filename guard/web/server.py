@@ -83,11 +83,24 @@ class ServeOptions:
     password: str | None = None  # plain text, or a pbkdf2_sha256$ hash; required off loopback
 
     def check(self) -> None:
-        """Refuse what must not run: a non-loopback address without a password, a missing archive."""
+        """Refuse what must not run: a non-loopback address without a password, credentials
+        HTTP Basic cannot carry, a missing archive."""
         if not is_loopback(self.host) and not self.password:
             raise ConfigError(
                 f"refusing to serve the archive on {self.host} without a password; set [web] "
                 "password_env to a variable holding one, or serve on 127.0.0.1 (the default)"
+            )
+        # datasette-auth-passwords reads "user:password" as ASCII, split at the first colon:
+        # anything else can never sign in (a non-ASCII password turned every request into a 500).
+        if self.password and (not self.username.isascii() or ":" in self.username):
+            raise ConfigError(
+                f"[web] username = {self.username!r}: HTTP Basic needs ASCII letters, digits and "
+                "punctuation other than ':'"
+            )
+        if self.password and not self.password.isascii():
+            raise ConfigError(
+                "[web] password (the variable password_env names) has non-ASCII characters, which "
+                "HTTP Basic here cannot check; choose one of ASCII characters only"
             )
         if not self.database.is_file():
             raise ArchiveError(

@@ -142,6 +142,26 @@ def test_refuses_to_serve_off_localhost_without_a_password(demo_archive):
         assert is_loopback(host)
 
 
+@pytest.mark.parametrize(
+    ("username", "password", "key"),
+    [
+        ("staff", "Grüße-2026", "password"),
+        ("jürgen", "correct horse", "username"),
+        ("st:aff", "pw", "username"),
+    ],
+    ids=["non-ascii-password", "non-ascii-username", "colon-in-username"],
+)
+def test_credentials_basic_auth_cannot_carry_are_refused_at_start(demo_archive, username, password, key):
+    """datasette-auth-passwords decodes HTTP Basic credentials as ASCII and splits them at the
+    first colon: a password like "Grüße-2026" made every request a 500, right password included,
+    and a user with a colon could never sign in. Such settings stop serve with one line that
+    names the key and never the password."""
+    options = ServeOptions(database=demo_archive, host="0.0.0.0", username=username, password=password)
+    with pytest.raises(ConfigError, match=rf"\[web\] {key}") as info:
+        build_datasette(options)
+    assert password not in str(info.value)
+
+
 def test_archive_is_opened_read_only(demo_archive):
     """SQL that writes is refused by SQLite itself, through the page and through Datasette's
     own read connection, and the archive file is byte-for-byte unchanged after serving."""
