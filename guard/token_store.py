@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -62,11 +63,12 @@ class FileTokenStore:
 
     def save(self, grant: Mapping[str, str]) -> None:
         data = json.dumps(dict(grant), indent=1, sort_keys=True).encode()
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        # Named after this process and thread (the daemon's Slack app replies from a thread of
+        # its own): one left over can only be from a writer that died (a crash mid-write, then a
+        # reboot that reused the pid), never from a live one.
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Named after this process: one left over can only be from a dead process that had
-            # the same pid (a crash mid-write, then a reboot), never from a live writer.
             _discard(tmp)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_TRUNC, 0o600)
             try:

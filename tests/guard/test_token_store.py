@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 
 import pytest
 
@@ -40,10 +41,35 @@ def test_a_save_that_hits_a_full_disk_leaves_no_temp_file_and_the_next_save_work
 
 
 def test_a_temp_file_left_by_a_dead_process_with_the_same_pid_does_not_block_saving(tmp_path):
-    """A writer killed mid-save leaves ``.oauth-x.json.<pid>.tmp``; after a reboot the daemon
-    can get that pid again. Only this process could be writing that name, so it is replaced."""
+    """A writer killed mid-save leaves ``.oauth-x.json.<pid>-<thread>.tmp``; after a reboot the
+    daemon can get that pid again. Only this thread could be writing that name: it is replaced."""
     store = FileTokenStore(tmp_path / "oauth-xacct.json")
-    (tmp_path / f".oauth-xacct.json.{os.getpid()}.tmp").write_text('{"refresh_token": "refre')
+    leftover = f".oauth-xacct.json.{os.getpid()}-{threading.get_ident()}.tmp"
+    (tmp_path / leftover).write_text('{"refresh_token": "refre')
     store.save(GRANT)
     assert store.load()["refresh_token"] == "refresh-1"
+    assert [p.name for p in tmp_path.iterdir()] == ["oauth-xacct.json"]
+
+
+def test_two_threads_saving_at_once_each_write_a_whole_grant(tmp_path):
+    """The daemon's worker and its Slack app thread can both refresh (each with its own
+    connector): their temp files differ, so neither removes the other's half-written one, and
+    the file always holds one whole grant."""
+    store = FileTokenStore(tmp_path / "oauth-xacct.json")
+    errors: list[BaseException] = []
+
+    def save(n: int) -> None:
+        try:
+            for i in range(50):
+                store.save({**GRANT, "refresh_token": f"refresh-{n}-{i}"})
+                assert store.load()["refresh_token"].startswith("refresh-")
+        except BaseException as exc:  # reported below, on the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
     assert [p.name for p in tmp_path.iterdir()] == ["oauth-xacct.json"]
