@@ -1,4 +1,5 @@
-"""Comment-guard's Datasette plugin: cells that name another row become links to it.
+"""Comment-guard's Datasette plugin: cells that name another row become links to it, and the
+page's SQL connections lose the one SQLite function that hands out memory addresses.
 
 ``metadata.yaml`` declares ``links`` (column -> table). In table pages Datasette already links
 the columns the schema declares as SQL foreign keys (it hands those cells over as
@@ -8,6 +9,7 @@ query, a ``post_id``, ``comment_id`` or ``finding_id`` cell links to that row's 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +17,7 @@ import markupsafe
 from datasette import hookimpl
 from datasette.utils import tilde_encode
 
-__all__ = ["LINKS_KEY", "render_cell"]
+__all__ = ["LINKS_KEY", "prepare_connection", "render_cell"]
 
 LINKS_KEY = "comment-guard-links"  # where serve puts the declared links in the plugin config
 
@@ -33,3 +35,16 @@ def render_cell(
         return None
     href = datasette.urls.row(database, target, tilde_encode(str(value)))
     return markupsafe.Markup('<a href="{}">{}</a>').format(href, value)
+
+
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection) -> None:
+    """Shadow ``fts3_tokenizer``: with one argument it returns a pointer into SQLite (an address
+    leak to anyone who can type SQL in the page), with two it installs any pointer as a
+    tokenizer (Debian builds allow it). The archive's search is FTS5 and never needs it."""
+    for args in (1, 2):
+        conn.create_function("fts3_tokenizer", args, _unavailable)
+
+
+def _unavailable(*_: Any) -> None:
+    return None  # NULL: raising would put a traceback on stderr for every such query

@@ -180,6 +180,19 @@ def test_archive_is_opened_read_only(demo_archive):
     assert file_digest(demo_archive) == before
 
 
+def test_page_sql_cannot_read_or_plant_sqlite_tokenizer_pointers(demo_archive):
+    """fts3_tokenizer() answers a C function pointer inside SQLite (one argument) and, in
+    Debian's build, installs any pointer as a tokenizer (two): an address leak and a
+    step to running code in the serving process. On the page both answer NULL; search,
+    which is FTS5, still works."""
+    with served(ServeOptions(database=demo_archive)) as base:
+        for sql in ("select fts3_tokenizer('simple')", "select fts3_tokenizer('simple', x'00')"):
+            resp = requests.get(f"{base}/{DATABASE_NAME}.json", params={"sql": sql, "_shape": "objects"})
+            assert resp.status_code == 200, resp.text
+            assert resp.json()["rows"] == [{sql.removeprefix("select "): None}]
+        assert _json(base, "search_versions", q="Thursday")["rows"]
+
+
 def test_serving_a_missing_archive_is_one_clear_error(tmp_path):
     """No archive file: a one-line error naming it, and no empty archive is created."""
     missing = tmp_path / "nothing.db"
