@@ -79,7 +79,7 @@ def status_report(config: Config, db: Archive) -> dict[str, Any]:
                 budget_spent.append(acc.name)
                 lines.append(
                     f"{acc.name}: READ BUDGET SPENT: nothing is archived until the 1st (UTC) "
-                    "unless monthly_read_budget is raised"
+                    "unless monthly_read_budget is raised and the daemon restarted"
                 )
     findings = findings_store.count_by_state(db)
     outbox = count_by_status(db)
