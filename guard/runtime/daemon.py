@@ -122,11 +122,12 @@ class _Scheduler(BlockingScheduler):
         """The wall clock jumped by ``step`` seconds while the monotonic clock did not: move
         every job by the same amount, so each still runs after the interval it was given
         (APScheduler 3 schedules on the wall clock: stepped back an hour, it would wait an
-        hour; stepped forward, it would run everything at once)."""
+        hour; stepped forward, it would run everything at once). Not the digest: ``digest_at``
+        is a time of day on the wall clock, the corrected one."""
         log.warning("clock_stepped", seconds=round(step, 1), note="the schedule follows the monotonic clock")
         delta = timedelta(seconds=step)
         for job in self.get_jobs():
-            if job.next_run_time is not None:
+            if job.next_run_time is not None and not isinstance(job.trigger, CronTrigger):
                 job.modify(next_run_time=job.next_run_time + delta)
 
     def wakeup(self) -> None:

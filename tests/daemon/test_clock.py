@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import structlog
 import time_machine
+from apscheduler.schedulers.base import BaseScheduler
 
 from guard.archive.connection import open_archive
 from guard.archive.meta import HEARTBEAT_KEY, meta_set
@@ -149,3 +150,28 @@ def test_status_fails_for_an_account_the_running_daemon_does_not_schedule(capsys
     report = json.loads(out)
     assert code == 1 and report["unscheduled_accounts"] == ["added"]
     assert any("restart" in line for line in report["lines"] if line.startswith("added"))
+
+
+def test_a_clock_step_leaves_the_digest_at_its_local_time(tmp_path, monkeypatch):
+    """The wall clock was 5 h fast and NTP steps it back at 08:00: polls keep their monotonic
+    pace (moved with the step), but the digest is due at 09:00 by the corrected clock, not at
+    04:00 as a job moved with the step would be."""
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    path = write_config(tmp_path, [account_toml("main", "http://127.0.0.1:9", every="5m")], smtp_port=9)
+    path.write_text(path.read_text() + '\n[alerts]\ndigest_at = "09:00"\n', encoding="utf-8")
+    daemon = Daemon(load_config(path))
+    daemon._db = open_archive(tmp_path / "archive.db")
+    fast = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
+    scheduler = daemon._scheduler
+    with time_machine.travel(fast, tick=False):
+        daemon._add_jobs()
+        BaseScheduler.start(scheduler, paused=True)  # the jobs' run times, without the loop
+    try:
+        poll_due = scheduler.get_job("poll:main").next_run_time
+        with time_machine.travel(fast - timedelta(hours=5), tick=False):
+            scheduler._follow_clock_step(-5 * 3600.0)
+        assert scheduler.get_job("poll:main").next_run_time == poll_due - timedelta(hours=5)
+        assert scheduler.get_job("digest").next_run_time == datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)
+    finally:
+        BaseScheduler.shutdown(scheduler, wait=False)
+        daemon._db.conn.close()
