@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import socket
 import threading
 import time
@@ -116,7 +117,7 @@ def parse_changes(payload: Any) -> list[Change]:
 def _change(platform: str, page_id: str, field: str, value: dict[str, Any]) -> Change | None:
     if platform == "facebook" and field == "feed":
         item, verb = _str(value.get("item")), _str(value.get("verb"))
-        post_id = _str(value.get("post_id"))
+        post_id = _own_id(value.get("post_id"), rf"{re.escape(page_id)}_[0-9]+", page_id)
         if item == "comment" and verb in COMMENT_VERBS and post_id:
             return Change(platform, page_id, field, item, verb, post_id, _str(value.get("comment_id")))
         if item in POST_ITEMS and verb in ("add", "edited", "edit", "remove", "delete") and post_id:
@@ -124,9 +125,20 @@ def _change(platform: str, page_id: str, field: str, value: dict[str, Any]) -> C
         return None
     if platform == "instagram" and field == "comments":
         media = value.get("media")
-        media_id = _str(media.get("id")) if isinstance(media, dict) else None
+        media_id = _own_id(media.get("id"), "[0-9]+", page_id) if isinstance(media, dict) else None
         if media_id:
             return Change(platform, page_id, field, "comment", "add", media_id, _str(value.get("id")))
+    return None
+
+
+def _own_id(value: Any, pattern: str, page_id: str) -> str | None:
+    """``value`` when it has the shape of one of this account's posts (Facebook:
+    ``{page id}_{digits}``, Instagram: digits). It becomes a Graph API path read with the
+    page's token, so another page's post, a path or odd characters are dropped, and logged."""
+    found = _str(value)
+    if found is None or re.fullmatch(pattern, found):
+        return found
+    log.warning("webhook_ignored", reason="post id is not one of this account's posts", page_id=page_id)
     return None
 
 

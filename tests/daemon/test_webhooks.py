@@ -181,6 +181,34 @@ def test_changes_that_are_not_comments_or_posts_queue_nothing(receiver):
     assert receiver.changes == []
 
 
+@pytest.mark.parametrize(
+    "post_id",
+    [
+        "999_901097836652708",
+        "1234567890321_901097836652708/comments",
+        "me/accounts",
+        "1234567890321_9\u202e1",
+    ],
+    ids=["another-page", "path-suffix", "path", "bidi"],
+)
+def test_a_post_id_that_is_not_one_of_the_pages_posts_queues_nothing(receiver, post_id):
+    """The post id becomes a Graph API path read with the page's token: one that is not
+    ``{page id}_{digits}`` (another page's post, a path, odd characters) is ignored and logged,
+    never fetched into this account."""
+    payload = json.loads(fixture("feed-comment-add.json"))
+    payload["entry"][0]["changes"][0]["value"]["post_id"] = post_id
+    assert receiver.post(json.dumps(payload).encode()).status_code == 200
+    assert receiver.changes == []
+
+
+def test_an_instagram_media_id_that_is_not_digits_queues_nothing(receiver):
+    """Instagram names the media by its numeric id; anything else is not fetched."""
+    payload = json.loads(fixture("instagram-comments.json"))
+    payload["entry"][0]["changes"][0]["value"]["media"]["id"] = "123123123/insights"
+    assert receiver.post(json.dumps(payload).encode()).status_code == 200
+    assert receiver.changes == []
+
+
 def test_post_removed_polls_the_whole_account(receiver):
     """A removed post is only provable from a complete post list: the scope is the account."""
     assert receiver.post(fixture("feed-post-remove.json")).status_code == 200
