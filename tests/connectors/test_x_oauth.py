@@ -4,7 +4,6 @@ as the account-failing finding with the command that fixes it, and `auth x` end 
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import stat
@@ -25,6 +24,7 @@ from guard.config import parse_config
 from guard.errors import AuthExpired, ConfigError
 from guard.runtime.pipeline import run_poll
 from guard.token_store import FileTokenStore
+from tests.support.disk import FullDisk
 
 USER = "2244994945"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x"
@@ -285,20 +285,12 @@ def test_a_refreshed_grant_that_could_not_be_saved_is_kept_until_it_is(tmp_path,
     store = FileTokenStore(tmp_path / "oauth-xacct.json")
     store.save(_grant(timedelta(minutes=5)))
     keeper = XTokenKeeper(store, fake_x.url, lambda: NOW)
-    real_fsync = os.fsync
-    full = [True]
-
-    def fsync(fd: int) -> None:
-        if full[0]:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
+    disk = FullDisk(monkeypatch)
     with pytest.raises(ConfigError, match="No space left on device"):
         keeper.access_token()
     with pytest.raises(ConfigError, match="No space left on device"):
         keeper.access_token()  # still full: still failing, loudly
-    full[0] = False
+    disk.full = False
     assert keeper.access_token() == "access-2"
     assert store.load()["refresh_token"] == "refresh-2"
     assert len(fake_x.forms) == 1  # one refresh; the spent refresh-1 was never sent again

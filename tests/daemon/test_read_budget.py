@@ -41,16 +41,21 @@ class MeteredConnector:
         pass
 
 
-def test_polls_are_spaced_out_as_the_monthly_read_budget_runs_out(tmp_path, monkeypatch):
-    """400 reads a poll of a 1,000 budget: the first poll keeps the 10-minute pace, the second
-    (80 %) puts the next poll 20 minutes out, the third (120 %) 40 minutes out."""
+def _config(tmp_path, monkeypatch):
+    """One X account polled every 10 minutes with a 1,000-read monthly budget."""
     monkeypatch.setenv("CG_TEST_X_TOKEN", "x-token-for-the-budget-test")
     path = tmp_path / "comment-guard.toml"
     path.write_text(
         '[guard]\ndatabase = "archive.db"\n\n[[accounts]]\nname = "x-main"\nplatform = "x"\n'
         'page_id = "42"\ntoken_env = "CG_TEST_X_TOKEN"\npoll_every = "10m"\nmonthly_read_budget = 1000\n'
     )
-    config = load_config(path)
+    return load_config(path)
+
+
+def test_polls_are_spaced_out_as_the_monthly_read_budget_runs_out(tmp_path, monkeypatch):
+    """400 reads a poll of a 1,000 budget: the first poll keeps the 10-minute pace, the second
+    (80 %) puts the next poll 20 minutes out, the third (120 %) 40 minutes out."""
+    config = _config(tmp_path, monkeypatch)
     account = config.account("x-main")
     daemon = Daemon(config, connectors={"x-main": MeteredConnector(400)})
     daemon._db = open_archive(config.guard.database)
@@ -69,13 +74,7 @@ def test_status_fails_once_the_monthly_read_budget_is_spent(tmp_path, monkeypatc
     """The budget spent, the next poll is refused and moved to the 1st: the account archives
     nothing for the rest of the month, which one failed poll never makes account-failing; the
     health check says so instead of exiting 0."""
-    monkeypatch.setenv("CG_TEST_X_TOKEN", "x-token-for-the-budget-test")
-    path = tmp_path / "comment-guard.toml"
-    path.write_text(
-        '[guard]\ndatabase = "archive.db"\n\n[[accounts]]\nname = "x-main"\nplatform = "x"\n'
-        'page_id = "42"\ntoken_env = "CG_TEST_X_TOKEN"\npoll_every = "10m"\nmonthly_read_budget = 1000\n'
-    )
-    config = load_config(path)
+    config = _config(tmp_path, monkeypatch)
     db = open_archive(config.guard.database)
     account = config.account("x-main")
     connector = MeteredConnector(600)

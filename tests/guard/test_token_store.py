@@ -3,7 +3,6 @@ block the next save."""
 
 from __future__ import annotations
 
-import errno
 import os
 import threading
 
@@ -11,6 +10,7 @@ import pytest
 
 from guard.errors import ConfigError
 from guard.token_store import FileTokenStore
+from tests.support.disk import FullDisk
 
 GRANT = {"account": "xacct", "access_token": "access-1", "refresh_token": "refresh-1", "expires_at": ""}
 
@@ -21,20 +21,12 @@ def test_a_save_that_hits_a_full_disk_leaves_no_temp_file_and_the_next_save_work
     saves; before, its leftover temp file made every later save say "another process is writing"."""
     store = FileTokenStore(tmp_path / "oauth-xacct.json")
     store.save(GRANT)
-    real_fsync = os.fsync
-    full = [True]
-
-    def fsync(fd: int) -> None:
-        if full[0]:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
+    disk = FullDisk(monkeypatch)
     with pytest.raises(ConfigError, match="No space left on device"):
         store.save({**GRANT, "refresh_token": "refresh-2"})
     assert [p.name for p in tmp_path.iterdir()] == ["oauth-xacct.json"]
     assert store.load()["refresh_token"] == "refresh-1"
-    full[0] = False
+    disk.full = False
     store.save({**GRANT, "refresh_token": "refresh-3"})
     assert store.load()["refresh_token"] == "refresh-3"
     assert [p.name for p in tmp_path.iterdir()] == ["oauth-xacct.json"]
