@@ -7,4 +7,5 @@
 - ``slack``: a Slack incoming webhook on a loopback socket.
 - ``smtp``: an SMTP server on a loopback socket (aiosmtpd).
 - ``http``: the ``responses`` plumbing the API fakes share, and ``free_port``.
+- ``disk``: a file system that runs out of room (``os.fsync`` fails with ENOSPC).
 """
