@@ -58,3 +58,19 @@ def test_a_reply_chain_deeper_than_pythons_recursion_limit_is_reported_whole():
     assert all(f"id c{n}<" in html for n in range(1, depth + 1))
     assert html.index("reply 1<") < html.index("reply 2<") < html.index(f"reply {depth}<")
     assert "900 (0 deleted, 0 hidden)" in html
+
+
+def test_markup_in_archived_texts_is_printed_as_words_never_as_tags():
+    """Comments are written by strangers: tags, a style breakout and file:// URLs in a comment
+    or an author name are shown as the characters archived, so neither a browser nor WeasyPrint
+    (which fetches what img and url() name) loads anything from them."""
+    hostile = '</style><img src="file:///etc/passwd"><a href="javascript:alert(1)">x</a>'
+    comment = _comment("c1", hostile + ' <span style="background:url(file:///etc/shadow)">')
+    comment["author"] = "<script>alert(2)</script>"
+    html = _render(_evidence([comment]))
+    body = html.split("</style>", 1)[1]
+    for tag in ("<img", "<script", "<a ", "<span style"):
+        assert tag not in body
+    assert "&lt;img src=&quot;file:///etc/passwd&quot;&gt;" in body
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in body
+    assert html.count("</style>") == 1
