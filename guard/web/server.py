@@ -32,11 +32,13 @@ import ipaddress
 import os
 import secrets
 import socket
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 from datasette.app import Datasette
@@ -139,9 +141,27 @@ def build_datasette(options: ServeOptions) -> Datasette:
         version_note="comment-guard",
     )
     ds.add_database(
-        Database(ds, path=str(options.database), is_mutable=True), name=DATABASE_NAME, route=DATABASE_NAME
+        _ReadOnlyFile(ds, path=str(options.database), is_mutable=True),
+        name=DATABASE_NAME,
+        route=DATABASE_NAME,
     )
     return ds
+
+
+class _ReadOnlyFile(Database):
+    """Datasette's mutable file database, with the path quoted in the ``file:`` URI.
+
+    Datasette writes ``file:{path}?mode=ro`` as is: a '#' or '?' in the path ends the file
+    name there and drops ``mode=ro``, so SQLite opened (creating it, read-write) a stray empty
+    database beside the archive's folder. Read connections only: nothing here writes.
+    """
+
+    def connect(self, write: bool = False) -> sqlite3.Connection:
+        if write:
+            raise ArchiveError("the served archive is read-only")
+        conn = sqlite3.connect(f"file:{quote(self.path)}?mode=ro", uri=True, check_same_thread=False)
+        self._all_file_connections.append(conn)  # closed with the database, as Datasette's own
+        return conn
 
 
 def _password_hash(password: str) -> str:

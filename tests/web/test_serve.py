@@ -193,6 +193,23 @@ def test_page_sql_cannot_read_or_plant_sqlite_tokenizer_pointers(demo_archive):
         assert _json(base, "search_versions", q="Thursday")["rows"]
 
 
+@pytest.mark.parametrize("folder", ["C#data", "what?x", "100%25"])
+def test_an_archive_under_a_path_with_uri_characters_is_served_read_only(demo_archive, tmp_path, folder):
+    """Datasette opens ``file:{path}?mode=ro``: a '#' or '?' in the path cut it short, so it
+    opened (and created, read-write) an empty database beside the folder and showed an empty
+    archive. The archive itself is served, read-only, whatever its path."""
+    (tmp_path / folder).mkdir()
+    archive = tmp_path / folder / "archive.db"
+    archive.write_bytes(demo_archive.read_bytes())
+    with served(ServeOptions(database=archive)) as base:
+        assert len(_json(base, "deleted_comments")["rows"]) == 2
+    database = build_datasette(ServeOptions(database=archive)).get_database(DATABASE_NAME)
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        asyncio.run(database.execute("DELETE FROM findings"))
+    database.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder]
+
+
 def test_serving_a_missing_archive_is_one_clear_error(tmp_path):
     """No archive file: a one-line error naming it, and no empty archive is created."""
     missing = tmp_path / "nothing.db"
