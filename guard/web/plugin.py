@@ -9,7 +9,6 @@ query, a ``post_id``, ``comment_id`` or ``finding_id`` cell links to that row's 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,7 +37,7 @@ def render_cell(
 
 
 @hookimpl
-def prepare_connection(conn: sqlite3.Connection) -> None:
+def prepare_connection(conn: Any) -> None:
     """Shadow ``fts3_tokenizer``: with one argument it returns a pointer into SQLite (an address
     leak to anyone who can type SQL in the page), with two it installs any pointer as a
     tokenizer (Debian builds allow it). The archive's search is FTS5 and never needs it."""

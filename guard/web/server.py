@@ -32,18 +32,17 @@ import ipaddress
 import os
 import secrets
 import socket
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import yaml
 from datasette.app import Datasette
 from datasette.database import Database
 
+from guard.archive.connection import open_archive_readonly
 from guard.errors import ArchiveError, ConfigError
 from guard.web import DATABASE_NAME, finding_url, plugin
 
@@ -149,17 +148,18 @@ def build_datasette(options: ServeOptions) -> Datasette:
 
 
 class _ReadOnlyFile(Database):
-    """Datasette's mutable file database, with the path quoted in the ``file:`` URI.
+    """Datasette's mutable file database, its connections opened by the archive's own
+    read-only opener.
 
     Datasette writes ``file:{path}?mode=ro`` as is: a '#' or '?' in the path ends the file
     name there and drops ``mode=ro``, so SQLite opened (creating it, read-write) a stray empty
     database beside the archive's folder. Read connections only: nothing here writes.
     """
 
-    def connect(self, write: bool = False) -> sqlite3.Connection:
+    def connect(self, write: bool = False) -> Any:
         if write:
             raise ArchiveError("the served archive is read-only")
-        conn = sqlite3.connect(f"file:{quote(self.path)}?mode=ro", uri=True, check_same_thread=False)
+        conn = open_archive_readonly(self.path).conn  # a quoted file: URI, mode=ro, query_only
         self._all_file_connections.append(conn)  # closed with the database, as Datasette's own
         return conn
 
