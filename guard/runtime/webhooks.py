@@ -19,12 +19,14 @@ front (Caddy or nginx); Meta only calls ``https://`` callback URLs.
 
 Security: every POST must carry ``X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body
 keyed with the app secret>``, compared in constant time before the body is parsed; a missing or
-wrong signature is 403 and counted, a body over ``max_body`` is 413 before it is read. The
+wrong signature is 403 and counted, a body over ``max_body`` is 413 before it is read, and one
+still arriving after ``BODY_TIMEOUT`` is 408, so slow clients cannot hold every slot. The
 secret and the verify token are never logged.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -53,6 +55,9 @@ __all__ = [
 log = structlog.get_logger("guard.webhooks")
 
 CALLBACK_PATH = "/webhooks/meta"
+# Meta sends a notification in one go; a body still arriving after this is a client holding
+# one of the server's slots (a proxy such as Caddy streams bodies through as they come).
+BODY_TIMEOUT = 10.0  # seconds
 # Feed items that are a post's own text (a change may be a correction); others (like, reaction,
 # share...) say nothing the archive keeps.
 POST_ITEMS = frozenset({"post", "status", "photo", "video", "link", "note", "share"})
@@ -200,12 +205,14 @@ class WebhookApp:
         accounts: Mapping[tuple[str, str], str],
         on_scope: Callable[[Scope, Change], None],
         max_body: int,
+        body_timeout: float = BODY_TIMEOUT,
     ) -> None:
         self._secret = app_secret.encode()
         self._verify_token = verify_token.encode()
         self._accounts = dict(accounts)
         self._on_scope = on_scope
         self.max_body = max_body
+        self.body_timeout = body_timeout
         self._lock = threading.Lock()
         self.counts: dict[str, int] = {}
 
@@ -248,15 +255,21 @@ class WebhookApp:
             log.warning(
                 "webhook_refused", reason="body too large", bytes=int(declared), count=self.count("too_large")
             )
-            await _respond(send, 413, b"payload too large")
+            await _respond(send, 413, b"payload too large", close=True)
             return
         body = bytearray()
+        deadline = asyncio.get_running_loop().time() + self.body_timeout
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), deadline - asyncio.get_running_loop().time())
+            except asyncio.TimeoutError:
+                log.warning("webhook_refused", reason="body too slow", count=self.count("too_slow"))
+                await _respond(send, 408, b"request timeout", close=True)
+                return
             body += message.get("body", b"")
             if len(body) > self.max_body:
                 log.warning("webhook_refused", reason="body too large", count=self.count("too_large"))
-                await _respond(send, 413, b"payload too large")
+                await _respond(send, 413, b"payload too large", close=True)
                 return
             if not message.get("more_body"):
                 break
@@ -282,15 +295,15 @@ class WebhookApp:
         await _respond(send, 200, b"ok")
 
 
-async def _respond(send: Send, status: int, body: bytes) -> None:
+async def _respond(send: Send, status: int, body: bytes, *, close: bool = False) -> None:
+    """``close``: the request's body was not read to its end, so the connection cannot carry
+    another request; closing it now frees its slot instead of at the keep-alive timeout."""
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-            ],
+            "headers": headers + [(b"connection", b"close")] if close else headers,
         }
     )
     await send({"type": "http.response.body", "body": body})

@@ -4,6 +4,7 @@ refusals, coalescing, and a signed ``remove`` that becomes a finding without wai
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ PAGE = "1234567890321"  # the Page id in the recorded payloads
 
 
 class Receiver:
-    def __init__(self, queue: ScanQueue) -> None:
+    def __init__(self, queue: ScanQueue, **options: float) -> None:
         self.queue = queue
         self.changes: list[tuple[tuple[str, str | None], Change]] = []
         self.app = WebhookApp(
@@ -34,6 +35,7 @@ class Receiver:
             accounts={("facebook", PAGE): "page", ("instagram", "123456789"): "insta"},
             on_scope=self._on_scope,
             max_body=4096,
+            **options,
         )
         self.server = WebhookServer(self.app, "127.0.0.1", 0).start()
         self.url = f"http://127.0.0.1:{self.server.port}{CALLBACK_PATH}"
@@ -128,6 +130,25 @@ def test_oversized_body_is_refused_before_it_is_read(receiver):
     streamed = receiver.post(chunks, signature=sign(SECRET.encode(), big))
     assert streamed.status_code == 413
     assert receiver.app.counts["too_large"] == 2 and receiver.changes == []
+
+
+def test_a_body_that_trickles_in_is_cut_off_so_slow_clients_cannot_hold_every_slot():
+    """A reverse proxy (Caddy by default) streams the body through as the client sends it, and
+    the receiver takes 200 requests at once: 200 clients sending a byte now and then would
+    hold every slot and Meta would get 503. A body not complete within ``body_timeout`` is
+    408, counted, and the connection is closed, which frees its slot."""
+    receiver = Receiver(ScanQueue(), body_timeout=0.2)
+    try:
+        with socket.create_connection(("127.0.0.1", receiver.server.port), timeout=5) as slow:
+            slow.sendall(
+                f"POST {CALLBACK_PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{{".encode()
+            )
+            answer = slow.recv(1000)
+            assert answer.startswith(b"HTTP/1.1 408 ") and b"connection: close" in answer.lower()
+        assert receiver.app.counts["too_slow"] == 1
+        assert receiver.post(fixture("feed-comment-add.json")).status_code == 200
+    finally:
+        receiver.server.stop()
 
 
 def test_signed_body_that_is_not_json_is_a_bad_request(receiver):
