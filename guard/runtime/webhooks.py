@@ -239,13 +239,17 @@ class WebhookApp:
         mode = (query.get("hub.mode") or [""])[0]
         token = (query.get("hub.verify_token") or [""])[0].encode()
         challenge = (query.get("hub.challenge") or [""])[0]
-        if mode == "subscribe" and challenge and hmac.compare_digest(token, self._verify_token):
+        if not hmac.compare_digest(token, self._verify_token):
+            reason = "wrong verify token"
+        elif mode != "subscribe":
+            reason = "hub.mode is not subscribe"
+        elif not challenge:
+            reason = "no hub.challenge"
+        else:
             log.info("webhook_subscribed")
             await _respond(send, 200, challenge.encode())
             return
-        log.warning(
-            "webhook_refused", reason="handshake with a wrong verify token", count=self.count("handshake")
-        )
+        log.warning("webhook_refused", reason=f"handshake: {reason}", count=self.count("handshake"))
         await _respond(send, 403, b"forbidden")
 
     async def _notification(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:

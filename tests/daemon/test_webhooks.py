@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from structlog.testing import capture_logs
 
 from connectors.facebook import FacebookConnector
 from guard.config import load_config
@@ -80,6 +81,26 @@ def test_handshake_echoes_the_challenge_only_for_the_verify_token(receiver):
     )
     assert bad.status_code == 403 and "1158201444" not in bad.text
     assert receiver.app.counts["handshake"] == 1
+
+
+def test_a_refused_handshake_logs_what_was_wrong_and_never_the_token(receiver):
+    """An operator debugging "Verify and save" reads the log: a right token with no challenge,
+    or a mode other than subscribe, is not logged as a wrong token."""
+    cases = {
+        "wrong verify token": {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"},
+        "no hub.challenge": {"hub.mode": "subscribe", "hub.verify_token": VERIFY},
+        "hub.mode is not subscribe": {
+            "hub.mode": "unsubscribe",
+            "hub.verify_token": VERIFY,
+            "hub.challenge": "1",
+        },
+    }
+    for reason, params in cases.items():
+        with capture_logs() as logs:
+            assert requests.get(receiver.url, params=params, timeout=5).status_code == 403
+        refused = [e for e in logs if e["event"] == "webhook_refused"]
+        assert [e["reason"] for e in refused] == [f"handshake: {reason}"]
+        assert VERIFY not in repr(refused)
 
 
 def test_signed_comment_remove_queues_a_scan_of_its_post(receiver):
