@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from html import escape
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from guard.alerts._text import SECTION_LIMIT, fit, fit_mrkdwn, load_json, show_time
 from guard.alerts.channels import configured_channels
@@ -139,6 +140,8 @@ def enqueue_digest(db: Archive, settings: AlertSettings, *, now: datetime) -> li
             build_digest(db, now, tz=settings.timezone),
             stage=Stage.DIGEST,
             channels=configured_channels(settings),
-            key_prefix=f"digest:{now.date().isoformat()}",
+            # Once per local day: keyed on the UTC date, 19:30 on the days either side of a
+            # spring-forward (00:30 and 23:30 UTC) shared a date, and the second was dropped.
+            key_prefix=f"digest:{now.astimezone(ZoneInfo(settings.timezone)).date().isoformat()}",
             now=now,
         )

@@ -42,6 +42,24 @@ def test_digest_is_enqueued_once_per_day(db):
     ]
 
 
+def test_a_digest_per_local_day_across_a_spring_forward(db):
+    """digest_at = 19:30 in New York: on 7 March 2027 (EST) that is 00:30 UTC on the 8th, on
+    the 8th (EDT, after the change) 23:30 UTC on the 8th; two local days, two digests."""
+    import dataclasses
+    from datetime import datetime, timezone
+
+    add_finding(db)
+    local = dataclasses.replace(SETTINGS, timezone="America/New_York")
+    before = datetime(2027, 3, 8, 0, 30, tzinfo=timezone.utc)  # 19:30 EST on the 7th
+    after = datetime(2027, 3, 8, 23, 30, tzinfo=timezone.utc)  # 19:30 EDT on the 8th
+    assert enqueue_digest(db, local, now=before) == [1]
+    assert enqueue_digest(db, local, now=after) == [2]
+    assert [r["dedupe_key"] for r in list_outbox(db)] == [
+        "digest:2027-03-07:slack",
+        "digest:2027-03-08:slack",
+    ]
+
+
 def test_quiet_day_sends_no_digest(db):
     """With nothing open and nothing happening, there is no digest to ignore."""
     assert enqueue_digest(db, SETTINGS, now=T0) == []
