@@ -27,11 +27,14 @@ def poll_history(
     poll_id: int,
     failed: bool,
     error_type: str | None,
+    signed_in: bool = False,
 ) -> PollHistory:
     """The history up to poll ``poll_id``, which ``failed`` (or not) with ``error_type``."""
     current = db.execute("SELECT started, error FROM polls WHERE id = ?", [poll_id]).fetchone()
     if current is None or not failed:
-        return PollHistory(account, platform, token_env, last_ok=current[0] if current else None)
+        return PollHistory(
+            account, platform, token_env, last_ok=current[0] if current else None, signed_in=signed_in
+        )
     ok = db.execute(
         f"SELECT id, started FROM polls WHERE account = ? AND id < ? AND NOT {_FAILED}"
         " ORDER BY id DESC LIMIT 1",
@@ -55,6 +58,7 @@ def poll_history(
         failed_polls=int(count) + 1,
         first_failure=first,
         latest_failure=latest,
+        signed_in=signed_in,
     )
 
 

@@ -59,6 +59,7 @@ def track_account(
         poll_id=poll_id,
         failed=failing_now,
         error_type=type(error).__name__ if error is not None else None,
+        signed_in=account.platform == "x" and account.signed_in(),
     )
     current = open_account_finding(db, account.name)
     if current is not None:

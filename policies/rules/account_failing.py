@@ -65,6 +65,7 @@ class PollHistory:
     failed_polls: int = 0  # consecutive failed polls since then
     first_failure: FailedPoll | None = None
     latest_failure: FailedPoll | None = None  # the poll just recorded, when it failed
+    signed_in: bool = False  # X: the token comes from `comment-guard auth x`, not token_env
 
 
 def evaluate(a: Analysis, now: datetime) -> list[FindingDraft]:
@@ -130,6 +131,11 @@ def resolve_polls(evidence: dict[str, Any], *, resumed_at: datetime) -> str:
 
 def _fix(h: PollHistory, error_type: str | None) -> str:
     check = "then run `comment-guard check --live`"
+    if error_type == AuthExpired.__name__ and h.signed_in:
+        return (
+            f"the X sign-in was refused or can no longer be refreshed: sign in again with "
+            f"`comment-guard auth x --account {h.account}` (the daemon picks it up at its next poll), {check}"
+        )
     if error_type == AuthExpired.__name__:
         return (
             f"the token was rejected or has expired: put a new one in ${h.token_env} "

@@ -220,6 +220,9 @@ def test_revoked_refresh_token_opens_account_failing_with_the_command_to_fix_it(
     (finding,) = list_findings(db, kind="account-failing")
     text = json.dumps(finding)
     assert "comment-guard auth x --account xacct" in text
+    # the fix says the same: a new token in $CG_TEST_X_TOKEN would not help a signed-in account
+    fix = finding["evidence"]["fix"]
+    assert "sign in again with `comment-guard auth x --account xacct`" in fix and "put a new one" not in fix
     assert "revoked-7" not in text and "access-1" not in text
     assert (
         FileTokenStore(account.token_file).load()["refresh_token"] == "revoked-7"
