@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
-from guard.archive.queries import fts_query, is_fts_query_error, thread
+from guard.archive.queries import fts_query, is_fts_query_error, thread, walk_thread
 from guard.errors import NotInArchive, UsageError
 from guard.text import sha256_text
 
@@ -189,7 +189,7 @@ def evidence(db: sqlite_utils.Database, post_id: str) -> dict[str, Any]:
         post = thread(db, post_id)
         for v in post["versions"]:
             v["hash_ok"] = sha256_text(v["message"]) == v["sha256"]
-        for c in _walk(post["comments"]):
+        for c, _ in walk_thread(post["comments"]):
             for v in c["versions"]:
                 v["hash_ok"] = sha256_text(v["message"]) == v["sha256"]
         events = [
@@ -218,9 +218,3 @@ def finding_post(db: sqlite_utils.Database, finding_id: int) -> str:
     if not row[0]:
         raise UsageError(f"finding #{finding_id} is not about a post (an account finding); nothing to report")
     return str(row[0])
-
-
-def _walk(comments: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for c in comments:
-        yield c
-        yield from _walk(c["replies"])

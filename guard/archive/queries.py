@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 import sqlite_utils
@@ -257,6 +258,16 @@ def thread(db: sqlite_utils.Database, post_id: str) -> dict[str, Any]:
         (parent["replies"] if parent else roots).append(c)
     post["comments"] = roots
     return post
+
+
+def walk_thread(comments: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], int]]:
+    """Every comment of a ``thread`` tree with its depth (0: top level), each before its
+    replies. A loop, not recursion: an X reply chain can be deeper than Python's recursion limit."""
+    stack = [(c, 0) for c in reversed(comments)]
+    while stack:
+        c, depth = stack.pop()
+        yield c, depth
+        stack.extend((r, depth + 1) for r in reversed(c["replies"]))
 
 
 def history(db: sqlite_utils.Database, object_id: str) -> dict[str, Any]:

@@ -119,8 +119,8 @@ def thread(ctx: Context, post_id: str, as_json: bool) -> None:
     echo(f"POST {data['id']} [{data['status']}] ({len(data['versions'])} versions)")
     for v in data["versions"]:
         echo(f"  v{v['version']} {local_time(v['seen_at'], ctx.tz)}: {excerpt(v['message'], 100)}")
-    for c in data["comments"]:
-        _print_comment(c, 1)
+    for c, depth in queries.walk_thread(data["comments"]):
+        _print_comment(c, depth + 1)
 
 
 def _print_comment(c: dict[str, Any], depth: int) -> None:
@@ -128,8 +128,6 @@ def _print_comment(c: dict[str, Any], depth: int) -> None:
     edits = f" (edited, {len(c['versions'])} versions)" if len(c["versions"]) > 1 else ""
     page = " (page)" if c["from_page"] else ""
     echo(f"{'  ' * depth}- {c['author'] or '?'}{page}{mark}{edits}: {excerpt(c['message'], 90)}  [{c['id']}]")
-    for r in c["replies"]:
-        _print_comment(r, depth + 1)
 
 
 @click.command()

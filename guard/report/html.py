@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone, tzinfo
 from html import escape
-from typing import Any, Iterator
+from typing import Any
 
+from guard.archive.queries import walk_thread
 from guard.clock import local_time
 from guard.text import inert
 
@@ -79,7 +80,7 @@ def render_html(
     def t(value: Any) -> str:
         return _e(local_time(value, tz, seconds=True))
 
-    comments = [c for c, _ in _walk(post["comments"])]
+    comments = [c for c, _ in walk_thread(post["comments"])]
     texts = post["versions"] + [v for c in comments for v in c["versions"]]
     bad = [v for v in texts if not v.get("hash_ok", True)]
     by_id = {c["id"]: c for c in comments}
@@ -115,7 +116,7 @@ def render_html(
     out.append("<h2>The comment thread</h2>")
     if not post["comments"]:
         out.append("<p>No comments archived.</p>")
-    out += [_comment(c, t, depth) for c, depth in _walk(post["comments"])]
+    out += [_comment(c, t, depth) for c, depth in walk_thread(post["comments"])]
     out.append("<h2>Timeline</h2>")
     out.append(_timeline(data["events"], by_id, t))
     out.append(
@@ -268,13 +269,3 @@ def _row(label: str, value: str) -> str:
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
-
-
-def _walk(comments: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], int]]:
-    """Every comment with its depth, each before its replies. A loop, not recursion: an X reply
-    chain can be deeper than Python's recursion limit."""
-    stack = [(c, 0) for c in reversed(comments)]
-    while stack:
-        c, depth = stack.pop()
-        yield c, depth
-        stack.extend((r, depth + 1) for r in reversed(c["replies"]))
