@@ -27,4 +27,9 @@ def write_pdf(html: str, target: Path) -> None:
         raise GuardError(f"cannot write a PDF: weasyprint is not installed ({exc}); {_PANGO_HINT}") from None
     except OSError as exc:  # installed, but Pango/GObject missing: cffi cannot load them
         raise GuardError(f"cannot write a PDF: {exc}; {_PANGO_HINT}") from None
-    weasyprint.HTML(string=html, base_url=str(target.parent)).write_pdf(str(target))
+    # The report is self-contained: any URL in it came from an archived text, and must not make
+    # the PDF embed a local file or call the network. Archived texts are escaped, so today none
+    # does; with no protocol allowed this holds even if an escape is ever missed (WeasyPrint
+    # skips the resource with a warning).
+    refuse_all = weasyprint.urls.URLFetcher(allowed_protocols=())
+    weasyprint.HTML(string=html, base_url=str(target.parent), url_fetcher=refuse_all).write_pdf(str(target))
