@@ -71,7 +71,9 @@ def track_account(
             enqueue(db, store.require_finding(db, current["id"]), Stage.RESOLVED, config.alerts, now=now)
         log.info("account_recovered", account=account.name, finding_id=current["id"], note=note)
         return AccountHealth(resolved=current["id"])
-    draft = account_failing.evaluate_polls(history, failing_after=config.guard.failing_after, now=now)
+    draft = account_failing.evaluate_polls(
+        history, failing_after=config.guard.failing_after, now=now, poll_every=account.poll_every
+    )
     if draft is None:
         return AccountHealth()
     with db.atomic():

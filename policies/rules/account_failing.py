@@ -76,16 +76,32 @@ def resolve(a: Analysis, finding: OpenFinding) -> str | None:
     return None  # not a thread rule: see resolve_polls
 
 
-def is_failing(h: PollHistory, failing_after: int) -> bool:
-    """Whether the history warrants the alert: an urgent error now, or enough failures in a row."""
-    if h.latest_failure is None:
+def is_failing(
+    h: PollHistory, failing_after: int, *, now: datetime | None = None, poll_every: timedelta | None = None
+) -> bool:
+    """Whether the history warrants the alert: an urgent error now, enough failures in a row, or
+    failures for as long as that many polls would take (``poll_every`` apart). The last one
+    catches a platform that throttles for hours: each wait is one failed poll, and three of
+    them could leave an account unarchived for a day before anyone heard."""
+    latest = h.latest_failure
+    if latest is None:
         return False
-    return h.latest_failure.error_type in URGENT_ERRORS or h.failed_polls >= failing_after
+    if latest.error_type in URGENT_ERRORS or h.failed_polls >= failing_after:
+        return True
+    first = h.first_failure or latest
+    return (
+        now is not None
+        and poll_every is not None
+        and h.failed_polls >= 2
+        and now - parse_iso(first.started) >= poll_every * failing_after
+    )
 
 
-def evaluate_polls(h: PollHistory, *, failing_after: int, now: datetime) -> FindingDraft | None:
+def evaluate_polls(
+    h: PollHistory, *, failing_after: int, now: datetime, poll_every: timedelta | None = None
+) -> FindingDraft | None:
     """The finding for a failing account, or None while it is healthy enough."""
-    if not is_failing(h, failing_after) or h.latest_failure is None:
+    if not is_failing(h, failing_after, now=now, poll_every=poll_every) or h.latest_failure is None:
         return None
     latest = h.latest_failure
     first = h.first_failure or latest

@@ -14,7 +14,7 @@ from guard.config import Config, parse_config
 from guard.engine import run_engine, set_state
 from guard.runtime.pipeline import run_poll
 from tests.cli.conftest import account_toml, email_toml
-from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost
+from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost, fixture
 
 POST = f"{PAGE_ID}_1"
 T0 = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
@@ -211,3 +211,16 @@ def test_a_comment_staff_hid_with_override_stays_hidden_and_is_alerted_once(db, 
     story.hide(True, 60)
     assert db.execute(kinds).fetchall() == [("override",), ("hidden-critical",)]
     assert story.page.writes[-1] == ("POST", "1_1", {"is_hidden": ["false"]})
+
+
+def test_a_page_throttled_for_hours_is_failing_at_its_second_refused_poll(db, rsps):
+    """Graph throttles the page (code 32) and the next poll comes hours later: two failed polls
+    spanning far more than failing_after x poll_every open account-failing, not a third wait."""
+    story = Story(db, rsps, corrected=False)
+    throttled = fixture("facebook/error_page_throttled_32.json")
+    story.page.fail("/posts", 400, throttled)
+    story.poll(20)
+    assert story.findings("account-failing") == []
+    story.page.fail("/posts", 400, throttled)
+    story.poll(20 + 8 * 60)
+    assert [s for s, _ in story.findings("account-failing")] == ["open"]
