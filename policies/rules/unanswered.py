@@ -75,4 +75,8 @@ def resolve(a: Analysis, finding: OpenFinding) -> str | None:
         return f"answered publicly by the page at {replied}"
     if c.status not in (CommentStatus.PRESENT, CommentStatus.UNKNOWN):
         return f"superseded: the comment is now {c.status}"
+    if c.status == CommentStatus.PRESENT and not a.protected(c):
+        # its author edited it into something that asks nothing ("never mind, found it"), or staff
+        # labelled it not critical: nobody is owed an answer, so no more reminders or escalation
+        return "no longer a question or complaint (edited, or labelled not critical)"
     return None

@@ -224,3 +224,16 @@ def test_a_page_throttled_for_hours_is_failing_at_its_second_refused_poll(db, rs
     story.page.fail("/posts", 400, throttled)
     story.poll(20 + 8 * 60)
     assert [s for s, _ in story.findings("account-failing")] == ["open"]
+
+
+def test_an_unanswered_question_its_author_edits_into_thanks_is_no_longer_owed_an_answer(story):
+    """The author answers themself ("never mind, found it, thanks!"): the unanswered finding
+    resolves instead of reminding and escalating about a comment that asks nothing now."""
+    story.sweep(150)
+    assert [s for s, _ in story.findings("unanswered")] == ["open"]
+    story.page.comment("1_1").message = "Never mind, found it. Thanks!"
+    story.poll(160)
+    story.sweep(161)
+    assert story.findings("unanswered") == [
+        ("resolved", "no longer a question or complaint (edited, or labelled not critical)")
+    ]
