@@ -28,6 +28,7 @@ Safety, in the order a request meets it:
 from __future__ import annotations
 
 import asyncio
+import base64
 import ipaddress
 import os
 import secrets
@@ -208,6 +209,42 @@ def loopback_names_only(app: Any) -> Any:
     return guarded
 
 
+def readable_credentials_only(app: Any) -> Any:
+    """``app``, answering 401 to HTTP Basic credentials that are not base64 of ASCII text: the
+    password plugin decodes them as ASCII and answered such a header (any client can send one)
+    with a 500 and a traceback in the log."""
+
+    async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            auth = dict(scope.get("headers") or ()).get(b"authorization", b"")
+            scheme, _, credentials = auth.partition(b" ")
+            if scheme.lower() == b"basic" and not _ascii_base64(credentials.strip()):
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [
+                            (b"content-type", b"text/plain; charset=utf-8"),
+                            (b"www-authenticate", b'Basic realm="comment-guard"'),
+                        ],
+                    }
+                )
+                await send(
+                    {"type": "http.response.body", "body": b"401: user name and password must be ASCII\n"}
+                )
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def _ascii_base64(value: bytes) -> bool:
+    try:
+        return base64.b64decode(value).isascii()
+    except ValueError:  # binascii.Error: not base64 at all, which the plugin answers 401 itself
+        return True
+
+
 def _host_name(host: str) -> str:
     """The name in a ``Host`` header, without its port: ``[::1]:8001`` -> ``::1``."""
     if host.startswith("["):
@@ -225,7 +262,7 @@ class WebServer:
         self.datasette = build_datasette(options)
         app = self.datasette.app()
         self._config = uvicorn.Config(
-            app if options.password else loopback_names_only(app),
+            readable_credentials_only(app) if options.password else loopback_names_only(app),
             host=options.host,
             port=options.port,
             log_level="warning",

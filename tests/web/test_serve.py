@@ -119,6 +119,18 @@ def test_a_password_is_demanded_when_bound_off_localhost(demo_archive):
         assert "correct horse" not in metadata and "pbkdf2" not in metadata
 
 
+def test_credentials_that_are_not_ascii_get_401_not_a_500(demo_archive):
+    """Any client can send `Authorization: Basic //46eA==` (bytes 0xff 0xfe): the password
+    plugin decoded it as ASCII and answered 500, with a traceback in the log."""
+    options = ServeOptions(database=demo_archive, host="0.0.0.0", username="staff", password="correct horse")
+    with served(options) as base:
+        for header in ("Basic //46eA==", "Basic w7w6eA==", "Basic !!!", "Basic"):
+            resp = requests.get(f"{base}/", headers={"Authorization": header})
+            assert resp.status_code == 401, header
+            assert "Basic" in resp.headers["www-authenticate"]
+        assert requests.get(f"{base}/", auth=("staff", "correct horse")).status_code == 200
+
+
 def test_without_a_password_only_local_host_names_are_answered(demo_archive):
     """DNS rebinding: a web page staff open can point its own host name at 127.0.0.1 and read
     the loopback page from their browser. Without a password the page answers only requests
