@@ -231,13 +231,21 @@ def is_fts_query_error(exc: sqlite3.OperationalError) -> bool:
 
 def fts_query(query: str) -> str:
     """The MATCH expression for ``query``: plain words quoted one by one (all must match),
-    FTS5 syntax as written."""
+    FTS5 syntax as written, or the same words as a phrase.
+
+    The phrase keeps a comment findable by its own words when they read as operators: a
+    comment shouting "WHY IS THE POOL NOT OPEN" is, as FTS5 syntax, "why is the pool" without
+    "open", which excludes the very comment typed in."""
     text = query.strip()
     if not text:
         raise UsageError("search needs something to look for, e.g. `comment-guard search Thursday`")
     if _FTS_SYNTAX.search(text):
-        return text
-    return " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
+        return f"({text}) OR {_quoted(text)}"
+    return " ".join(_quoted(word) for word in text.split())
+
+
+def _quoted(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
 
 
 def thread(db: sqlite_utils.Database, post_id: str) -> dict[str, Any]:

@@ -86,3 +86,27 @@ def test_empty_search_is_a_clear_error(capsys, corrected):
     """`search ""` says what to do instead of crashing."""
     code, _, err = run(capsys, "search", "")
     assert code == 2 and "search needs something to look for" in err
+
+
+def test_a_shouted_comment_is_found_by_its_own_words(capsys, config, rsps):
+    """"NOT" in a comment written in capitals is FTS5's operator: searching the comment as
+    written must still find it (`search` and `export --query`), and `a NOT b` still excludes b."""
+    FakePage(
+        rsps,
+        [
+            FakePost(
+                POST,
+                "The pool opens at 9.",
+                comments=[
+                    FakeComment("1_1", "WHY IS THE POOL NOT OPEN"),
+                    FakeComment("1_2", "why is the pool closed today"),
+                ],
+            )
+        ],
+    )
+    run(capsys, "poll", "--once")
+    assert "1_1" in {h["id"] for h in _hits(capsys, "WHY IS THE POOL NOT OPEN")}
+    assert {h["id"] for h in _hits(capsys, "pool NOT closed")} == {POST, "1_1"}
+    code, out, err = run(capsys, "export", "--query", "WHY IS THE POOL NOT OPEN", "--format", "json")
+    assert code == 0, err
+    assert "1_1" in {r["id"] for r in json.loads(out)}
