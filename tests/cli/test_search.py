@@ -89,7 +89,7 @@ def test_empty_search_is_a_clear_error(capsys, corrected):
 
 
 def test_a_shouted_comment_is_found_by_its_own_words(capsys, config, rsps):
-    """"NOT" in a comment written in capitals is FTS5's operator: searching the comment as
+    """A comment written in capitals holds FTS5's operator NOT: searching the comment as
     written must still find it (`search` and `export --query`), and `a NOT b` still excludes b."""
     FakePage(
         rsps,
