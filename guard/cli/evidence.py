@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -155,7 +156,14 @@ def _counted(
 
 
 # One encoder for every row (``json.dumps`` with an option builds one per call): the same text.
-_ROW = json.JSONEncoder(ensure_ascii=False).encode
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+# Valid raw in JSON, but line breaks to `str.splitlines`, editors and pre-2019 JavaScript: raw,
+# a comment holding one splits its NDJSON row in two for those readers.
+_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+def _row(row: dict[str, Any]) -> str:
+    return _LINE_BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}", _ENCODE(row))
 
 
 def _write_json(out: IO[str], rows: Iterable[dict[str, Any]], *, raw: bool) -> int:
@@ -164,7 +172,7 @@ def _write_json(out: IO[str], rows: Iterable[dict[str, Any]], *, raw: bool) -> i
     out.write("[")
     for row in rows:
         out.write(",\n  " if count else "\n  ")
-        out.write(_ROW(row))
+        out.write(_row(row))
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count
@@ -173,7 +181,7 @@ def _write_json(out: IO[str], rows: Iterable[dict[str, Any]], *, raw: bool) -> i
 def _write_ndjson(out: IO[str], rows: Iterable[dict[str, Any]], *, raw: bool) -> int:
     count = 0
     for row in rows:
-        out.write(_ROW(row) + "\n")
+        out.write(_row(row) + "\n")
         count += 1
     return count
 

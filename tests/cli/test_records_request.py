@@ -76,6 +76,22 @@ def test_export_has_the_records_columns_for_every_version(capsys, story):
     assert [r["current"] for r in rows if r["id"] == POST] == [False, True]
 
 
+@pytest.mark.parametrize("fmt", ["ndjson", "json"])
+def test_export_keeps_one_row_per_line_when_a_text_holds_unicode_line_separators(capsys, config, rsps, fmt):
+    """U+2028, U+2029 and NEL are line breaks to `str.splitlines`, editors and older JSON
+    readers: written escaped, NDJSON stays one row per line and both formats give back the
+    archived text, matching its SHA-256."""
+    text = "first\u2028second\u2029third\x85fourth"
+    FakePage(rsps, [FakePost(POST, "Hours", comments=[FakeComment("1_1", text)])])
+    run(capsys, "poll", "--once")
+    code, out, err = run(capsys, "export", "--format", fmt)
+    assert code == 0, err
+    assert not any(ch in out for ch in "\u2028\u2029\x85")
+    rows = [json.loads(line) for line in out.splitlines()] if fmt == "ndjson" else json.loads(out)
+    (row,) = [r for r in rows if r["id"] == "1_1"]
+    assert row["message"] == text and row["sha256"] == hashlib.sha256(text.encode()).hexdigest()
+
+
 def test_export_filters_by_post_time_account_and_words(capsys, story):
     """--post, --since/--until (local time), --account and --query narrow the export."""
 
