@@ -17,7 +17,14 @@ from typing import Any
 
 import sqlite_utils
 
-from guard.archive.queries import fts_query, is_fts_query_error, thread, walk_thread
+from guard.archive.queries import (
+    fts_query,
+    is_fts_query_error,
+    literal_words,
+    text_condition,
+    thread,
+    walk_thread,
+)
 from guard.errors import NotInArchive, UsageError
 from guard.text import sha256_text
 
@@ -150,20 +157,20 @@ def _conditions(alias: str, id_col: str, f: RecordFilter, *, fts: str) -> tuple[
             conds.append(sql)
             args.append(value)
     if f.query is not None:
-        match = fts_query(f.query)
+        match, literals = fts_query(f.query), literal_words(f.query)
         if fts == "post":
-            conds.append(
-                f"{id_col} IN (SELECT pv.post_id FROM post_versions pv WHERE pv.id IN"
-                " (SELECT rowid FROM post_versions_fts WHERE post_versions_fts MATCH ?))"
-            )
-            args.append(match)
+            cond, cond_args = text_condition("pv.message", "post_versions_fts", "pv.id", match, literals)
+            conds.append(f"{id_col} IN (SELECT pv.post_id FROM post_versions pv WHERE {cond})")
+            args += cond_args
         else:
-            conds.append(
-                f"({id_col} IN (SELECT cv.comment_id FROM comment_versions cv WHERE cv.id IN"
-                " (SELECT rowid FROM comment_versions_fts WHERE comment_versions_fts MATCH ?))"
-                f" OR {alias}.rowid IN (SELECT rowid FROM comments_fts WHERE comments_fts MATCH ?))"
+            cond, cond_args = text_condition("cv.message", "comment_versions_fts", "cv.id", match, literals)
+            author, author_args = text_condition(
+                f"{alias}.author_name", "comments_fts", f"{alias}.rowid", match, literals
             )
-            args += [match, match]
+            conds.append(
+                f"({id_col} IN (SELECT cv.comment_id FROM comment_versions cv WHERE {cond}) OR {author})"
+            )
+            args += cond_args + author_args
     return ("WHERE " + " AND ".join(conds)) if conds else "", args
 
 

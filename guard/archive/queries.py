@@ -20,6 +20,8 @@ __all__ = [
     "list_comments",
     "search",
     "fts_query",
+    "literal_words",
+    "text_condition",
     "is_fts_query_error",
     "thread",
     "history",
@@ -123,13 +125,17 @@ def search(db: sqlite_utils.Database, query: str, *, limit: int = 50) -> list[di
 
     Plain words match as typed (punctuation is fine: "TONIGHT?!?"); a query using FTS5 syntax
     (``tonig*``, ``OR``, ``NEAR(a b)``, ``"a phrase"``, ``^first``) is passed through, and a
-    malformed one is a ``UsageError`` naming the problem.
+    malformed one is a ``UsageError`` naming the problem. Words the index cannot find (see
+    ``literal_words``) are looked for as written, through every version.
     """
-    match = fts_query(query)
+    match, literals = fts_query(query), literal_words(query)
     try:
-        rows = _search_recent(db, match, limit)
-        if rows is None:
-            rows = list(db.query(_SEARCH.format(**_ALL), {"q": match, "limit": limit}))
+        if literals or match is None:
+            rows = _search_literal(db, match, literals, limit)
+        else:  # None, or at least ``limit`` hits
+            rows = _search_recent(db, match, limit) or list(
+                db.query(_SEARCH.format(**_ALL), {"q": match, "limit": limit})
+            )
     except sqlite3.OperationalError as exc:
         if not is_fts_query_error(exc):
             raise
@@ -143,24 +149,28 @@ def search(db: sqlite_utils.Database, query: str, *, limit: int = 50) -> list[di
 # Every version of every post and comment whose text matches, and the current version of
 # comments whose author matches. Formatted with "" for the whole archive, or (``_RECENT``) for
 # the objects created at or after :t, each index read only over their range of ids.
-_SEARCH = """
-SELECT 'post' AS type, p.id AS id, p.id AS post_id, p.account AS account, p.status AS status,
+_POST_HIT = """'post' AS type, p.id AS id, p.id AS post_id, p.account AS account, p.status AS status,
        p.created_time AS created_time, v.version AS version, v.version = p.version AS current,
-       v.seen_at AS seen_at, v.message AS message, NULL AS author
+       v.seen_at AS seen_at, v.message AS message, NULL AS author"""
+_VERSION_HIT = """'comment', c.id, c.post_id, c.account, c.status, c.created_time, v.version,
+       v.version = c.version, v.seen_at, v.message, c.author_name"""
+_AUTHOR_HIT = """'comment', c.id, c.post_id, c.account, c.status, c.created_time, v.version, 1,
+       v.seen_at, v.message, c.author_name"""
+_HITS_ORDER = "ORDER BY created_time DESC, id, version DESC"
+_SEARCH = f"""
+SELECT {_POST_HIT}
   FROM post_versions_fts f JOIN post_versions v ON v.id = f.rowid JOIN posts p ON p.id = v.post_id
- WHERE post_versions_fts MATCH :q {posts}
+ WHERE post_versions_fts MATCH :q {{posts}}
 UNION
-SELECT 'comment', c.id, c.post_id, c.account, c.status, c.created_time, v.version,
-       v.version = c.version, v.seen_at, v.message, c.author_name
+SELECT {_VERSION_HIT}
   FROM comment_versions_fts f JOIN comment_versions v ON v.id = f.rowid
   JOIN comments c ON c.id = v.comment_id
- WHERE comment_versions_fts MATCH :q {versions}
+ WHERE comment_versions_fts MATCH :q {{versions}}
 UNION
-SELECT 'comment', c.id, c.post_id, c.account, c.status, c.created_time, v.version, 1,
-       v.seen_at, v.message, c.author_name
+SELECT {_AUTHOR_HIT}
   FROM comments c JOIN comment_versions v ON v.comment_id = c.id AND v.version = c.version
- WHERE c.rowid IN (SELECT rowid FROM comments_fts WHERE comments_fts MATCH :q {authors}) {comments}
-ORDER BY created_time DESC, id, version DESC LIMIT :limit
+ WHERE c.rowid IN (SELECT rowid FROM comments_fts WHERE comments_fts MATCH :q {{authors}}) {{comments}}
+{_HITS_ORDER} LIMIT :limit
 """
 _ALL = {"posts": "", "versions": "", "authors": "", "comments": ""}
 _RECENT = {
@@ -208,6 +218,33 @@ def _search_recent(db: sqlite_utils.Database, match: str, limit: int) -> list[di
     return rows if len(rows) >= limit else None
 
 
+def _search_literal(
+    db: sqlite_utils.Database, match: str | None, literals: list[str], limit: int
+) -> list[dict[str, Any]]:
+    """The hits when some words are looked for as written: every version's text is read (the
+    index narrows it first when the query also has words it holds)."""
+    posts, post_args = text_condition("v.message", "post_versions_fts", "v.id", match, literals)
+    versions, version_args = text_condition("v.message", "comment_versions_fts", "v.id", match, literals)
+    authors, author_args = text_condition("c.author_name", "comments_fts", "c.rowid", match, literals)
+    sql = (
+        f"SELECT {_POST_HIT} FROM post_versions v JOIN posts p ON p.id = v.post_id WHERE {posts}"
+        f" UNION SELECT {_VERSION_HIT} FROM comment_versions v JOIN comments c ON c.id = v.comment_id"
+        f" WHERE {versions} UNION SELECT {_AUTHOR_HIT} FROM comments c JOIN comment_versions v"
+        f" ON v.comment_id = c.id AND v.version = c.version WHERE {authors} {_HITS_ORDER} LIMIT ?"
+    )
+    return list(db.query(sql, [*post_args, *version_args, *author_args, limit]))
+
+
+def text_condition(
+    column: str, fts_table: str, rowid: str, match: str | None, literals: list[str]
+) -> tuple[str, list[str]]:
+    """A condition (and its arguments) for rows whose ``column`` matches a query: the words the
+    index holds through ``fts_table`` (``rowid`` names the row in it), the others as written."""
+    conds = [f"{rowid} IN (SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH ?)"] if match else []
+    conds += [f"instr({column}, ?) > 0"] * len(literals)
+    return " AND ".join(conds), ([match] if match else []) + literals
+
+
 # Characters and words that make a query FTS5 syntax rather than plain words.
 _FTS_SYNTAX = re.compile(r'["*()^:+]|\b(AND|OR|NOT|NEAR)\b')
 
@@ -229,9 +266,10 @@ def is_fts_query_error(exc: sqlite3.OperationalError) -> bool:
     return any(w in str(exc) for w in _FTS_QUERY_ERRORS)
 
 
-def fts_query(query: str) -> str:
+def fts_query(query: str) -> str | None:
     """The MATCH expression for ``query``: plain words quoted one by one (all must match),
-    FTS5 syntax as written, or the same words as a phrase.
+    FTS5 syntax as written, or the same words as a phrase; None when every word is one the
+    index cannot find (``literal_words``).
 
     The phrase keeps a comment findable by its own words when they read as operators: a
     comment shouting "WHY IS THE POOL NOT OPEN" is, as FTS5 syntax, "why is the pool" without
@@ -241,7 +279,25 @@ def fts_query(query: str) -> str:
         raise UsageError("search needs something to look for, e.g. `comment-guard search Thursday`")
     if _FTS_SYNTAX.search(text):
         return f"({text}) OR {_quoted(text)}"
-    return " ".join(_quoted(word) for word in text.split())
+    return " ".join(_quoted(word) for word in text.split() if not _LITERAL.search(word)) or None
+
+
+# Words the index cannot find, so looked for as written (case-sensitive). Chinese, Japanese,
+# Thai, Lao, Khmer and Burmese are written without spaces, and the unicode61 tokenizer holds a
+# whole run of such characters as one word: a word inside a sentence is in no token. Emoji and
+# punctuation are not indexed at all: alone, they matched nothing; beside words, they were ignored.
+_LITERAL = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003ffff]|^[\\W_]+$"
+)
+
+
+def literal_words(query: str) -> list[str]:
+    """The plain words of ``query`` that are looked for as written (see ``_LITERAL``)."""
+    text = query.strip()
+    if _FTS_SYNTAX.search(text):
+        return []
+    return [word for word in text.split() if _LITERAL.search(word)]
 
 
 def _quoted(word: str) -> str:

@@ -110,3 +110,54 @@ def test_a_shouted_comment_is_found_by_its_own_words(capsys, config, rsps):
     code, out, err = run(capsys, "export", "--query", "WHY IS THE POOL NOT OPEN", "--format", "json")
     assert code == 0, err
     assert "1_1" in {r["id"] for r in json.loads(out)}
+
+
+@pytest.fixture
+def unspaced(capsys, config, rsps):
+    """Chinese and Japanese are written without spaces, so the index holds a whole sentence as
+    one word; emoji are not indexed at all."""
+    page = FakePage(
+        rsps,
+        [
+            FakePost(
+                POST,
+                "会议在星期四晚上七点。",
+                comments=[
+                    FakeComment("1_1", "今晚的会议取消了吗？", author="山田太郎"),
+                    FakeComment("1_2", "会議は木曜日ですか"),
+                    FakeComment("1_3", "the meeting is 🔥🔥"),
+                    FakeComment("1_4", "meeting tonight"),
+                ],
+            )
+        ],
+    )
+    run(capsys, "poll", "--once")
+    page.post(POST).message = "会议在十三号晚上七点。"
+    run(capsys, "poll", "--once")
+
+
+@pytest.mark.parametrize(
+    "query,hits",
+    [
+        ("星期四", {(POST, 1)}),  # a word inside the first version's sentence
+        ("会议", {(POST, 1), (POST, 2), ("1_1", 1)}),
+        ("木曜日", {("1_2", 1)}),
+        ("太郎", {("1_1", 1)}),  # inside the author's name
+        ("🔥", {("1_3", 1)}),
+        ("meeting 🔥", {("1_3", 1)}),
+        ("会议 取消", {("1_1", 1)}),
+    ],
+)
+def test_words_the_index_cannot_split_are_found_as_written(capsys, unspaced, query, hits):
+    """A Chinese or Japanese word inside a sentence, a part of a name, an emoji: found in
+    every version, as `search` promises, and alone or beside indexed words."""
+    assert {(h["id"], h["version"]) for h in _hits(capsys, query)} == hits
+
+
+def test_export_query_finds_words_the_index_cannot_split(capsys, unspaced):
+    """`export --query` matches as `search` does."""
+    code, out, err = run(capsys, "export", "--query", "星期四", "--format", "json")
+    assert code == 0, err
+    assert {(r["id"], r["version"]) for r in json.loads(out)} == {(POST, 1), (POST, 2)}
+    code, out, err = run(capsys, "export", "--query", "🔥", "--format", "json")
+    assert {r["id"] for r in json.loads(out) if r["type"] == "comment"} == {"1_3"}
