@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import sys
+import unicodedata
 from datetime import tzinfo
 from typing import Any, Callable, Iterable, Sequence
 
@@ -28,6 +29,7 @@ __all__ = [
     "emit_table",
     "excerpt",
     "limited",
+    "display_width",
     "listing_options",
     "progress",
     "row_limit",
@@ -62,8 +64,33 @@ def emit_json(data: Any) -> None:
 
 
 def excerpt(text: str | None, width: int = 60) -> str:
+    """``text`` on one line, cut to ``width`` terminal columns (see ``display_width``)."""
     one_line = inert(" ".join((text or "").split()))
-    return one_line if len(one_line) <= width else one_line[: width - 1] + "…"
+    if display_width(one_line) <= width:
+        return one_line
+    used = 0
+    for i, ch in enumerate(one_line):
+        used += _char_columns(ch)
+        if used > width - 1:
+            return one_line[:i] + "…"
+    return one_line
+
+
+def display_width(text: str) -> int:
+    """The terminal columns ``text`` takes: CJK, full-width and emoji characters two,
+    combining marks and format characters (joiners, variation selectors) none. Counting
+    characters instead misaligned every column after a Chinese name or an emoji."""
+    return sum(_char_columns(ch) for ch in text)
+
+
+def _char_columns(ch: str) -> int:
+    if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
 
 
 # Archive times (UTC ISO-8601) that a table shows in the configured time zone; JSON keeps UTC.
@@ -118,7 +145,7 @@ def emit_table(
         ]
         for r in rows
     ]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    widths = [max(len(c), *(display_width(row[i]) for row in cells)) for i, c in enumerate(cols)]
     # Fit the last column to a terminal; piped output (a file, grep) keeps every character.
     terminal = to_terminal()
     budget = shutil.get_terminal_size((120, 20)).columns if terminal else None
@@ -128,7 +155,7 @@ def emit_table(
     for row in cells:
         parts = []
         for col, value, width in zip(cols, row, widths):
-            text = excerpt(value, width).ljust(width)  # already inert: safe to style
+            text = _pad(excerpt(value, width), width)  # already inert: safe to style
             colour = _STATUS_COLOURS.get(value) if terminal and col in ("status", "state") else None
             parts.append(click.style(text, fg=colour) if colour else text)
         click.echo("  ".join(parts).rstrip())

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import unicodedata
 
 import pytest
 
@@ -153,3 +155,53 @@ def test_csv_export_neutralises_formulas_unless_raw(capsys, config, hostile_page
     code, out, _ = run(capsys, "export", "--format", "csv", "--raw")
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO(out))}
     assert rows["1_3"]["message"] == '=HYPERLINK("https://evil.example","click")'
+
+
+def _columns(text: str) -> int:
+    """Terminal columns of ``text``: wide (CJK, emoji) characters take two, combining marks none."""
+    return sum(
+        0
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf")
+        else 2
+        if unicodedata.east_asian_width(ch) in "WF"
+        else 1
+        for ch in text
+    )
+
+
+@pytest.fixture
+def wide_page(rsps):
+    return FakePage(
+        rsps,
+        [
+            FakePost(
+                POST,
+                "Meeting Thursday",
+                comments=[
+                    FakeComment("1_1", "会议在星期四晚上七点吗？" * 12, author="山田太郎"),
+                    FakeComment("1_2", "🔥🔥🔥 see you there", author="Zoë 🎉"),
+                    FakeComment("1_3", "Z" + "\u0301" * 80 + "algo", author="Ann"),
+                    FakeComment("1_4", "plain text", author="Sam Neighbor"),
+                ],
+            )
+        ],
+    )
+
+
+def test_tables_keep_their_columns_with_wide_and_combining_characters(capsys, config, wide_page, monkeypatch):
+    """CJK and emoji take two terminal columns, combining marks none: every row's MESSAGE
+    starts in the same column, piped or on a terminal, and a terminal row fits its width."""
+    run(capsys, "poll", "--once")
+    for terminal in (False, True):
+        monkeypatch.setattr("guard.cli.output.to_terminal", lambda stream=None, t=terminal: t)
+        monkeypatch.setattr("shutil.get_terminal_size", lambda fallback=None: os.terminal_size((100, 40)))
+        code, out, err = run(capsys, "comments")
+        assert code == 0, err
+        header, *rows = out.splitlines()
+        start = header.index("MESSAGE")
+        assert len(rows) == 4
+        for row in rows:
+            cut = next(i for i in range(len(row) + 1) if _columns(row[:i]) >= start)
+            assert row[cut - 2 : cut] == "  " and row[cut] != " ", (terminal, row)
+            if terminal:
+                assert _columns(row) <= 100, row
