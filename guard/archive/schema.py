@@ -431,10 +431,16 @@ def migrate(db: sqlite_utils.Database) -> int:
     """Bring ``db`` to ``SCHEMA_VERSION``; returns the number of steps applied."""
     current = schema_version(db)
     refuse_newer(current)
-    steps = MIGRATIONS[current:]
-    if not steps:
+    if current == SCHEMA_VERSION:
         return 0
     with db.atomic():
+        # Read again under the write lock: another process (the daemon starting beside a
+        # `status` after an upgrade) may have migrated the archive while this one waited for it.
+        current = schema_version(db)
+        refuse_newer(current)
+        steps = MIGRATIONS[current:]
+        if not steps:
+            return 0
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         for step in steps:
             step(db)

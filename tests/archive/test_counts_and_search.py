@@ -11,17 +11,17 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-import sqlite_utils
 
 from connectors.base import Comment, Post, PostScan, Snapshot
 from connectors.facebook import FacebookConnector
 from guard.archive import poller, queries
 from guard.archive.accounts import archived_data, list_bindings
-from guard.archive.schema import MIGRATIONS, SCHEMA_VERSION, migrate
+from guard.archive.schema import SCHEMA_VERSION, migrate
 from guard.runtime.pipeline import poll_account
 from guard.text import sha256_text
 from tests.conftest import NOW
 from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost, fixture
+from tests.support.schema import older_archive
 from tests.support.snapshot import SnapshotConnector
 
 POST = f"{PAGE_ID}_1"
@@ -241,16 +241,6 @@ def test_a_poll_rolled_back_by_an_error_leaves_the_counts_as_they_were(db, accou
     poll_account(db, account, SnapshotConnector(churned(snap, 3)), now=NOW + timedelta(minutes=5))
     assert_exact(db)
     assert kept(db) == {("main-page", "present"): 4, ("main-page", "hidden"): 3, ("main-page", "deleted"): 3}
-
-
-def older_archive(version: int) -> sqlite_utils.Database:
-    """An archive at schema ``version`` (its steps, as ``migrate`` applied them then)."""
-    db = sqlite_utils.Database(memory=True)
-    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    for step in MIGRATIONS[:version]:
-        step(db)
-    db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", [str(version)])
-    return db
 
 
 def test_migration_fills_the_counts_of_an_older_archive_and_polls_keep_them(account):

@@ -8,4 +8,5 @@
 - ``smtp``: an SMTP server on a loopback socket (aiosmtpd).
 - ``http``: the ``responses`` plumbing the API fakes share, and ``free_port``.
 - ``disk``: a file system that runs out of room (``os.fsync`` fails with ENOSPC).
+- ``schema``: archives of an older schema (only that release's migration steps run).
 """
