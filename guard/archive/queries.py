@@ -245,8 +245,10 @@ def text_condition(
     return " AND ".join(conds), ([match] if match else []) + literals
 
 
-# Characters and words that make a query FTS5 syntax rather than plain words.
-_FTS_SYNTAX = re.compile(r'["*()^:+]|\b(AND|OR|NOT|NEAR)\b')
+# Characters and words that make a query FTS5 syntax rather than plain words. A colon only
+# after the one column name the indexes share, a plus only on its own: in what people write
+# they are times ("7:30pm"), headings ("UPDATE:", "Re:") and "+1", and FTS5 refused them.
+_FTS_SYNTAX = re.compile(r'["*()^]|\b(?i:message)\s*:|(?:^|\s)\+(?:\s|$)|\b(AND|OR|NOT|NEAR)\b')
 
 
 # How FTS5 words a MATCH expression it cannot parse; any other error (locked, I/O) is not the query's.

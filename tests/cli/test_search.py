@@ -161,3 +161,32 @@ def test_export_query_finds_words_the_index_cannot_split(capsys, unspaced):
     assert {(r["id"], r["version"]) for r in json.loads(out)} == {(POST, 1), (POST, 2)}
     code, out, err = run(capsys, "export", "--query", "🔥", "--format", "json")
     assert {r["id"] for r in json.loads(out) if r["type"] == "comment"} == {"1_3"}
+
+
+@pytest.mark.parametrize(
+    "query,ids",
+    [
+        ("7:30pm", {POST}),
+        ("UPDATE: meeting", {POST}),
+        ("Re: the meeting", {"1_2"}),
+        ("+1", {"1_1"}),
+        ("C++", {"1_1"}),
+        ("message: meeting", {POST, "1_2"}),  # a column filter is still FTS5 syntax
+        ("meeting + at", {POST}),  # so is a lone + between words
+    ],
+)
+def test_times_headings_and_plus_ones_are_plain_words(capsys, config, rsps, query, ids):
+    """A colon or a plus inside what people write ("7:30pm", "UPDATE:", "Re:", "+1", "C++")
+    is not FTS5 syntax: searching it finds the text instead of failing with "no such column"."""
+    FakePage(
+        rsps,
+        [
+            FakePost(
+                POST,
+                "UPDATE: meeting at 7:30pm, not 7:00",
+                comments=[FakeComment("1_1", "+1 C++ rocks"), FakeComment("1_2", "Re: the meeting")],
+            )
+        ],
+    )
+    run(capsys, "poll", "--once")
+    assert {h["id"] for h in _hits(capsys, query)} == ids
