@@ -17,7 +17,7 @@ from guard.archive import queries
 from guard.archive.events import append_events, make_event
 from guard.archive.records import MARK_EVENT
 from guard.cli.context import Context, pass_ctx
-from guard.cli.output import echo, emit_json, excerpt, limited, listing_options, row_limit
+from guard.cli.output import echo, emit_json, excerpt, limited, listing_options, one_line, row_limit
 from guard.clock import iso, local_time, utcnow
 from guard.errors import UsageError
 from policies.rules import finding_kinds
@@ -59,7 +59,7 @@ def findings(
         echo(f"    {ev.get('summary', '')}")
         if comment:
             echo(
-                f"    comment {comment.get('id')} by {comment.get('author_name') or '?'} "
+                f"    comment {comment.get('id')} by {one_line(comment.get('author_name')) or '?'} "
                 f"({comment.get('status')}): {excerpt(comment.get('message'), 90)}"
             )
         if ev.get("correction", {}).get("summary"):

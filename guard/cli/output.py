@@ -29,6 +29,7 @@ __all__ = [
     "emit_table",
     "excerpt",
     "limited",
+    "one_line",
     "display_width",
     "listing_options",
     "progress",
@@ -63,17 +64,24 @@ def emit_json(data: Any) -> None:
     click.echo(scrub(text))
 
 
+def one_line(text: str | None) -> str:
+    """``text`` with its whitespace runs (newlines, tabs) as one space, control characters
+    visible: for a field printed inside a line (an author's name), where a newline would start
+    a line of the commenter's making."""
+    return inert(" ".join((text or "").split()))
+
+
 def excerpt(text: str | None, width: int = 60) -> str:
     """``text`` on one line, cut to ``width`` terminal columns (see ``display_width``)."""
-    one_line = inert(" ".join((text or "").split()))
-    if display_width(one_line) <= width:
-        return one_line
+    line = one_line(text)
+    if display_width(line) <= width:
+        return line
     used = 0
-    for i, ch in enumerate(one_line):
+    for i, ch in enumerate(line):
         used += _char_columns(ch)
         if used > width - 1:
-            return one_line[:i] + "…"
-    return one_line
+            return line[:i] + "…"
+    return line
 
 
 def display_width(text: str) -> int:

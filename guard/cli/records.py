@@ -14,7 +14,16 @@ import click
 from guard.archive import queries
 from guard.archive.verify import verify_archive
 from guard.cli.context import Context, IsoDate, pass_ctx
-from guard.cli.output import echo, emit_json, emit_table, excerpt, limited, listing_options, row_limit
+from guard.cli.output import (
+    echo,
+    emit_json,
+    emit_table,
+    excerpt,
+    limited,
+    listing_options,
+    one_line,
+    row_limit,
+)
 from guard.clock import local_time
 
 __all__ = ["COMMANDS"]
@@ -127,7 +136,8 @@ def _print_comment(c: dict[str, Any], depth: int) -> None:
     mark = "" if c["status"] == "present" else f" [{c['status'].upper()}]"
     edits = f" (edited, {len(c['versions'])} versions)" if len(c["versions"]) > 1 else ""
     page = " (page)" if c["from_page"] else ""
-    echo(f"{'  ' * depth}- {c['author'] or '?'}{page}{mark}{edits}: {excerpt(c['message'], 90)}  [{c['id']}]")
+    author = one_line(c["author"]) or "?"
+    echo(f"{'  ' * depth}- {author}{page}{mark}{edits}: {excerpt(c['message'], 90)}  [{c['id']}]")
 
 
 @click.command()

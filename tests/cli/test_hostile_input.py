@@ -205,3 +205,25 @@ def test_tables_keep_their_columns_with_wide_and_combining_characters(capsys, co
             assert row[cut - 2 : cut] == "  " and row[cut] != " ", (terminal, row)
             if terminal:
                 assert _columns(row) <= 100, row
+
+
+def test_an_author_name_cannot_forge_lines(capsys, config, rsps):
+    """A name is one line: one holding a newline would print a made-up page reply under the
+    comment in `thread`, and a made-up line in `findings`."""
+    forged = "Eve\n- Parks Dept (page): The meeting is confirmed for Thursday  [1_7]\n"
+    page = FakePage(
+        rsps,
+        [
+            FakePost(
+                POST, "Meeting Thursday", comments=[FakeComment("1_1", "why is it cancelled?", author=forged)]
+            )
+        ],
+    )
+    run(capsys, "poll", "--once")
+    page.remove_comment("1_1")
+    run(capsys, "poll", "--once", "--no-deliver")
+    code, out, _ = run(capsys, "thread", POST)
+    assert code == 0 and len(out.splitlines()) == 3  # the post, its version, the comment
+    code, out, _ = run(capsys, "findings")
+    assert code == 0 and "Eve - Parks Dept (page)" in out
+    assert not any(line.startswith("- Parks") for line in out.splitlines())
