@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -109,13 +110,38 @@ def list_comments(
             ("c.post_id = ?", post),
             (by_status, status),
             ("c.created_time >= ?", since),
-            ("c.author_name = ? COLLATE NOCASE", author),
             ("c.account = ?", account),
         ]
     )
+    if author is not None:
+        by_author, author_args = _author_condition(db, author)
+        where = f"{where} AND {by_author}" if where else f"WHERE {by_author}"
+        args += author_args
     tail = f" LIMIT {int(limit)}" if limit else ""
     rows = db.query(f"{_COMMENT_SELECT} {where} ORDER BY c.created_time, c.id{tail}", args)
     return [_bools(r) for r in rows]
+
+
+def _author_condition(db: sqlite_utils.Database, author: str) -> tuple[str, list[str]]:
+    """Comments by ``author``, whatever the case. SQLite's NOCASE (and its index) folds A-Z
+    only, which is enough for an ASCII name; any other name is compared case-folded and
+    composed (NFC: an accent typed on a Mac is often a separate character), among the comments
+    whose author the full-text index finds (when the name has a word it can hold)."""
+    if author.isascii():
+        return "c.author_name = ? COLLATE NOCASE", [author]
+    db.conn.create_function("name_key", 1, _name_key, deterministic=True)
+    by_key = "name_key(c.author_name) = ?"
+    if not _WORD_CHAR.search(author):
+        return by_key, [_name_key(author)]
+    narrowed = "c.rowid IN (SELECT rowid FROM comments_fts WHERE comments_fts MATCH ?)"
+    return f"{narrowed} AND {by_key}", [f"author_name : {_quoted(author)}", _name_key(author)]
+
+
+def _name_key(name: str | None) -> str | None:
+    return None if name is None else unicodedata.normalize("NFC", name).casefold()
+
+
+_WORD_CHAR = re.compile(r"[^\W_]")
 
 
 def search(db: sqlite_utils.Database, query: str, *, limit: int = 50) -> list[dict[str, Any]]:

@@ -65,6 +65,30 @@ def test_poll_then_comments_json_has_the_documented_contract(capsys, config, pag
     assert [r["id"] for r in json.loads(out)] == ["1_2"]
 
 
+@pytest.mark.parametrize("name", ["élodie müller", "ÉLODIE MÜLLER", "E\u0301lodie Mu\u0308ller", "łukasz"])
+def test_comments_author_is_case_insensitive_beyond_ascii(capsys, config, rsps, name):
+    """`--author` ignores case in every alphabet (SQLite's NOCASE folds A-Z only) and how the
+    accents were typed (composed or not), and matches the whole name only."""
+    FakePage(
+        rsps,
+        [
+            FakePost(
+                POST,
+                "Hours",
+                comments=[
+                    FakeComment("1_1", "merci", author="Élodie Müller"),
+                    FakeComment("1_2", "danke", author="Élodie Müller-Schmidt"),
+                    FakeComment("1_3", "dzięki", author="Łukasz"),
+                ],
+            )
+        ],
+    )
+    run(capsys, "poll", "--once")
+    code, out, err = run(capsys, "comments", "--author", name, "--json")
+    assert code == 0, err
+    assert [r["id"] for r in json.loads(out)] == (["1_3"] if name == "łukasz" else ["1_1"])
+
+
 def test_search_thread_history_show_deleted_text(capsys, config, page):
     """search, thread and history find and mark a deleted comment."""
     run(capsys, "poll", "--once")
