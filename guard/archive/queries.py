@@ -130,11 +130,11 @@ def _author_condition(db: sqlite_utils.Database, author: str) -> tuple[str, list
     if author.isascii():
         return "c.author_name = ? COLLATE NOCASE", [author]
     db.conn.create_function("name_key", 1, _name_key, deterministic=True)
-    by_key = "name_key(c.author_name) = ?"
+    by_key, key = "name_key(c.author_name) = ?", unicodedata.normalize("NFC", author).casefold()
     if not _WORD_CHAR.search(author):
-        return by_key, [_name_key(author)]
+        return by_key, [key]
     narrowed = "c.rowid IN (SELECT rowid FROM comments_fts WHERE comments_fts MATCH ?)"
-    return f"{narrowed} AND {by_key}", [f"author_name : {_quoted(author)}", _name_key(author)]
+    return f"{narrowed} AND {by_key}", [f"author_name : {_quoted(author)}", key]
 
 
 def _name_key(name: str | None) -> str | None:
