@@ -18,6 +18,8 @@ from guard.web.server import (
     is_loopback,
     load_metadata,
 )
+from tests.cli.conftest import run, write_config
+from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost
 from tests.web.conftest import file_digest, served
 
 QUERY_COLUMNS = {
@@ -77,6 +79,26 @@ def test_search_finds_the_earlier_version_of_the_corrected_post(demo_archive):
             assert [(r["type"], r["message"], r["status"]) for r in rows] == [
                 ("comment", QUESTION, "deleted")
             ]
+
+
+@pytest.fixture
+def unspaced_archive(capsys, tmp_path, monkeypatch, rsps):
+    """An archive polled from a page whose texts the full-text index cannot split: Chinese
+    and Japanese sentences (no spaces), and emoji (not indexed)."""
+    write_config(tmp_path / "cg.toml", monkeypatch)
+    comments = [FakeComment("1_1", "今晚的会议取消了吗？"), FakeComment("1_2", "the meeting is 🔥🔥")]
+    FakePage(rsps, [FakePost(f"{PAGE_ID}_1", "会议在星期四晚上七点。", comments=comments)])
+    assert run(capsys, "poll", "--once")[0] == 0
+    return tmp_path / "archive.db"
+
+
+@pytest.mark.parametrize("q,ids", [("星期四", {None}), ("会议", {None, "1_1"}), ("🔥", {"1_2"}), ("", set())])
+def test_search_finds_what_the_index_cannot_split_as_written(unspaced_archive, q, ids):
+    """ "Search every version" finds a word inside a Chinese sentence and an emoji (the index
+    holds the sentence as one word and no emoji); an empty box lists nothing."""
+    sql = load_metadata()[0]["databases"][DATABASE_NAME]["queries"]["search_versions"]["sql"]
+    with sqlite3.connect(f"file:{unspaced_archive}?mode=ro", uri=True) as conn:
+        assert {r[2] for r in conn.execute(sql, {"q": q})} == ids
 
 
 def test_cells_naming_another_row_link_to_it(demo_archive):
