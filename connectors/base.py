@@ -8,6 +8,7 @@ positive answer from the platform backed by a successful control read in the sam
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Literal, Mapping, Protocol, Sequence, runtime_checkable
@@ -39,6 +40,19 @@ GoneStatus = Literal["deleted", "present", "unknown", "unavailable"]
 token may no longer see it (X protected/suspended author); a visibility change, not a deletion.
 ``unknown``: anything else; ask again next poll."""
 
+# A UTF-16 surrogate with no partner: JSON can carry one ("\ud800", as from a text cut in the
+# middle of an emoji), but UTF-8 cannot, so hashing or storing it would fail the whole poll.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable(record: object, *names: str) -> None:
+    """Replace lone surrogates in ``record``'s text fields with U+FFFD, as a browser shows them.
+    Paired ones never get here: JSON decoding joins a pair into one character."""
+    for name in names:
+        text = getattr(record, name)
+        if text is not None and not text.isascii() and _LONE_SURROGATE.search(text):
+            object.__setattr__(record, name, _LONE_SURROGATE.sub("\ufffd", text))
+
 
 @dataclass(frozen=True)
 class PostRevision:
@@ -48,6 +62,9 @@ class PostRevision:
     message: str
     created_time: str  # ISO-8601 UTC: when this version was saved
     author_id: str | None = None  # who saved it
+
+    def __post_init__(self) -> None:
+        _storable(self, "message")
 
 
 @dataclass(frozen=True)
@@ -66,6 +83,9 @@ class Post:
     # the current text. Empty where the platform keeps none or they were not read this scan.
     revisions: tuple[PostRevision, ...] = ()
 
+    def __post_init__(self) -> None:
+        _storable(self, "message", "author_name")
+
 
 @dataclass(frozen=True)
 class Comment:
@@ -82,6 +102,9 @@ class Comment:
     # approved, hold, spam, trash), and a moderation note (a recorded override's who and why).
     platform_status: str | None = None
     moderation_note: str | None = None
+
+    def __post_init__(self) -> None:
+        _storable(self, "message", "author_name", "moderation_note")
 
 
 @dataclass(frozen=True)

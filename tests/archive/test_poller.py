@@ -11,6 +11,7 @@ from connectors.facebook import FacebookConnector
 from guard.archive import polls, queries
 from guard.archive.connection import open_archive
 from guard.archive.events import verify_chain
+from guard.archive.verify import verify_archive
 from guard.runtime.pipeline import poll_account
 from tests.conftest import NOW
 from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost, fixture
@@ -319,3 +320,21 @@ def test_search_index_is_exact_after_every_poll(db, account, page, fb):
     assert len(found["quokka"]) == 1 and len(found["zebra"]) == 1
     total = db.execute("SELECT count(*) FROM comments").fetchone()[0]
     assert db.execute("SELECT count(*) FROM comments_fts").fetchone()[0] == total
+
+
+def test_a_lone_surrogate_from_the_api_is_archived_as_a_replacement_character(db, account, rsps, fb):
+    """JSON may carry half of a UTF-16 pair ("\\ud83d", an emoji cut off); UTF-8 cannot hold it.
+    The text is kept with U+FFFD in its place instead of the poll failing on it every time."""
+    cut = "see you there \ud83d"
+    FakePage(
+        rsps,
+        [FakePost(POST, "post \udc4b", comments=[FakeComment("1_1", cut, author="Dana \ud83d")])],
+    )
+    result = poll(db, account, fb)
+    assert result.complete and result.error is None
+    assert db.execute("SELECT message, author_name FROM comments").fetchone() == (
+        "see you there \ufffd",
+        "Dana \ufffd",
+    )
+    assert db.execute("SELECT message FROM posts").fetchone() == ("post \ufffd",)
+    assert verify_archive(db).ok
