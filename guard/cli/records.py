@@ -99,8 +99,9 @@ def search(ctx: Context, query: str, limit: int, as_json: bool) -> None:
     """Full-text search over every version of posts and comments (deleted ones included).
 
     Each hit names the version whose text matched and whether it is still the current text.
-    Plain words match as typed; FTS5 syntax works too: `tonig*`, `tonight OR thursday`,
-    `NEAR(meeting tonight)`, `"the meeting is"`."""
+    Plain words match as typed, accents and case aside; Chinese, Japanese or Thai words and
+    emoji are looked for as written (case-sensitive). FTS5 syntax works too: `tonig*`,
+    `tonight OR thursday`, `NEAR(meeting tonight)`, `"the meeting is"`."""
     rows = queries.search(ctx.read_db, query, limit=limit)
     if as_json:
         emit_json(rows)
