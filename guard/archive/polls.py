@@ -91,6 +91,16 @@ def ensure_account(
     binding when it is new (the caller binds only after a poll that read something)."""
     row = db.execute("SELECT platform, page_id FROM accounts WHERE name = ?", [name]).fetchone()
     if row is None:
+        # Post and comment ids are the archive's keys: a page archived under another name (the
+        # config renamed the account) would fail on every post that name already holds.
+        other = db.execute(
+            "SELECT name FROM accounts WHERE platform = ? AND page_id = ?", [platform, page_id]
+        ).fetchone()
+        if other is not None:
+            raise ArchiveError(
+                f"{platform} page {page_id} is archived as account {other[0]!r}, not {name!r}: "
+                "give it that name again in the config (an archived account keeps its name)"
+            )
         if not bind:
             return
         db.table("accounts").insert(

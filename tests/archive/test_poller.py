@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from guard.archive import polls, queries
 from guard.archive.connection import open_archive
 from guard.archive.events import verify_chain
 from guard.archive.verify import verify_archive
+from guard.errors import ArchiveError
 from guard.runtime.pipeline import poll_account
 from tests.conftest import NOW
 from tests.support.graph import PAGE_ID, FakeComment, FakePage, FakePost, fixture
@@ -338,3 +340,14 @@ def test_a_lone_surrogate_from_the_api_is_archived_as_a_replacement_character(db
     )
     assert db.execute("SELECT message FROM posts").fetchone() == ("post \ufffd",)
     assert verify_archive(db).ok
+
+
+def test_a_page_archived_under_one_name_is_refused_under_another(db, account, page, fb):
+    """The config renames an account (same page): the poll stops at one line naming the name
+    the page is archived under, instead of failing on every post it has already archived."""
+    poll(db, account, fb)
+    before = kinds(db)
+    with pytest.raises(ArchiveError, match="archived as account 'main-page', not 'riverside'"):
+        poll_account(db, replace(account, name="riverside"), fb, now=NOW + timedelta(minutes=5))
+    assert kinds(db) == before
+    assert [r[0] for r in db.execute("SELECT name FROM accounts")] == ["main-page"]
