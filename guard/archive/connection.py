@@ -40,7 +40,15 @@ class _WriterDatabase(sqlite_utils.Database):
     that upgrade fails at once with "database is locked" (the busy timeout cannot help) when
     another process committed in between, and what it read may already be stale. Taking the lock
     up front makes a second writer wait its turn (``timeout``) and read what the first wrote.
+
+    Under that lock it also checks that nobody changed the schema since it was opened: a newer
+    comment-guard may have upgraded the archive under a running daemon (`status` run after
+    `pip install -U`, before the restart), and this code must then not write (steps change how
+    rows are kept: counts, search indexes). SQLite's schema cookie changes with any DDL; the
+    archive's version is read only then.
     """
+
+    schema_cookie: int | None = None  # PRAGMA schema_version as of the last check
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[sqlite_utils.Database]:
@@ -50,6 +58,7 @@ class _WriterDatabase(sqlite_utils.Database):
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
+            self._same_schema()
             yield self
         except BaseException:
             self.conn.rollback()
@@ -59,6 +68,12 @@ class _WriterDatabase(sqlite_utils.Database):
         except BaseException:
             self.conn.rollback()
             raise
+
+    def _same_schema(self) -> None:
+        cookie = int(self.conn.execute("PRAGMA schema_version").fetchone()[0])
+        if cookie != self.schema_cookie:
+            refuse_newer(schema_version(self))
+            self.schema_cookie = cookie
 
 
 def open_archive(path: str | Path) -> Archive:

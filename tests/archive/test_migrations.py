@@ -3,9 +3,14 @@ in one transaction, whoever else opens the archive at the same time."""
 
 from __future__ import annotations
 
+import sqlite3
+
+import pytest
+
 from guard.archive import schema
 from guard.archive.connection import open_archive
 from guard.archive.schema import SCHEMA_VERSION
+from guard.errors import ArchiveError
 from tests.support.schema import older_archive
 
 
@@ -31,3 +36,20 @@ def test_an_archive_upgraded_by_another_process_while_this_one_waited_opens(tmp_
     assert real(db) == SCHEMA_VERSION
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "comment_counts" in tables
+
+
+def test_a_running_writer_stops_once_a_newer_release_has_upgraded_the_archive(tmp_path):
+    """The daemon keeps its connection open while a newer comment-guard upgrades the archive
+    (a `status` run after `pip install -U`, before the restart). Its next write transaction
+    refuses, instead of writing rows the newer schema no longer keeps up that way."""
+    path = tmp_path / "archive.db"
+    db = open_archive(path)
+    newer = sqlite3.connect(path)
+    with newer:
+        newer.execute("CREATE TABLE from_a_later_step (x)")
+        newer.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
+    newer.close()
+    with pytest.raises(ArchiveError, match="newer comment-guard"):
+        with db.atomic():
+            db.execute("INSERT INTO meta (key, value) VALUES ('written', 'by the old code')")
+    assert db.execute("SELECT value FROM meta WHERE key = 'written'").fetchone() is None
