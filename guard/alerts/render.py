@@ -33,6 +33,7 @@ from guard.alerts._text import (
 from guard.alerts.facts import Facts
 from guard.alerts.stages import FOLLOW_UP_STAGES, Stage
 from guard.durations import format_duration
+from guard.text import inert
 from policies import rules
 
 __all__ = ["AlertMessage", "Facts", "STAGES", "render_alert", "render_test"]
@@ -147,14 +148,17 @@ def facts_for(
         summary=summary,
         context=context,
         post_url=safe_url(post.get("permalink_url")),
-        post_label=fit(post_text.splitlines()[0], 80) if post_text else None,
-        correction=_correction(correction),
-        comment_author=str(comment.get("author_name") or "") or ("someone" if comment else None),
+        post_label=fit(inert(post_text.splitlines()[0]), 80) if post_text else None,
+        correction=_inert(_correction(correction)),
+        comment_author=inert(" ".join(str(comment.get("author_name") or "").split()))
+        or ("someone" if comment else None),
         comment_time=show_time(comment.get("created_time"), tz) if comment else None,
         comment_slack_time=slack_time(comment.get("created_time"), tz) if comment else None,
         account=str(finding.get("account") or "") or None,
         comment_status=status if comment or comment_id else None,
-        comment_text=str(comment.get("message")) if comment.get("message") else None,
+        # Archived texts shown as written but inert: a bidi override would make "gnp.exe" read
+        # "exe.png" in Slack or a mail client, and a control character could hide words.
+        comment_text=inert(str(comment.get("message"))) if comment.get("message") else None,
         reasons=() if stage == Stage.RESOLVED else tuple(str(r) for r in ev.get("reasons") or () if r)[:6],
         open_since=open_since,
         reply=reply,
@@ -191,6 +195,10 @@ def render_test(now: datetime, tz: str | None = None) -> AlertMessage:
         },
     }
     return render_alert(finding, Stage.TEST, now=now, tz=tz)
+
+
+def _inert(text: str | None) -> str | None:
+    return inert(text) if text else text
 
 
 def _correction(c: Mapping[str, Any]) -> str | None:

@@ -115,3 +115,21 @@ def test_html_escapes_comment_text():
     ev = dict(STORY_EVIDENCE, comment={"message": "<script>alert(1)</script>"})
     html = render_alert(dict(FINDING, evidence=json.dumps(ev)), "first").email_html
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_bidi_overrides_and_controls_in_archived_text_are_shown_not_obeyed():
+    """A right-to-left override makes "photo\u202egnp.exe" read "photoexe.png" in Slack or a
+    mail client; archived texts reach every channel inert, the override shown as <U+202E>."""
+    evidence = dict(
+        STORY_EVIDENCE,
+        comment={
+            "message": "see photo\u202egnp.exe\x1b[2J",
+            "author_name": "Dana\u202e\nReader",
+            "status": "deleted",
+        },
+    )
+    msg = render_alert(dict(FINDING, evidence=json.dumps(evidence)), "first")
+    for text in (*_sections(msg), msg.text, msg.email_text, msg.email_html):
+        assert "\u202e" not in text and "\x1b" not in text
+    assert any("photo&lt;U+202E&gt;gnp.exe" in s for s in _sections(msg))  # mrkdwn-escaped
+    assert "photo<U+202E>gnp.exe" in msg.email_text
