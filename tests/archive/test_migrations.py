@@ -53,3 +53,25 @@ def test_a_running_writer_stops_once_a_newer_release_has_upgraded_the_archive(tm
         with db.atomic():
             db.execute("INSERT INTO meta (key, value) VALUES ('written', 'by the old code')")
     assert db.execute("SELECT value FROM meta WHERE key = 'written'").fetchone() is None
+
+
+def test_a_migration_that_fails_part_way_leaves_the_archive_at_its_old_schema(tmp_path, monkeypatch):
+    """Every missing step runs in one transaction, including step 2's script (sqlite3's
+    executescript would commit first) and step 4's full-text rebuild: a step failing after them
+    (as a kill -9 would stop it) leaves schema 1 exactly as it was, and the next open upgrades it."""
+    path = tmp_path / "archive.db"
+    older_archive(1, path).conn.close()
+
+    def killed(db):
+        raise RuntimeError("killed part way")
+
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS[:4], killed, *schema.MIGRATIONS[4:]])
+    with pytest.raises(RuntimeError, match="killed part way"):
+        open_archive(path)
+    old = sqlite3.connect(path)
+    assert old.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("1",)
+    added = "SELECT name FROM sqlite_master WHERE name IN ('labels', 'post_versions_fts')"
+    assert not old.execute(added).fetchall()
+    old.close()
+    monkeypatch.undo()
+    assert schema.schema_version(open_archive(path)) == SCHEMA_VERSION
