@@ -203,6 +203,24 @@ def open_archive_readonly(path: str | Path) -> Archive:
     return sqlite_utils.Database(conn, execute_plugins=False)
 
 
+def stored_schema_version(path: str | Path) -> int | None:
+    """The schema version an existing archive file holds, read without opening it for writing
+    (None: no file yet, or not one SQLite can read; opening it says why)."""
+    p = Path(path)
+    if not p.is_file():
+        return None
+    try:
+        conn = _read_only(p.resolve().as_uri() + "?mode=ro")
+    except sqlite3.DatabaseError:
+        return None
+    try:
+        return schema_version(sqlite_utils.Database(conn, execute_plugins=False))
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        conn.close()
+
+
 def _read_only(uri: str) -> sqlite3.Connection:
     conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
     conn.execute("PRAGMA query_only = ON")

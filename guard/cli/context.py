@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from guard.clock import iso, zone
+from guard.errors import GuardError
 
 if TYPE_CHECKING:
     from guard.archive.connection import Archive
@@ -56,8 +57,30 @@ class Context:
         if self._db is None:
             from guard.archive.connection import open_archive
 
+            self._refuse_upgrade_under_a_daemon()
             self._db = open_archive(self.config.guard.database)
         return self._db
+
+    def _refuse_upgrade_under_a_daemon(self) -> None:
+        """Opening an archive of an older schema upgrades it. With a daemon of that older
+        release still running (not yet restarted after `pip install -U`), its next writes
+        would miss what the new schema keeps (the comment counts stay wrong for good): the
+        daemon upgrades the archive itself when it restarts."""
+        from guard.archive.connection import stored_schema_version
+        from guard.archive.schema import SCHEMA_VERSION
+        from guard.runtime.lock import running_daemon_pid
+
+        found = stored_schema_version(self.config.guard.database)
+        if found is None or found >= SCHEMA_VERSION:
+            return
+        pid = running_daemon_pid(self.config.guard.database)
+        if pid is None:
+            return
+        raise GuardError(
+            f"the running daemon (pid {pid or '?'}) is an older comment-guard (archive schema {found}, "
+            f"this one {SCHEMA_VERSION}): restart it (e.g. `systemctl restart comment-guard`) so it "
+            "upgrades the archive, then run this command again"
+        )
 
     @property
     def read_db(self) -> Archive:
@@ -68,6 +91,7 @@ class Context:
         if self._read_db is None:
             from guard.archive.connection import open_archive_readonly
 
+            self._refuse_upgrade_under_a_daemon()  # an older archive is upgraded on open
             self._read_db = open_archive_readonly(self.config.guard.database)
         return self._read_db
 
