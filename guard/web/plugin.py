@@ -1,5 +1,6 @@
-"""Comment-guard's Datasette plugin: cells that name another row become links to it, and the
-page's SQL connections lose the one SQLite function that hands out memory addresses.
+"""Comment-guard's Datasette plugin: cells that name another row become links to it, archived
+text shows control and bidi-override characters instead of obeying them, and the page's SQL
+connections lose the one SQLite function that hands out memory addresses.
 
 ``metadata.yaml`` declares ``links`` (column -> table). In table pages Datasette already links
 the columns the schema declares as SQL foreign keys (it hands those cells over as
@@ -16,6 +17,8 @@ import markupsafe
 from datasette import hookimpl
 from datasette.utils import tilde_encode
 
+from guard.text import inert
+
 __all__ = ["LINKS_KEY", "prepare_connection", "render_cell"]
 
 LINKS_KEY = "comment-guard-links"  # where serve puts the declared links in the plugin config
@@ -31,9 +34,13 @@ def render_cell(
     links: Mapping[str, str] = config.get("links") or {}
     target = links.get(column)
     if target is None:
+        # Archived text shown inert: a bidi override would make "photo<RLO>gnp.exe" read
+        # "photoexe.png" in the browser, as in the terminal and the alerts (escaped there too).
+        if isinstance(value, str) and (shown := inert(value)) != value:
+            return markupsafe.Markup("{}").format(shown)
         return None
     href = datasette.urls.row(database, target, tilde_encode(str(value)))
-    return markupsafe.Markup('<a href="{}">{}</a>').format(href, value)
+    return markupsafe.Markup('<a href="{}">{}</a>').format(href, inert(str(value)))
 
 
 @hookimpl

@@ -101,6 +101,20 @@ def test_search_finds_what_the_index_cannot_split_as_written(unspaced_archive, q
         assert {r[2] for r in conn.execute(sql, {"q": q})} == ids
 
 
+def test_archived_text_with_a_bidi_override_is_shown_not_obeyed(capsys, tmp_path, monkeypatch, rsps):
+    """ "photo<RLO>gnp.exe" would read "photoexe.png" in the browser: the page shows the
+    override as <U+202E>, as the terminal and the alerts do."""
+    write_config(tmp_path / "cg.toml", monkeypatch)
+    text = "see photo\u202egnp.exe"
+    FakePage(rsps, [FakePost(f"{PAGE_ID}_1", "Photos from the fair", comments=[FakeComment("1_1", text)])])
+    assert run(capsys, "poll", "--once")[0] == 0
+    with served(ServeOptions(database=tmp_path / "archive.db")) as base:
+        rsps.add_passthru(base)  # the fake Graph API is done; the page is real HTTP
+        for path in (f"/{DATABASE_NAME}/comments", f"/{DATABASE_NAME}/comments/1_1"):
+            page = requests.get(base + path).text
+            assert "\u202e" not in page and "photo&lt;U+202E&gt;gnp.exe" in page, path
+
+
 def test_cells_naming_another_row_link_to_it(demo_archive):
     """In a canned query and in a table, comment_id/post_id cells link to that row's page."""
     with served(ServeOptions(database=demo_archive)) as base:
