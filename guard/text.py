@@ -21,6 +21,7 @@ __all__ = [
     "sha256_fields",
     "normalized_words",
     "inert",
+    "one_line",
 ]
 
 _TOKEN = re.compile(r"\S+")
@@ -134,6 +135,13 @@ def _visible(match: re.Match[str]) -> str:
 
 def _symbolic(ch: str) -> bool:
     return ch == "\ufe0f" or unicodedata.category(ch) in ("So", "Sk") or 0x1F3FB <= ord(ch) <= 0x1F3FF
+
+
+def one_line(text: str | None) -> str:
+    """``text`` with its whitespace runs (newlines, tabs) as one space, control characters
+    visible: for a field shown inside a line (an author's name), where a newline would start
+    a line of the commenter's making."""
+    return inert(" ".join((text or "").split()))
 
 
 def inert(text: str) -> str:

@@ -33,7 +33,7 @@ from guard.alerts._text import (
 from guard.alerts.facts import Facts
 from guard.alerts.stages import FOLLOW_UP_STAGES, Stage
 from guard.durations import format_duration
-from guard.text import inert
+from guard.text import inert, one_line
 from policies import rules
 
 __all__ = ["AlertMessage", "Facts", "STAGES", "render_alert", "render_test"]
@@ -150,8 +150,7 @@ def facts_for(
         post_url=safe_url(post.get("permalink_url")),
         post_label=fit(inert(post_text.splitlines()[0]), 80) if post_text else None,
         correction=_inert(_correction(correction)),
-        comment_author=inert(" ".join(str(comment.get("author_name") or "").split()))
-        or ("someone" if comment else None),
+        comment_author=one_line(comment.get("author_name")) or ("someone" if comment else None),
         comment_time=show_time(comment.get("created_time"), tz) if comment else None,
         comment_slack_time=slack_time(comment.get("created_time"), tz) if comment else None,
         account=str(finding.get("account") or "") or None,

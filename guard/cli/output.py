@@ -21,7 +21,7 @@ import click
 
 from guard.clock import local_time
 from guard.redact import scrub
-from guard.text import inert
+from guard.text import inert, one_line
 
 __all__ = [
     "echo",
@@ -62,13 +62,6 @@ def emit_json(data: Any) -> None:
     # Same data for a JSON reader, inert for a terminal: \uXXXX for bidi/C1/zero-width.
     text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     click.echo(scrub(text))
-
-
-def one_line(text: str | None) -> str:
-    """``text`` with its whitespace runs (newlines, tabs) as one space, control characters
-    visible: for a field printed inside a line (an author's name), where a newline would start
-    a line of the commenter's making."""
-    return inert(" ".join((text or "").split()))
 
 
 def excerpt(text: str | None, width: int = 60) -> str:
