@@ -33,7 +33,7 @@ import ipaddress
 import os
 import secrets
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -186,27 +186,44 @@ _WRONG_HOST = (
 )
 
 
+# A refusal a guard answers before the app sees the request: (status, body, extra headers).
+_Refusal = tuple[int, bytes, list[tuple[bytes, bytes]]]
+
+
+def _guarded(app: Any, refuse: Callable[[dict[bytes, bytes]], _Refusal | None]) -> Any:
+    """``app`` behind ``refuse``, which looks at an HTTP request's headers and returns the plain
+    answer to send instead, or None to let the request through."""
+
+    async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        refusal = refuse(dict(scope.get("headers") or ())) if scope["type"] == "http" else None
+        if refusal is None:
+            await app(scope, receive, send)
+            return
+        status, body, headers = refusal
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"), *headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    return guarded
+
+
 def loopback_names_only(app: Any) -> Any:
     """``app``, answering 403 to a request whose ``Host`` is not a loopback name: the defence
     against DNS rebinding for the password-less loopback page. No ``Host`` at all (HTTP/1.0)
     passes: a browser always sends one."""
 
-    async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            host = dict(scope.get("headers") or ()).get(b"host")
-            if host is not None and not is_loopback(_host_name(host.decode("latin-1"))):
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 403,
-                        "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-                    }
-                )
-                await send({"type": "http.response.body", "body": _WRONG_HOST})
-                return
-        await app(scope, receive, send)
+    def refuse(headers: dict[bytes, bytes]) -> _Refusal | None:
+        host = headers.get(b"host")
+        if host is not None and not is_loopback(_host_name(host.decode("latin-1"))):
+            return 403, _WRONG_HOST, []
+        return None
 
-    return guarded
+    return _guarded(app, refuse)
 
 
 def readable_credentials_only(app: Any) -> Any:
@@ -214,28 +231,14 @@ def readable_credentials_only(app: Any) -> Any:
     password plugin decodes them as ASCII and answered such a header (any client can send one)
     with a 500 and a traceback in the log."""
 
-    async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            auth = dict(scope.get("headers") or ()).get(b"authorization", b"")
-            scheme, _, credentials = auth.partition(b" ")
-            if scheme.lower() == b"basic" and not _ascii_base64(credentials.strip()):
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 401,
-                        "headers": [
-                            (b"content-type", b"text/plain; charset=utf-8"),
-                            (b"www-authenticate", b'Basic realm="comment-guard"'),
-                        ],
-                    }
-                )
-                await send(
-                    {"type": "http.response.body", "body": b"401: user name and password must be ASCII\n"}
-                )
-                return
-        await app(scope, receive, send)
+    def refuse(headers: dict[bytes, bytes]) -> _Refusal | None:
+        scheme, _, credentials = headers.get(b"authorization", b"").partition(b" ")
+        if scheme.lower() == b"basic" and not _ascii_base64(credentials.strip()):
+            challenge = (b"www-authenticate", b'Basic realm="comment-guard"')
+            return 401, b"401: user name and password must be ASCII\n", [challenge]
+        return None
 
-    return guarded
+    return _guarded(app, refuse)
 
 
 def _ascii_base64(value: bytes) -> bool:
