@@ -6,7 +6,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlite_utils
@@ -76,8 +76,9 @@ class _WriterDatabase(sqlite_utils.Database):
             self.schema_cookie = cookie
 
 
-def open_archive(path: str | Path) -> Archive:
-    """Open (creating if needed) the archive with WAL and foreign keys, migrated to the latest schema."""
+def open_archive(path: str | Path, *, before_upgrade: Callable[[int], None] | None = None) -> Archive:
+    """Open (creating if needed) the archive with WAL and foreign keys, migrated to the latest
+    schema (``before_upgrade``: see ``migrate``)."""
     p = Path(path)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +89,11 @@ def open_archive(path: str | Path) -> Archive:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA temp_store = MEMORY")  # temporary sorts and indexes (small: no scratch tables)
-        migrate(db)
+        try:
+            migrate(db, before_upgrade=before_upgrade)
+        except BaseException:  # refused or failed: no connection left open behind the error
+            conn.close()
+            raise
     except sqlite3.DatabaseError as exc:
         raise ArchiveError(explain_database_error(exc) or f"cannot open archive {p}: {exc}") from None
     except OSError as exc:
@@ -166,7 +171,9 @@ def _checkpoint(path: str) -> None:
     log.debug("wal_checkpointed", path=path, busy=busy, frames=frames, copied=copied)
 
 
-def open_archive_readonly(path: str | Path) -> Archive:
+def open_archive_readonly(
+    path: str | Path, *, before_upgrade: Callable[[int], None] | None = None
+) -> Archive:
     """Open the archive for reading only (``mode=ro``): works on a read-only file, a copy, or
     as a staff login without write permission, and can never write by accident.
 
@@ -199,26 +206,8 @@ def open_archive_readonly(path: str | Path) -> Archive:
                 "run a command that writes (`comment-guard poll --once`) once with write access "
                 "to upgrade it"
             )
-        return open_archive(p)
+        return open_archive(p, before_upgrade=before_upgrade)
     return sqlite_utils.Database(conn, execute_plugins=False)
-
-
-def stored_schema_version(path: str | Path) -> int | None:
-    """The schema version an existing archive file holds, read without opening it for writing
-    (None: no file yet, or not one SQLite can read; opening it says why)."""
-    p = Path(path)
-    if not p.is_file():
-        return None
-    try:
-        conn = _read_only(p.resolve().as_uri() + "?mode=ro")
-    except sqlite3.DatabaseError:
-        return None
-    try:
-        return schema_version(sqlite_utils.Database(conn, execute_plugins=False))
-    except sqlite3.DatabaseError:
-        return None
-    finally:
-        conn.close()
 
 
 def _read_only(uri: str) -> sqlite3.Connection:

@@ -427,12 +427,16 @@ def refuse_newer(found: int) -> None:
         )
 
 
-def migrate(db: sqlite_utils.Database) -> int:
-    """Bring ``db`` to ``SCHEMA_VERSION``; returns the number of steps applied."""
+def migrate(db: sqlite_utils.Database, *, before_upgrade: Callable[[int], None] | None = None) -> int:
+    """Bring ``db`` to ``SCHEMA_VERSION``; returns the number of steps applied.
+    ``before_upgrade`` hears the version found before anything is changed, and may refuse
+    (raise): the CLI does while a daemon of the older release still writes the archive."""
     current = schema_version(db)
     refuse_newer(current)
     if current == SCHEMA_VERSION:
         return 0
+    if before_upgrade is not None:
+        before_upgrade(current)
     with db.atomic():
         # Read again under the write lock: another process (the daemon starting beside a
         # `status` after an upgrade) may have migrated the archive while this one waited for it.

@@ -57,22 +57,19 @@ class Context:
         if self._db is None:
             from guard.archive.connection import open_archive
 
-            self._refuse_upgrade_under_a_daemon()
-            self._db = open_archive(self.config.guard.database)
+            self._db = open_archive(
+                self.config.guard.database, before_upgrade=self._refuse_upgrade_under_a_daemon
+            )
         return self._db
 
-    def _refuse_upgrade_under_a_daemon(self) -> None:
+    def _refuse_upgrade_under_a_daemon(self, found: int) -> None:
         """Opening an archive of an older schema upgrades it. With a daemon of that older
         release still running (not yet restarted after `pip install -U`), its next writes
         would miss what the new schema keeps (the comment counts stay wrong for good): the
         daemon upgrades the archive itself when it restarts."""
-        from guard.archive.connection import stored_schema_version
         from guard.archive.schema import SCHEMA_VERSION
         from guard.runtime.lock import running_daemon_pid
 
-        found = stored_schema_version(self.config.guard.database)
-        if found is None or found >= SCHEMA_VERSION:
-            return
         pid = running_daemon_pid(self.config.guard.database)
         if pid is None:
             return
@@ -91,8 +88,9 @@ class Context:
         if self._read_db is None:
             from guard.archive.connection import open_archive_readonly
 
-            self._refuse_upgrade_under_a_daemon()  # an older archive is upgraded on open
-            self._read_db = open_archive_readonly(self.config.guard.database)
+            self._read_db = open_archive_readonly(
+                self.config.guard.database, before_upgrade=self._refuse_upgrade_under_a_daemon
+            )
         return self._read_db
 
 
