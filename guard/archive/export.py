@@ -18,9 +18,8 @@ from typing import Any
 import sqlite_utils
 
 from guard.archive.queries import (
-    fts_query,
     is_fts_query_error,
-    literal_words,
+    query_terms,
     text_condition,
     thread,
     walk_thread,
@@ -157,7 +156,7 @@ def _conditions(alias: str, id_col: str, f: RecordFilter, *, fts: str) -> tuple[
             conds.append(sql)
             args.append(value)
     if f.query is not None:
-        match, literals = fts_query(f.query), literal_words(f.query)
+        match, literals = query_terms(f.query)
         if fts == "post":
             cond, cond_args = text_condition("pv.message", "post_versions_fts", "pv.id", match, literals)
             conds.append(f"{id_col} IN (SELECT pv.post_id FROM post_versions pv WHERE {cond})")

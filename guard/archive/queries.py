@@ -21,7 +21,7 @@ __all__ = [
     "list_comments",
     "search",
     "fts_query",
-    "literal_words",
+    "query_terms",
     "text_condition",
     "is_fts_query_error",
     "thread",
@@ -152,9 +152,9 @@ def search(db: sqlite_utils.Database, query: str, *, limit: int = 50) -> list[di
     Plain words match as typed (punctuation is fine: "TONIGHT?!?"); a query using FTS5 syntax
     (``tonig*``, ``OR``, ``NEAR(a b)``, ``"a phrase"``, ``^first``) is passed through, and a
     malformed one is a ``UsageError`` naming the problem. Words the index cannot find (see
-    ``literal_words``) are looked for as written, through every version.
+    ``query_terms``) are looked for as written, through every version.
     """
-    match, literals = fts_query(query), literal_words(query)
+    match, literals = query_terms(query)
     try:
         if literals or match is None:
             rows = _search_literal(db, match, literals, limit)
@@ -294,22 +294,6 @@ def is_fts_query_error(exc: sqlite3.OperationalError) -> bool:
     return any(w in str(exc) for w in _FTS_QUERY_ERRORS)
 
 
-def fts_query(query: str) -> str | None:
-    """The MATCH expression for ``query``: plain words quoted one by one (all must match),
-    FTS5 syntax as written, or the same words as a phrase; None when every word is one the
-    index cannot find (``literal_words``).
-
-    The phrase keeps a comment findable by its own words when they read as operators: a
-    comment shouting "WHY IS THE POOL NOT OPEN" is, as FTS5 syntax, "why is the pool" without
-    "open", which excludes the very comment typed in."""
-    text = query.strip()
-    if not text:
-        raise UsageError("search needs something to look for, e.g. `comment-guard search Thursday`")
-    if _FTS_SYNTAX.search(text):
-        return f"({text}) OR {_quoted(text)}"
-    return " ".join(_quoted(word) for word in text.split() if not _LITERAL.search(word)) or None
-
-
 # Words the index cannot find, so looked for as written (case-sensitive). Chinese, Japanese,
 # Thai, Lao, Khmer and Burmese are written without spaces, and the unicode61 tokenizer holds a
 # whole run of such characters as one word: a word inside a sentence is in no token. Emoji and
@@ -320,12 +304,28 @@ _LITERAL = re.compile(
 )
 
 
-def literal_words(query: str) -> list[str]:
-    """The plain words of ``query`` that are looked for as written (see ``_LITERAL``)."""
+def query_terms(query: str) -> tuple[str | None, list[str]]:
+    """What ``query`` looks for: the MATCH expression of the words the index holds (plain
+    words quoted one by one, all must match; FTS5 syntax as written, or the same words as a
+    phrase; None when every word is one the index cannot find) and the words looked for as
+    written (``_LITERAL``).
+
+    The phrase keeps a comment findable by its own words when they read as operators: a
+    comment shouting "WHY IS THE POOL NOT OPEN" is, as FTS5 syntax, "why is the pool" without
+    "open", which excludes the very comment typed in."""
     text = query.strip()
+    if not text:
+        raise UsageError("search needs something to look for, e.g. `comment-guard search Thursday`")
     if _FTS_SYNTAX.search(text):
-        return []
-    return [word for word in text.split() if _LITERAL.search(word)]
+        return f"({text}) OR {_quoted(text)}", []
+    words = text.split()
+    literals = [word for word in words if _LITERAL.search(word)]
+    return " ".join(_quoted(word) for word in words if word not in literals) or None, literals
+
+
+def fts_query(query: str) -> str | None:
+    """The MATCH expression of ``query_terms``."""
+    return query_terms(query)[0]
 
 
 def _quoted(word: str) -> str:
